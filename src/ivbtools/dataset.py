@@ -1,0 +1,43 @@
+"""Everything the evaluation needs, loaded and validated from one data folder."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from .errors import IvbError
+from .observations import Observations, resolve
+from .providers import default_providers, snapshot_folder
+from .registry import Indicator, Source, load_indicators, load_sources
+from .targets import Policy, load_policies
+
+
+@dataclass
+class Dataset:
+    root: Path
+    indicators: dict[str, Indicator]
+    sources: dict[str, Source]
+    policy: Policy
+    observations: Observations
+    snapshot_version: str
+    providers: list[str]
+
+    def area_name(self, code: str) -> str:
+        return self.observations.areas().get(code, code)
+
+
+def load(data_dir: str | Path = "data") -> Dataset:
+    """Load registries, targets and observations from `data_dir`; IvbError on any problem."""
+    root = Path(data_dir).expanduser().resolve()
+    if not (root / "indicators.yaml").is_file():
+        raise IvbError(f"{data_dir}: not an ivb data folder (no indicators.yaml) — point data_dir/--data at the project's data/ folder")
+    indicators = load_indicators(root / "indicators.yaml")
+    sources = load_sources([root / "sources.yaml", root / "local" / "sources.yaml"])
+    policy = load_policies(root / "targets", indicators)
+    if policy.source_id not in sources:
+        raise IvbError(f"{policy.path}: policy.source_id {policy.source_id!r} is not in data/sources.yaml — add it")
+    providers = default_providers(root)
+    frames = [f for prov in providers for f in prov.observations(indicators, sources)]
+    _, version = snapshot_folder(root)
+    return Dataset(root=root, indicators=indicators, sources=sources, policy=policy,
+                   observations=resolve(frames, sources), snapshot_version=version,
+                   providers=[p.describe() for p in providers])

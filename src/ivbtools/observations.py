@@ -1,0 +1,198 @@
+"""Validated observations: the tidy table (indicator, area, year, value, source) every step reads.
+
+Reading a CSV checks every line and refuses the whole file at the first problem, with one
+line naming the file, the line and the fix. Resolving merges the rows of all providers:
+where several sources give a figure for the same (indicator, area, year), a stated
+precedence picks one (data layer first: local > cache > snapshot; then source kind:
+analyst > official table > policy document > press report) and every other value that
+differs is listed as a disagreement.
+"""
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from .errors import IvbError
+from .registry import Indicator, Source
+
+REQUIRED_COLUMNS = ["indicator", "area_code", "area_name", "year", "value", "source_id"]
+OPTIONAL_COLUMNS = ["note"]
+COLUMNS = REQUIRED_COLUMNS + ["source_kind", "layer", "origin"]
+LAYER_RANK = {"local": 0, "cache": 1, "snapshot": 2}
+AREA_CODE = re.compile(r"^(GM\d{4}|NL01|PV\d{2}|LD\d{2}|RE\d{2})$")
+MIN_YEAR = 1990
+HEADER_HINT = ",".join(REQUIRED_COLUMNS)
+
+
+def _decode(path: Path) -> str:
+    raw = path.read_bytes()
+    if b"\x00" in raw[:4096]:
+        raise IvbError(f"{path}: not a text file — save the sheet as CSV (UTF-8) with header {HEADER_HINT}")
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        # Dutch Excel saves "CSV (gescheiden door lijstscheidingsteken)" as Windows-1252.
+        return raw.decode("cp1252", errors="strict")
+
+
+def _parse_count(text: str) -> tuple[float | None, str]:
+    if re.fullmatch(r"\d+", text):
+        return float(int(text)), ""
+    if text == "":
+        return None, "value is empty — leave the row out when the figure is missing"
+    if re.fullmatch(r"-\s*\d+([.,]\d+)?", text):
+        return None, f"value {text!r} is negative — a count is 0 or more"
+    if re.fullmatch(r"\d+[.,]\d+", text) or re.fullmatch(r"\d+(\.\d+)?[eE][+-]?\d+", text):
+        return None, f"value {text!r} is not a whole number — write the count as digits only, without decimals, separators or exponents"
+    return None, f"value {text!r} is not a number — write the count as digits, or leave the row out when the figure is missing"
+
+
+def _parse_mark(text: str, ind: Indicator) -> tuple[float | None, str]:
+    if re.fullmatch(r"\d+([.,]\d+)?", text):
+        v = float(text.replace(",", "."))
+        if not (ind.min <= v <= ind.max):
+            return None, f"value {text!r} is outside {ind.min:g}–{ind.max:g} for {ind.id}"
+        return v, ""
+    if text == "":
+        return None, "value is empty — leave the row out when the figure is missing"
+    return None, f"value {text!r} is not a mark — write it like 7.4"
+
+
+def read_observation_csv(path: Path, indicators: dict[str, Indicator], sources: dict[str, Source],
+                         layer: str) -> pd.DataFrame:
+    """Read and validate one observations CSV; raise IvbError at the first bad line."""
+    path = Path(path)
+    text = _decode(path)
+    lines = text.splitlines()
+    rows: list[dict] = []
+    header: list[str] | None = None
+    delimiter = ","
+    seen: dict[tuple, int] = {}
+    this_year = dt.date.today().year
+    for lineno, line in enumerate(lines, start=1):
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        if header is None:
+            if ";" in line and "," not in line:
+                delimiter = ";"  # Dutch Excel default
+            header = [c.strip().lower() for c in next(csv.reader([line], delimiter=delimiter))]
+            if not set(header) & set(REQUIRED_COLUMNS):
+                raise IvbError(f"{path}:{lineno}: does not look like an observations CSV — the first line must be the header {HEADER_HINT}")
+            missing = [c for c in REQUIRED_COLUMNS if c not in header]
+            if missing:
+                raise IvbError(f"{path}:{lineno}: missing column(s) {', '.join(missing)} — the header must be {HEADER_HINT}")
+            unknown = [c for c in header if c not in REQUIRED_COLUMNS + OPTIONAL_COLUMNS]
+            if unknown:
+                raise IvbError(f"{path}:{lineno}: unknown column(s) {', '.join(unknown)} — allowed are {HEADER_HINT} and an optional 'note'")
+            if len(set(header)) != len(header):
+                raise IvbError(f"{path}:{lineno}: a column appears twice in the header — keep one")
+            continue
+        cells = next(csv.reader([line], delimiter=delimiter))
+        where = f"{path}:{lineno}"
+        if len(cells) != len(header):
+            raise IvbError(f"{where}: {len(cells)} fields where the header has {len(header)} — check for a stray "
+                           f"'{delimiter}' (a decimal comma needs quotes) or a missing value")
+        rec = {k: v.strip() for k, v in zip(header, cells)}
+        ind = indicators.get(rec["indicator"])
+        if ind is None:
+            raise IvbError(f"{where}: unknown indicator {rec['indicator']!r} — use one of {', '.join(sorted(indicators))} (data/indicators.yaml)")
+        src = sources.get(rec["source_id"])
+        if src is None:
+            raise IvbError(f"{where}: unknown source id {rec['source_id']!r} — add it to data/sources.yaml (or data/local/sources.yaml for analyst figures)")
+        if not AREA_CODE.match(rec["area_code"]):
+            raise IvbError(f"{where}: area_code {rec['area_code']!r} is not a CBS code — write e.g. GM1969 (GM + 4 digits) or NL01")
+        if not rec["area_name"]:
+            raise IvbError(f"{where}: area_name is empty — write the municipality's name, e.g. Westerkwartier")
+        if not re.fullmatch(r"\d{4}", rec["year"]) or not (MIN_YEAR <= int(rec["year"]) <= this_year):
+            raise IvbError(f"{where}: year {rec['year']!r} is not a year between {MIN_YEAR} and {this_year} — write the calendar year, e.g. 2023")
+        value, problem = _parse_count(rec["value"]) if ind.is_count else _parse_mark(rec["value"], ind)
+        if problem:
+            raise IvbError(f"{where}: {problem}")
+        if ind.is_count and ind.max_plausible is not None and value > ind.max_plausible:
+            raise IvbError(f"{where}: value {int(value)} is implausibly large for {ind.id} (more than {ind.max_plausible}) — check for a typing error")
+        key = (rec["indicator"], rec["area_code"], int(rec["year"]), rec["source_id"])
+        if key in seen:
+            raise IvbError(f"{where}: duplicate of line {seen[key]} (same indicator, area, year and source) — keep one of the two")
+        seen[key] = lineno
+        rows.append({
+            "indicator": rec["indicator"], "area_code": rec["area_code"], "area_name": rec["area_name"],
+            "year": int(rec["year"]), "value": value, "source_id": rec["source_id"],
+            "source_kind": src.kind, "layer": layer, "origin": f"{path.name}:{lineno}",
+        })
+    if header is None:
+        raise IvbError(f"{path}: the file is empty — it needs the header {HEADER_HINT} and one row per figure")
+    return pd.DataFrame(rows, columns=COLUMNS)
+
+
+@dataclass
+class Observations:
+    """Resolved observations plus everything needed to explain the choice."""
+
+    table: pd.DataFrame          # one row per (indicator, area_code, year): the chosen figure
+    all_rows: pd.DataFrame       # every row of every provider
+    disagreements: pd.DataFrame  # other sources whose value differs from the chosen one
+
+    def get(self, indicator: str, area: str, year: int) -> pd.Series | None:
+        t = self.table
+        hit = t[(t.indicator == indicator) & (t.area_code == area) & (t.year == year)]
+        return None if hit.empty else hit.iloc[0]
+
+    def series(self, indicator: str, area: str) -> pd.DataFrame:
+        t = self.table
+        return t[(t.indicator == indicator) & (t.area_code == area)].sort_values("year").reset_index(drop=True)
+
+    def areas(self) -> dict[str, str]:
+        return dict(self.table.drop_duplicates("area_code")[["area_code", "area_name"]].itertuples(index=False))
+
+    def years(self) -> tuple[int, int] | None:
+        if self.table.empty:
+            return None
+        return int(self.table.year.min()), int(self.table.year.max())
+
+
+def _tolerance(value: float) -> float:
+    return 0.05 if value != int(value) else 0.5  # marks: one decimal; counts: exact
+
+
+def resolve(frames: list[pd.DataFrame], sources: dict[str, Source]) -> Observations:
+    """Merge provider rows: pick one figure per (indicator, area, year) by stated precedence."""
+    frames = [f for f in frames if not f.empty]
+    all_rows = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=COLUMNS)
+    if all_rows.empty:
+        return Observations(all_rows.copy(), all_rows, pd.DataFrame(columns=_DISAGREE_COLUMNS))
+    ranked = all_rows.assign(
+        _layer=all_rows.layer.map(LAYER_RANK),
+        _kind=all_rows.source_id.map(lambda s: sources[s].kind_rank),
+    ).sort_values(["indicator", "area_code", "year", "_layer", "_kind", "source_id"], kind="stable")
+    chosen_rows, disagreements = [], []
+    for _, grp in ranked.groupby(["indicator", "area_code", "year"], sort=False):
+        best = grp.iloc[0]
+        top = grp[(grp._layer == best._layer) & (grp._kind == best._kind)]
+        clash = top[(top.value - best.value).abs() > 1e-9]
+        if not clash.empty:
+            other = clash.iloc[0]
+            raise IvbError(
+                f"conflicting figures of equal precedence for {best.indicator} {best.area_code} {best.year}: "
+                f"{best.value:g} ({best.origin}, {best.source_id}) vs {other.value:g} ({other.origin}, {other.source_id}) "
+                f"— remove the wrong row, or keep the better one in data/local/ so it takes precedence")
+        chosen_rows.append(best)
+        for _, row in grp.iloc[1:].iterrows():
+            if abs(row.value - best.value) > _tolerance(best.value):
+                disagreements.append({
+                    "indicator": best.indicator, "area_code": best.area_code, "year": int(best.year),
+                    "chosen_value": best.value, "chosen_source": best.source_id, "chosen_origin": best.origin,
+                    "other_value": row.value, "other_source": row.source_id, "other_origin": row.origin,
+                    "difference": row.value - best.value,
+                })
+    table = pd.DataFrame(chosen_rows)[COLUMNS].reset_index(drop=True)
+    table["year"] = table["year"].astype(int)
+    return Observations(table, all_rows[COLUMNS], pd.DataFrame(disagreements, columns=_DISAGREE_COLUMNS))
+
+
+_DISAGREE_COLUMNS = ["indicator", "area_code", "year", "chosen_value", "chosen_source", "chosen_origin",
+                     "other_value", "other_source", "other_origin", "difference"]

@@ -1,0 +1,59 @@
+"""Providers of observations. Each returns validated rows in the tidy format with provenance.
+
+A provider has a `layer` ("local", "cache" or "snapshot") that sets its precedence. Live
+downloads (police open data, CBS, BRON) are one more provider writing to the cache layer.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from .errors import IvbError
+from .observations import read_observation_csv
+from .registry import Indicator, Source
+from .yamlio import read_yaml
+
+
+@dataclass
+class CsvFolderProvider:
+    """Every `*.csv` in a folder, validated line by line."""
+
+    folder: Path
+    layer: str
+
+    def describe(self) -> str:
+        return f"{self.layer}: {self.folder}"
+
+    def files(self) -> list[Path]:
+        return sorted(p for p in Path(self.folder).glob("*.csv") if p.is_file())
+
+    def observations(self, indicators: dict[str, Indicator], sources: dict[str, Source]) -> list[pd.DataFrame]:
+        return [read_observation_csv(p, indicators, sources, self.layer) for p in self.files()]
+
+
+def snapshot_folder(data_dir: Path) -> tuple[Path, str]:
+    """The newest embedded snapshot version (data/snapshot/vN/), checked against its manifest."""
+    base = Path(data_dir) / "snapshot"
+    versions = sorted((p for p in base.glob("v*") if p.is_dir() and p.name[1:].isdigit()),
+                      key=lambda p: int(p.name[1:]))
+    if not versions:
+        raise IvbError(f"{base}: no snapshot found — the data folder must hold snapshot/v1/ (is --data pointing at the project's data/?)")
+    folder = versions[-1]
+    manifest = read_yaml(folder / "MANIFEST.yaml") or {}
+    listed = {f["name"] for f in manifest.get("files", [])}
+    present = {p.name for p in folder.glob("*.csv")}
+    if listed != present:
+        raise IvbError(f"{folder}: files {sorted(present ^ listed)} differ from MANIFEST.yaml — the snapshot is immutable; put new figures in data/local/")
+    return folder, str(manifest.get("version", folder.name))
+
+
+def default_providers(data_dir: Path) -> list[CsvFolderProvider]:
+    data_dir = Path(data_dir)
+    snap, _ = snapshot_folder(data_dir)
+    providers = [CsvFolderProvider(data_dir / "local", "local"), CsvFolderProvider(snap, "snapshot")]
+    cache = data_dir / "cache" / "observations"
+    if cache.is_dir():
+        providers.insert(1, CsvFolderProvider(cache, "cache"))
+    return providers

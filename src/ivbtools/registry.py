@@ -1,0 +1,178 @@
+"""Registries of indicators and sources: what a figure may measure and where it comes from."""
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .errors import IvbError
+from .yamlio import read_yaml, require_mapping
+
+SOURCE_KINDS = {
+    # kind: (rank within one data layer, Dutch label, one-letter mark for the coverage matrix)
+    "analyst_supplied": (0, "aangeleverd door analist", "A"),
+    "official_table": (1, "officiële tabel", "O"),
+    "policy_document": (2, "beleidsdocument", "D"),
+    "press_report": (3, "persbericht/analyse met politie- of RWS-cijfers", "P"),
+}
+UNITS = {"count", "mark"}
+
+
+@dataclass(frozen=True)
+class Caveat:
+    text_nl: str
+    crosses_year: int | None = None
+    before_year: int | None = None
+    areas: tuple[str, ...] = ()
+
+    def applies(self, years: list[int], area: str) -> bool:
+        if self.areas and area not in self.areas:
+            return False
+        ys = [y for y in years if y is not None]
+        if not ys:
+            return False
+        if self.crosses_year is not None and not (min(ys) < self.crosses_year <= max(ys)):
+            return False
+        if self.before_year is not None and not min(ys) < self.before_year:
+            return False
+        return True
+
+
+@dataclass(frozen=True)
+class Indicator:
+    id: str
+    label_nl: str
+    unit: str
+    better: str
+    definition: str
+    national_indicator: str | None
+    national_area: str | None
+    min: float | None = None
+    max: float | None = None
+    max_plausible: int | None = None
+    caveats: tuple[Caveat, ...] = ()
+
+    @property
+    def is_count(self) -> bool:
+        return self.unit == "count"
+
+
+@dataclass(frozen=True)
+class Source:
+    id: str
+    kind: str
+    publisher: str
+    title: str
+    document: str
+    url: str | None
+    retrieved: str
+    note: str = ""
+
+    @property
+    def kind_rank(self) -> int:
+        return SOURCE_KINDS[self.kind][0]
+
+    @property
+    def kind_label(self) -> str:
+        return SOURCE_KINDS[self.kind][1]
+
+    @property
+    def kind_mark(self) -> str:
+        return SOURCE_KINDS[self.kind][2]
+
+    def citation(self) -> str:
+        where = self.url or self.document
+        return f"{self.publisher}, {self.title} ({where}; opgehaald {self.retrieved})"
+
+
+def load_indicators(path: Path) -> dict[str, Indicator]:
+    doc = require_mapping(read_yaml(path), path, "the indicator registry")
+    items = require_mapping(doc.get("indicators"), path, "'indicators'")
+    out: dict[str, Indicator] = {}
+    for iid, d in items.items():
+        d = require_mapping(d, path, f"indicator {iid!r}")
+        where = f"{path}: indicator {iid!r}"
+        for key in ("label_nl", "unit", "better", "definition"):
+            if not d.get(key):
+                raise IvbError(f"{where}: '{key}' is missing — add it")
+        if d["unit"] not in UNITS:
+            raise IvbError(f"{where}: unit {d['unit']!r} is unknown — use one of {sorted(UNITS)}")
+        if d["better"] not in ("lower", "higher"):
+            raise IvbError(f"{where}: better must be 'lower' or 'higher', got {d['better']!r}")
+        if d["unit"] == "mark" and (d.get("min") is None or d.get("max") is None):
+            raise IvbError(f"{where}: a mark needs 'min' and 'max' — add them (e.g. min: 1, max: 10)")
+        nat = d.get("national") or {}
+        caveats = tuple(
+            Caveat(
+                text_nl=c["text_nl"],
+                crosses_year=c.get("crosses_year"),
+                before_year=c.get("before_year"),
+                areas=tuple(c.get("areas") or ()),
+            )
+            for c in d.get("caveats") or ()
+        )
+        out[iid] = Indicator(
+            id=iid,
+            label_nl=d["label_nl"],
+            unit=d["unit"],
+            better=d["better"],
+            definition=d["definition"],
+            national_indicator=nat.get("indicator"),
+            national_area=nat.get("area"),
+            min=d.get("min"),
+            max=d.get("max"),
+            max_plausible=d.get("max_plausible"),
+            caveats=caveats,
+        )
+    for ind in out.values():
+        if ind.national_indicator and ind.national_indicator not in out:
+            raise IvbError(f"{path}: indicator {ind.id!r} names unknown national indicator {ind.national_indicator!r}")
+    return out
+
+
+_DATE = re.compile(r"^\d{4}-\d{2}(-\d{2})?$")
+
+
+def load_sources(paths: list[Path]) -> dict[str, Source]:
+    """Load the sources registry, plus any analyst registry (data/local/sources.yaml)."""
+    out: dict[str, Source] = {}
+    for path in paths:
+        if not Path(path).exists():
+            continue
+        doc = require_mapping(read_yaml(path), path, "a sources registry")
+        entries = doc.get("sources") or []
+        if not isinstance(entries, list):
+            raise IvbError(f"{path}: 'sources' must be a list of entries starting with '- id:'")
+        for i, d in enumerate(entries, start=1):
+            d = require_mapping(d, path, f"source entry {i}")
+            sid = d.get("id")
+            where = f"{path}: source {sid or '#' + str(i)}"
+            if not sid:
+                raise IvbError(f"{where}: 'id' is missing — give every source a short id")
+            if sid in out:
+                raise IvbError(f"{where}: id {sid!r} is defined twice — rename one")
+            for key in ("kind", "publisher", "title", "retrieved"):
+                if not d.get(key):
+                    raise IvbError(f"{where}: '{key}' is missing — add it")
+            if d["kind"] not in SOURCE_KINDS:
+                raise IvbError(f"{where}: kind {d['kind']!r} is unknown — use one of {sorted(SOURCE_KINDS)}")
+            retrieved = d["retrieved"]
+            if isinstance(retrieved, (dt.date, dt.datetime)):
+                retrieved = retrieved.isoformat()[:10]
+            retrieved = str(retrieved)
+            if not _DATE.match(retrieved):
+                raise IvbError(f"{where}: retrieved {retrieved!r} is not a date — write YYYY-MM-DD (or YYYY-MM)")
+            if not (d.get("url") or d.get("document")):
+                raise IvbError(f"{where}: give a 'url' or a 'document' so a reader can find the source")
+            out[sid] = Source(
+                id=sid,
+                kind=d["kind"],
+                publisher=str(d["publisher"]),
+                title=str(d["title"]),
+                document=str(d.get("document") or ""),
+                url=d.get("url"),
+                retrieved=retrieved,
+                note=str(d.get("note") or ""),
+            )
+    return out
