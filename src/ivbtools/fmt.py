@@ -1,0 +1,33 @@
+"""Dutch number formatting for report text (thousands '.', decimals ',')."""
+from __future__ import annotations
+
+import math
+
+
+def nl_int(x: float | int | None) -> str:
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return "–"
+    return f"{int(round(x)):,}".replace(",", ".")
+
+
+def nl_num(x: float | None, decimals: int = 1) -> str:
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return "–"
+    s = f"{x:,.{decimals}f}"
+    return s.replace(",", "_").replace(".", ",").replace("_", ".")
+
+
+def nl_value(x: float | None, unit: str) -> str:
+    return nl_int(x) if unit == "count" else nl_num(x, 1)
+
+
+def nl_pct(x: float | None, decimals: int = 1) -> str:
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return "–"
+    return ("+" if x > 0 else "") + nl_num(x, decimals) + "%"
+
+
+def nl_p(p: float) -> str:
+    if p < 0.001:
+        return "p < 0,001"
+    return "p = " + nl_num(p, 3)
