@@ -1,0 +1,219 @@
+"""Batch per year: run the target notebook for every measurable target and the scorecard.
+
+For each year, notebooks run through papermill in separate processes (runner.py), into a
+staging folder. Only when a year's runs are over are the finished files renamed into
+`outputs/<year>/`: a failed notebook keeps the previous good report (marked stale in the
+index), an interrupted batch publishes nothing for the years it did not finish.
+"""
+from __future__ import annotations
+
+import concurrent.futures as cf
+import datetime as dt
+import html
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from tqdm import tqdm
+
+from . import atomic
+from .dataset import Dataset
+from .errors import IvbError
+from .evaluate import STATUS_NL, scorecard
+
+RUN_FILE = "run.json"
+
+
+@dataclass
+class Job:
+    year: int
+    name: str          # output file stem: the target id, or "scorecard"
+    notebook: str      # source notebook file name
+    parameters: dict
+    title: str
+    ok: bool = False
+    error: str = ""
+
+
+@dataclass
+class BatchResult:
+    jobs: list[Job] = field(default_factory=list)
+    interrupted: bool = False
+    published_years: list[int] = field(default_factory=list)
+
+    @property
+    def failed(self) -> list[Job]:
+        return [j for j in self.jobs if not j.ok]
+
+
+def output_folder(out_dir: Path, ds: Dataset, municipality: str, year: int) -> Path:
+    """outputs/<year>/ for the policy's own municipality, outputs/<code>/<year>/ for others."""
+    base = Path(out_dir) if municipality == ds.policy.municipality else Path(out_dir) / municipality
+    return base / str(year)
+
+
+def plan(ds: Dataset, years: list[int], municipality: str, data_dir: Path) -> list[Job]:
+    jobs = []
+    for year in years:
+        common = {"year": year, "municipality": municipality, "data_dir": str(data_dir)}
+        for part in ds.policy.parts:
+            if part.measurable:
+                jobs.append(Job(year, part.id, "target.ipynb", {"target_id": part.id, **common}, part.title))
+        jobs.append(Job(year, "scorecard", "scorecard.ipynb", common, "Scorekaart: alle doelen"))
+    return jobs
+
+
+def _run_job(job: Job, notebooks: Path, stage: Path, timeout: int) -> Job:
+    stage.mkdir(parents=True, exist_ok=True)
+    spec = {"input": str(notebooks / job.notebook), "output_notebook": str(stage / f"{job.name}.ipynb"),
+            "output_html": str(stage / f"{job.name}.html"), "parameters": job.parameters,
+            "cwd": str(notebooks), "timeout": timeout}
+    spec_file = stage / f"{job.name}.job.json"
+    spec_file.write_text(json.dumps(spec), encoding="utf-8")
+    try:
+        proc = subprocess.run([sys.executable, "-m", "ivbtools.runner", str(spec_file)], capture_output=True,
+                              text=True, timeout=timeout + 60, start_new_session=True)
+        lines = [ln for ln in proc.stderr.splitlines() if ln.strip() and "WARNING" not in ln]
+        job.ok = proc.returncode == 0 and (stage / f"{job.name}.html").exists()
+        if not job.ok:
+            job.error = lines[-1] if lines else f"runner exited with code {proc.returncode}"
+    except subprocess.TimeoutExpired:
+        job.ok, job.error = False, f"timed out after {timeout + 60} s"
+    return job
+
+
+def _read_run(folder: Path) -> dict:
+    try:
+        return json.loads((folder / RUN_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+
+
+def _publish_year(ds: Dataset, year: int, municipality: str, jobs: list[Job], stage: Path, dest: Path,
+                  started: str) -> None:
+    """Rename finished files into place; keep previous good files for failed jobs (stale)."""
+    previous = _read_run(dest).get("parts", {})
+    parts = {}
+    for job in jobs:
+        if job.ok:
+            for ext in ("ipynb", "html"):
+                atomic.move_into_place(stage / f"{job.name}.{ext}", dest / f"{job.name}.{ext}")
+            (dest / "_failed" / f"{job.name}.ipynb").unlink(missing_ok=True)
+            parts[job.name] = {"title": job.title, "status": "ok", "produced_at": started, "stale": False, "error": ""}
+        else:
+            failed_nb = stage / f"{job.name}.ipynb"
+            if failed_nb.exists():
+                atomic.move_into_place(failed_nb, dest / "_failed" / f"{job.name}.ipynb")
+            prev = previous.get(job.name, {})
+            have_previous = (dest / f"{job.name}.html").exists()
+            parts[job.name] = {"title": job.title, "status": "failed", "error": job.error, "stale": have_previous,
+                               "produced_at": prev.get("produced_at") if have_previous else None}
+    card = scorecard(ds, year, municipality)
+    meta = {"year": year, "municipality": municipality, "municipality_name": ds.area_name(municipality),
+            "policy": ds.policy.title, "snapshot": ds.snapshot_version, "generated_at": started,
+            "sources": sorted(set(ds.observations.table.source_id))}
+    atomic.write_text(dest / "scorecard.csv", card.to_csv(index=False))
+    atomic.write_text(dest / "scorecard.json", json.dumps({"meta": meta, "parts": json.loads(card.to_json(orient="records"))},
+                                                          ensure_ascii=False, indent=2))
+    run = {**meta, "parts": parts}
+    atomic.write_text(dest / RUN_FILE, json.dumps(run, ensure_ascii=False, indent=2))
+    atomic.write_text(dest / "index.html", _index_html(run, card))
+
+
+def _index_html(run: dict, card) -> str:
+    esc = html.escape
+    verdict = {r["doel_id"]: r["oordeel"] for r in card.to_dict("records")}
+    rows = []
+    for name, p in run["parts"].items():
+        if p["status"] == "ok":
+            state = "bijgewerkt"
+        elif p["stale"]:
+            state = f"MISLUKT — verouderde versie van {esc(str(p['produced_at']))} getoond ({esc(p['error'])})"
+        else:
+            state = f"MISLUKT — geen rapport ({esc(p['error'])})"
+        link = f'<a href="{esc(name)}.html">{esc(p["title"])}</a>' if (p["status"] == "ok" or p["stale"]) else esc(p["title"])
+        rows.append(f"<tr><td>{link}</td><td>{esc(verdict.get(name, '') if name != 'scorecard' else '')}</td>"
+                    f"<td>{state}</td></tr>")
+    return f"""<!doctype html><html lang="nl"><head><meta charset="utf-8">
+<title>IVB-toets {run['year']} — {esc(run['municipality_name'])}</title>
+<style>body{{font-family:sans-serif;max-width:60em;margin:2em auto}}td,th{{padding:.3em .8em;border-bottom:1px solid #ddd;text-align:left}}</style>
+</head><body>
+<h1>{esc(run['policy'])}: toets {run['year']}</h1>
+<p>{esc(run['municipality_name'])} ({esc(run['municipality'])}) · gegevens: snapshot {esc(run['snapshot'])} · gemaakt {esc(run['generated_at'])}</p>
+<table><tr><th>Rapport</th><th>Oordeel</th><th>Status van deze run</th></tr>
+{''.join(rows)}
+</table>
+<p>Scorekaart als <a href="scorecard.csv">CSV</a> en <a href="scorecard.json">JSON</a>. Alle cijfers in de rapporten noemen hun bron.</p>
+<p>Oordelen: {esc(', '.join(STATUS_NL.values()))}.</p>
+</body></html>
+"""
+
+
+def write_top_index(out_dir: Path) -> None:
+    years = sorted((p for p in Path(out_dir).iterdir() if p.is_dir() and p.name.isdigit()), key=lambda p: p.name)
+    items = "".join(f'<li><a href="{p.name}/index.html">{p.name}</a></li>' for p in years if (p / "index.html").exists())
+    atomic.write_text(Path(out_dir) / "index.html",
+                      f'<!doctype html><html lang="nl"><head><meta charset="utf-8"><title>IVB-toetsen</title></head>'
+                      f"<body><h1>IVB-toetsen per jaar</h1><ul>{items}</ul></body></html>\n")
+
+
+def run_batch(ds: Dataset, years: list[int], municipality: str, data_dir: Path, notebooks: Path, out_dir: Path,
+              jobs: int = 1, timeout: int = 600, quiet: bool = False) -> BatchResult:
+    out_dir = Path(out_dir)
+    for nb in ("target.ipynb", "scorecard.ipynb"):
+        if not (Path(notebooks) / nb).is_file():
+            raise IvbError(f"{notebooks}/{nb} not found — run from the project folder or pass --notebooks DIR")
+    atomic.check_writable(out_dir)
+    started = dt.datetime.now().astimezone().isoformat(timespec="seconds")
+    all_jobs = plan(ds, years, municipality, Path(data_dir))
+    result = BatchResult(jobs=all_jobs)
+    stage_root = Path(tempfile.mkdtemp(prefix=".staging-", dir=out_dir))
+    by_year = {y: [j for j in all_jobs if j.year == y] for y in years}
+    remaining = {y: len(js) for y, js in by_year.items()}
+    pool = cf.ThreadPoolExecutor(max_workers=max(1, jobs))
+    try:
+        futures = {pool.submit(_run_job, j, Path(notebooks), stage_root / str(j.year), timeout): j for j in all_jobs}
+        with tqdm(total=len(all_jobs), desc="notebooks", unit="nb", disable=quiet, file=sys.stderr) as bar:
+            for fut in cf.as_completed(futures):
+                job = fut.result()
+                bar.update(1)
+                bar.set_postfix_str(f"{job.year} {job.name}: {'ok' if job.ok else 'MISLUKT'}")
+                remaining[job.year] -= 1
+                if remaining[job.year] == 0:
+                    with _deferred_interrupt():
+                        _publish_year(ds, job.year, municipality, by_year[job.year], stage_root / str(job.year),
+                                      output_folder(out_dir, ds, municipality, job.year), started)
+                    result.published_years.append(job.year)
+        write_top_index(out_dir if municipality == ds.policy.municipality else out_dir / municipality)
+    except KeyboardInterrupt:
+        result.interrupted = True
+        for f in futures:
+            f.cancel()
+    finally:
+        pool.shutdown(wait=not result.interrupted, cancel_futures=True)
+        atomic.remove_tree(stage_root)
+    return result
+
+
+class _deferred_interrupt:
+    """Hold Ctrl-C while files are renamed into place, then deliver it."""
+
+    def __enter__(self):
+        self.hit = False
+        try:
+            self.old = signal.signal(signal.SIGINT, lambda *a: setattr(self, "hit", True))
+        except ValueError:  # not the main thread
+            self.old = None
+        return self
+
+    def __exit__(self, *exc):
+        if self.old is not None:
+            signal.signal(signal.SIGINT, self.old)
+        if self.hit:
+            raise KeyboardInterrupt
+        return False

@@ -1,0 +1,128 @@
+"""The `ivb` command: run the batch, list targets and sources, check the data."""
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import sys
+from pathlib import Path
+
+from .errors import IvbError
+
+
+def _years(args) -> list[int]:
+    if args.year is not None and args.years is not None:
+        raise IvbError("give --year or --years, not both")
+    spec = args.years if args.years is not None else (str(args.year) if args.year is not None else None)
+    if spec is None:
+        raise IvbError("no year given — pass --year 2023 or --years 2020-2023")
+    m = re.fullmatch(r"\s*(\d{4})\s*(?:-\s*(\d{4})\s*)?", spec)
+    if not m:
+        raise IvbError(f"--years {spec!r} is not a year or range — write 2023 or 2020-2023")
+    lo, hi = int(m.group(1)), int(m.group(2) or m.group(1))
+    if lo > hi:
+        raise IvbError(f"--years {spec!r} runs backwards — write the earlier year first, e.g. 2020-2023")
+    return list(range(lo, hi + 1))
+
+
+def _load(args):
+    from .dataset import load
+
+    data = Path(args.data)
+    if not data.exists():
+        raise IvbError(f"data folder {data} not found — run ivb from the project folder or pass --data DIR")
+    return load(data)
+
+
+def cmd_run(args) -> int:
+    from .batch import run_batch
+    from .params import check_municipality, check_year
+
+    years = _years(args)
+    ds = _load(args)
+    municipality = check_municipality(ds, args.municipality)
+    for y in years:
+        check_year(ds, y)
+    if args.jobs < 1:
+        raise IvbError(f"--jobs {args.jobs} must be 1 or more")
+    if args.timeout < 1:
+        raise IvbError(f"--timeout {args.timeout} must be a number of seconds, 1 or more")
+    notebooks = Path(args.notebooks) if args.notebooks else ds.root.parent / "notebooks"
+    res = run_batch(ds, years, municipality, ds.root, notebooks.resolve(), Path(args.output), jobs=args.jobs,
+                    timeout=args.timeout, quiet=args.quiet)
+    ok = len(res.jobs) - len(res.failed)
+    if res.interrupted:
+        done = ", ".join(map(str, res.published_years)) or "none"
+        print(f"ivb: interrupted — years published: {done}; every other year's outputs are unchanged", file=sys.stderr)
+        return 130
+    for j in res.failed:
+        print(f"FAILED {j.year} {j.name}: {j.error}", file=sys.stderr)
+    print(f"{ok} of {len(res.jobs)} notebooks ok for {', '.join(map(str, years))}; outputs in {args.output}/"
+          + (f"; {len(res.failed)} failed (previous reports kept and marked stale)" if res.failed else ""))
+    return 1 if res.failed else 0
+
+
+def cmd_targets(args) -> int:
+    ds = _load(args)
+    for p in ds.policy.parts:
+        kind = p.rule.describe_nl() if p.rule else "kwalitatief (niet gescoord)"
+        print(f"{p.id:32} {p.theme_name:28} {kind}")
+    return 0
+
+
+def cmd_sources(args) -> int:
+    ds = _load(args)
+    counts = ds.observations.table.source_id.value_counts()
+    for s in ds.sources.values():
+        print(f"{s.id:32} {s.kind:17} {int(counts.get(s.id, 0)):4} figures  retrieved {s.retrieved:10}  {s.publisher}: {s.title}")
+    return 0
+
+
+def cmd_check(args) -> int:
+    ds = _load(args)
+    t = ds.observations.table
+    print(f"data ok: {len(ds.observations.all_rows)} rows from {len(ds.providers)} providers, {len(t)} figures after "
+          f"precedence, {len(ds.observations.disagreements)} disagreements, {len(ds.policy.parts)} target parts, "
+          f"snapshot {ds.snapshot_version}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="ivb", description="Test IVB safety-policy targets against the data.")
+    p.add_argument("--data", default="data", help="the ivb data folder (default: ./data)")
+    sub = p.add_subparsers(dest="command", required=True)
+    r = sub.add_parser("run", help="run the notebooks for one or more years into outputs/")
+    r.add_argument("--year", type=str, default=None, help="one year, e.g. 2023")
+    r.add_argument("--years", type=str, default=None, help="a range, e.g. 2020-2023")
+    r.add_argument("--municipality", default=None, help="CBS code, e.g. GM1969 (default: the policy's municipality)")
+    r.add_argument("--jobs", type=int, default=min(4, os.cpu_count() or 1), help="notebooks run in parallel")
+    r.add_argument("--timeout", type=int, default=600, help="seconds allowed per notebook (default 600)")
+    r.add_argument("--output", default="outputs", help="output folder (default: ./outputs)")
+    r.add_argument("--notebooks", default=None, help="folder with target.ipynb and scorecard.ipynb")
+    r.add_argument("--quiet", action="store_true", help="no progress bar")
+    r.set_defaults(func=cmd_run)
+    sub.add_parser("targets", help="list the target parts and their rules").set_defaults(func=cmd_targets)
+    sub.add_parser("sources", help="list the sources and how many figures each gives").set_defaults(func=cmd_sources)
+    sub.add_parser("check", help="validate the data folder").set_defaults(func=cmd_check)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if getattr(args, "municipality", "x") is None:
+        args.municipality = None
+    try:
+        if args.command == "run" and args.municipality is None:
+            args.municipality = _load(args).policy.municipality
+        return args.func(args)
+    except IvbError as exc:
+        print(f"ivb: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("ivb: interrupted", file=sys.stderr)
+        return 130
+
+
+def entry() -> None:
+    sys.exit(main())

@@ -1,0 +1,65 @@
+"""Checks for the parameters a user passes to a notebook or to `ivb run`.
+
+Each check raises IvbError with one line naming the parameter and the fix. Notebooks call
+these in their first cell after the parameters cell, so a wrong parameter stops the run
+before anything is computed.
+"""
+from __future__ import annotations
+
+import re
+
+from .dataset import Dataset
+from .errors import IvbError
+
+MUNICIPALITY = re.compile(r"^GM\d{4}$")
+
+
+def check_year(ds: Dataset, year) -> int:
+    if isinstance(year, bool) or not isinstance(year, (int, str)):
+        raise IvbError(f"parameter year must be a whole year like 2023, got {year!r}")
+    if isinstance(year, str):
+        if not re.fullmatch(r"\d{4}", year.strip()):
+            raise IvbError(f"parameter year must be a whole year like 2023, got {year!r}")
+        year = int(year)
+    span = ds.observations.years()
+    lo, hi = span if span else (ds.policy.period[0], ds.policy.period[1])
+    if not lo <= year <= hi:
+        raise IvbError(f"parameter year {year} is outside the data ({lo}–{hi}) — choose a year in that range, "
+                       f"or add figures for {year} under data/local/")
+    return year
+
+
+def check_municipality(ds: Dataset, municipality) -> str:
+    if isinstance(municipality, bool) or isinstance(municipality, (int, float)):
+        code = f"GM{int(municipality):04d}" if isinstance(municipality, int) and 0 <= municipality < 10000 else "GM0014"
+        raise IvbError(f"parameter municipality must be a code like {code}, got the number {municipality!r} "
+                       f"(papermill's -p turns 0014 into 14) — pass it as text: -r municipality {code}")
+    if not isinstance(municipality, str):
+        raise IvbError(f"parameter municipality must be a code like GM1969, got {municipality!r}")
+    code = municipality.strip().upper()
+    if re.fullmatch(r"\d{1,4}", code):
+        raise IvbError(f"parameter municipality {municipality!r} lacks the GM prefix — write GM{int(code):04d}")
+    if not MUNICIPALITY.match(code):
+        raise IvbError(f"parameter municipality {municipality!r} is not a CBS municipality code — write GM and four digits, e.g. GM1969")
+    areas = {a: n for a, n in ds.observations.areas().items() if a.startswith("GM")}
+    if code not in areas:
+        known = ", ".join(f"{a} ({n})" for a, n in sorted(areas.items())) or "none"
+        raise IvbError(f"parameter municipality {code}: no figures for this municipality in the data (known: {known}) — "
+                       f"add its figures as CSV under data/local/ or choose a known code")
+    return code
+
+
+def check_target(ds: Dataset, target_id) -> str:
+    ids = ds.policy.measurable_ids()
+    if not isinstance(target_id, str) or target_id not in {p.id for p in ds.policy.parts}:
+        raise IvbError(f"parameter target_id: unknown target id {target_id!r} — valid ids: {', '.join(ids)}")
+    if target_id not in ids:
+        raise IvbError(f"parameter target_id {target_id!r} is a qualitative part: it is listed in the scorecard, "
+                       f"not tested — valid ids: {', '.join(ids)}")
+    return target_id
+
+
+def check_indicator(ds: Dataset, indicator) -> str:
+    if not isinstance(indicator, str) or indicator not in ds.indicators:
+        raise IvbError(f"parameter indicator: unknown indicator {indicator!r} — valid: {', '.join(sorted(ds.indicators))}")
+    return indicator

@@ -1,0 +1,122 @@
+"""Charts (seaborn/matplotlib) with Dutch titles. Each function returns the Axes."""
+from __future__ import annotations
+
+import textwrap
+
+import matplotlib.pyplot as plt
+import pandas as pd
+import seaborn as sns
+
+from statsmodels.stats.rates import confint_poisson
+
+from .dataset import Dataset
+from .evaluate import Evaluation
+
+sns.set_theme(style="whitegrid", context="notebook")
+
+
+def _caption(ax, ds: Dataset, ids) -> None:
+    """Name the sources under the chart (publisher, table or document, retrieval date)."""
+    ids = sorted(set(ids))
+    if not ids:
+        return
+    text = "Bron: " + "; ".join(f"{ds.sources[i].publisher}, {ds.sources[i].title} (opgehaald {ds.sources[i].retrieved})"
+                                for i in ids)
+    ax.figure.subplots_adjust(bottom=0.18 + 0.04 * len(ids))
+    ax.figure.text(0.01, 0.01, "\n".join(textwrap.wrap(text, 150)), fontsize=7, color="grey")
+
+
+def _breaks(ax, ds: Dataset, indicator: str, area: str, years: list[int]) -> None:
+    """Mark a break in the series (e.g. the E33 registration change of March 2020)."""
+    for c in ds.indicators[indicator].caveats:
+        if c.crosses_year is not None and years and c.applies(years, area):
+            ax.axvline(c.crosses_year - 0.5, color="C1", ls="-.", lw=1, label=f"breuk in reeks ({c.crosses_year})")
+
+
+def _plot_series(ax, s: pd.DataFrame, label: str, with_interval: bool) -> None:
+    """Points per year, joined only between consecutive years (a gap stays a gap), with the
+    exact 95% Poisson interval of each count as an error bar."""
+    full = s.set_index("year").reindex(range(int(s.year.min()), int(s.year.max()) + 1))
+    ax.plot(full.index, full.value, color="C0", lw=1.5)
+    if with_interval:
+        lo, hi = zip(*(confint_poisson(int(v), 1, method="exact-c") for v in s.value))
+        ax.errorbar(s.year, s.value, yerr=[s.value - lo, [h - v for h, v in zip(hi, s.value)]], fmt="o", color="C0",
+                    capsize=3, label=f"{label} (met 95%-interval)")
+    else:
+        ax.plot(s.year, s.value, "o", color="C0", label=label)
+
+
+def plot_target(ds: Dataset, ev: Evaluation, ax=None):
+    """Series of the municipality with baseline, required path and target year."""
+    ax = ax or plt.subplots(figsize=(8, 4.2))[1]
+    ind, rule = ev.indicator, ev.part.rule
+    s = ds.observations.series(ind.id, ev.area_code)
+    if s.empty:
+        ax.text(0.5, 0.5, f"Geen gegevens voor {ev.area_name}:\n{ind.label_nl}", ha="center", va="center",
+                transform=ax.transAxes)
+    else:
+        _plot_series(ax, s, ev.area_name, with_interval=ind.is_count)
+    if ev.baseline is not None:
+        ax.axhline(ev.baseline.value, color="grey", ls=":", lw=1, label=f"basiswaarde {rule.baseline_year}")
+    if ev.required_final is not None and rule.baseline_year and ev.baseline is not None:
+        ax.plot([rule.baseline_year, rule.target_year], [ev.baseline.value, ev.required_final], color="C2", ls="--",
+                label="pad naar het doel")
+    if rule.kind == "at_least":
+        ax.axhline(rule.threshold, color="C2", ls="--", label=f"doel: {rule.threshold:g} of hoger")
+    ax.axvline(rule.target_year, color="C3", lw=1, alpha=0.6, label=f"doeljaar {rule.target_year}")
+    ax.axvline(ev.year, color="black", lw=0.8, alpha=0.3)
+    _breaks(ax, ds, ind.id, ev.area_code, list(s.year) + [rule.target_year] + ([rule.baseline_year] if rule.baseline_year else []))
+    ax.set(title=f"{ind.label_nl} — {ev.area_name}", xlabel="jaar", ylabel="aantal" if ind.is_count else "rapportcijfer")
+    ax.xaxis.get_major_locator().set_params(integer=True)
+    if ind.is_count:
+        ax.set_ylim(bottom=0)
+    ax.legend(loc="best", fontsize="small")
+    _caption(ax, ds, s.source_id)
+    return ax
+
+
+def index_frame(ds: Dataset, indicator: str, area: str, base_year: int) -> pd.DataFrame:
+    """Municipality and national series as an index (base year = 100), where both are known."""
+    ind = ds.indicators[indicator]
+    out = []
+    for code, name, iid in ((area, ds.area_name(area), indicator),
+                            (ind.national_area, "Nederland", ind.national_indicator)):
+        if not iid:
+            continue
+        s = ds.observations.series(iid, code)
+        base = s[s.year == base_year]
+        if base.empty or not base.value.iloc[0]:
+            continue
+        out.append(pd.DataFrame({"jaar": s.year, "index": 100 * s.value / base.value.iloc[0], "gebied": name,
+                                 "bron": s.source_id}))
+    return pd.concat(out, ignore_index=True) if out else pd.DataFrame(columns=["jaar", "index", "gebied", "bron"])
+
+
+def plot_national_index(ds: Dataset, indicator: str, area: str, base_year: int, ax=None):
+    ax = ax or plt.subplots(figsize=(8, 4.2))[1]
+    df = index_frame(ds, indicator, area, base_year)
+    label = ds.indicators[indicator].label_nl
+    if df.empty:
+        ax.text(0.5, 0.5, f"Geen indexreeks: basisjaar {base_year} ontbreekt", ha="center", va="center", transform=ax.transAxes)
+    else:
+        for i, (name, grp) in enumerate(df.groupby("gebied", sort=False)):
+            full = grp.set_index("jaar").reindex(range(int(grp.jaar.min()), int(grp.jaar.max()) + 1))
+            ax.plot(full.index, full["index"], marker="o", color=f"C{i}", label=name)
+        _breaks(ax, ds, indicator, area, list(df.jaar))
+        ax.legend(fontsize="small")
+        ax.axhline(100, color="grey", lw=0.8, ls=":")
+        _caption(ax, ds, df.bron)
+    ax.set(title=f"{label}\ngemeente en Nederland (index, {base_year} = 100)", xlabel="jaar", ylabel="index")
+    ax.xaxis.get_major_locator().set_params(integer=True)
+    return ax
+
+
+def plot_national_for(ds: Dataset, ev: Evaluation, ax=None):
+    """The national comparison chart of an evaluation, or a note when there is none."""
+    rule = ev.part.rule
+    if ev.indicator.national_indicator is None or not rule.baseline_year:
+        ax = ax or plt.subplots(figsize=(8, 1.2))[1]
+        ax.axis("off")
+        ax.text(0.5, 0.5, "Geen landelijke reeks voor deze indicator", ha="center", va="center", transform=ax.transAxes)
+        return ax
+    return plot_national_index(ds, ev.indicator.id, ev.area_code, rule.baseline_year, ax=ax)

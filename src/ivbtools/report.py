@@ -1,0 +1,159 @@
+"""Tables and text for the notebooks and HTML reports (Dutch, for a council member)."""
+from __future__ import annotations
+
+import pandas as pd
+
+from .dataset import Dataset
+from .evaluate import Evaluation, evaluate_check
+from .fmt import nl_num, nl_p, nl_value
+
+
+def target_text(ev: Evaluation) -> str:
+    """The quoted target, the rule applied and the indicator's definition."""
+    p = ev.part
+    lines = [f"Thema: {p.theme_name}", f"Doel (IVB 2020-2023): “{p.quote}”",
+             f"Getoetste regel: {p.rule.describe_nl()}." if p.rule else ""]
+    if ev.indicator is not None:
+        lines.append(f"Indicator: {ev.indicator.label_nl}. {ev.indicator.definition}")
+    if p.note:
+        lines.append(f"Toelichting: {p.note}")
+    return "\n".join(line for line in lines if line)
+
+
+def data_table(ds: Dataset, ev: Evaluation) -> pd.DataFrame:
+    """Every figure of this indicator for the municipality and the national series, with source."""
+    ind = ev.indicator
+    frames = [ds.observations.series(ind.id, ev.area_code)]
+    if ind.national_indicator:
+        frames.append(ds.observations.series(ind.national_indicator, ind.national_area))
+    t = pd.concat(frames, ignore_index=True)
+    if t.empty:
+        return pd.DataFrame(columns=["gebied", "jaar", "waarde", "bron", "soort bron", "opgehaald"])
+    return pd.DataFrame({
+        "gebied": t.area_name + " (" + t.area_code + ")",
+        "jaar": t.year.astype(int),
+        "waarde": [nl_value(v, ind.unit) for v in t.value],
+        "bron": [f"{ds.sources[s].publisher}: {ds.sources[s].title}" for s in t.source_id],
+        "soort bron": [ds.sources[s].kind_label for s in t.source_id],
+        "opgehaald": [ds.sources[s].retrieved for s in t.source_id],
+    })
+
+
+def key_figures(ev: Evaluation) -> pd.DataFrame:
+    """Baseline, observed, change, required level, verdict and the test, one row each."""
+    u = ev.indicator.unit if ev.indicator else "count"
+    rule = ev.part.rule
+    rows = [("Oordeel", ev.status_nl)]
+    if rule and rule.baseline_year:
+        rows.append((f"Basiswaarde {rule.baseline_year}", nl_value(ev.baseline.value, u) if ev.baseline else "ontbreekt"))
+    rows.append((f"Waarde {ev.year}", nl_value(ev.observed.value, u) if ev.observed else "ontbreekt"))
+    if ev.change_abs is not None:
+        rows.append(("Verandering", f"{'+' if ev.change_abs > 0 else ''}{nl_value(ev.change_abs, u)}"
+                     + (f" ({'+' if ev.change_pct > 0 else ''}{nl_num(ev.change_pct)}%)" if ev.change_pct is not None else "")))
+    if ev.required is not None:
+        rows.append((f"Vereist in {ev.year}", nl_num(ev.required, 1 if u == "mark" else 0)))
+    if ev.test is not None:
+        t = ev.test
+        rows += [("Toets", t.method), ("p-waarde (eenzijdig)", nl_p(t.pvalue)),
+                 ("95%-interval", f"{nl_num(t.ci_low, 2)}–{nl_num(t.ci_high, 2)}"
+                  + (" (verhouding)" if t.scale == "ratio" else " (aantal)")),
+                 ("Buiten de toevalsmarge", "ja" if t.beyond_chance else "nee")]
+    return pd.DataFrame(rows, columns=["", "waarde"]).set_index("")
+
+
+def missing_text(ev: Evaluation) -> str:
+    items = list(ev.missing) + (list(ev.national.missing) if ev.national else [])
+    if not items:
+        return "Geen ontbrekende cijfers voor dit doel en jaar."
+    lines = ["Ontbrekende cijfers en hoe ze aan te vullen:"]
+    for m in items:
+        lines.append(f"- {m.text_nl()}. {m.how_to_supply()}")
+    return "\n".join(lines)
+
+
+def caveats_text(ev: Evaluation) -> str:
+    if not ev.caveats:
+        return "Geen bijzondere kanttekeningen bij deze reeks."
+    return "\n".join(f"- {c}" for c in ev.caveats)
+
+
+def sources_table(ds: Dataset, source_ids) -> pd.DataFrame:
+    rows = [{"bron_id": s.id, "uitgever": s.publisher, "titel": s.title, "vindplaats": s.url or s.document,
+             "opgehaald": s.retrieved, "soort": s.kind_label, "opmerking": s.note}
+            for sid in sorted(set(source_ids)) for s in [ds.sources[sid]]]
+    return pd.DataFrame(rows)
+
+
+def sources_for(ds: Dataset, ev: Evaluation) -> pd.DataFrame:
+    t = ds.observations.table
+    ind = ev.indicator
+    areas = [ev.area_code] + ([ind.national_area] if ind and ind.national_area else [])
+    ids = t[t.indicator.isin([ind.id, ind.national_indicator]) & t.area_code.isin(areas)].source_id
+    return sources_table(ds, ids)
+
+
+def disagreements(ds: Dataset, indicators: list[str] | None = None) -> pd.DataFrame:
+    d = ds.observations.disagreements
+    if indicators is not None:
+        d = d[d.indicator.isin(indicators)]
+    return d.reset_index(drop=True)
+
+
+def qualitative_table(ds: Dataset) -> pd.DataFrame:
+    return pd.DataFrame([{"thema": p.theme_name, "doel_id": p.id, "doel": p.quote, "oordeel": "niet meetbaar (kwalitatief)",
+                          "wat er volgens het IVB 2024-2027 is gedaan": p.account}
+                         for p in ds.policy.parts if p.qualitative])
+
+
+def checks_text(ds: Dataset) -> str:
+    out = []
+    for c in ds.policy.checks:
+        r = evaluate_check(ds, c)
+        out.append(f"- “{c.quote}” — {r['text']}")
+    return "\n".join(out) if out else "Geen controleerbare uitspraken."
+
+
+def scorecard_text(card: pd.DataFrame) -> str:
+    """A compact, stable text rendering of the scorecard (for checked notebook output)."""
+    cols = ["doel_id", "oordeel", "basiswaarde", "waarde", "vereist", "verandering_pct", "p_waarde"]
+    view = card[cols].copy()
+    for c in ("basiswaarde", "waarde", "vereist"):
+        view[c] = [("–" if pd.isna(v) else nl_num(v, 1 if v != int(v) else 0)) for v in view[c]]
+    view["verandering_pct"] = ["–" if pd.isna(v) else nl_num(v) + "%" for v in view["verandering_pct"]]
+    view["p_waarde"] = ["–" if pd.isna(v) else nl_p(v) for v in view["p_waarde"]]
+    return view.to_string(index=False)
+
+
+def disagreements_text(ds: Dataset, ev: Evaluation | None = None) -> str:
+    inds = None
+    if ev is not None and ev.indicator is not None:
+        inds = [ev.indicator.id] + ([ev.indicator.national_indicator] if ev.indicator.national_indicator else [])
+    d = disagreements(ds, inds)
+    if d.empty:
+        return "Geen verschillen tussen bronnen voor deze cijfers."
+    lines = ["Bronnen die een ander cijfer geven (gekozen volgens de voorrangsregel: data/local > cache > snapshot; "
+             "daarbinnen analist > officiële tabel > beleidsdocument > persbericht):"]
+    for r in d.itertuples():
+        lines.append(f"- {r.indicator} {r.area_code} {r.year}: gekozen {r.chosen_value:g} ({r.chosen_source}), "
+                     f"ook {r.other_value:g} ({r.other_source}), verschil {r.difference:+g}")
+    return "\n".join(lines)
+
+
+def verdicts_text(card: pd.DataFrame) -> str:
+    return "\n".join(f"- {r.doel_id}: {r.toelichting}" for r in card.itertuples())
+
+
+def series_table(ds: Dataset, indicator: str, area: str) -> pd.DataFrame:
+    """Municipality and national values side by side per year, with the source ids."""
+    ind = ds.indicators[indicator]
+    local = ds.observations.series(indicator, area).set_index("year")
+    cols = {f"{ds.area_name(area)}": local.value, "bron gemeente": local.source_id}
+    if ind.national_indicator:
+        nat = ds.observations.series(ind.national_indicator, ind.national_area).set_index("year")
+        cols.update({"Nederland": nat.value, "bron landelijk": nat.source_id})
+    t = pd.DataFrame(cols).sort_index()
+    t.index.name = "jaar"
+    for c in (ds.area_name(area), "Nederland"):
+        if c in t:
+            t[c] = [nl_value(v, ind.unit) if pd.notna(v) else "·" for v in t[c]]
+    return t.fillna("·")
