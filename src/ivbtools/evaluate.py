@@ -321,7 +321,7 @@ def scorecard(ds: Dataset, year: int, area: str) -> pd.DataFrame:
             "waarde": ev.observed.value if ev.observed else None,
             "vereist": ev.required,
             "verandering_pct": round(ev.change_pct, 1) if ev.change_pct is not None else None,
-            "p_waarde": round(ev.test.pvalue, 4) if ev.test else None,
+            "p_waarde": float(f"{ev.test.pvalue:.4g}") if ev.test else None,
             "binnen_ruis": (not ev.test.beyond_chance) if ev.test else None,
             "landelijk_index": round(ev.national.index, 1) if ev.national and ev.national.index else None,
             "gemeente_index": round(ev.national.local_index, 1) if ev.national and ev.national.local_index else None,
@@ -329,4 +329,7 @@ def scorecard(ds: Dataset, year: int, area: str) -> pd.DataFrame:
             "bronnen": ", ".join(sorted({f.source_id for f in (ev.baseline, ev.observed) if f})),
             "toelichting": ev.verdict_nl,
         })
-    return pd.DataFrame(rows)
+    card = pd.DataFrame(rows)
+    for col in ("basisjaar", "jaar"):
+        card[col] = card[col].astype("Int64")
+    return card
