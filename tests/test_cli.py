@@ -1,0 +1,125 @@
+"""The `ivb` command and papermill runs: clear errors, a real batch, atomic outputs."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from conftest import DATA, ROOT, add_local
+
+IVB = [sys.executable, "-m", "ivbtools.cli"]
+
+
+def run(args, cwd=ROOT, **kw):
+    return subprocess.run(args, cwd=cwd, capture_output=True, text=True, **kw)
+
+
+def _one_line_error(proc):
+    assert proc.returncode != 0
+    lines = [ln for ln in proc.stderr.splitlines() if ln.strip()]
+    assert len(lines) == 1, proc.stderr
+    assert "Traceback" not in proc.stderr
+    return lines[0]
+
+
+@pytest.mark.parametrize("args, message", [
+    (["run", "--year", "2023a"], "--years '2023a' is not a year or range"),
+    (["run", "--years", "2023-2020"], "runs backwards"),
+    (["run", "--year", "2031"], "year 2031 is outside the data"),
+    (["run", "--year", "2022", "--municipality", "GM9999"], "no figures for this municipality"),
+    (["run", "--year", "2022", "--municipality", "0014"], "lacks the GM prefix — write GM0014"),
+    (["--data", "nowhere", "targets"], "data folder nowhere not found"),
+])
+def test_user_mistakes_give_one_line_and_exit_2(tmp_path, args, message):
+    proc = run(IVB + args + (["--output", str(tmp_path / "out")] if args[0] == "run" else []))
+    line = _one_line_error(proc)
+    assert proc.returncode == 2 and message in line
+    assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
+
+
+def test_bad_data_file_names_file_and_line(data_copy, tmp_path):
+    add_local(data_copy, "traffic_accidents,GM1969,Westerkwartier,2023,n.v.t.,test-fixture\n")
+    line = _one_line_error(run(IVB + ["--data", str(data_copy), "check"]))
+    assert "test.csv:2: value 'n.v.t.' is not a number" in line
+
+
+def test_targets_and_check(tmp_path):
+    out = run(IVB + ["targets"]).stdout
+    assert "sociaal-verward-gedrag" in out and "kwalitatief" in out
+    assert run(IVB + ["check"]).stdout.startswith("data ok: 105 rows")
+
+
+def test_papermill_unknown_target_gives_one_line_naming_valid_ids(tmp_path):
+    proc = run([sys.executable, "-m", "papermill", "notebooks/target.ipynb", str(tmp_path / "x.ipynb"),
+                "-p", "target_id", "nope", "-p", "year", "2022", "--cwd", "notebooks", "--no-progress-bar"])
+    assert proc.returncode != 0
+    last = proc.stderr.strip().splitlines()[-1]
+    assert last.startswith("IvbError: parameter target_id: unknown target id 'nope' — valid ids: verkeer-ongevallen")
+
+
+@pytest.fixture(scope="module")
+def batch_2022(tmp_path_factory):
+    out = tmp_path_factory.mktemp("outputs")
+    proc = run(IVB + ["run", "--year", "2022", "--jobs", "2", "--quiet", "--output", str(out)])
+    return out, proc
+
+
+def test_batch_writes_reports_html_scorecard_and_index(batch_2022, ds):
+    out, proc = batch_2022
+    assert proc.returncode == 0, proc.stderr
+    year = out / "2022"
+    for pid in ds.policy.measurable_ids() + ["scorecard"]:
+        assert (year / f"{pid}.ipynb").stat().st_size > 0 and (year / f"{pid}.html").stat().st_size > 0
+    html = (year / "sociaal-verward-gedrag.html").read_text(encoding="utf-8")
+    assert "Niet op koers" in html and "niet gehaald" in html and "p &lt; 0,001" in html
+    assert "83.611" in html and "138.807" in html and "maart 2020" in html
+    assert "ds = ivbtools.load" not in html  # code cells are left out
+    card = json.loads((year / "scorecard.json").read_text(encoding="utf-8"))
+    assert {p["doel_id"] for p in card["parts"]} == {p.id for p in ds.policy.parts}
+    assert (year / "scorecard.csv").read_text(encoding="utf-8").count("\n") == len(ds.policy.parts) + 1
+    assert "sociaal-verward-gedrag.html" in (year / "index.html").read_text(encoding="utf-8")
+    assert '2022/index.html' in (out / "index.html").read_text(encoding="utf-8")
+    assert not [p for p in out.rglob("*") if ".tmp-" in p.name or p.name.startswith(".staging")]
+
+
+def _broken_notebooks(tmp_path: Path) -> Path:
+    nbs = tmp_path / "nbs"
+    nbs.mkdir()
+    for name in ("target.ipynb", "scorecard.ipynb"):
+        nb = nbformat.v4.new_notebook(cells=[
+            nbformat.v4.new_code_cell("target_id = ''\nyear = 0\nmunicipality = ''\ndata_dir = ''", metadata={"tags": ["parameters"]}),
+            nbformat.v4.new_code_cell("raise RuntimeError('boom in ' + str(target_id))" if name == "target.ipynb" else "print('ok')"),
+        ])
+        nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+        nbformat.write(nb, nbs / name)
+    return nbs
+
+
+def test_failed_notebooks_keep_the_previous_good_report(batch_2022, tmp_path):
+    out, _ = batch_2022
+    report = out / "2022" / "sociaal-verward-gedrag.html"
+    before = report.read_bytes()
+    proc = run(IVB + ["run", "--year", "2022", "--jobs", "2", "--quiet", "--output", str(out),
+                      "--notebooks", str(_broken_notebooks(tmp_path))])
+    assert proc.returncode == 1
+    assert "FAILED 2022 sociaal-verward-gedrag: RuntimeError: boom in sociaal-verward-gedrag" in proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert report.read_bytes() == before
+    runinfo = json.loads((out / "2022" / "run.json").read_text())
+    part = runinfo["parts"]["sociaal-verward-gedrag"]
+    assert part["status"] == "failed" and part["stale"] is True and part["produced_at"]
+    assert runinfo["parts"]["scorecard"]["status"] == "ok"
+    assert "verouderde versie" in (out / "2022" / "index.html").read_text(encoding="utf-8")
+    assert (out / "2022" / "_failed" / "sociaal-verward-gedrag.ipynb").exists()
+
+
+def test_unwritable_output_folder(tmp_path):
+    out = tmp_path / "not-a-folder"
+    out.write_text("a file where the output folder should be")  # unwritable even for root
+    line = _one_line_error(run(IVB + ["run", "--year", "2022", "--output", str(out)]))
+    assert "is not writable" in line and out.read_text().startswith("a file")
