@@ -16,6 +16,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -68,22 +69,57 @@ def plan(ds: Dataset, years: list[int], municipality: str, data_dir: Path) -> li
     return jobs
 
 
-def _run_job(job: Job, notebooks: Path, stage: Path, timeout: int) -> Job:
+class _Children:
+    """The runner processes in flight, so an interrupt can stop them all."""
+
+    def __init__(self):
+        self.procs: set[subprocess.Popen] = set()
+        self.lock = threading.Lock()
+        self.stopping = False
+
+    def start(self, args) -> subprocess.Popen:
+        with self.lock:
+            if self.stopping:
+                raise KeyboardInterrupt
+            proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                    start_new_session=True)
+            self.procs.add(proc)
+            return proc
+
+    def done(self, proc) -> None:
+        with self.lock:
+            self.procs.discard(proc)
+
+    def kill_all(self) -> None:
+        with self.lock:
+            self.stopping = True
+            for proc in self.procs:
+                try:
+                    os.killpg(proc.pid, signal.SIGKILL)  # the runner and its kernel
+                except (ProcessLookupError, PermissionError):
+                    pass
+
+
+def _run_job(job: Job, notebooks: Path, stage: Path, timeout: int, children: _Children) -> Job:
     stage.mkdir(parents=True, exist_ok=True)
     spec = {"input": str(notebooks / job.notebook), "output_notebook": str(stage / f"{job.name}.ipynb"),
             "output_html": str(stage / f"{job.name}.html"), "parameters": job.parameters,
             "cwd": str(notebooks), "timeout": timeout}
     spec_file = stage / f"{job.name}.job.json"
     spec_file.write_text(json.dumps(spec), encoding="utf-8")
+    proc = children.start([sys.executable, "-m", "ivbtools.runner", str(spec_file)])
     try:
-        proc = subprocess.run([sys.executable, "-m", "ivbtools.runner", str(spec_file)], capture_output=True,
-                              text=True, timeout=timeout + 60, start_new_session=True)
-        lines = [ln for ln in proc.stderr.splitlines() if ln.strip() and "WARNING" not in ln]
+        _, stderr = proc.communicate(timeout=timeout + 60)
+        lines = [ln for ln in stderr.splitlines() if ln.strip() and "WARNING" not in ln]
         job.ok = proc.returncode == 0 and (stage / f"{job.name}.html").exists()
         if not job.ok:
             job.error = lines[-1] if lines else f"runner exited with code {proc.returncode}"
     except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.communicate()
         job.ok, job.error = False, f"timed out after {timeout + 60} s"
+    finally:
+        children.done(proc)
     return job
 
 
@@ -96,19 +132,17 @@ def _read_run(folder: Path) -> dict:
 
 def _publish_year(ds: Dataset, year: int, municipality: str, jobs: list[Job], stage: Path, dest: Path,
                   started: str) -> None:
-    """Rename finished files into place; keep previous good files for failed jobs (stale)."""
+    """Write everything new into the staging folder first (where a full disk shows up), then
+    rename the finished files into place. Failed jobs keep their previous good file (stale)."""
     previous = _read_run(dest).get("parts", {})
-    parts = {}
+    parts, moves = {}, []
     for job in jobs:
         if job.ok:
-            for ext in ("ipynb", "html"):
-                atomic.move_into_place(stage / f"{job.name}.{ext}", dest / f"{job.name}.{ext}")
-            (dest / "_failed" / f"{job.name}.ipynb").unlink(missing_ok=True)
+            moves += [(stage / f"{job.name}.{ext}", dest / f"{job.name}.{ext}") for ext in ("ipynb", "html")]
             parts[job.name] = {"title": job.title, "status": "ok", "produced_at": started, "stale": False, "error": ""}
         else:
-            failed_nb = stage / f"{job.name}.ipynb"
-            if failed_nb.exists():
-                atomic.move_into_place(failed_nb, dest / "_failed" / f"{job.name}.ipynb")
+            if (stage / f"{job.name}.ipynb").exists():
+                moves.append((stage / f"{job.name}.ipynb", dest / "_failed" / f"{job.name}.ipynb"))
             prev = previous.get(job.name, {})
             have_previous = (dest / f"{job.name}.html").exists()
             parts[job.name] = {"title": job.title, "status": "failed", "error": job.error, "stale": have_previous,
@@ -117,12 +151,22 @@ def _publish_year(ds: Dataset, year: int, municipality: str, jobs: list[Job], st
     meta = {"year": year, "municipality": municipality, "municipality_name": ds.area_name(municipality),
             "policy": ds.policy.title, "snapshot": ds.snapshot_version, "generated_at": started,
             "sources": sorted(set(ds.observations.table.source_id))}
-    atomic.write_text(dest / "scorecard.csv", card.to_csv(index=False))
-    atomic.write_text(dest / "scorecard.json", json.dumps({"meta": meta, "parts": json.loads(card.to_json(orient="records"))},
-                                                          ensure_ascii=False, indent=2))
     run = {**meta, "parts": parts}
-    atomic.write_text(dest / RUN_FILE, json.dumps(run, ensure_ascii=False, indent=2))
-    atomic.write_text(dest / "index.html", _index_html(run, card))
+    built = {
+        "scorecard.csv": card.to_csv(index=False),
+        "scorecard.json": json.dumps({"meta": meta, "parts": json.loads(card.to_json(orient="records"))},
+                                     ensure_ascii=False, indent=2),
+        RUN_FILE: json.dumps(run, ensure_ascii=False, indent=2),
+        "index.html": _index_html(run, card),
+    }
+    for name, text in built.items():
+        atomic.write_text(stage / name, text)
+        moves.append((stage / name, dest / name))
+    for job in jobs:
+        if job.ok:
+            (dest / "_failed" / f"{job.name}.ipynb").unlink(missing_ok=True)
+    for src, target in moves:  # renames only: no new disk space needed from here on
+        atomic.move_into_place(src, target)
 
 
 def _index_html(run: dict, card) -> str:
@@ -175,9 +219,12 @@ def run_batch(ds: Dataset, years: list[int], municipality: str, data_dir: Path, 
     stage_root = Path(tempfile.mkdtemp(prefix=".staging-", dir=out_dir))
     by_year = {y: [j for j in all_jobs if j.year == y] for y in years}
     remaining = {y: len(js) for y, js in by_year.items()}
+    children = _Children()
     pool = cf.ThreadPoolExecutor(max_workers=max(1, jobs))
+    futures = {}
     try:
-        futures = {pool.submit(_run_job, j, Path(notebooks), stage_root / str(j.year), timeout): j for j in all_jobs}
+        futures = {pool.submit(_run_job, j, Path(notebooks), stage_root / str(j.year), timeout, children): j
+                   for j in all_jobs}
         with tqdm(total=len(all_jobs), desc="notebooks", unit="nb", disable=quiet, file=sys.stderr) as bar:
             for fut in cf.as_completed(futures):
                 job = fut.result()
@@ -192,10 +239,13 @@ def run_batch(ds: Dataset, years: list[int], municipality: str, data_dir: Path, 
         write_top_index(out_dir if municipality == ds.policy.municipality else out_dir / municipality)
     except KeyboardInterrupt:
         result.interrupted = True
+        children.kill_all()
         for f in futures:
             f.cancel()
     finally:
-        pool.shutdown(wait=not result.interrupted, cancel_futures=True)
+        if result.interrupted or sys.exc_info()[0] is not None:
+            children.kill_all()
+        pool.shutdown(wait=True, cancel_futures=True)
         atomic.remove_tree(stage_root)
     return result
 

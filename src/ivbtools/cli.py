@@ -34,6 +34,14 @@ def _load(args):
     return load(data)
 
 
+def _find_notebooks(data_root: Path) -> Path:
+    """--notebooks, else the notebooks/ beside the data folder, in the working folder, or in the checkout."""
+    for cand in (data_root.parent / "notebooks", Path.cwd() / "notebooks", Path(__file__).resolve().parents[2] / "notebooks"):
+        if (cand / "target.ipynb").is_file():
+            return cand
+    return data_root.parent / "notebooks"
+
+
 def cmd_run(args) -> int:
     from .batch import run_batch
     from .params import check_municipality, check_year
@@ -47,7 +55,7 @@ def cmd_run(args) -> int:
         raise IvbError(f"--jobs {args.jobs} must be 1 or more")
     if args.timeout < 1:
         raise IvbError(f"--timeout {args.timeout} must be a number of seconds, 1 or more")
-    notebooks = Path(args.notebooks) if args.notebooks else ds.root.parent / "notebooks"
+    notebooks = Path(args.notebooks) if args.notebooks else _find_notebooks(ds.root)
     res = run_batch(ds, years, municipality, ds.root, notebooks.resolve(), Path(args.output), jobs=args.jobs,
                     timeout=args.timeout, quiet=args.quiet)
     ok = len(res.jobs) - len(res.failed)
@@ -84,6 +92,11 @@ def cmd_check(args) -> int:
     print(f"data ok: {len(ds.observations.all_rows)} rows from {len(ds.providers)} providers, {len(t)} figures after "
           f"precedence, {len(ds.observations.disagreements)} disagreements, {len(ds.policy.parts)} target parts, "
           f"snapshot {ds.snapshot_version}")
+    have = set(t.indicator)
+    for p in ds.policy.parts:
+        if p.measurable and p.indicator not in have:
+            print(f"warning: target {p.id}: no figures at all for {p.indicator} — its reports will say "
+                  f"'onvoldoende gegevens' and name the missing figures; add them under data/local/")
     return 0
 
 

@@ -1,0 +1,200 @@
+"""Bad input through the public entry points: one clear line, non-zero exit, nothing changed.
+
+Each case runs the `ivb` command (or papermill on the notebooks) against a private copy of
+the data folder and a pre-existing good output folder, and checks that neither changed.
+"""
+from __future__ import annotations
+
+import hashlib
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+
+from conftest import ROOT, TEST_SOURCE
+
+IVB = [sys.executable, "-m", "ivbtools.cli"]
+HEADER = "indicator,area_code,area_name,year,value,source_id\n"
+GOOD = "traffic_accidents,GM1969,Westerkwartier,2023,250,test-fixture\n"
+
+
+def digest(folder: Path) -> dict[str, str]:
+    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+@pytest.fixture
+def world(data_copy, tmp_path):
+    """A data folder with analyst sources, and an output folder holding a 'previous good' report."""
+    (data_copy / "local" / "sources.yaml").write_text(TEST_SOURCE, encoding="utf-8")
+    out = tmp_path / "outputs"
+    (out / "2022").mkdir(parents=True)
+    (out / "2022" / "sociaal-verward-gedrag.html").write_text("<p>previous good report</p>")
+    return data_copy, out
+
+
+def assert_clean_failure(proc, data_dir: Path, out: Path, before: tuple, expect: str) -> str:
+    assert proc.returncode != 0, proc.stdout
+    lines = [ln for ln in proc.stderr.splitlines() if ln.strip()]
+    assert len(lines) == 1, proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert expect in lines[0], lines[0]
+    assert (digest(data_dir), digest(out)) == before
+    return lines[0]
+
+
+CSV_CASES = {
+    "missing column": (HEADER.replace(",area_name", "") + "traffic_accidents,GM1969,2023,250,test-fixture\n", "x.csv:1: missing column(s) area_name"),
+    "extra column": (HEADER.replace("\n", ",remark\n") + GOOD.replace("\n", ",hi\n"), "x.csv:1: unknown column(s) remark"),
+    "decimal comma": (HEADER + GOOD.replace("250", '"12,5"'), "x.csv:2: value '12,5' is not a whole number"),
+    "n.v.t.": (HEADER + GOOD.replace("250", "n.v.t."), "x.csv:2: value 'n.v.t.' is not a number"),
+    "empty value": (HEADER + GOOD.replace("250", ""), "x.csv:2: value is empty"),
+    "negative": (HEADER + GOOD.replace("250", "-4"), "x.csv:2: value '-4' is negative"),
+    "1e9": (HEADER + GOOD.replace("250", "1e9"), "x.csv:2: value '1e9' is not a whole number"),
+    "huge": (HEADER + GOOD.replace("250", "1000000000"), "x.csv:2: value 1000000000 is implausibly large"),
+    "duplicate": (HEADER + GOOD + GOOD, "x.csv:3: duplicate of line 2"),
+    "year 1899": (HEADER + GOOD.replace("2023", "1899"), "x.csv:2: year '1899' is not a year between 1990"),
+    "year 2100": (HEADER + GOOD.replace("2023", "2100"), "x.csv:2: year '2100' is not a year between 1990"),
+    "unknown indicator": (HEADER + GOOD.replace("traffic_accidents", "ongevallen"), "x.csv:2: unknown indicator 'ongevallen'"),
+    "unknown source": (HEADER + GOOD.replace("test-fixture", "krant"), "x.csv:2: unknown source id 'krant'"),
+    "not csv": ("%PDF-1.7 binary\x00\x01", "x.csv: not a text file"),
+    "prose": ("Dit is geen tabel.\n", "x.csv:1: does not look like an observations CSV"),
+    "comma in ; file": (HEADER.replace(",", ";") + "traffic_accidents;GM1969;Westerkwartier;2023;12,5;test-fixture\n",
+                        "x.csv:2: value '12,5' is not a whole number"),
+}
+
+
+@pytest.mark.parametrize("case", list(CSV_CASES))
+def test_bad_observation_csv(world, case):
+    data_dir, out = world
+    text, expect = CSV_CASES[case]
+    (data_dir / "local" / "x.csv").write_bytes(text.encode("utf-8"))
+    before = (digest(data_dir), digest(out))
+    proc = subprocess.run(IVB + ["--data", str(data_dir), "run", "--year", "2022", "--output", str(out)],
+                          cwd=ROOT, capture_output=True, text=True)
+    assert proc.returncode == 2
+    assert_clean_failure(proc, data_dir, out, before, expect)
+
+
+def test_bom_semicolon_and_crlf_are_accepted(world):
+    data_dir, out = world
+    text = "\ufeff" + (HEADER + GOOD).replace(",", ";").replace("\n", "\r\n")
+    (data_dir / "local" / "x.csv").write_bytes(text.encode("utf-8"))
+    proc = subprocess.run(IVB + ["--data", str(data_dir), "check"], cwd=ROOT, capture_output=True, text=True)
+    assert proc.returncode == 0 and proc.stdout.startswith("data ok: 106 rows")
+
+
+TARGET = (ROOT / "data" / "targets" / "ivb-2020-2023.yaml").read_text(encoding="utf-8")
+YAML_CASES = {
+    "syntax error": (TARGET.replace("  - id: verkeer\n", "  - id: [verkeer\n", 1), "YAML syntax error"),
+    "unknown rule kind": (TARGET.replace("kind: below_baseline", "kind: lower_than", 1), "unknown rule kind 'lower_than'"),
+    "baseline after target": (TARGET.replace("baseline_year: 2018, target_year: 2023", "baseline_year: 2024, target_year: 2023"),
+                              "baseline_year 2024 is not before target_year 2023"),
+    "20 instead of 0.2": (TARGET.replace("target_year: 2023, change: -0.20}", "target_year: 2023, change: -20}", 1), "write -0.20 for '20% lower'"),
+    "duplicate id": (TARGET.replace("id: verkeer-slachtoffers", "id: verkeer-ongevallen"), "target 'verkeer-ongevallen': id is used twice"),
+    "unknown indicator": (TARGET.replace("indicator: burglary_home", "indicator: inbraak"), "unknown indicator 'inbraak'"),
+}
+
+
+@pytest.mark.parametrize("case", list(YAML_CASES))
+def test_bad_targets_yaml(world, case):
+    data_dir, out = world
+    text, expect = YAML_CASES[case]
+    assert text != TARGET
+    (data_dir / "targets" / "ivb-2020-2023.yaml").write_text(text, encoding="utf-8")
+    before = (digest(data_dir), digest(out))
+    proc = subprocess.run(IVB + ["--data", str(data_dir), "run", "--year", "2022", "--output", str(out)],
+                          cwd=ROOT, capture_output=True, text=True)
+    assert proc.returncode == 2
+    assert_clean_failure(proc, data_dir, out, before, expect)
+
+
+def test_target_whose_indicator_has_no_data_is_reported_not_guessed(world):
+    data_dir, _ = world
+    proc = subprocess.run(IVB + ["--data", str(data_dir), "check"], cwd=ROOT, capture_output=True, text=True)
+    assert proc.returncode == 0
+    assert "warning: target verkeer-slachtoffers: no figures at all for traffic_casualties" in proc.stdout
+
+
+PAPERMILL_CASES = {
+    "unknown target": (["-p", "target_id", "nope"], "unknown target id 'nope' — valid ids: verkeer-ongevallen"),
+    "year 2023a": (["-p", "year", "2023a"], "parameter year must be a whole year like 2023, got '2023a'"),
+    "year outside": (["-p", "year", "2031"], "parameter year 2031 is outside the data (2012–2023)"),
+    "municipality 1969": (["-r", "municipality", "1969"], "lacks the GM prefix — write GM1969"),
+    "municipality GM9999": (["-r", "municipality", "GM9999"], "no figures for this municipality"),
+    "papermill int coercion": (["-p", "municipality", "0014"], "pass it as text: -r municipality GM0014"),
+}
+
+
+@pytest.mark.parametrize("case", list(PAPERMILL_CASES))
+def test_bad_notebook_parameters_stop_in_the_first_cell(tmp_path, case):
+    args, expect = PAPERMILL_CASES[case]
+    out_nb = tmp_path / "x.ipynb"
+    proc = subprocess.run([sys.executable, "-m", "papermill", "notebooks/target.ipynb", str(out_nb), "--cwd", "notebooks",
+                           "--no-progress-bar", "--log-level", "ERROR"] + args, cwd=ROOT, capture_output=True, text=True)
+    assert proc.returncode != 0
+    # papermill prints its own traceback; the notebook's error is one line, and it is the last
+    last = proc.stderr.strip().splitlines()[-1]
+    assert last.startswith("IvbError: parameter") and expect in last, last
+    import nbformat
+    nb = nbformat.read(out_nb, as_version=4)
+    errors = [i for i, c in enumerate(nb.cells) if c.cell_type == "code"
+              and any(o.get("output_type") == "error" for o in c.get("outputs", []))]
+    first_code_after_params = next(i for i, c in enumerate(nb.cells) if c.cell_type == "code"
+                                   and "parameters" not in c.metadata.get("tags", []) and "injected-parameters" not in c.metadata.get("tags", []))
+    assert errors == [first_code_after_params]
+
+
+def _notebooks(tmp_path: Path, body: str) -> Path:
+    import nbformat
+    nbs = tmp_path / "nbs"
+    nbs.mkdir(exist_ok=True)
+    for name in ("target.ipynb", "scorecard.ipynb"):
+        nb = nbformat.v4.new_notebook(cells=[
+            nbformat.v4.new_code_cell("target_id = ''\nyear = 0\nmunicipality = ''\ndata_dir = ''", metadata={"tags": ["parameters"]}),
+            nbformat.v4.new_code_cell(body if name == "target.ipynb" else "print('ok')"),
+        ])
+        nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+        nbformat.write(nb, nbs / name)
+    return nbs
+
+
+@pytest.mark.parametrize("body, timeout, expect", [
+    ("import os\nif target_id == 'jeugd-overlast': os._exit(1)", 60, "FAILED 2022 jeugd-overlast: DeadKernelError"),
+    ("import time\nif target_id == 'jeugd-overlast': time.sleep(120)", 3, "FAILED 2022 jeugd-overlast: CellTimeoutError"),
+])
+def test_dying_or_hanging_notebook_fails_alone(world, tmp_path, body, timeout, expect):
+    data_dir, out = world
+    proc = subprocess.run(IVB + ["--data", str(data_dir), "run", "--year", "2022", "--quiet", "--jobs", "2",
+                                 "--timeout", str(timeout), "--output", str(out), "--notebooks", str(_notebooks(tmp_path, body))],
+                          cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 1
+    assert expect in proc.stderr and "Traceback" not in proc.stderr
+    assert "6 of 7 notebooks ok" in proc.stdout
+    assert (out / "2022" / "sociaal-verward-gedrag.html").exists()
+    assert not list(out.glob(".staging-*"))
+
+
+def test_ctrl_c_mid_batch_keeps_the_previous_report(world, tmp_path):
+    data_dir, out = world
+    before = digest(out)
+    nbs = _notebooks(tmp_path, "import time\ntime.sleep(60)")
+    proc = subprocess.Popen(IVB + ["--data", str(data_dir), "run", "--years", "2021-2022", "--quiet", "--jobs", "2",
+                                   "--output", str(out), "--notebooks", str(nbs)],
+                            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 60
+    while time.time() < deadline and not list(out.glob(".staging-*/*/*.job.json")):
+        time.sleep(0.2)
+    time.sleep(2)  # the kernels are running now
+    proc.send_signal(signal.SIGINT)
+    _, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 130
+    assert "interrupted — years published: none" in stderr and "Traceback" not in stderr
+    assert digest(out) == before
+    assert not list(out.glob(".staging-*"))
+    left = subprocess.run(["pgrep", "-f", str(nbs)], capture_output=True, text=True).stdout.strip()
+    assert left == "", "runner processes left behind"

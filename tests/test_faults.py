@@ -1,0 +1,95 @@
+"""Nothing lost: atomic writes under a full disk, and a property test of the loader."""
+from __future__ import annotations
+
+import errno
+import os
+import string
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import ivbtools
+from ivbtools import IvbError, atomic, batch
+
+from conftest import DATA, TEST_SOURCE
+
+
+def _enospc(*args, **kwargs):
+    raise OSError(errno.ENOSPC, "No space left on device")
+
+
+def test_full_disk_keeps_the_previous_file_and_leaves_no_temp(tmp_path, monkeypatch):
+    target = tmp_path / "report.html"
+    target.write_text("previous good")
+    monkeypatch.setattr(os, "fsync", _enospc)
+    with pytest.raises(IvbError, match="disk full while writing .*report.html — free some space"):
+        atomic.write_text(target, "new")
+    assert target.read_text() == "previous good"
+    assert [p.name for p in tmp_path.iterdir()] == ["report.html"]
+
+
+def test_full_disk_during_publishing_changes_no_published_file(tmp_path, monkeypatch, ds):
+    """A batch whose scorecard cannot be written publishes nothing of that year."""
+    out = tmp_path / "out"
+    (out / "2022").mkdir(parents=True)
+    (out / "2022" / "sociaal-verward-gedrag.html").write_text("previous good")
+
+    def fake_job(job, notebooks, stage, timeout, children):
+        stage.mkdir(parents=True, exist_ok=True)
+        for ext in ("ipynb", "html"):
+            (stage / f"{job.name}.{ext}").write_text("new")
+        job.ok = True
+        return job
+
+    real_write = atomic.write_text
+
+    def write_text(path, text):
+        if Path(path).name == "scorecard.json":
+            raise atomic._fail(Path(path), OSError(errno.ENOSPC, "No space left on device"))
+        return real_write(path, text)
+
+    monkeypatch.setattr(batch, "_run_job", fake_job)
+    monkeypatch.setattr(atomic, "write_text", write_text)
+    with pytest.raises(IvbError, match="disk full"):
+        batch.run_batch(ds, [2022], "GM1969", DATA, DATA.parent / "notebooks", out, jobs=1, quiet=True)
+    assert sorted(p.name for p in (out / "2022").iterdir()) == ["sociaal-verward-gedrag.html"]
+    assert (out / "2022" / "sociaal-verward-gedrag.html").read_text() == "previous good"
+    assert not list(out.glob(".staging-*"))
+
+
+INDICATORS = ["traffic_accidents", "burglary_home", "youth_nuisance_e35"]
+BAD_VALUES = ["12,5", "n.v.t.", "", "-3", "1e9", "1.234", "abc", "7.0", "2000000"]
+cell = st.one_of(st.integers(0, 999_999).map(str), st.sampled_from(BAD_VALUES))
+row = st.tuples(st.sampled_from(INDICATORS + ["bogus"]), st.integers(1985, 2030), cell)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(rows=st.lists(row, min_size=1, max_size=8))
+def test_loader_loads_exactly_the_valid_values_or_refuses(data_copy, rows):
+    """Random tables: either every value arrives unchanged, or a clear error names the first bad line."""
+    (data_copy / "local" / "sources.yaml").write_text(TEST_SOURCE, encoding="utf-8")
+    lines = ["indicator,area_code,area_name,year,value,source_id"]
+    quote = lambda v: f'"{v}"' if "," in v else v  # noqa: E731
+    lines += [f"{i},GM1969,Westerkwartier,{y},{quote(v)},test-fixture" for i, y, v in rows]
+    (data_copy / "local" / "p.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+    first_bad, seen = None, {}
+    this_year = __import__("datetime").date.today().year
+    for n, (i, y, v) in enumerate(rows, start=2):
+        ok = (i in INDICATORS and 1990 <= y <= this_year and v.isdigit() and int(v) <= 1_000_000
+              and (i, y) not in seen)
+        if not ok:
+            first_bad = n
+            break
+        seen[(i, y)] = int(v)
+    if first_bad is not None:
+        with pytest.raises(IvbError) as err:
+            ivbtools.load(data_copy)
+        assert f"p.csv:{first_bad}: " in str(err.value) and "\n" not in str(err.value)
+        return
+    ds = ivbtools.load(data_copy)
+    for (i, y), v in seen.items():
+        got = ds.observations.get(i, "GM1969", y)
+        assert (got.value, got.source_id) == (v, "test-fixture")
