@@ -5,7 +5,7 @@ import pandas as pd
 
 from .dataset import Dataset
 from .evaluate import Evaluation, evaluate_check
-from .fmt import nl_num, nl_p, nl_value
+from .fmt import nl_num, nl_p, nl_pct, nl_value
 
 
 def target_text(ev: Evaluation) -> str:
@@ -28,7 +28,7 @@ def data_table(ds: Dataset, ev: Evaluation) -> pd.DataFrame:
         frames.append(ds.observations.series(ind.national_indicator, ind.national_area))
     t = pd.concat(frames, ignore_index=True)
     if t.empty:
-        return pd.DataFrame(columns=["gebied", "jaar", "waarde", "bron", "soort bron", "opgehaald"])
+        return pd.DataFrame(columns=["gebied", "jaar", "waarde", "bron", "soort bron", "opgehaald"]).set_index(["gebied", "jaar"])
     return pd.DataFrame({
         "gebied": t.area_name + " (" + t.area_code + ")",
         "jaar": t.year.astype(int),
@@ -36,7 +36,7 @@ def data_table(ds: Dataset, ev: Evaluation) -> pd.DataFrame:
         "bron": [f"{ds.sources[s].publisher}: {ds.sources[s].title}" for s in t.source_id],
         "soort bron": [ds.sources[s].kind_label for s in t.source_id],
         "opgehaald": [ds.sources[s].retrieved for s in t.source_id],
-    })
+    }).set_index(["gebied", "jaar"])
 
 
 def key_figures(ev: Evaluation) -> pd.DataFrame:
@@ -81,7 +81,7 @@ def sources_table(ds: Dataset, source_ids) -> pd.DataFrame:
     rows = [{"bron_id": s.id, "uitgever": s.publisher, "titel": s.title, "vindplaats": s.url or s.document,
              "opgehaald": s.retrieved, "soort": s.kind_label, "opmerking": s.note}
             for sid in sorted(set(source_ids)) for s in [ds.sources[sid]]]
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows, columns=["bron_id", "uitgever", "titel", "vindplaats", "opgehaald", "soort", "opmerking"]).set_index("bron_id")
 
 
 def sources_for(ds: Dataset, ev: Evaluation) -> pd.DataFrame:
@@ -113,15 +113,22 @@ def checks_text(ds: Dataset) -> str:
     return "\n".join(out) if out else "Geen controleerbare uitspraken."
 
 
-def scorecard_text(card: pd.DataFrame) -> str:
-    """A compact, stable text rendering of the scorecard (for checked notebook output)."""
-    cols = ["doel_id", "oordeel", "basiswaarde", "waarde", "vereist", "verandering_pct", "p_waarde"]
-    view = card[cols].copy()
-    for c in ("basiswaarde", "waarde", "vereist"):
-        view[c] = [("–" if pd.isna(v) else nl_num(v, 1 if v != int(v) else 0)) for v in view[c]]
-    view["verandering_pct"] = ["–" if pd.isna(v) else nl_num(v) + "%" for v in view["verandering_pct"]]
-    view["p_waarde"] = ["–" if pd.isna(v) else nl_p(v) for v in view["p_waarde"]]
-    return view.to_string(index=False)
+def scorecard_view(card: pd.DataFrame) -> pd.DataFrame:
+    """The scorecard with Dutch-formatted key figures, one row per target part."""
+    def num(v):
+        return "–" if pd.isna(v) else nl_num(v, 1 if v != int(v) else 0)
+    return pd.DataFrame({
+        "thema": card.thema,
+        "doel": card.doel,
+        "oordeel": card.oordeel,
+        "basis": [("–" if pd.isna(y) else f"{num(v)} ({y})") for v, y in zip(card.basiswaarde, card.basisjaar)],
+        "waarde": [num(v) for v in card.waarde],
+        "vereist": [num(v) for v in card.vereist],
+        "verandering": ["–" if pd.isna(v) else nl_pct(v) for v in card.verandering_pct],
+        "toets": ["–" if pd.isna(p) else nl_p(p) + (" (binnen ruis)" if r else "") for p, r in zip(card.p_waarde, card.binnen_ruis)],
+        "index gemeente / NL": ["–" if pd.isna(g) or pd.isna(n) else f"{nl_num(g, 0)} / {nl_num(n, 0)}"
+                                for g, n in zip(card.gemeente_index, card.landelijk_index)],
+    }, index=pd.Index(card.doel_id, name="doel_id"))
 
 
 def disagreements_text(ds: Dataset, ev: Evaluation | None = None) -> str:
