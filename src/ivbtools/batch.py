@@ -225,7 +225,7 @@ def run_batch(ds: Dataset, years: list[int], municipality: str, data_dir: Path, 
     try:
         futures = {pool.submit(_run_job, j, Path(notebooks), stage_root / str(j.year), timeout, children): j
                    for j in all_jobs}
-        with tqdm(total=len(all_jobs), desc="notebooks", unit="nb", disable=quiet, file=sys.stderr) as bar:
+        with tqdm(total=len(all_jobs), desc="notebooks", unit="nb", disable=True if quiet else None, file=sys.stderr) as bar:
             for fut in cf.as_completed(futures):
                 job = fut.result()
                 bar.update(1)

@@ -70,6 +70,32 @@ def cmd_run(args) -> int:
     return 1 if res.failed else 0
 
 
+def cmd_fetch(args) -> int:
+    from .fetch import fetch
+    from .params import MUNICIPALITY
+
+    codes = [c.strip().upper() for c in args.municipality]
+    for c in codes:
+        if not MUNICIPALITY.match(c):
+            raise IvbError(f"--municipality {c!r} is not a CBS municipality code — write GM and four digits, e.g. GM1969")
+    years = _years(args) if (args.year or args.years) else None
+    data = Path(args.data)
+    if not (data / "live.yaml").is_file():
+        raise IvbError(f"{data}/live.yaml not found — run ivb from the project folder or pass --data DIR")
+    only = set(args.only.split(",")) if args.only else None
+    rep = fetch(data, codes, years, refresh=args.refresh, quiet=args.quiet, timeout=args.timeout, only=only)
+    if rep.outcomes and len(rep.failed) == len(rep.outcomes):
+        first = rep.failed[0].message
+        raise IvbError(f"fetch failed for every source ({first}); the cache is unchanged and `ivb run` keeps using "
+                       f"the cached or snapshot figures")
+    for o in rep.outcomes:
+        if o.ok and not args.quiet:
+            print(f"ok      {o.source:16} {o.area:6} {o.message}")
+    for o in rep.failed:
+        print(f"FAILED  {o.source} {o.area}: {o.message} (cache kept; runs use cached or snapshot figures)", file=sys.stderr)
+    return 1 if rep.failed else 0
+
+
 def cmd_targets(args) -> int:
     ds = _load(args)
     for p in ds.policy.parts:
@@ -79,7 +105,12 @@ def cmd_targets(args) -> int:
 
 
 def cmd_sources(args) -> int:
+    from .fetch import status_lines
+
     ds = _load(args)
+    for line in status_lines(Path(args.data)):
+        print(line)
+    print()
     counts = ds.observations.table.source_id.value_counts()
     for s in ds.sources.values():
         print(f"{s.id:32} {s.kind:17} {int(counts.get(s.id, 0)):4} figures  retrieved {s.retrieved:10}  {s.publisher}: {s.title}")
@@ -114,6 +145,15 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--notebooks", default=None, help="folder with target.ipynb and scorecard.ipynb")
     r.add_argument("--quiet", action="store_true", help="no progress bar")
     r.set_defaults(func=cmd_run)
+    f = sub.add_parser("fetch", help="download police, CBS and BRON figures into data/cache/ (needs internet)")
+    f.add_argument("--municipality", action="append", required=True, help="CBS code, e.g. GM1969 (repeatable)")
+    f.add_argument("--year", type=str, default=None, help="one year (default: all years)")
+    f.add_argument("--years", type=str, default=None, help="a range, e.g. 2017-2024 (default: all years)")
+    f.add_argument("--refresh", action="store_true", help="download again even when cached")
+    f.add_argument("--only", default=None, help="comma-separated source keys from data/live.yaml, e.g. police-crimes,bron")
+    f.add_argument("--timeout", type=float, default=60.0, help="seconds per request (default 60)")
+    f.add_argument("--quiet", action="store_true", help="no progress bars")
+    f.set_defaults(func=cmd_fetch)
     sub.add_parser("targets", help="list the target parts and their rules").set_defaults(func=cmd_targets)
     sub.add_parser("sources", help="list the sources and how many figures each gives").set_defaults(func=cmd_sources)
     sub.add_parser("check", help="validate the data folder").set_defaults(func=cmd_check)
@@ -135,6 +175,8 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("ivb: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # output piped into e.g. `head`
+        return 0
 
 
 def entry() -> None:

@@ -98,8 +98,8 @@ def load_indicators(path: Path) -> dict[str, Indicator]:
                 raise IvbError(f"{where}: '{key}' is missing — add it")
         if d["unit"] not in UNITS:
             raise IvbError(f"{where}: unit {d['unit']!r} is unknown — use one of {sorted(UNITS)}")
-        if d["better"] not in ("lower", "higher"):
-            raise IvbError(f"{where}: better must be 'lower' or 'higher', got {d['better']!r}")
+        if d["better"] not in ("lower", "higher", "none"):
+            raise IvbError(f"{where}: better must be 'lower', 'higher' or 'none', got {d['better']!r}")
         if d["unit"] == "mark" and (d.get("min") is None or d.get("max") is None):
             raise IvbError(f"{where}: a mark needs 'min' and 'max' — add them (e.g. min: 1, max: 10)")
         nat = d.get("national") or {}
