@@ -29,14 +29,54 @@ def data_table(ds: Dataset, ev: Evaluation) -> pd.DataFrame:
     t = pd.concat(frames, ignore_index=True)
     if t.empty:
         return pd.DataFrame(columns=["gebied", "jaar", "waarde", "bron", "soort bron", "opgehaald"]).set_index(["gebied", "jaar"])
+    rate = ind.is_count and ind.better != "none"
     return pd.DataFrame({
         "gebied": t.area_name + " (" + t.area_code + ")",
         "jaar": t.year.astype(int),
         "waarde": [nl_value(v, ind.unit) for v in t.value],
+        **({"per 1.000 inwoners": [per_1000(ds, a, int(y), v) for a, y, v in zip(t.area_code, t.year, t.value)]} if rate else {}),
         "bron": [f"{ds.sources[s].publisher}: {ds.sources[s].title}" for s in t.source_id],
         "soort bron": [ds.sources[s].kind_label for s in t.source_id],
         "opgehaald": [ds.sources[s].retrieved for s in t.source_id],
     }).set_index(["gebied", "jaar"])
+
+
+def per_1000(ds: Dataset, area: str, year: int, value: float) -> str:
+    """A rate per 1,000 inhabitants with the population of the same year; otherwise the nearest
+    year's population, saying which; '–' when the population is not in the data."""
+    pop = ds.observations.series("population", area)
+    if pop.empty:
+        return "–"
+    same = pop[pop.year == year]
+    if not same.empty and same.value.iloc[0]:
+        return nl_num(1000 * value / same.value.iloc[0], 2)
+    near = pop.iloc[(pop.year - year).abs().argsort()].iloc[0]
+    return f"{nl_num(1000 * value / near.value, 2)} (bevolking {int(near.year)})"
+
+
+def data_status_text(ds: Dataset) -> str:
+    """Where the figures come from: layers, cached downloads, and failed fetch attempts."""
+    from .cache import Cache
+
+    cache = Cache(ds.root)
+    rows = ds.observations.all_rows
+    layers = {layer: int((rows.layer == layer).sum()) for layer in ("local", "cache", "snapshot")}
+    lines = [f"Gegevens: {layers['local']} cijfers uit data/local, {layers['cache']} uit de cache van `ivb fetch`, "
+             f"{layers['snapshot']} uit snapshot {ds.snapshot_version}."]
+    metas = cache.all_meta()
+    if not metas:
+        lines.append("Er zijn geen live gegevens opgehaald (`ivb fetch`): de cijfers komen uit de snapshot en data/local/.")
+    grouped: dict[tuple, list[str]] = {}
+    for m in metas:
+        key = (m.get("table_id", ""), m.get("title", ""), str(m.get("retrieved_at", ""))[:10])
+        grouped.setdefault(key, []).append(m.get("area") or "alle gemeenten")
+    for (table, title, day), areas in sorted(grouped.items()):
+        lines.append(f"- opgehaald: {table} — {title}, op {day} ({', '.join(sorted(areas))})")
+    for e in sorted(cache.read_log().values(), key=lambda e: e["at"]):
+        if not e["ok"]:
+            lines.append(f"- LET OP: ophalen van {e['source']} voor {e['area']} mislukte op {e['at'][:10]} ({e['message']}); "
+                         f"de rapporten gebruiken de eerder opgehaalde cijfers of de snapshot.")
+    return "\n".join(lines)
 
 
 def key_figures(ev: Evaluation) -> pd.DataFrame:

@@ -1,0 +1,196 @@
+"""Live data against a local replay server on 127.0.0.1 (no internet): providers, cache, failures."""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import ivbtools
+from ivbtools import IvbError, bron
+from ivbtools.evaluate import evaluate
+from ivbtools.fetch import fetch
+
+from conftest import ROOT
+from replay import BRON_ROWS, REGIONS, Replay, _fixture_value, bron_zip, default_tables
+
+IVB = [sys.executable, "-m", "ivbtools.cli"]
+
+
+def digest(folder: Path) -> dict[str, str]:
+    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(folder.rglob("*")) if p.is_file()} if folder.exists() else {}
+
+
+@pytest.fixture
+def server(monkeypatch):
+    with Replay() as r:
+        monkeypatch.setenv("IVB_POLICE_URL", r.url)
+        monkeypatch.setenv("IVB_CBS_URL", r.url)
+        monkeypatch.setenv("IVB_BRON_URL", r.url + "/bron")
+        yield r
+
+
+def ivb(args, **kw):
+    return subprocess.run(IVB + args, cwd=ROOT, capture_output=True, text=True, env=os.environ.copy(), **kw)
+
+
+def test_fetch_two_municipalities_fills_the_cache_with_provenance(server, data_copy):
+    proc = ivb(["--data", str(data_copy), "fetch", "--municipality", "GM1969", "--municipality", "GM0014", "--quiet"])
+    assert proc.returncode == 0, proc.stderr
+    extracts = sorted(p.name for p in (data_copy / "cache" / "observations").glob("*.csv"))
+    for area in ("GM1969", "GM0014", "NL01"):
+        for stem in ("police-crimes-47025NED", "police-nuisance-47021NED", "cbs-population-70072ned", "bron-01-01-2014_31-12-2023"):
+            assert f"{stem}-{area}.csv" in extracts
+    ds = ivbtools.load(data_copy)
+    # values arrive unchanged, padded keys stripped
+    for area in ("GM1969", "GM0014"):
+        got = ds.observations.get("confused_person_e33", area, 2022)
+        assert got.value == _fixture_value("47021NED", "E33   ", area, 2022) and got.layer == "cache"
+    nl = ds.observations.get("burglary_home", "NL01", 2020)
+    assert nl.value == _fixture_value("47025NED", "1.1.1 ", "NL01  ", 2020) * 100
+    src = ds.sources[nl.source_id]
+    assert "tabel 47025NED" in src.title and "gewijzigd 2024-03-01" in src.title and src.retrieved == ivbtools.fetch.now()[:10]
+    # an area's name comes from the table's region list
+    assert ds.area_name("GM0014") == "Groningen"
+    # the snapshot's national E33 figure now disagrees with the (fixture) table and is listed
+    d = ds.observations.disagreements
+    assert ((d.indicator == "confused_person_e33") & (d.area_code == "NL01") & (d.year == 2022) & (d.other_value == 138807)).any()
+
+
+def test_run_after_fetch_reports_with_table_id_and_retrieval_date(server, data_copy, tmp_path):
+    assert ivb(["--data", str(data_copy), "fetch", "--municipality", "GM0014", "--quiet"]).returncode == 0
+    server.faults["/"] = "500"  # from now on the network answers nothing useful: runs are offline
+    ds = ivbtools.load(data_copy)
+    ev = evaluate(ds, "sociaal-verward-gedrag", 2023, "GM0014")
+    assert ev.status in ("gehaald", "niet_gehaald") and ev.test is not None
+    ev = evaluate(ds, "verkeer-ongevallen", 2023, "GM0014")
+    assert (ev.baseline.value, ev.observed.value) == (1, 2)  # hand-made BRON rows for GME_ID 14
+    out = tmp_path / "out"
+    proc = ivb(["--data", str(data_copy), "run", "--year", "2023", "--municipality", "GM0014", "--quiet", "--jobs", "2",
+                "--output", str(out)], timeout=600)
+    assert proc.returncode == 0, proc.stderr
+    html = (out / "GM0014" / "2023" / "sociaal-verward-gedrag.html").read_text(encoding="utf-8")
+    assert "tabel 47021NED" in html and ivbtools.fetch.now()[:10] in html and "Groningen" in html
+    card = json.loads((out / "GM0014" / "2023" / "scorecard.json").read_text(encoding="utf-8"))
+    answered = {p["doel_id"] for p in card["parts"] if p["status"] not in ("onvoldoende_gegevens", "niet_meetbaar")}
+    # everything the fetched tables cover is answered; only the survey mark (no open source) is missing
+    assert answered == {"verkeer-ongevallen", "verkeer-slachtoffers", "sociaal-verward-gedrag", "sociaal-woninginbraak", "jeugd-overlast"}
+
+
+def test_network_gone_gives_one_line_and_keeps_the_cache(server, data_copy):
+    assert ivb(["--data", str(data_copy), "fetch", "--municipality", "GM1969", "--quiet"]).returncode == 0
+    before = digest(data_copy / "cache")
+    server.__exit__()  # the server is gone: connections are refused
+    proc = ivb(["--data", str(data_copy), "fetch", "--municipality", "GM1969", "--refresh", "--timeout", "2"])
+    assert proc.returncode == 2
+    lines = [ln for ln in proc.stderr.splitlines() if ln.strip()]
+    assert len(lines) == 1 and "Traceback" not in proc.stderr
+    assert lines[0].startswith("ivb: error: fetch failed for every source") and "cannot connect" in lines[0]
+    assert digest(data_copy / "cache") == before
+    ds = ivbtools.load(data_copy)
+    assert ds.observations.get("confused_person_e33", "GM1969", 2022).layer == "cache"
+    from ivbtools.report import data_status_text
+    assert "LET OP: ophalen van police-crimes voor GM1969 mislukte" in data_status_text(ds)
+
+
+def test_dns_failure(data_copy, monkeypatch):
+    monkeypatch.setenv("IVB_POLICE_URL", "http://no-such-host.invalid")
+    monkeypatch.setenv("IVB_CBS_URL", "http://no-such-host.invalid")
+    monkeypatch.setenv("IVB_BRON_URL", "http://no-such-host.invalid/bron")
+    proc = ivb(["--data", str(data_copy), "fetch", "--municipality", "GM1969", "--timeout", "2"])
+    assert proc.returncode == 2 and "could not be resolved" in proc.stderr and "Traceback" not in proc.stderr
+    assert not (data_copy / "cache").exists() or not list((data_copy / "cache").rglob("*.csv"))
+
+
+@pytest.mark.parametrize("fault, path, expect", [
+    ("500", "/47025NED/", "the server answered HTTP 500"),
+    ("drop", "/47025NED/", "connection was dropped"),
+    ("hang", "/47025NED/", "no answer within 1 s"),
+])
+def test_a_failing_table_falls_back_and_the_others_still_arrive(server, data_copy, fault, path, expect):
+    assert ivb(["--data", str(data_copy), "fetch", "--municipality", "GM1969", "--quiet", "--only", "police-crimes"]).returncode == 0
+    before = digest(data_copy / "cache" / "raw" / "police-crimes")
+    server.faults[path] = fault
+    server.hang_seconds = 3
+    proc = ivb(["--data", str(data_copy), "fetch", "--municipality", "GM1969", "--refresh", "--quiet", "--timeout", "1"])
+    assert proc.returncode == 1
+    failed = [ln for ln in proc.stderr.splitlines() if ln.strip()]
+    assert failed and all(ln.startswith("FAILED  police-crimes") for ln in failed) and "Traceback" not in proc.stderr
+    assert expect in failed[0] and "cache kept" in failed[0]
+    assert digest(data_copy / "cache" / "raw" / "police-crimes") == before  # previous download intact
+    ds = ivbtools.load(data_copy)
+    assert ds.observations.get("confused_person_e33", "GM1969", 2020).layer == "cache"  # nuisance table arrived
+    assert ds.observations.get("burglary_home", "GM1969", 2020).layer == "cache"        # crimes: from the old cache
+
+
+def test_table_without_the_expected_column(data_copy, monkeypatch):
+    tables = default_tables()
+    props = tables["47021NED"]["sets"]["DataProperties"]
+    tables["47021NED"]["sets"]["DataProperties"] = [p for p in props if p["Key"] != "GeregistreerdeOverlast_1"]
+    with Replay(tables=tables) as r:
+        monkeypatch.setenv("IVB_POLICE_URL", r.url)
+        with pytest.raises(IvbError, match="table 47021NED has no column GeregistreerdeOverlast_1"):
+            rep = fetch(data_copy, ["GM1969"], quiet=True, timeout=5, only={"police-nuisance"})
+            raise IvbError(rep.failed[0].message)
+    assert not (data_copy / "cache" / "observations").exists()
+
+
+def test_unknown_municipality_is_named(server, data_copy):
+    proc = ivb(["--data", str(data_copy), "fetch", "--municipality", "GM9999", "--quiet", "--only", "police-crimes"])
+    assert proc.returncode == 2 and "GM9999 is not a region of table 47025NED" in proc.stderr
+    proc = ivb(["--data", str(data_copy), "fetch", "--municipality", "1969"])
+    assert proc.returncode == 2 and "is not a CBS municipality code" in proc.stderr
+
+
+def test_table_id_is_resolved_from_the_catalogue(data_copy, monkeypatch):
+    tables = default_tables()
+    newer = json.loads(json.dumps(tables["47025NED"]).replace("47025NED", "47099NED"))
+    newer["info"]["Modified"] = "2025-02-01T02:00:00"
+    tables["47099NED"] = newer
+    with Replay(tables=tables) as r:
+        monkeypatch.setenv("IVB_POLICE_URL", r.url)
+        rep = fetch(data_copy, ["GM1969"], quiet=True, timeout=5, only={"police-crimes"})
+        assert rep.outcomes[0].message.startswith("table 47099NED")
+        r.faults["ODataCatalog"] = "500"
+        rep = fetch(data_copy, ["GM1969"], refresh=True, quiet=True, timeout=5, only={"police-crimes"})
+        assert rep.outcomes[0].message.startswith("table 47025NED")
+    meta = json.loads((data_copy / "cache" / "raw" / "police-crimes" / "GM1969.json.meta.json").read_text())
+    assert meta["resolved_by"] == "known id (catalogue unreachable)" and meta["table_id"] == "47025NED"
+
+
+def test_truncated_download_leaves_no_partial_file(server, data_copy):
+    server.faults["/bron/"] = "truncate"
+    proc = ivb(["--data", str(data_copy), "fetch", "--municipality", "GM1969", "--only", "bron", "--timeout", "5"])
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    leftovers = [p for p in (data_copy / "cache").rglob("*") if p.is_file()] if (data_copy / "cache").exists() else []
+    assert leftovers == []
+
+
+def test_bron_reader_counts_by_municipality_year_and_outcome(tmp_path):
+    for delimiter in (",", ";"):
+        z = tmp_path / f"b{delimiter == ';'}.zip"
+        z.write_bytes(bron_zip(delimiter=delimiter))
+        c = bron.count_accidents(z)
+        # counted by hand from BRON_ROWS in tests/replay.py
+        wk20, wk23 = c.by_area_year[("GM1969", 2020)], c.by_area_year[("GM1969", 2023)]
+        assert (wk20.all, wk20.injury, wk20.fatal, wk20.casualties) == (4, 1, 1, 3)
+        assert (wk23.all, wk23.injury, wk23.fatal, wk23.casualties) == (2, 1, 0, 1)
+        g23 = c.by_area_year[("GM0014", 2023)]
+        assert (g23.all, g23.injury) == (2, 1)
+        nl20, nl23 = c.by_area_year[("NL01", 2020)], c.by_area_year[("NL01", 2023)]
+        assert (nl20.all, nl23.all) == (5, 5) and c.rows == len(BRON_ROWS)
+        assert c.names["GM0014"] == "Groningen"
+
+
+def test_bron_zip_without_the_member_is_refused(tmp_path):
+    import zipfile
+    z = tmp_path / "x.zip"
+    with zipfile.ZipFile(z, "w") as zf:
+        zf.writestr("readme.txt", "x")
+    with pytest.raises(IvbError, match="no Ongevallengegevens/ongevallen.txt inside"):
+        bron.count_accidents(z)
