@@ -47,3 +47,9 @@ def add_local(data_dir: Path, rows: str, name: str = "test.csv", header: bool = 
 @pytest.fixture(scope="session")
 def ds():
     return ivbtools.load(DATA)
+
+
+@pytest.fixture(autouse=True)
+def _cache_enabled(monkeypatch):
+    """The root conftest disables the download cache for nbval; unit tests use their own copies."""
+    monkeypatch.delenv("IVB_NO_CACHE", raising=False)

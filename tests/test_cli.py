@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -10,7 +9,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from conftest import DATA, ROOT, add_local
+from conftest import ROOT, add_local
 
 IVB = [sys.executable, "-m", "ivbtools.cli"]
 

@@ -32,13 +32,15 @@ def test_e33_2023_names_the_missing_figure(ds):
     assert "confused_person_e33,GM1969,Westerkwartier,2023,<waarde>,<bron-id>" in ev.missing[0].how_to_supply()
 
 
-def test_e33_caveat_is_absent_when_the_years_do_not_cross_2020(data_copy):
-    add_local(data_copy, "confused_person_e33,GM1969,Westerkwartier,2021,380,test-fixture\n")
-    ds = ivbtools.load(data_copy)
-    ev = evaluate(ds, "sociaal-verward-gedrag", 2022, "GM1969")
+def test_e33_registration_caveat_applies_only_across_2020(ds):
     from ivbtools.registry import Caveat
-    assert Caveat("x", crosses_year=2020).applies([2021, 2022], "GM1969") is False
-    assert Caveat("x", crosses_year=2020).applies([2017, 2022], "GM1969") is True
+    c = Caveat("x", crosses_year=2020)
+    assert c.applies([2021, 2022], "GM1969") is False
+    assert c.applies([2017, 2022], "GM1969") is True
+    assert c.applies([2019, 2020], "GM1969") is True
+    # the burglary target (2018 -> 2023) carries no E33 caveat
+    ev = evaluate(ds, "sociaal-woninginbraak", 2023, "GM1969")
+    assert not any("E33" in t for t in ev.caveats)
 
 
 def test_analyst_csv_changes_the_accident_verdict_without_code_change(data_copy):

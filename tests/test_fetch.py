@@ -16,7 +16,7 @@ from ivbtools.evaluate import evaluate
 from ivbtools.fetch import fetch
 
 from conftest import ROOT
-from replay import BRON_ROWS, REGIONS, Replay, _fixture_value, bron_zip, default_tables
+from replay import BRON_ROWS, Replay, _fixture_value, bron_zip, default_tables
 
 IVB = [sys.executable, "-m", "ivbtools.cli"]
 

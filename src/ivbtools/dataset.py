@@ -31,7 +31,12 @@ def load(data_dir: str | Path = "data") -> Dataset:
     if not (root / "indicators.yaml").is_file():
         raise IvbError(f"{data_dir}: not an ivb data folder (no indicators.yaml) — point data_dir/--data at the project's data/ folder")
     indicators = load_indicators(root / "indicators.yaml")
-    sources = load_sources([root / "sources.yaml", root / "local" / "sources.yaml", root / "cache" / "sources.yaml"])
+    import os
+
+    registries = [root / "sources.yaml", root / "local" / "sources.yaml"]
+    if not os.environ.get("IVB_NO_CACHE"):
+        registries.append(root / "cache" / "sources.yaml")
+    sources = load_sources(registries)
     policy = load_policies(root / "targets", indicators)
     if policy.source_id not in sources:
         raise IvbError(f"{policy.path}: policy.source_id {policy.source_id!r} is not in data/sources.yaml — add it")

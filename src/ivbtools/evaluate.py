@@ -264,7 +264,7 @@ def compare_national(ds: Dataset, ind: Indicator, area: str, base_year: int, yea
                f"{nl_int(nv.value)} in {year}, index {nl_num(nc.index, 0)} ({base_year} = 100).")
     lb, lv = _figure(ds, ind.id, area, base_year), _figure(ds, ind.id, area, year)
     if lb is None or lv is None or not lb.value or nc.index is None:
-        nc.text_nl = nat_txt + f" De gemeentelijke verandering over dezelfde jaren is nog niet bekend, dus een vergelijking ontbreekt."
+        nc.text_nl = nat_txt + " De gemeentelijke verandering over dezelfde jaren is nog niet bekend, dus een vergelijking ontbreekt."
         return nc
     nc.local_index = 100 * lv.value / lb.value
     lower_better = ind.better == "lower"
@@ -306,8 +306,6 @@ def scorecard(ds: Dataset, year: int, area: str) -> pd.DataFrame:
     rows = []
     for part in ds.policy.parts:
         ev = evaluate(ds, part.id, year, area)
-        ind = ev.indicator
-        u = ind.unit if ind else "count"
         rule = part.rule
         rows.append({
             "thema": part.theme_name,

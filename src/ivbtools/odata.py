@@ -16,7 +16,6 @@ from urllib.parse import urlparse
 
 import cbsodata
 
-from .cache import Cache
 from .errors import IvbError
 from .neterrors import NETWORK_ERRORS, describe
 

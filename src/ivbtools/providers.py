@@ -5,6 +5,7 @@ downloads (police open data, CBS, BRON) are one more provider writing to the cac
 """
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -50,10 +51,12 @@ def snapshot_folder(data_dir: Path) -> tuple[Path, str]:
 
 
 def default_providers(data_dir: Path) -> list[CsvFolderProvider]:
+    """data/local, then the download cache (skipped when IVB_NO_CACHE is set, as nbval does so
+    that the committed notebook outputs compare against the embedded data only), then the snapshot."""
     data_dir = Path(data_dir)
     snap, _ = snapshot_folder(data_dir)
     providers = [CsvFolderProvider(data_dir / "local", "local"), CsvFolderProvider(snap, "snapshot")]
     cache = data_dir / "cache" / "observations"
-    if cache.is_dir():
+    if cache.is_dir() and not os.environ.get("IVB_NO_CACHE"):
         providers.insert(1, CsvFolderProvider(cache, "cache"))
     return providers

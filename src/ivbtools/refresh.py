@@ -6,6 +6,7 @@ is executed in memory and replaced only when every cell succeeded.
 """
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -25,5 +26,6 @@ def refresh(path: Path) -> None:
 
 
 if __name__ == "__main__":
+    os.environ["IVB_NO_CACHE"] = "1"  # committed outputs come from the embedded data only
     for arg in sys.argv[1:]:
         refresh(Path(arg))

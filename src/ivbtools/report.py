@@ -1,6 +1,8 @@
 """Tables and text for the notebooks and HTML reports (Dutch, for a council member)."""
 from __future__ import annotations
 
+import os
+
 import pandas as pd
 
 from .dataset import Dataset
@@ -63,6 +65,9 @@ def data_status_text(ds: Dataset) -> str:
     layers = {layer: int((rows.layer == layer).sum()) for layer in ("local", "cache", "snapshot")}
     lines = [f"Gegevens: {layers['local']} cijfers uit data/local, {layers['cache']} uit de cache van `ivb fetch`, "
              f"{layers['snapshot']} uit snapshot {ds.snapshot_version}."]
+    if os.environ.get("IVB_NO_CACHE"):
+        lines.append("De cache van `ivb fetch` is voor deze run uitgeschakeld (IVB_NO_CACHE).")
+        return "\n".join(lines)
     metas = cache.all_meta()
     if not metas:
         lines.append("Er zijn geen live gegevens opgehaald (`ivb fetch`): de cijfers komen uit de snapshot en data/local/.")
