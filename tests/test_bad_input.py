@@ -79,6 +79,16 @@ def test_bad_observation_csv(world, case):
     assert_clean_failure(proc, data_dir, out, before, expect)
 
 
+def test_a_spreadsheet_dropped_into_data_local_is_named(world):
+    data_dir, out = world
+    (data_dir / "local" / "cijfers.xlsx").write_bytes(b"PK\x03\x04")
+    before = (digest(data_dir), digest(out))
+    proc = subprocess.run(IVB + ["--data", str(data_dir), "run", "--year", "2022", "--output", str(out)],
+                          cwd=ROOT, capture_output=True, text=True)
+    assert proc.returncode == 2
+    assert_clean_failure(proc, data_dir, out, before, "cijfers.xlsx: only .csv files are read in data/local/")
+
+
 def test_bom_semicolon_and_crlf_are_accepted(world):
     data_dir, out = world
     text = "\ufeff" + (HEADER + GOOD).replace(",", ";").replace("\n", "\r\n")

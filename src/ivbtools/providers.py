@@ -28,7 +28,15 @@ class CsvFolderProvider:
         return f"{self.layer}: {self.folder}"
 
     def files(self) -> list[Path]:
-        return sorted(p for p in Path(self.folder).glob("*.csv") if p.is_file())
+        folder = Path(self.folder)
+        if self.layer == "local" and folder.is_dir():
+            for p in sorted(folder.iterdir()):
+                if p.is_file() and not p.name.startswith(".") and p.suffix.lower() not in (".csv", ".md", ".yaml", ".example"):
+                    raise IvbError(f"{p}: only .csv files are read in data/local/ — save the sheet as CSV (UTF-8), "
+                                   f"or move the file out of data/local/")
+                if p.is_file() and p.suffix == ".yaml" and p.name != "sources.yaml":
+                    raise IvbError(f"{p}: the only YAML file read in data/local/ is sources.yaml — rename or move it")
+        return sorted(p for p in folder.glob("*") if p.is_file() and p.suffix.lower() == ".csv")
 
     def observations(self, indicators: dict[str, Indicator], sources: dict[str, Source]) -> list[pd.DataFrame]:
         return [read_observation_csv(p, indicators, sources, self.layer) for p in self.files()]
