@@ -15,6 +15,8 @@ def test_e33_2022_is_not_met_with_exact_test_and_national_comparison(ds):
     assert ev.change_abs == 258 and ev.change_pct == pytest.approx((395 / 137 - 1) * 100)
     assert ev.test.pvalue == pytest.approx(sps.poisson.sf(394, 137), rel=1e-9)
     assert "niet gehaald" in ev.verdict_nl and "groter dan toeval" in ev.stats_nl
+    # with the 2017 count noisy too: 395 of 532 reports in 2022, against p = 1/2 under "no rise"
+    assert ev.test_both_noisy.pvalue == pytest.approx(sps.binomtest(395, 532, 0.5, alternative="greater").pvalue, rel=1e-9)
     nat = ev.national
     assert (nat.base_value, nat.value) == (83611, 138807)
     assert nat.index == pytest.approx(100 * 138807 / 83611)  # 166.0

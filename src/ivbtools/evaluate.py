@@ -90,6 +90,7 @@ class Evaluation:
     change_abs: float | None = None
     change_pct: float | None = None
     test: TestResult | None = None
+    test_both_noisy: TestResult | None = None  # baseline count treated as noisy too (ratio test)
     verdict_nl: str = ""
     stats_nl: str = ""
     missing: list[Missing] = field(default_factory=list)
@@ -181,6 +182,7 @@ def evaluate(ds: Dataset, part_id: str, year: int, area: str) -> Evaluation:
         ev.test = ratio_vs_value(int(obs), int(base), ratio_req, alternative)
     elif base > 0:
         ev.test = count_vs_level(int(obs), base, alternative)
+        ev.test_both_noisy = ratio_vs_value(int(obs), int(base), 1.0, alternative)
     ev.verdict_nl = _verdict_sentence(ev, met, final)
     ev.stats_nl = _stats_sentence(ev, met)
     return ev
@@ -234,15 +236,23 @@ def _stats_sentence(ev: Evaluation, met: bool) -> str:
     else:
         interval = f"95%-interval voor het onderliggende aantal: {nl_num(t.ci_low, 1)}–{nl_num(t.ci_high, 1)}, vereist {nl_num(t.null_value, 0)}"
     how = f"({t.method}, eenzijdig, {nl_p(t.pvalue)}; {interval})"
+    t2 = ev.test_both_noisy
+    also = ""
+    if t2 is not None:
+        same = t2.beyond_chance == t.beyond_chance
+        also = (f" Ook als de telling van {ev.part.rule.baseline_year} zelf als toevallig schommelend wordt behandeld "
+                f"(exacte conditionele toets op de verhouding, {nl_p(t2.pvalue)}), "
+                + ("is de conclusie dezelfde." if same else
+                   ("valt het verschil binnen de toevalsmarge." if not t2.beyond_chance else "is het verschil groter dan toeval.")))
     if t.beyond_chance and not met:
-        return f"Het verschil met het vereiste niveau is groter dan toeval kan verklaren {how}."
+        return f"Het verschil met het vereiste niveau is groter dan toeval kan verklaren {how}.{also}"
     if t.beyond_chance and met:
-        return f"Het aantal ligt duidelijker onder het vereiste niveau dan toeval kan verklaren {how}."
+        return f"Het aantal ligt duidelijker onder het vereiste niveau dan toeval kan verklaren {how}.{also}"
     if met:
         return (f"Het doel is gehaald, maar het verschil met het vereiste niveau valt binnen de toevalsmarge {how}: "
-                f"bij zulke aantallen kan een volgend jaar ook net boven de grens uitkomen.")
+                f"bij zulke aantallen kan een volgend jaar ook net boven de grens uitkomen.{also}")
     return (f"Het verschil met het vereiste niveau valt binnen de toevalsmarge {how}: "
-            f"bij zulke aantallen kan dit ook door toevallige schommelingen komen.")
+            f"bij zulke aantallen kan dit ook door toevallige schommelingen komen.{also}")
 
 
 def compare_national(ds: Dataset, ind: Indicator, area: str, base_year: int, year: int) -> NationalComparison | None:

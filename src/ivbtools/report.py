@@ -103,6 +103,9 @@ def key_figures(ev: Evaluation) -> pd.DataFrame:
                  ("95%-interval", f"{nl_num(t.ci_low, 2)}–{nl_num(t.ci_high, 2)}"
                   + (" (verhouding)" if t.scale == "ratio" else " (aantal)")),
                  ("Buiten de toevalsmarge", "ja" if t.beyond_chance else "nee")]
+    if ev.test_both_noisy is not None:
+        t2 = ev.test_both_noisy
+        rows += [(f"p-waarde als ook {rule.baseline_year} ruis bevat", nl_p(t2.pvalue) + f" ({t2.method})")]
     return pd.DataFrame(rows, columns=["", "waarde"]).set_index("")
 
 
