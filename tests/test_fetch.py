@@ -152,6 +152,10 @@ def test_table_id_is_resolved_from_the_catalogue(data_copy, monkeypatch):
     newer = json.loads(json.dumps(tables["47025NED"]).replace("47025NED", "47099NED"))
     newer["info"]["Modified"] = "2025-02-01T02:00:00"
     tables["47099NED"] = newer
+    # a monthly table with the same columns, modified later still, must not be chosen
+    monthly = json.loads(json.dumps(tables["47025NED"]).replace("47025NED", "47013NED").replace("JJ00", "MM01"))
+    monthly["info"]["Modified"] = "2025-06-01T02:00:00"
+    tables["47013NED"] = monthly
     with Replay(tables=tables) as r:
         monkeypatch.setenv("IVB_POLICE_URL", r.url)
         rep = fetch(data_copy, ["GM1969"], quiet=True, timeout=5, only={"police-crimes"})

@@ -148,8 +148,10 @@ def _publish_year(ds: Dataset, year: int, municipality: str, jobs: list[Job], st
             parts[job.name] = {"title": job.title, "status": "failed", "error": job.error, "stale": have_previous,
                                "produced_at": prev.get("produced_at") if have_previous else None}
     card = scorecard(ds, year, municipality)
+    layers = ds.observations.table.layer.value_counts()
     meta = {"year": year, "municipality": municipality, "municipality_name": ds.area_name(municipality),
             "policy": ds.policy.title, "snapshot": ds.snapshot_version, "generated_at": started,
+            "figures_by_layer": {k: int(layers.get(k, 0)) for k in ("local", "cache", "snapshot")},
             "sources": sorted(set(ds.observations.table.source_id))}
     run = {**meta, "parts": parts}
     built = {
@@ -188,7 +190,8 @@ def _index_html(run: dict, card) -> str:
 <style>body{{font-family:sans-serif;max-width:60em;margin:2em auto}}td,th{{padding:.3em .8em;border-bottom:1px solid #ddd;text-align:left}}</style>
 </head><body>
 <h1>{esc(run['policy'])}: toets {run['year']}</h1>
-<p>{esc(run['municipality_name'])} ({esc(run['municipality'])}) · gegevens: snapshot {esc(run['snapshot'])} · gemaakt {esc(run['generated_at'])}</p>
+<p>{esc(run['municipality_name'])} ({esc(run['municipality'])}) · gebruikte cijfers: {run['figures_by_layer']['local']} uit data/local,
+{run['figures_by_layer']['cache']} opgehaald (cache), {run['figures_by_layer']['snapshot']} uit snapshot {esc(run['snapshot'])} · gemaakt {esc(run['generated_at'])}</p>
 <table><tr><th>Rapport</th><th>Oordeel</th><th>Status van deze run</th></tr>
 {''.join(rows)}
 </table>

@@ -92,7 +92,10 @@ def _fits(spec: TableSpec, table_id: str, timeout: float) -> bool:
     props = cbsodata.get_meta(table_id, "DataProperties", catalog_url=spec.host, timeout=timeout)
     keys = {p.get("Key") for p in props}
     needed = {spec.measure, "RegioS", "Perioden"} | ({spec.category_dimension} if spec.category_dimension else set())
-    return needed <= keys and "WijkenEnBuurten" not in keys
+    if not needed <= keys or "WijkenEnBuurten" in keys:
+        return False
+    periods = cbsodata.get_meta(table_id, "Perioden", catalog_url=spec.host, timeout=timeout)
+    return bool(_years_of([p["Key"] for p in periods], None))  # yearly figures, not a monthly table
 
 
 def _years_of(period_keys, years) -> list[str]:
