@@ -163,8 +163,6 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    if getattr(args, "municipality", "x") is None:
-        args.municipality = None
     try:
         if args.command == "run" and args.municipality is None:
             args.municipality = _load(args).policy.municipality

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -105,7 +106,7 @@ def _odata_spec_fetch(cache, data_dir, spec, areas, years, refresh, timeout, rep
 
 
 def _bron_fetch(cache, data_dir, cfg, areas, years, refresh, timeout, quiet, report, sources):
-    base = (__import__("os").environ.get(cfg.get("env") or "", "") or cfg["base_url"]).rstrip("/")
+    base = (os.environ.get(cfg.get("env") or "", "") or cfg["base_url"]).rstrip("/")
     wanted = [p for p in cfg["periods"] if not years or (p["first"] <= max(years) and p["last"] >= min(years))]
     if not wanted:
         msg = f"no BRON period file covers {years[0]}–{years[-1]} — add one to data/live.yaml (bron.periods)"

@@ -31,8 +31,7 @@ class Rule:
         if self.kind == "relative_change":
             pct = f"{abs(self.change) * 100:g}%"
             word = "lager" if self.change < 0 else "hoger"
-            return f"in {self.target_year} minstens {pct} {word} dan in {self.baseline_year}" if self.change < 0 else \
-                f"in {self.target_year} minstens {pct} {word} dan in {self.baseline_year}"
+            return f"in {self.target_year} minstens {pct} {word} dan in {self.baseline_year}"
         if self.kind == "at_or_below_baseline":
             return f"in {self.target_year} lager dan of gelijk aan het niveau van {self.baseline_year}"
         if self.kind == "below_baseline":
