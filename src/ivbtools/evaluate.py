@@ -216,7 +216,7 @@ def _verdict_sentence(ev: Evaluation, met: bool, final: bool) -> str:
             f"({'+' if ev.change_abs > 0 else ''}{nl_int(ev.change_abs)}; {nl_pct(ev.change_pct)})")
     cmp_word = "lager dan" if rule.kind == "below_baseline" else "ten hoogste"
     if final:
-        return f"{head}: {_lc(ind.label_nl)} {what}. Het doel vraagt {cmp_word} {nl_value(ev.required, u)} ({rule.describe_nl()})."
+        return f"{head}: {_lc(ind.label_nl)}: {what}. Het doel vraagt {cmp_word} {nl_value(ev.required, u)} ({rule.describe_nl()})."
     path = (f"het rechte pad van {nl_value(ev.baseline.value, u)} ({rule.baseline_year}) naar "
             f"{nl_value(ev.required_final, u)} ({rule.target_year}) vraagt in {ev.year} {cmp_word} {nl_value(ev.required, u)}")
     tail = ""
@@ -224,7 +224,7 @@ def _verdict_sentence(ev: Evaluation, met: bool, final: bool) -> str:
         tail = f" Daarmee werd het doel ({rule.describe_nl().replace('in ' + str(rule.target_year) + ' ', '')}) in {ev.year} niet gehaald."
     elif rule.kind != "relative_change" and met:
         tail = f" In {ev.year} voldeed het aantal al aan het doel."
-    return f"{head} voor {rule.target_year}: {_lc(ind.label_nl)} {what}; {path}.{tail}"
+    return f"{head} voor {rule.target_year}: {_lc(ind.label_nl)}: {what}; {path}.{tail}"
 
 
 def _stats_sentence(ev: Evaluation, met: bool) -> str:

@@ -10,6 +10,52 @@ from .evaluate import Evaluation, evaluate_check
 from .fmt import nl_num, nl_p, nl_pct, nl_value
 
 
+class Md:
+    """Report text: shown as Markdown in JupyterLab and the HTML reports, as plain text in a
+    terminal and in the stored text/plain output that nbval compares."""
+
+    def __init__(self, text: str):
+        self.text = text
+
+    def _repr_markdown_(self) -> str:
+        return self.text
+
+    def _repr_pretty_(self, p, cycle) -> None:
+        p.text(self.text)
+
+    def __str__(self) -> str:
+        return self.text
+
+
+def verdict_md(ev: Evaluation) -> Md:
+    """The verdict in bold, the sentence, and the statistics sentence."""
+    parts = [f"**Oordeel: {ev.status_nl.upper()}**", "", ev.verdict_nl]
+    if ev.stats_nl:
+        parts += ["", ev.stats_nl]
+    return Md("\n".join(parts))
+
+
+def target_md(ev: Evaluation) -> Md:
+    p = ev.part
+    lines = [f"**{p.title}** — {ev.area_name} ({ev.area_code}), {ev.year}", "",
+             f"> “{p.quote}”", "", f"Thema: {p.theme_name}. Bron van het doel: IVB 2024-2027, hoofdstuk 3.", ""]
+    if p.rule:
+        lines.append(f"- Getoetste regel: {p.rule.describe_nl()}.")
+    if ev.indicator is not None:
+        lines.append(f"- Indicator: {ev.indicator.label_nl}. {ev.indicator.definition}")
+    if p.note:
+        lines.append(f"- Toelichting: {p.note}")
+    return Md("\n".join(lines))
+
+
+def national_md(ev: Evaluation) -> Md:
+    return Md(ev.national.text_nl if ev.national else "Geen landelijke reeks voor deze indicator.")
+
+
+def caveats_missing_md(ev: Evaluation) -> Md:
+    return Md("**Kanttekeningen**\n\n" + caveats_text(ev) + "\n\n**Ontbrekende cijfers**\n\n" + missing_text(ev))
+
+
 def target_text(ev: Evaluation) -> str:
     """The quoted target, the rule applied and the indicator's definition."""
     p = ev.part
@@ -113,7 +159,7 @@ def missing_text(ev: Evaluation) -> str:
     items = list(ev.missing) + (list(ev.national.missing) if ev.national else [])
     if not items:
         return "Geen ontbrekende cijfers voor dit doel en jaar."
-    lines = ["Ontbrekende cijfers en hoe ze aan te vullen:"]
+    lines = ["Deze cijfers ontbreken; zo zijn ze aan te vullen:", ""]
     for m in items:
         lines.append(f"- {m.text_nl()}. {m.how_to_supply()}")
     return "\n".join(lines)
