@@ -8,7 +8,7 @@ STAMP  := $(VENV)/.installed
 YEARS  ?= 2020-2023
 JOBS   ?= 2
 
-.PHONY: setup report test lab notebooks clean
+.PHONY: setup report test lab notebooks fetch clean
 
 setup: $(STAMP)
 
@@ -28,6 +28,11 @@ report: setup
 
 test: setup
 	$(BIN)/python -m pytest
+
+# Download live figures into data/cache/ (needs internet), e.g. make fetch MUNICIPALITY=GM0014
+MUNICIPALITY ?= GM1969
+fetch: setup
+	$(BIN)/ivb fetch --municipality $(MUNICIPALITY)
 
 lab: setup
 	$(BIN)/jupyter lab notebooks/

@@ -16,7 +16,11 @@ def test_environment_yml_matches_pyproject():
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
     wanted = dict(_norm(s) for s in project["dependencies"] + project["optional-dependencies"]["dev"])
     env = yaml.safe_load((ROOT / "environment.yml").read_text())
-    listed = dict(_norm(s) for s in env["dependencies"] if isinstance(s, str) and not s.startswith(("python", "pip")))
+    entries = [s for s in env["dependencies"] if isinstance(s, str) and not s.startswith(("python", "pip"))]
+    for d in env["dependencies"]:
+        if isinstance(d, dict):
+            entries += [s for s in d.get("pip", []) if not s.startswith("-e")]
+    listed = dict(_norm(s) for s in entries)
     assert listed == wanted
 
 

@@ -100,7 +100,7 @@ def _odata_spec_fetch(cache, data_dir, spec, areas, years, refresh, timeout, rep
         fresh = a in todo
         if fresh:
             cache.log(spec.key, a, True, f"{n} figures from table {ref.id}")
-        report.outcomes.append(Outcome(spec.key, a, True, f"table {ref.id}: {n} figures"
+        report.outcomes.append(Outcome(spec.key, a, True, f"table {ref.id}: {n} figures, {meta.get('bytes', 0):,} bytes"
                                        + ("" if fresh else f" (cached, retrieved {meta['retrieved_at'][:10]})"),
                                        n, not fresh))
 
@@ -146,7 +146,8 @@ def _bron_fetch(cache, data_dir, cfg, areas, years, refresh, timeout, quiet, rep
             sources[sid] = entry
             if fresh:
                 cache.log("bron", a, True, f"{n} figures from {name}")
-            report.outcomes.append(Outcome("bron", a, True, f"{name}: {n} figures" + ("" if fresh else f" (cached, retrieved {day})"),
+            report.outcomes.append(Outcome("bron", a, True, f"{name} ({meta.get('bytes', 0):,} bytes, {counts.rows:,} accidents): {n} figures"
+                                           + ("" if fresh else f" (cached, retrieved {day})"),
                                            n, not fresh))
 
 
