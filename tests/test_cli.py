@@ -122,3 +122,13 @@ def test_unwritable_output_folder(tmp_path):
     out.write_text("a file where the output folder should be")  # unwritable even for root
     line = _one_line_error(run(IVB + ["run", "--year", "2022", "--output", str(out)]))
     assert "is not writable" in line and out.read_text().startswith("a file")
+
+
+def test_papermill_from_the_project_folder_without_cwd(tmp_path):
+    """The issue's exact command: no --cwd, the notebook finds data/ itself."""
+    out_nb = tmp_path / "x.ipynb"
+    proc = run([sys.executable, "-m", "papermill", "notebooks/target.ipynb", str(out_nb),
+                "-p", "target_id", "sociaal-verward-gedrag", "-p", "year", "2022", "--no-progress-bar"])
+    assert proc.returncode == 0, proc.stderr
+    text = out_nb.read_text(encoding="utf-8")
+    assert "Oordeel: NIET OP KOERS" in text and "83.611" in text and "138.807" in text

@@ -25,13 +25,18 @@ def _years(args) -> list[int]:
     return list(range(lo, hi + 1))
 
 
+def _data_dir(args) -> Path:
+    from .dataset import find_data_dir
+
+    if args.data is not None and not Path(args.data).exists():
+        raise IvbError(f"data folder {args.data} not found — run ivb from the project folder or pass --data DIR")
+    return find_data_dir(args.data)
+
+
 def _load(args):
     from .dataset import load
 
-    data = Path(args.data)
-    if not data.exists():
-        raise IvbError(f"data folder {data} not found — run ivb from the project folder or pass --data DIR")
-    return load(data)
+    return load(_data_dir(args))
 
 
 def _find_notebooks(data_root: Path) -> Path:
@@ -79,7 +84,7 @@ def cmd_fetch(args) -> int:
         if not MUNICIPALITY.match(c):
             raise IvbError(f"--municipality {c!r} is not a CBS municipality code — write GM and four digits, e.g. GM1969")
     years = _years(args) if (args.year or args.years) else None
-    data = Path(args.data)
+    data = _data_dir(args)
     if not (data / "live.yaml").is_file():
         raise IvbError(f"{data}/live.yaml not found — run ivb from the project folder or pass --data DIR")
     only = set(args.only.split(",")) if args.only else None
@@ -108,7 +113,7 @@ def cmd_sources(args) -> int:
     from .fetch import status_lines
 
     ds = _load(args)
-    for line in status_lines(Path(args.data)):
+    for line in status_lines(ds.root):
         print(line)
     print()
     counts = ds.observations.table.source_id.value_counts()
@@ -133,7 +138,7 @@ def cmd_check(args) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="ivb", description="Test IVB safety-policy targets against the data.")
-    p.add_argument("--data", default="data", help="the ivb data folder (default: ./data)")
+    p.add_argument("--data", default=None, help="the ivb data folder (default: the project's data/)")
     sub = p.add_subparsers(dest="command", required=True)
     r = sub.add_parser("run", help="run the notebooks for one or more years into outputs/")
     r.add_argument("--year", type=str, default=None, help="one year, e.g. 2023")

@@ -25,9 +25,22 @@ class Dataset:
         return self.observations.areas().get(code, code)
 
 
-def load(data_dir: str | Path = "data") -> Dataset:
-    """Load registries, targets and observations from `data_dir`; IvbError on any problem."""
-    root = Path(data_dir).expanduser().resolve()
+def find_data_dir(data_dir: str | Path | None = None) -> Path:
+    """`data_dir` if given; otherwise the project's data/ folder, looked for in the working
+    folder, its parent (a notebook run from notebooks/), and the checkout ivbtools came from."""
+    if data_dir not in (None, ""):
+        return Path(data_dir).expanduser().resolve()
+    here = Path.cwd()
+    for cand in (here / "data", here.parent / "data", Path(__file__).resolve().parents[2] / "data"):
+        if (cand / "indicators.yaml").is_file():
+            return cand.resolve()
+    raise IvbError("no ivb data folder found (looked for data/indicators.yaml here, one folder up and in the checkout) "
+                   "— pass data_dir / --data")
+
+
+def load(data_dir: str | Path | None = None) -> Dataset:
+    """Load registries, targets and observations from `data_dir` (found when not given)."""
+    root = find_data_dir(data_dir)
     if not (root / "indicators.yaml").is_file():
         raise IvbError(f"{data_dir}: not an ivb data folder (no indicators.yaml) — point data_dir/--data at the project's data/ folder")
     indicators = load_indicators(root / "indicators.yaml")
