@@ -207,3 +207,18 @@ def test_ctrl_c_mid_batch_keeps_the_previous_report(world, tmp_path):
     assert not list(out.glob(".staging-*"))
     left = subprocess.run(["pgrep", "-f", str(nbs)], capture_output=True, text=True).stdout.strip()
     assert left == "", "runner processes left behind"
+
+
+@pytest.mark.parametrize("case", ["n.v.t.", "unknown source"])
+def test_bad_csv_through_papermill_names_file_and_line(world, tmp_path, case):
+    data_dir, _ = world
+    text, expect = CSV_CASES[case]
+    (data_dir / "local" / "x.csv").write_text(text, encoding="utf-8")
+    before = digest(data_dir)
+    proc = subprocess.run([sys.executable, "-m", "papermill", "notebooks/target.ipynb", str(tmp_path / "o.ipynb"),
+                           "-r", "data_dir", str(data_dir), "--no-progress-bar", "--log-level", "ERROR"],
+                          cwd=ROOT, capture_output=True, text=True)
+    assert proc.returncode != 0
+    last = proc.stderr.strip().splitlines()[-1]
+    assert last.startswith("IvbError: ") and expect in last
+    assert digest(data_dir) == before

@@ -198,3 +198,14 @@ def test_bron_zip_without_the_member_is_refused(tmp_path):
         zf.writestr("readme.txt", "x")
     with pytest.raises(IvbError, match="no Ongevallengegevens/ongevallen.txt inside"):
         bron.count_accidents(z)
+
+
+def test_withdrawn_table_is_named(data_copy, monkeypatch):
+    tables = default_tables()
+    del tables["47021NED"]  # the known id no longer exists, and the catalogue has no successor
+    with Replay(tables=tables) as r:
+        monkeypatch.setenv("IVB_POLICE_URL", r.url)
+        rep = fetch(data_copy, ["GM1969"], quiet=True, timeout=5, only={"police-nuisance"})
+    assert not rep.outcomes[0].ok
+    assert "table 47021NED" in rep.outcomes[0].message and "HTTP 404" in rep.outcomes[0].message
+    assert "withdrawn or renamed" in rep.outcomes[0].message
