@@ -1,6 +1,7 @@
 """Shared fixtures. Figures that tests add are made by hand here and exist only in tmp folders."""
 from __future__ import annotations
 
+import hashlib
 import shutil
 import textwrap
 from pathlib import Path
@@ -53,3 +54,27 @@ def ds():
 def _cache_enabled(monkeypatch):
     """The root conftest disables the download cache for nbval; unit tests use their own copies."""
     monkeypatch.delenv("IVB_NO_CACHE", raising=False)
+
+
+def digest(folder: Path) -> dict[str, str]:
+    """sha256 of every file below `folder`: compare before and after to prove nothing changed."""
+    if not folder.exists():
+        return {}
+    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def stub_notebooks(tmp_path: Path, target_body: str) -> Path:
+    """A notebooks folder whose target.ipynb runs `target_body` (the scorecard just prints)."""
+    import nbformat
+
+    nbs = tmp_path / "nbs"
+    nbs.mkdir(exist_ok=True)
+    for name in ("target.ipynb", "scorecard.ipynb"):
+        nb = nbformat.v4.new_notebook(cells=[
+            nbformat.v4.new_code_cell("target_id = ''\nyear = 0\nmunicipality = ''\ndata_dir = ''", metadata={"tags": ["parameters"]}),
+            nbformat.v4.new_code_cell(target_body if name == "target.ipynb" else "print('ok')"),
+        ])
+        nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+        nbformat.write(nb, nbs / name)
+    return nbs

@@ -5,7 +5,6 @@ the data folder and a pre-existing good output folder, and checks that neither c
 """
 from __future__ import annotations
 
-import hashlib
 import signal
 import subprocess
 import sys
@@ -14,16 +13,11 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, TEST_SOURCE
+from conftest import ROOT, TEST_SOURCE, digest, stub_notebooks
 
 IVB = [sys.executable, "-m", "ivbtools.cli"]
 HEADER = "indicator,area_code,area_name,year,value,source_id\n"
 GOOD = "traffic_accidents,GM1969,Westerkwartier,2023,250,test-fixture\n"
-
-
-def digest(folder: Path) -> dict[str, str]:
-    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
 @pytest.fixture
@@ -158,20 +152,6 @@ def test_bad_notebook_parameters_stop_in_the_first_cell(tmp_path, case):
     assert errors == [first_code_after_params]
 
 
-def _notebooks(tmp_path: Path, body: str) -> Path:
-    import nbformat
-    nbs = tmp_path / "nbs"
-    nbs.mkdir(exist_ok=True)
-    for name in ("target.ipynb", "scorecard.ipynb"):
-        nb = nbformat.v4.new_notebook(cells=[
-            nbformat.v4.new_code_cell("target_id = ''\nyear = 0\nmunicipality = ''\ndata_dir = ''", metadata={"tags": ["parameters"]}),
-            nbformat.v4.new_code_cell(body if name == "target.ipynb" else "print('ok')"),
-        ])
-        nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-        nbformat.write(nb, nbs / name)
-    return nbs
-
-
 @pytest.mark.parametrize("body, timeout, expect", [
     ("import os\nif target_id == 'jeugd-overlast': os._exit(1)", 60, "FAILED 2022 jeugd-overlast: DeadKernelError"),
     ("import time\nif target_id == 'jeugd-overlast': time.sleep(120)", 3, "FAILED 2022 jeugd-overlast: CellTimeoutError"),
@@ -179,7 +159,7 @@ def _notebooks(tmp_path: Path, body: str) -> Path:
 def test_dying_or_hanging_notebook_fails_alone(world, tmp_path, body, timeout, expect):
     data_dir, out = world
     proc = subprocess.run(IVB + ["--data", str(data_dir), "run", "--year", "2022", "--quiet", "--jobs", "2",
-                                 "--timeout", str(timeout), "--output", str(out), "--notebooks", str(_notebooks(tmp_path, body))],
+                                 "--timeout", str(timeout), "--output", str(out), "--notebooks", str(stub_notebooks(tmp_path, body))],
                           cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 1
     assert expect in proc.stderr and "Traceback" not in proc.stderr
@@ -191,7 +171,7 @@ def test_dying_or_hanging_notebook_fails_alone(world, tmp_path, body, timeout, e
 def test_ctrl_c_mid_batch_keeps_the_previous_report(world, tmp_path):
     data_dir, out = world
     before = digest(out)
-    nbs = _notebooks(tmp_path, "import time\ntime.sleep(60)")
+    nbs = stub_notebooks(tmp_path, "import time\ntime.sleep(60)")
     proc = subprocess.Popen(IVB + ["--data", str(data_dir), "run", "--years", "2021-2022", "--quiet", "--jobs", "2",
                                    "--output", str(out), "--notebooks", str(nbs)],
                             cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)

@@ -4,12 +4,10 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from pathlib import Path
 
-import nbformat
 import pytest
 
-from conftest import ROOT, add_local
+from conftest import ROOT, add_local, stub_notebooks
 
 IVB = [sys.executable, "-m", "ivbtools.cli"]
 
@@ -86,25 +84,12 @@ def test_batch_writes_reports_html_scorecard_and_index(batch_2022, ds):
     assert not [p for p in out.rglob("*") if ".tmp-" in p.name or p.name.startswith(".staging")]
 
 
-def _broken_notebooks(tmp_path: Path) -> Path:
-    nbs = tmp_path / "nbs"
-    nbs.mkdir()
-    for name in ("target.ipynb", "scorecard.ipynb"):
-        nb = nbformat.v4.new_notebook(cells=[
-            nbformat.v4.new_code_cell("target_id = ''\nyear = 0\nmunicipality = ''\ndata_dir = ''", metadata={"tags": ["parameters"]}),
-            nbformat.v4.new_code_cell("raise RuntimeError('boom in ' + str(target_id))" if name == "target.ipynb" else "print('ok')"),
-        ])
-        nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-        nbformat.write(nb, nbs / name)
-    return nbs
-
-
 def test_failed_notebooks_keep_the_previous_good_report(batch_2022, tmp_path):
     out, _ = batch_2022
     report = out / "2022" / "sociaal-verward-gedrag.html"
     before = report.read_bytes()
     proc = run(IVB + ["run", "--year", "2022", "--jobs", "2", "--quiet", "--output", str(out),
-                      "--notebooks", str(_broken_notebooks(tmp_path))])
+                      "--notebooks", str(stub_notebooks(tmp_path, "raise RuntimeError('boom in ' + str(target_id))"))])
     assert proc.returncode == 1
     assert "FAILED 2022 sociaal-verward-gedrag: RuntimeError: boom in sociaal-verward-gedrag" in proc.stderr
     assert "Traceback" not in proc.stderr

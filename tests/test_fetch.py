@@ -1,12 +1,10 @@
 """Live data against a local replay server on 127.0.0.1 (no internet): providers, cache, failures."""
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
@@ -15,15 +13,10 @@ from ivbtools import IvbError, bron
 from ivbtools.evaluate import evaluate
 from ivbtools.fetch import fetch
 
-from conftest import ROOT
+from conftest import ROOT, digest
 from replay import BRON_ROWS, Replay, _fixture_value, bron_zip, default_tables
 
 IVB = [sys.executable, "-m", "ivbtools.cli"]
-
-
-def digest(folder: Path) -> dict[str, str]:
-    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(folder.rglob("*")) if p.is_file()} if folder.exists() else {}
 
 
 @pytest.fixture
