@@ -181,7 +181,17 @@ def test_bron_reader_counts_by_municipality_year_and_outcome(tmp_path):
         assert (g23.all, g23.injury) == (2, 1)
         nl20, nl23 = c.by_area_year[("NL01", 2020)], c.by_area_year[("NL01", 2023)]
         assert (nl20.all, nl23.all) == (5, 5) and c.rows == len(BRON_ROWS)
-        assert c.names["GM0014"] == "Groningen"
+        assert c.names["GM0014"] == "Groningen" and c.unmapped == 1
+
+
+def test_bron_record_with_only_a_municipality_name_is_mapped_by_that_name(tmp_path):
+    rows = BRON_ROWS + [(2023, "LET", 2, "", "Westerkwartier"), (2023, "UMS", 0, "", "Nergenshuizen")]
+    z = tmp_path / "b.zip"
+    z.write_bytes(bron_zip(rows))
+    c = bron.count_accidents(z)
+    wk23 = c.by_area_year[("GM1969", 2023)]
+    assert (wk23.all, wk23.injury, wk23.casualties) == (3, 2, 3)  # 2 with GME_ID + 1 by name
+    assert c.by_area_year[("NL01", 2023)].all == 7 and c.unmapped == 2
 
 
 def test_bron_zip_without_the_member_is_refused(tmp_path):

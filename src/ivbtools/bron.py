@@ -38,6 +38,7 @@ class BronCounts:
     by_area_year: dict = field(default_factory=lambda: defaultdict(Counts))  # (GMxxxx | NL01, year) -> Counts
     names: dict = field(default_factory=dict)                                # GMxxxx -> GME_NAAM
     rows: int = 0
+    unmapped: int = 0  # records with neither a GME_ID nor a GME_NAAM known elsewhere in the file
 
 
 def _int(text: str) -> int:
@@ -64,6 +65,7 @@ def count_accidents(zip_path: Path, member: str = MEMBER) -> BronCounts:
                 raise IvbError(f"{zip_path}: {member} has no column(s) {', '.join(missing)} — the BRON format changed")
             ix = {c: header.index(c) for c in header}
             out = BronCounts()
+            by_name: dict = defaultdict(Counts)  # (GME_NAAM, year) for records without GME_ID
             for row in csv.reader(text, delimiter=delimiter):
                 if not row:
                     continue
@@ -72,18 +74,31 @@ def count_accidents(zip_path: Path, member: str = MEMBER) -> BronCounts:
                 outcome = row[ix["AP3_CODE"]].strip().upper()
                 casualties = _int(row[ix["ANTL_SLA"]]) if "ANTL_SLA" in ix else 0
                 gme = row[ix["GME_ID"]].strip()
-                keys = [("NL01", year)]
+                name = row[ix["GME_NAAM"]].strip() if "GME_NAAM" in ix else ""
+                targets = [out.by_area_year[("NL01", year)]]
                 if gme.isdigit():
                     code = f"GM{int(gme):04d}"
-                    keys.append((code, year))
-                    if "GME_NAAM" in ix and code not in out.names:
-                        out.names[code] = row[ix["GME_NAAM"]].strip()
-                for key in keys:
-                    c = out.by_area_year[key]
+                    targets.append(out.by_area_year[(code, year)])
+                    if name and code not in out.names:
+                        out.names[code] = name
+                elif name:
+                    targets.append(by_name[(name.lower(), year)])
+                else:
+                    out.unmapped += 1
+                for c in targets:
                     c.all += 1
                     c.injury += outcome == "LET"
                     c.fatal += outcome == "DOD"
                     c.casualties += casualties
+    # records with only a municipality name: map the name to the code seen with it elsewhere
+    code_of = {n.lower(): code for code, n in out.names.items()}
+    for (name, year), c in by_name.items():
+        code = code_of.get(name)
+        if code is None:
+            out.unmapped += c.all
+            continue
+        t = out.by_area_year[(code, year)]
+        t.all, t.injury, t.fatal, t.casualties = t.all + c.all, t.injury + c.injury, t.fatal + c.fatal, t.casualties + c.casualties
     return out
 
 

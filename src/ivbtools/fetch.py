@@ -135,7 +135,8 @@ def _bron_fetch(cache, data_dir, cfg, areas, years, refresh, timeout, quiet, rep
         entry = {"id": sid, "kind": "official_table", "publisher": cfg["publisher"],
                  "title": f"BRON verkeersongevallen {period['first']}-{period['last']} ({name}), geteld per gemeente en jaar",
                  "url": meta["url"], "document": f"{name}: {cfg.get('member', bron.MEMBER)}", "retrieved": day,
-                 "note": f"Counted by ivbtools from {counts.rows} accident records; sha256 {meta['sha256'][:12]}…"}
+                 "note": f"Counted by ivbtools from {counts.rows} accident records ({counts.unmapped} without a municipality: "
+                         f"counted nationally only); sha256 {meta['sha256'][:12]}…"}
         for a in areas:
             rows = bron.tidy_rows(counts, [a], years, sid)
             if a != "NL01" and not rows:
