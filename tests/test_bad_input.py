@@ -175,13 +175,13 @@ def _batch_processes(out: Path, nbs: Path) -> list[str]:
     for proc_dir in Path("/proc").glob("[0-9]*"):
         try:
             cmdline = (proc_dir / "cmdline").read_bytes()
-            cwd = os.readlink(proc_dir / "cwd")
+            cwd = os.path.realpath(proc_dir / "cwd")
         except OSError:
             continue
-        if cwd == str(nbs):
-            found.append("kernel")
-        elif b"ivbtools.runner" in cmdline and str(out).encode() in cmdline:
+        if b"ivbtools.runner" in cmdline and str(out).encode() in cmdline:
             found.append("runner")
+        elif cwd == os.path.realpath(nbs):
+            found.append("kernel")
     return found
 
 
@@ -195,7 +195,9 @@ def test_ctrl_c_mid_batch_keeps_the_previous_report(world, tmp_path):
     deadline = time.time() + 60
     while time.time() < deadline and not list(out.glob(".staging-*/*/*.job.json")):
         time.sleep(0.2)
-    time.sleep(2)  # the kernels are running now
+    while time.time() < deadline and "kernel" not in _batch_processes(out, nbs):
+        time.sleep(0.2)
+    time.sleep(1)  # the kernels are running their cells now
     running = _batch_processes(out, nbs)
     assert "kernel" in running and "runner" in running, "the check below would not see them"
     proc.send_signal(signal.SIGINT)
