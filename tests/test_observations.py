@@ -111,3 +111,15 @@ def test_snapshot_manifest_guards_against_added_files(data_copy):
     (data_copy / "snapshot" / "v1" / "extra.csv").write_text("indicator\n")
     with pytest.raises(IvbError, match="differ from MANIFEST.yaml"):
         ivbtools.load(data_copy)
+
+
+def test_a_whole_mark_that_differs_by_decimals_is_a_disagreement(data_copy):
+    # 7.0 (snapshot-equivalent analyst file) against 7.4: not rounding, must be listed
+    add_local(data_copy, "traffic_safety_mark,GM1969,Westerkwartier,2023,7.0,test-fixture\n", name="a.csv")
+    (data_copy / "local" / "sources.yaml").write_text(
+        (data_copy / "local" / "sources.yaml").read_text()
+        + "  - {id: test-press, kind: press_report, publisher: t, title: t, document: t, retrieved: 2026-11-28}\n")
+    (data_copy / "local" / "b.csv").write_text(
+        "indicator,area_code,area_name,year,value,source_id\ntraffic_safety_mark,GM1969,Westerkwartier,2023,7.4,test-press\n")
+    d = ivbtools.load(data_copy).observations.disagreements
+    assert len(d) == 1 and d.iloc[0].chosen_value == 7.0 and d.iloc[0].other_value == 7.4

@@ -155,8 +155,8 @@ class Observations:
         return int(self.table.year.min()), int(self.table.year.max())
 
 
-def _tolerance(value: float) -> float:
-    return 0.05 if value != int(value) else 0.5  # marks: one decimal; counts: exact
+# Differences up to this size are rounding (marks have one decimal); counts differ by 1 or more.
+ROUNDING = 0.05
 
 
 def resolve(frames: list[pd.DataFrame], sources: dict[str, Source]) -> Observations:
@@ -182,7 +182,7 @@ def resolve(frames: list[pd.DataFrame], sources: dict[str, Source]) -> Observati
                 f"— remove the wrong row, or keep the better one in data/local/ so it takes precedence")
         chosen_rows.append(best)
         for _, row in grp.iloc[1:].iterrows():
-            if abs(row.value - best.value) > _tolerance(best.value):
+            if abs(row.value - best.value) > ROUNDING:
                 disagreements.append({
                     "indicator": best.indicator, "area_code": best.area_code, "year": int(best.year),
                     "chosen_value": best.value, "chosen_source": best.source_id, "chosen_origin": best.origin,
