@@ -56,18 +56,6 @@ def caveats_missing_md(ev: Evaluation) -> Md:
     return Md("**Kanttekeningen**\n\n" + caveats_text(ev) + "\n\n**Ontbrekende cijfers**\n\n" + missing_text(ev))
 
 
-def target_text(ev: Evaluation) -> str:
-    """The quoted target, the rule applied and the indicator's definition."""
-    p = ev.part
-    lines = [f"Thema: {p.theme_name}", f"Doel (IVB 2020-2023): “{p.quote}”",
-             f"Getoetste regel: {p.rule.describe_nl()}." if p.rule else ""]
-    if ev.indicator is not None:
-        lines.append(f"Indicator: {ev.indicator.label_nl}. {ev.indicator.definition}")
-    if p.note:
-        lines.append(f"Toelichting: {p.note}")
-    return "\n".join(line for line in lines if line)
-
-
 def data_table(ds: Dataset, ev: Evaluation) -> pd.DataFrame:
     """Every figure of this indicator for the municipality and the national series, with source."""
     ind = ev.indicator
