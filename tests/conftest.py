@@ -50,12 +50,6 @@ def ds():
     return ivbtools.load(DATA)
 
 
-@pytest.fixture(autouse=True)
-def _cache_enabled(monkeypatch):
-    """The root conftest disables the download cache for nbval; unit tests use their own copies."""
-    monkeypatch.delenv("IVB_NO_CACHE", raising=False)
-
-
 def digest(folder: Path) -> dict[str, str]:
     """sha256 of every file below `folder`: compare before and after to prove nothing changed."""
     if not folder.exists():

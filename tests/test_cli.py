@@ -73,7 +73,8 @@ def test_batch_writes_reports_html_scorecard_and_index(batch_2022, ds):
     for pid in ds.policy.measurable_ids() + ["scorecard"]:
         assert (year / f"{pid}.ipynb").stat().st_size > 0 and (year / f"{pid}.html").stat().st_size > 0
     html = (year / "sociaal-verward-gedrag.html").read_text(encoding="utf-8")
-    assert "Niet op koers" in html and "niet gehaald" in html and "p &lt; 0,001" in html
+    assert "TUSSENSTAND: BOVEN HET VEREISTE NIVEAU" in html and "onbeslist: reeksbreuk" in html
+    assert "p &lt; 0,001" in html and "Overdispersie" in html and "Kantelpunt" in html
     assert "83.611" in html and "138.807" in html and "maart 2020" in html
     assert "ds = ivbtools.load" not in html  # code cells are left out
     card = json.loads((year / "scorecard.json").read_text(encoding="utf-8"))
@@ -116,4 +117,4 @@ def test_papermill_from_the_project_folder_without_cwd(tmp_path):
                 "-p", "target_id", "sociaal-verward-gedrag", "-p", "year", "2022", "--no-progress-bar"])
     assert proc.returncode == 0, proc.stderr
     text = out_nb.read_text(encoding="utf-8")
-    assert "Oordeel: NIET OP KOERS" in text and "83.611" in text and "138.807" in text
+    assert "Oordeel: TUSSENSTAND: BOVEN HET VEREISTE NIVEAU" in text and "83.611" in text and "138.807" in text

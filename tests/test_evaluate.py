@@ -1,30 +1,48 @@
-"""Verdicts, statistics and the national comparison, checked against hand and scipy values."""
+"""Verdicts, qualifiers and the national comparison, checked against hand and scipy values."""
+import pandas as pd
 import pytest
 from scipy import stats as sps
 
 import ivbtools
+from ivbtools import report, stats
 from ivbtools.evaluate import evaluate, evaluate_check, scorecard
 
 from conftest import add_local
 
 
-def test_e33_2022_is_not_met_with_exact_test_and_national_comparison(ds):
+def _cp_ratio(new, base):
+    ci = sps.binomtest(new, new + base).proportion_ci(0.95, method="exact")
+    return ci.low / (1 - ci.low), ci.high / (1 - ci.high)
+
+
+def _p_two(new, base, r0):
+    p0 = r0 / (1 + r0)
+    return min(1, 2 * min(sps.binomtest(new, new + base, p0, alternative="less").pvalue,
+                          sps.binomtest(new, new + base, p0, alternative="greater").pvalue))
+
+
+def test_e33_2022_is_a_progress_note_above_the_level_and_never_clear_across_the_break(ds):
     ev = evaluate(ds, "sociaal-verward-gedrag", 2022, "GM1969")
-    assert ev.status == "niet_op_koers"
-    assert (ev.baseline.value, ev.observed.value, ev.required) == (137, 395, 137)
+    assert ev.status == "niet_op_niveau" and ev.status_nl == "tussenstand: boven het vereiste niveau"
+    assert (ev.baseline.value, ev.observed.value, ev.required, ev.allowed) == (137, 395, 137, 137)
     assert ev.change_abs == 258 and ev.change_pct == pytest.approx((395 / 137 - 1) * 100)
-    assert ev.test.pvalue == pytest.approx(sps.poisson.sf(394, 137), rel=1e-9)
-    assert "niet gehaald" in ev.verdict_nl and "groter dan toeval" in ev.stats_nl
-    # with the 2017 count noisy too: 395 of 532 reports in 2022, against p = 1/2 under "no rise"
-    assert ev.test_both_noisy.pvalue == pytest.approx(sps.binomtest(395, 532, 0.5, alternative="greater").pvalue, rel=1e-9)
+    a = ev.assessment
+    assert (a.exact.low, a.exact.high) == pytest.approx(_cp_ratio(395, 137), rel=1e-9)
+    assert a.p_exact == pytest.approx(_p_two(395, 137, 1.0), rel=1e-9, abs=1e-300)
+    # the interval lies wholly above 1, but 2017 and 2022 lie on two sides of the March 2020 break
+    assert a.exact.low > 1 and ev.qualifier == stats.BREAK and ev.qualifier_nl == "onbeslist: reeksbreuk"
+    assert any("Reeksbreuk tussen 2017 en 2022" in c and "maart 2020" in c for c in ev.context_nl)
+    assert "gehaald" not in ev.verdict_nl and "voortgangsmeting" in ev.verdict_nl
+    # no estimate of overdispersion from two yearly figures: a tipping point instead
+    assert ev.dispersion is None and ev.dispersion_years == 2
+    assert "Overdispersie" in ev.dispersion_nl and "Kantelpunt" in ev.dispersion_nl and "38%" in ev.dispersion_nl
     nat = ev.national
     assert (nat.base_value, nat.value) == (83611, 138807)
-    assert nat.index == pytest.approx(100 * 138807 / 83611)  # 166.0
-    assert nat.local_index == pytest.approx(100 * 395 / 137)  # 288.3
-    assert nat.better is False and "slechter dan het land" in nat.text_nl
-    r = 138807 / 83611
-    assert nat.test.pvalue == pytest.approx(sps.binomtest(395, 532, r / (1 + r)).pvalue, rel=1e-9)
-    assert any("maart 2020" in c for c in ev.caveats)
+    assert nat.index == pytest.approx(100 * 138807 / 83611)     # 166.0
+    assert nat.local_index == pytest.approx(100 * 395 / 137)    # 288.3
+    assert nat.assessment.p_exact == pytest.approx(_p_two(395, 137, 138807 / 83611), rel=1e-9, abs=1e-300)
+    assert nat.clear is True
+    assert "steeg sterker dan landelijk" in nat.text_nl and "slechter" not in nat.text_nl
 
 
 def test_e33_2023_names_the_missing_figure(ds):
@@ -34,36 +52,49 @@ def test_e33_2023_names_the_missing_figure(ds):
     assert "confused_person_e33,GM1969,Westerkwartier,2023,<waarde>,<bron-id>" in ev.missing[0].how_to_supply()
 
 
-def test_e33_registration_caveat_applies_only_across_2020(ds):
+def test_caveats_apply_by_kind(ds):
     from ivbtools.registry import Caveat
-    c = Caveat("x", crosses_year=2020)
+    c = Caveat("x", kind="break", crosses_year=2020)
     assert c.applies([2021, 2022], "GM1969") is False
     assert c.applies([2017, 2022], "GM1969") is True
     assert c.applies([2019, 2020], "GM1969") is True
-    # the burglary target (2018 -> 2023) carries no E33 caveat
+    covid = Caveat("y", kind="abnormal_year", in_years=(2020, 2021))
+    assert covid.applies([2020, 2023], "GM1969") and not covid.applies([2019, 2023], "GM1969")
     ev = evaluate(ds, "sociaal-woninginbraak", 2023, "GM1969")
     assert not any("E33" in t for t in ev.caveats)
 
 
-def test_analyst_csv_changes_the_accident_verdict_without_code_change(data_copy):
+def test_analyst_csv_changes_the_accident_verdict_and_names_the_lockdown_baseline(data_copy):
     before = evaluate(ivbtools.load(data_copy), "verkeer-ongevallen", 2023, "GM1969")
     assert before.status == "onvoldoende_gegevens"
-    add_local(data_copy, "traffic_accidents,GM1969,Westerkwartier,2023,250,test-fixture\n")
+    add_local(data_copy, "traffic_accidents,GM1969,Westerkwartier,2023,220,test-fixture\n")
     ev = evaluate(ivbtools.load(data_copy), "verkeer-ongevallen", 2023, "GM1969")
-    assert ev.status == "gehaald"                       # 250 <= 0.8 * 358 = 286.4
-    assert ev.required == pytest.approx(286.4)
-    p0 = 0.8 / 1.8
-    assert ev.test.pvalue == pytest.approx(sps.binomtest(250, 608, p0, alternative="less").pvalue, rel=1e-9)
-    assert ev.national.local_index == pytest.approx(100 * 250 / 358)
-    assert ev.national.better is True                   # national BRON count rose (index 129)
+    assert ev.status == "gehaald"                       # 220 <= 0.8 * 358 = 286.4
+    assert ev.required == pytest.approx(286.4) and ev.allowed == 286
+    lo, hi = _cp_ratio(220, 358)
+    assert hi < 0.8 and ev.qualifier == stats.CLEAR_MET and ev.qualifier_nl == "duidelijk gehaald"
+    assert ev.assessment.p_exact == pytest.approx(_p_two(220, 358, 0.8), rel=1e-9)
+    assert any("coronajaren" in c and "landelijke verandering" in c for c in ev.context_nl)
+    assert ev.national.local_index == pytest.approx(100 * 220 / 358)
+    assert ev.national.index == pytest.approx(100 * 134005 / 103578)
 
 
 def test_a_reduction_within_noise_is_called_so(data_copy):
     add_local(data_copy, "traffic_accidents,GM1969,Westerkwartier,2023,280,test-fixture\n")
     ev = evaluate(ivbtools.load(data_copy), "verkeer-ongevallen", 2023, "GM1969")
-    p = sps.binomtest(280, 638, 0.8 / 1.8, alternative="less").pvalue
-    assert ev.status == "gehaald" and p > 0.05
-    assert ev.test.pvalue == pytest.approx(p, rel=1e-9) and "binnen de toevalsmarge" in ev.stats_nl
+    lo, hi = _cp_ratio(280, 358)
+    assert ev.status == "gehaald" and lo < 0.8 < hi
+    assert ev.qualifier == stats.WITHIN_NOISE and "binnen de toevalsmarge" in ev.stats_nl
+    assert "binnen de ruis" in ev.dispersion_nl      # no tipping point: within Poisson noise already
+
+
+def test_required_count_is_the_whole_number_that_meets_the_rule(data_copy):
+    """0.8 x 361 = 288.8: 'ten hoogste 288', so that 289 next to 'niet gehaald' reads right."""
+    add_local(data_copy, "traffic_casualties,GM1969,Westerkwartier,2020,361,test-fixture\n"
+                         "traffic_casualties,GM1969,Westerkwartier,2023,289,test-fixture\n")
+    ev = evaluate(ivbtools.load(data_copy), "verkeer-slachtoffers", 2023, "GM1969")
+    assert ev.status == "niet_gehaald" and ev.allowed == 288
+    assert "ten hoogste 288 (0,80 × 361 = 288,8)" in ev.verdict_nl
 
 
 def test_intermediate_year_uses_the_straight_path(data_copy):
@@ -72,7 +103,7 @@ def test_intermediate_year_uses_the_straight_path(data_copy):
     ds = ivbtools.load(data_copy)
     ev21 = evaluate(ds, "verkeer-ongevallen", 2021, "GM1969")
     assert ev21.required == pytest.approx(358 * (1 - 0.2 / 3))   # 334.13
-    assert ev21.status == "op_koers"
+    assert ev21.status == "op_koers" and ev21.status_nl == "tussenstand: op koers" and ev21.allowed == 334
     ev22 = evaluate(ds, "verkeer-ongevallen", 2022, "GM1969")
     assert ev22.required == pytest.approx(358 * (1 - 0.4 / 3))   # 310.27
     assert ev22.status == "niet_op_koers"
@@ -90,30 +121,110 @@ def test_zero_baseline_is_said_not_divided(data_copy):
 def test_report_mark_threshold(data_copy, mark, status):
     add_local(data_copy, f"traffic_safety_mark,GM1969,Westerkwartier,2023,{mark},test-fixture\n")
     ev = evaluate(ivbtools.load(data_copy), "verkeer-rapportcijfer", 2023, "GM1969")
-    assert ev.status == status and ev.test is None and "steekproefomvang" in ev.stats_nl
+    assert ev.status == status and ev.assessment is None and "steekproefomvang" in ev.stats_nl
 
 
 def test_below_baseline_is_strict(data_copy):
     add_local(data_copy, "burglary_home,GM1969,Westerkwartier,2023,75,test-fixture\n")
-    assert evaluate(ivbtools.load(data_copy), "sociaal-woninginbraak", 2023, "GM1969").status == "niet_gehaald"
+    ev = evaluate(ivbtools.load(data_copy), "sociaal-woninginbraak", 2023, "GM1969")
+    assert ev.status == "niet_gehaald" and ev.allowed == 74
     add_local(data_copy, "burglary_home,GM1969,Westerkwartier,2023,74,test-fixture\n")
     assert evaluate(ivbtools.load(data_copy), "sociaal-woninginbraak", 2023, "GM1969").status == "gehaald"
+
+
+def test_disagreeing_baseline_is_shown_in_the_verdict_with_the_verdict_under_each(data_copy):
+    """The issue's case: an analyst's E33 2017 = 377 beside the document's 137."""
+    add_local(data_copy, "confused_person_e33,GM1969,Westerkwartier,2017,377,test-fixture\n")
+    ds = ivbtools.load(data_copy)
+    ev = evaluate(ds, "sociaal-verward-gedrag", 2022, "GM1969")
+    assert ev.baseline.value == 377                      # data/local takes precedence
+    assert ev.source_sensitive
+    by_base = {s.baseline.value: s for s in ev.scenarios}
+    assert set(by_base) == {137, 377}
+    assert by_base[377].chosen and by_base[137].qualifier == stats.BREAK
+    assert by_base[377].qualifier == stats.WITHIN_NOISE  # 395 vs 377: within noise
+    text = str(report.verdict_md(ev))
+    assert "Met 137 voor 2017 uit Integraal Veiligheidsbeleid Westerkwartier 2024-2027" in text
+    assert "Met 377 voor 2017 uit Hand-made test figure" in text and "hangt af van welke bron" in text
+    card = scorecard(ds, 2022, "GM1969").set_index("doel_id")
+    assert bool(card.loc["sociaal-verward-gedrag", "bronafhankelijk"]) is True
+    assert bool(card.loc["verkeer-ongevallen", "bronafhankelijk"]) is False
+
+
+def test_own_series_gives_an_overdispersion_estimate_and_a_robust_interval(data_copy):
+    rows = "".join(f"burglary_home,GM1969,Westerkwartier,{y},{v},test-fixture\n"
+                   for y, v in zip(range(2012, 2024), [120, 104, 96, 130, 88, 99, 80, 70, 61, 75, 52, 58]))
+    add_local(data_copy, rows)
+    ev = evaluate(ivbtools.load(data_copy), "sociaal-woninginbraak", 2023, "GM1969")
+    assert ev.dispersion is not None and len(ev.dispersion.years) == 12
+    a = ev.assessment
+    assert a.robust is not None and a.robust.low <= a.exact.low and a.robust.high >= a.exact.high
+    assert a.pvalue == a.p_robust
+    assert "Overdispersie" in ev.dispersion_nl and "geschatte extra jaar-op-jaarschommeling" in ev.dispersion_nl
 
 
 @pytest.mark.parametrize("count_2019, status", [(242, "bevestigd"), (300, "niet bevestigd")])
 def test_document_statement_is_checked_once_2019_is_known(data_copy, count_2019, status):
     ds = ivbtools.load(data_copy)
-    assert evaluate_check(ds, ds.policy.checks[0])["status"] == "nog niet te controleren"
+    check = next(c for c in ds.policy.checks if c.id == "e33-stijging-2019-2022")
+    assert evaluate_check(ds, check)["status"] == "nog niet te controleren"
     add_local(data_copy, f"confused_person_e33,GM1969,Westerkwartier,2019,{count_2019},test-fixture\n")
     ds = ivbtools.load(data_copy)
     # 395 / 242 - 1 = 0.632 (63%); 395 / 300 - 1 = 0.317
-    assert evaluate_check(ds, ds.policy.checks[0])["status"] == status
+    assert evaluate_check(ds, check)["status"] == status
 
 
-def test_scorecard_lists_every_part(ds):
+def test_direction_checks(data_copy):
+    ds = ivbtools.load(data_copy)
+    checks = {c.id: c for c in ds.policy.checks}
+    # nationally E35 rose from 76,546 (2019) to 88,711 (2022): "in line with a national fall" is refuted
+    r = evaluate_check(ds, checks["e35-daling-landelijke-trend"])
+    assert r["status"] == "niet bevestigd" and "+15,9%" in r["text"]
+    assert evaluate_check(ds, checks["misdrijven-stijging-2019-2022"])["status"] == "nog niet te controleren"
+    add_local(data_copy, "crimes_total,GM1969,Westerkwartier,2019,2000,test-fixture\n"
+                         "crimes_total,GM1969,Westerkwartier,2022,2100,test-fixture\n")
+    ds = ivbtools.load(data_copy)
+    assert evaluate_check(ds, checks["misdrijven-stijging-2019-2022"])["status"] == "bevestigd"
+
+
+def test_another_municipality_gets_the_targets_as_a_benchmark_without_westerkwartiers_text(data_copy):
+    add_local(data_copy, "confused_person_e33,GM0014,Groningen,2017,1500,test-fixture\n"
+                         "confused_person_e33,GM0014,Groningen,2022,2100,test-fixture\n")
+    ds = ivbtools.load(data_copy)
+    ev = evaluate(ds, "sociaal-verward-gedrag", 2022, "GM0014")
+    assert ev.benchmark and any("Westerkwartier" in c and "maatstaf" in c for c in ev.context_nl)
+    text = str(report.target_md(ev))
+    assert "als maatstaf toegepast op Groningen" in text and "137" not in text and "concludeert" not in text
+    assert "Westerkwartier" not in report.checks_text(ds, "GM0014").replace("gaan over Westerkwartier", "")
+    qual = report.qualitative_table(ds, "GM0014")
+    assert not qual.iloc[:, -1].str.contains("Zuidhorn").any()
+    assert "maatstaf" in str(report.scorecard_header_md(ds, "GM0014", 2022))
+
+
+def test_scorecard_lists_every_part_with_holm_across_target_year_tests(data_copy):
+    add_local(data_copy, "traffic_accidents,GM1969,Westerkwartier,2023,250,test-fixture\n"
+                         "burglary_home,GM1969,Westerkwartier,2023,60,test-fixture\n")
+    ds = ivbtools.load(data_copy)
     card = scorecard(ds, 2023, "GM1969")
     assert list(card.doel_id) == [p.id for p in ds.policy.parts]
     assert set(card[card.status == "niet_meetbaar"].doel_id) == {p.id for p in ds.policy.parts if p.qualitative}
-    missing = card.set_index("doel_id").ontbreekt
-    assert "Verkeersongevallen (alle ernst, BRON) voor Westerkwartier (GM1969) in 2023" == missing["verkeer-ongevallen"]
-    assert "in 2020" in missing["verkeer-slachtoffers"] and "in 2023" in missing["verkeer-slachtoffers"]
+    c = card.set_index("doel_id")
+    p1, p2 = _p_two(250, 358, 0.8), _p_two(60, 75, 1.0)
+    small, large = sorted([p1, p2])
+    holm = {small: min(1, 2 * small), large: min(1, max(2 * small, large))}   # Holm by hand, m = 2
+    assert c.loc["verkeer-ongevallen", "p_waarde"] == pytest.approx(p1, rel=1e-9)   # full precision kept
+    assert c.loc["verkeer-ongevallen", "p_holm"] == pytest.approx(holm[p1], rel=1e-9)
+    assert c.loc["sociaal-woninginbraak", "p_holm"] == pytest.approx(holm[p2], rel=1e-9)
+    assert pd.isna(c.loc["sociaal-verward-gedrag", "p_holm"])   # no 2023 figure: no test
+    missing = c.ontbreekt
+    assert "Meldingen overlast door verward persoon (E33) voor Westerkwartier (GM1969) in 2023" == missing["sociaal-verward-gedrag"]
+
+
+@pytest.mark.parametrize("year", [2020, 2021, 2022, 2023])
+def test_scorecard_view_has_every_verdict_and_no_nan(ds, year):
+    view = report.scorecard_view(scorecard(ds, year, "GM1969"))
+    assert list(view.index) == [p.id for p in ds.policy.parts]
+    assert view.notna().all().all()
+    text = view.to_string()
+    assert not any(bad in text.split() for bad in ("NaN", "nan", "None", "<NA>"))
+    assert (view.oordeel.str.len() > 0).all() and (view.thema.str.len() > 0).all() and (view.doel.str.len() > 0).all()

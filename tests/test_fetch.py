@@ -60,7 +60,7 @@ def test_run_after_fetch_reports_with_table_id_and_retrieval_date(server, data_c
     server.faults["/"] = "500"  # from now on the network answers nothing useful: runs are offline
     ds = ivbtools.load(data_copy)
     ev = evaluate(ds, "sociaal-verward-gedrag", 2023, "GM0014")
-    assert ev.status in ("gehaald", "niet_gehaald") and ev.test is not None
+    assert ev.status in ("gehaald", "niet_gehaald") and ev.assessment is not None and ev.benchmark
     ev = evaluate(ds, "verkeer-ongevallen", 2023, "GM0014")
     assert (ev.baseline.value, ev.observed.value) == (1, 2)  # hand-made BRON rows for GME_ID 14
     out = tmp_path / "out"
@@ -69,6 +69,11 @@ def test_run_after_fetch_reports_with_table_id_and_retrieval_date(server, data_c
     assert proc.returncode == 0, proc.stderr
     html = (out / "GM0014" / "2023" / "sociaal-verward-gedrag.html").read_text(encoding="utf-8")
     assert "tabel 47021NED" in html and ivbtools.fetch.now()[:10] in html and "Groningen" in html
+    # Westerkwartier's targets as a benchmark; none of Westerkwartier's own text or figures as Groningen's
+    assert "als maatstaf toegepast op Groningen" in html and "concludeert zelf" not in html and "137 meldingen" not in html
+    scorecard_html = (out / "GM0014" / "2023" / "scorecard.html").read_text(encoding="utf-8")
+    assert "Zuidhorn" not in scorecard_html and "63%" not in scorecard_html
+    assert "GM0014/index.html" in (out / "index.html").read_text(encoding="utf-8")
     card = json.loads((out / "GM0014" / "2023" / "scorecard.json").read_text(encoding="utf-8"))
     answered = {p["doel_id"] for p in card["parts"] if p["status"] not in ("onvoldoende_gegevens", "niet_meetbaar")}
     # everything the fetched tables cover is answered; only the survey mark (no open source) is missing

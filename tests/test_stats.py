@@ -1,45 +1,133 @@
-"""The exact tests agree with an independent computation in scipy."""
+"""The ratio statistics agree with independent computations (scipy, hand) and keep their promises:
+the verdict's p-value is consistent with the printed interval, the robust interval covers the
+truth 93-97% of the time at known overdispersion, and the dispersion estimate is right."""
 import math
 
+import numpy as np
 import pytest
+from scipy import optimize
 from scipy import stats as sps
 
-from ivbtools.stats import count_vs_level, ratio_vs_value
+from ivbtools import stats
+from ivbtools.stats import (assess_ratio, estimate_dispersion, ratio_interval_exact, ratio_interval_robust,
+                            ratio_pvalue_exact, ratio_pvalue_robust, tipping_tau)
+
+Z = sps.norm.ppf(0.975)
 
 
-@pytest.mark.parametrize("count, level, alternative", [(395, 137, "larger"), (150, 137, "larger"), (120, 137, "smaller"), (3, 7.5, "smaller")])
-def test_count_vs_level_matches_the_poisson_tail(count, level, alternative):
-    expected = sps.poisson.sf(count - 1, level) if alternative == "larger" else sps.poisson.cdf(count, level)
-    assert count_vs_level(count, level, alternative).pvalue == pytest.approx(expected, rel=1e-9, abs=1e-300)
+def _cp_ratio(new, base):
+    ci = sps.binomtest(new, new + base).proportion_ci(0.95, method="exact")
+    return ci.low / (1 - ci.low), (ci.high / (1 - ci.high) if ci.high < 1 else math.inf)
 
 
-@pytest.mark.parametrize("count", [0, 7, 137, 395])
-def test_count_interval_is_the_exact_garwood_interval(count):
-    r = count_vs_level(count, 100, "larger")
-    lo = 0.0 if count == 0 else sps.chi2.ppf(0.025, 2 * count) / 2
-    hi = sps.chi2.ppf(0.975, 2 * count + 2) / 2
-    assert (r.ci_low, r.ci_high) == (pytest.approx(lo, abs=1e-9), pytest.approx(hi, rel=1e-9))
+@pytest.mark.parametrize("new, base", [(250, 358), (395, 137), (3, 7), (0, 5), (12, 0)])
+def test_exact_interval_is_clopper_pearson_for_the_ratio(new, base):
+    lo, hi = _cp_ratio(new, base)
+    iv = ratio_interval_exact(new, base)
+    assert iv.low == pytest.approx(lo, rel=1e-9, abs=1e-12)
+    assert (math.isinf(iv.high) and math.isinf(hi)) or iv.high == pytest.approx(hi, rel=1e-9)
 
 
-@pytest.mark.parametrize("new, base, ratio0, alternative", [
-    (250, 358, 0.8, "smaller"), (300, 358, 0.8, "larger"), (280, 358, 0.8, "smaller"), (395, 137, 138807 / 83611, "two-sided")])
-def test_ratio_test_is_the_conditional_binomial_test(new, base, ratio0, alternative):
-    p0 = ratio0 / (1 + ratio0)
-    alt = {"smaller": "less", "larger": "greater", "two-sided": "two-sided"}[alternative]
-    expected = sps.binomtest(new, new + base, p0, alternative=alt).pvalue
-    assert ratio_vs_value(new, base, ratio0, alternative).pvalue == pytest.approx(expected, rel=1e-9)
+@pytest.mark.parametrize("new, base, r0", [(250, 358, 0.8), (300, 358, 0.8), (395, 137, 1.0), (395, 137, 138807 / 83611)])
+def test_exact_pvalue_is_twice_the_smaller_binomial_tail(new, base, r0):
+    p0 = r0 / (1 + r0)
+    less = sps.binomtest(new, new + base, p0, alternative="less").pvalue
+    greater = sps.binomtest(new, new + base, p0, alternative="greater").pvalue
+    assert ratio_pvalue_exact(new, base, r0) == pytest.approx(min(1, 2 * min(less, greater)), rel=1e-9, abs=1e-300)
 
 
-def test_ratio_interval_is_clopper_pearson_transformed():
-    r = ratio_vs_value(250, 358, 0.8, "smaller")
-    ci = sps.binomtest(250, 608).proportion_ci(0.95, method="exact")
-    assert r.ci_low == pytest.approx(ci.low / (1 - ci.low), rel=1e-9)
-    assert r.ci_high == pytest.approx(ci.high / (1 - ci.high), rel=1e-9)
-    assert r.estimate == pytest.approx(250 / 358)
+@pytest.mark.parametrize("new, base", [(250, 358), (40, 31), (9, 15)])
+def test_verdict_p_value_and_interval_never_disagree(new, base):
+    """p < 0.05 exactly when the required ratio lies outside the printed 95% interval (no post-hoc side)."""
+    iv = ratio_interval_exact(new, base)
+    for r0 in np.linspace(iv.low * 0.7, iv.high * 1.3, 61):
+        outside = not (iv.low <= r0 <= iv.high)
+        assert (ratio_pvalue_exact(new, base, r0) < 0.05) == outside, r0
+    rob = ratio_interval_robust(new, base, 0.12)
+    for r0 in np.linspace(rob.low * 0.7, rob.high * 1.3, 61):
+        outside = not (rob.low <= r0 <= rob.high)
+        if min(abs(r0 - rob.low), abs(r0 - rob.high)) > 1e-6:
+            assert (ratio_pvalue_robust(new, base, r0, 0.12) < 0.05) == outside, r0
 
 
-def test_beyond_chance_uses_five_percent():
-    # 150 against 137: P(X >= 150 | 137) is about 0.15, within noise
-    assert not count_vs_level(150, 137, "larger").beyond_chance
-    assert count_vs_level(395, 137, "larger").beyond_chance
-    assert math.isfinite(ratio_vs_value(0, 5, 0.8, "smaller").pvalue)
+def test_robust_interval_reduces_to_the_exact_one_and_to_the_lognormal_one():
+    assert ratio_interval_robust(250, 358, 0.0) == ratio_interval_exact(250, 358)
+    # large counts: the exact half-widths are the Poisson log-normal ones, so the robust interval is
+    # exp(log R +- z sqrt(1/a + 1/b + 2 tau^2)) computed by hand
+    a, b, tau = 40000, 50000, 0.1
+    se = math.sqrt(1 / a + 1 / b + 2 * tau ** 2)
+    rob = ratio_interval_robust(a, b, tau)
+    assert rob.low == pytest.approx(a / b * math.exp(-Z * se), rel=2e-3)
+    assert rob.high == pytest.approx(a / b * math.exp(Z * se), rel=2e-3)
+
+
+def test_tipping_point_is_where_the_robust_interval_reaches_the_required_ratio():
+    t = tipping_tau(395, 137, 1.0)
+    assert 0.3 < t < 0.45
+    assert ratio_interval_robust(395, 137, t).low == pytest.approx(1.0, rel=1e-9)
+    assert ratio_interval_robust(395, 137, t * 0.99).low > 1.0 > ratio_interval_robust(395, 137, t * 1.01).low
+    assert tipping_tau(280, 358, 0.8) is None   # 280/358 = 0.78: within Poisson noise already
+
+
+def test_three_outcomes_follow_the_interval():
+    # 200 vs 358 against 0.8: CP upper bound below 0.8 -> clearly met
+    assert _cp_ratio(200, 358)[1] < 0.8 and assess_ratio(200, 358, 0.8).qualifier == stats.CLEAR_MET
+    assert _cp_ratio(340, 358)[0] > 0.8 and assess_ratio(340, 358, 0.8).qualifier == stats.CLEAR_NOT_MET
+    lo, hi = _cp_ratio(280, 358)
+    assert lo < 0.8 < hi and assess_ratio(280, 358, 0.8).qualifier == stats.WITHIN_NOISE
+    # a registration break between the years: never "clear" on the count alone
+    assert assess_ratio(395, 137, 1.0, series_break=True).qualifier == stats.BREAK
+    assert assess_ratio(140, 137, 1.0, series_break=True).qualifier == stats.WITHIN_NOISE
+    # strict rule ("below"): equal counts do not meet it
+    assert not assess_ratio(75, 75, 1.0, strict=True).met and assess_ratio(75, 75, 1.0).met
+
+
+def test_robust_interval_covers_the_truth_at_known_dispersion():
+    """Seeded simulation: true ratio 0.8, counts about 160 vs 200, 15% extra year-to-year
+    variation (log-normal). The robust 95% interval covers the truth 93-97% of the time; the
+    Poisson-only interval does far worse, which is why overdispersion is handled at all."""
+    rng = np.random.default_rng(20261129)
+    tau, n = 0.15, 2000
+    y0 = rng.poisson(200 * np.exp(rng.normal(0, tau, n)))
+    y1 = rng.poisson(160 * np.exp(rng.normal(0, tau, n)))
+    robust = np.mean([ratio_interval_robust(int(a), int(b), tau).contains(0.8) for a, b in zip(y1, y0)])
+    poisson = np.mean([ratio_interval_exact(int(a), int(b)).contains(0.8) for a, b in zip(y1, y0)])
+    assert 0.93 <= robust <= 0.97
+    assert poisson < 0.80
+
+
+def test_dispersion_estimate_matches_an_independent_poisson_fit():
+    years = list(range(2012, 2024))
+    counts = [120, 131, 118, 140, 152, 139, 160, 171, 240, 262, 250, 281]  # made up by hand, break in 2020
+    d = estimate_dispersion(years, counts, [2020])
+    # independent: Poisson MLE of log mu = a1 [<2020] + a2 [>=2020] + b (t - mean) with scipy.optimize
+    t = np.array(years, float) - np.mean(years)
+    seg = (np.array(years) >= 2020).astype(float)
+    y = np.array(counts, float)
+
+    def nll(th):
+        eta = th[0] * (1 - seg) + th[1] * seg + th[2] * t
+        return float(np.sum(np.exp(eta) - y * eta))
+    th = optimize.minimize(nll, [5, 5, 0], method="BFGS", options={"gtol": 1e-10}).x
+    mu = np.exp(th[0] * (1 - seg) + th[1] * seg + th[2] * t)
+    n, p = 12, 3
+    tau2 = max(0.0, (np.sum((y - mu) ** 2) * n / (n - p) - mu.sum()) / np.sum(mu ** 2))
+    assert d.tau == pytest.approx(math.sqrt(tau2), rel=1e-4)
+    assert d.df == 9 and d.years == tuple(years)
+
+
+def test_dispersion_needs_enough_years():
+    assert estimate_dispersion([2017, 2022], [137, 395]) is None
+    assert estimate_dispersion(range(2018, 2023), [70, 75, 80, 77, 90]) is None          # 5 years
+    assert estimate_dispersion(range(2017, 2023), [70, 75, 80, 77, 90, 85], [2020]) is None  # df 3
+
+
+def test_dispersion_estimate_is_about_right_on_simulated_series():
+    rng = np.random.default_rng(7)
+    years = np.arange(2012, 2024)
+    for tau in (0.1, 0.2):
+        est = [estimate_dispersion(years, rng.poisson(150 * np.exp(0.03 * (years - 2012) + rng.normal(0, tau, 12))),
+                                   [2020]).tau ** 2 for _ in range(150)]
+        assert np.mean(est) == pytest.approx(tau ** 2, rel=0.25)
+    flat = [estimate_dispersion(years, rng.poisson(np.full(12, 150.0))).tau for _ in range(50)]
+    assert np.median(flat) == 0.0   # pure Poisson: usually no extra variation at all

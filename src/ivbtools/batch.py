@@ -26,6 +26,7 @@ from . import atomic
 from .dataset import Dataset
 from .errors import IvbError
 from .evaluate import STATUS_NL, scorecard
+from .overview import write_overview
 
 RUN_FILE = "run.json"
 
@@ -159,7 +160,7 @@ def _publish_year(ds: Dataset, year: int, municipality: str, jobs: list[Job], st
         "scorecard.json": json.dumps({"meta": meta, "parts": json.loads(card.to_json(orient="records"))},
                                      ensure_ascii=False, indent=2),
         RUN_FILE: json.dumps(run, ensure_ascii=False, indent=2),
-        "index.html": _index_html(run, card),
+        "index.html": _index_html(run, card, "../index.html" if municipality == ds.policy.municipality else "../../index.html"),
     }
     for name, text in built.items():
         atomic.write_text(stage / name, text)
@@ -171,9 +172,9 @@ def _publish_year(ds: Dataset, year: int, municipality: str, jobs: list[Job], st
         atomic.move_into_place(src, target)
 
 
-def _index_html(run: dict, card) -> str:
+def _index_html(run: dict, card, overview_link: str) -> str:
     esc = html.escape
-    verdict = {r["doel_id"]: r["oordeel"] for r in card.to_dict("records")}
+    verdict = {r["doel_id"]: r["oordeel"] + (f" · {r['zekerheid']}" if r["zekerheid"] else "") for r in card.to_dict("records")}
     rows = []
     for name, p in run["parts"].items():
         if p["status"] == "ok":
@@ -195,18 +196,11 @@ def _index_html(run: dict, card) -> str:
 <table><tr><th>Rapport</th><th>Oordeel</th><th>Status van deze run</th></tr>
 {''.join(rows)}
 </table>
-<p>Scorekaart als <a href="scorecard.csv">CSV</a> en <a href="scorecard.json">JSON</a>. Alle cijfers in de rapporten noemen hun bron.</p>
+<p>Scorekaart als <a href="scorecard.csv">CSV</a> en <a href="scorecard.json">JSON</a>. Alle cijfers in de rapporten noemen hun bron.
+<a href="{overview_link}">Overzicht van alle jaren</a>.</p>
 <p>Oordelen: {esc(', '.join(STATUS_NL.values()))}.</p>
 </body></html>
 """
-
-
-def write_top_index(out_dir: Path) -> None:
-    years = sorted((p for p in Path(out_dir).iterdir() if p.is_dir() and p.name.isdigit()), key=lambda p: p.name)
-    items = "".join(f'<li><a href="{p.name}/index.html">{p.name}</a></li>' for p in years if (p / "index.html").exists())
-    atomic.write_text(Path(out_dir) / "index.html",
-                      f'<!doctype html><html lang="nl"><head><meta charset="utf-8"><title>IVB-toetsen</title></head>'
-                      f"<body><h1>IVB-toetsen per jaar</h1><ul>{items}</ul></body></html>\n")
 
 
 def run_batch(ds: Dataset, years: list[int], municipality: str, data_dir: Path, notebooks: Path, out_dir: Path,
@@ -239,7 +233,7 @@ def run_batch(ds: Dataset, years: list[int], municipality: str, data_dir: Path, 
                         _publish_year(ds, job.year, municipality, by_year[job.year], stage_root / str(job.year),
                                       output_folder(out_dir, ds, municipality, job.year), started)
                     result.published_years.append(job.year)
-        write_top_index(out_dir if municipality == ds.policy.municipality else out_dir / municipality)
+        write_overview(out_dir, ds.policy.municipality)
     except KeyboardInterrupt:
         result.interrupted = True
         children.kill_all()

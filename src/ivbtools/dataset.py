@@ -6,7 +6,7 @@ from pathlib import Path
 
 from .errors import IvbError
 from .observations import Observations, resolve
-from .providers import default_providers, snapshot_folder
+from .providers import default_providers, embedded_only, snapshot_folder
 from .registry import Indicator, Source, load_indicators, load_sources
 from .targets import Policy, load_policies
 
@@ -44,11 +44,9 @@ def load(data_dir: str | Path | None = None) -> Dataset:
     if not (root / "indicators.yaml").is_file():
         raise IvbError(f"{data_dir}: not an ivb data folder (no indicators.yaml) — point data_dir/--data at the project's data/ folder")
     indicators = load_indicators(root / "indicators.yaml")
-    import os
-
-    registries = [root / "sources.yaml", root / "local" / "sources.yaml"]
-    if not os.environ.get("IVB_NO_CACHE"):
-        registries.append(root / "cache" / "sources.yaml")
+    registries = [root / "sources.yaml"]
+    if not embedded_only(root):
+        registries += [root / "local" / "sources.yaml", root / "cache" / "sources.yaml"]
     sources = load_sources(registries)
     policy = load_policies(root / "targets", indicators)
     if policy.source_id not in sources:

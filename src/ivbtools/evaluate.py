@@ -1,36 +1,79 @@
 """Target evaluation: for one target part, year and area, the verdict with its statistics.
 
-Verdicts (codes; Dutch labels in STATUS_NL):
-    gehaald / niet_gehaald       evaluation year at or after the target year
-    op_koers / niet_op_koers     between baseline and target year: against the straight path
-                                 from the baseline value to the required value
-    basisjaar                    evaluation year at or before the baseline year
-    onvoldoende_gegevens         a figure is missing; `missing` names each one
-    niet_te_beoordelen           the figures exist but the rule cannot be applied (baseline 0)
-    niet_meetbaar                a qualitative part: listed, never scored
+The decision rule is fixed before looking at the data and has two separate parts:
+
+1. **The verdict label** follows the figures against the rule as the council wrote it
+   ("20% lower" means: the evaluation-year count is at most 0.8 × the baseline count).
+   In the target year that is the test (`gehaald` / `niet_gehaald`). A year between the
+   baseline and the target year gives a progress note ("tussenstand"): relative rules
+   against the straight path to the target (`op_koers` / `niet_op_koers`), fixed-level
+   rules against the required level itself (`op_niveau` / `niet_op_niveau`).
+2. **The qualifier** says whether the difference is clear or within noise, from the two-sided
+   95% interval of the ratio evaluation-year / baseline-year (both counts noisy), widened for
+   overdispersion where it can be estimated (stats.py): clearly met, clearly not met, or
+   undecided (within noise). Across a known registration break the count alone is never
+   called clear (`reeksbreuk`); the national index, which carries the same break, is then the
+   like-for-like comparison.
+
+Other codes: basisjaar (evaluation year at or before the baseline), onvoldoende_gegevens (a
+figure is missing; `missing` names each one), niet_te_beoordelen (baseline 0), niet_meetbaar
+(qualitative part: listed, never scored).
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 import pandas as pd
 
+from . import stats
 from .dataset import Dataset
 from .fmt import nl_int, nl_num, nl_p, nl_pct, nl_value
 from .registry import Indicator
-from .stats import TestResult, count_vs_level, ratio_vs_value
-from .targets import Check, Part
+from .stats import Dispersion, RatioAssessment
+from .targets import Check, Part, Rule
 
 STATUS_NL = {
     "gehaald": "gehaald",
     "niet_gehaald": "niet gehaald",
-    "op_koers": "op koers",
-    "niet_op_koers": "niet op koers",
+    "op_koers": "tussenstand: op koers",
+    "niet_op_koers": "tussenstand: niet op koers",
+    "op_niveau": "tussenstand: op het vereiste niveau",
+    "niet_op_niveau": "tussenstand: niet op het vereiste niveau",
     "basisjaar": "nog niet te beoordelen (basisjaar)",
     "onvoldoende_gegevens": "onvoldoende gegevens",
     "niet_te_beoordelen": "niet te beoordelen",
     "niet_meetbaar": "niet meetbaar (kwalitatief)",
 }
+
+QUALIFIER_NL = {
+    stats.CLEAR_MET: "duidelijk",
+    stats.CLEAR_NOT_MET: "duidelijk",
+    stats.WITHIN_NOISE: "onbeslist: binnen de ruis",
+    stats.BREAK: "onbeslist: reeksbreuk",
+}
+
+
+def status_label(status: str, rule: Rule | None) -> str:
+    """The Dutch label of a status; fixed-level progress notes name the level, not a path."""
+    if status in ("op_niveau", "niet_op_niveau") and rule is not None:
+        ok = status == "op_niveau"
+        if rule.kind == "at_or_below_baseline":
+            return "tussenstand: " + ("op of onder het vereiste niveau" if ok else "boven het vereiste niveau")
+        if rule.kind == "below_baseline":
+            return "tussenstand: " + ("onder het vereiste niveau" if ok else "niet onder het vereiste niveau")
+        if rule.kind == "at_least":
+            return "tussenstand: " + ("op of boven het vereiste niveau" if ok else "onder het vereiste niveau")
+    return STATUS_NL[status]
+
+
+def qualifier_label(status: str, rule: Rule | None, code: str | None) -> str:
+    """'duidelijk gehaald', 'duidelijk boven het vereiste niveau', 'onbeslist: binnen de ruis', …"""
+    if code is None:
+        return ""
+    if code in (stats.CLEAR_MET, stats.CLEAR_NOT_MET):
+        return "duidelijk " + status_label(status, rule).replace("tussenstand: ", "")
+    return QUALIFIER_NL[code]
 
 
 @dataclass(frozen=True)
@@ -69,9 +112,23 @@ class NationalComparison:
     value: float | None = None
     index: float | None = None          # national, base year = 100
     local_index: float | None = None    # municipality, base year = 100
-    better: bool | None = None          # municipality did better than the country
-    test: TestResult | None = None
+    assessment: RatioAssessment | None = None  # the municipality's ratio against the national ratio
     missing: list[Missing] = field(default_factory=list)
+    text_nl: str = ""
+
+    @property
+    def clear(self) -> bool | None:
+        return None if self.assessment is None else self.assessment.qualifier != stats.WITHIN_NOISE
+
+
+@dataclass
+class Scenario:
+    """The verdict under one combination of figures (the chosen ones, or another source's)."""
+    baseline: Figure
+    observed: Figure
+    status: str
+    qualifier: str | None
+    chosen: bool
     text_nl: str = ""
 
 
@@ -83,23 +140,47 @@ class Evaluation:
     area_code: str
     area_name: str
     status: str
+    benchmark: bool = False               # the policy's targets applied to another municipality
     baseline: Figure | None = None
     observed: Figure | None = None
-    required: float | None = None        # required value in the evaluation year
-    required_final: float | None = None  # required value in the target year
+    required: float | None = None         # required value in the evaluation year
+    required_final: float | None = None   # required value in the target year
+    allowed: int | None = None            # the largest whole count that meets the rule this year
+    required_ratio: float | None = None
     change_abs: float | None = None
     change_pct: float | None = None
-    test: TestResult | None = None
-    test_both_noisy: TestResult | None = None  # baseline count treated as noisy too (ratio test)
+    assessment: RatioAssessment | None = None
+    dispersion: Dispersion | None = None
+    dispersion_years: int = 0             # how many yearly figures the own series has
     verdict_nl: str = ""
     stats_nl: str = ""
+    dispersion_nl: str = ""
+    context_nl: list[str] = field(default_factory=list)   # break / abnormal year / benchmark, beside the verdict
+    scenarios: list[Scenario] = field(default_factory=list)
     missing: list[Missing] = field(default_factory=list)
     national: NationalComparison | None = None
     caveats: list[str] = field(default_factory=list)
 
     @property
     def status_nl(self) -> str:
-        return STATUS_NL[self.status]
+        return status_label(self.status, self.part.rule)
+
+    @property
+    def qualifier(self) -> str | None:
+        return self.assessment.qualifier if self.assessment is not None else None
+
+    @property
+    def qualifier_nl(self) -> str:
+        return qualifier_label(self.status, self.part.rule, self.qualifier)
+
+    @property
+    def final(self) -> bool:
+        return self.part.rule is not None and self.year >= self.part.rule.target_year
+
+    @property
+    def source_sensitive(self) -> bool:
+        """Another source's figure would change the verdict label or its qualifier."""
+        return len({(s.status, s.qualifier) for s in self.scenarios}) > 1
 
 
 def _lc(label: str) -> str:
@@ -117,25 +198,65 @@ def _missing(ds: Dataset, ind: Indicator, area: str, year: int) -> Missing:
     return Missing(ind.id, ind.label_nl, area, ds.area_name(area), year)
 
 
-def _required_ratio(part: Part, year: int) -> float:
-    """Ratio to the baseline required in `year`: the straight path to the target, then flat."""
-    r = part.rule
-    if r.kind != "relative_change":
+def required_ratio(rule: Rule, year: int) -> float:
+    """Ratio to the baseline required in `year`: the straight path to the target, then flat;
+    1 for the fixed-level rules."""
+    if rule.kind != "relative_change":
         return 1.0
-    frac = min(1.0, (year - r.baseline_year) / (r.target_year - r.baseline_year))
-    return 1.0 + r.change * frac
+    frac = min(1.0, (year - rule.baseline_year) / (rule.target_year - rule.baseline_year))
+    return 1.0 + rule.change * frac
+
+
+def allowed_count(rule: Rule, required: float) -> int:
+    """The largest whole count that meets the rule: 288 for 'at most 288.8', 74 for 'below 75'."""
+    if rule.kind == "below_baseline":
+        return math.ceil(required - 1e-9) - 1
+    return math.floor(required + 1e-9)
+
+
+def _status(rule: Rule, year: int, met: bool) -> str:
+    if year >= rule.target_year:
+        return "gehaald" if met else "niet_gehaald"
+    if rule.kind == "relative_change":
+        return "op_koers" if met else "niet_op_koers"
+    return "op_niveau" if met else "niet_op_niveau"
+
+
+def break_caveats(ind: Indicator, years: list[int], area: str):
+    return [c for c in ind.caveats if c.kind == "break" and c.applies(years, area)]
+
+
+def own_dispersion(ds: Dataset, ind: Indicator, area: str) -> tuple[Dispersion | None, int]:
+    """Overdispersion of the municipality's own yearly series (None when it is too short)."""
+    s = ds.observations.series(ind.id, area)
+    breaks = [c.crosses_year for c in ind.caveats if c.kind == "break" and (not c.areas or area in c.areas)]
+    return stats.estimate_dispersion(s.year.tolist(), s.value.tolist(), breaks), len(s)
+
+
+def judge(rule: Rule, base: float, obs: float, year: int, dispersion: Dispersion | None,
+          series_break: bool) -> tuple[str, RatioAssessment]:
+    """The verdict label and the assessment for one pair of figures (base > 0)."""
+    r0 = required_ratio(rule, year)
+    a = stats.assess_ratio(int(obs), int(base), r0, strict=rule.kind == "below_baseline",
+                           dispersion=dispersion, series_break=series_break)
+    met = obs < base * r0 if a.strict else obs <= base * r0 + 1e-9
+    return _status(rule, year, met), a
 
 
 def evaluate(ds: Dataset, part_id: str, year: int, area: str) -> Evaluation:
     """Evaluate one target part for one year and area."""
     part = ds.policy.part(part_id) if isinstance(part_id, str) else part_id
     area_name = ds.area_name(area)
+    benchmark = area != ds.policy.municipality
     if part.qualitative:
-        return Evaluation(part, None, year, area, area_name, "niet_meetbaar",
+        return Evaluation(part, None, year, area, area_name, "niet_meetbaar", benchmark=benchmark,
                           verdict_nl="Niet meetbaar met cijfers; het beleidsdocument beschrijft wat er is gedaan.")
     ind = ds.indicators[part.indicator]
     rule = part.rule
-    ev = Evaluation(part, ind, year, area, area_name, "onvoldoende_gegevens")
+    ev = Evaluation(part, ind, year, area, area_name, "onvoldoende_gegevens", benchmark=benchmark)
+    if benchmark:
+        ev.context_nl.append(f"Dit doel is van {_policy_municipality(ds)} en wordt hier als maatstaf toegepast op "
+                             f"{area_name}; {area_name} heeft dit doel zelf niet vastgesteld.")
     if rule.kind == "at_least":
         return _evaluate_threshold(ds, ev)
 
@@ -154,7 +275,8 @@ def evaluate(ds: Dataset, part_id: str, year: int, area: str) -> Evaluation:
     for fig, y in ((ev.baseline, rule.baseline_year), (ev.observed, year)):
         if fig is None:
             ev.missing.append(_missing(ds, ind, area, y))
-    ev.national = compare_national(ds, ind, area, rule.baseline_year, year)
+    ev.dispersion, ev.dispersion_years = own_dispersion(ds, ind, area)
+    ev.national = compare_national(ds, ind, area, rule.baseline_year, year, ev.dispersion)
     if ev.missing:
         ev.verdict_nl = ("Onvoldoende gegevens om het doel te toetsen. Ontbreekt: "
                          + "; ".join(m.text_nl() for m in ev.missing) + ".")
@@ -163,29 +285,67 @@ def evaluate(ds: Dataset, part_id: str, year: int, area: str) -> Evaluation:
     base, obs = ev.baseline.value, ev.observed.value
     ev.change_abs = obs - base
     ev.change_pct = (obs / base - 1) * 100 if base else None
-    final = rule.target_year <= year
-    if rule.kind == "relative_change" and base == 0:
+    if base == 0:
         ev.status = "niet_te_beoordelen"
-        ev.verdict_nl = (f"De basiswaarde ({rule.baseline_year}) is 0: een procentuele verandering is niet te berekenen, "
-                         f"dus dit doel is met deze cijfers niet te beoordelen.")
+        ev.verdict_nl = (f"De basiswaarde ({rule.baseline_year}) is 0: een verhouding of procentuele verandering is "
+                         f"niet te berekenen, dus dit doel is met deze cijfers niet te beoordelen.")
         return ev
 
-    ratio_req = _required_ratio(part, year)
-    ev.required = base * ratio_req
-    ev.required_final = base * _required_ratio(part, rule.target_year)
-    met = obs < base if rule.kind == "below_baseline" else obs <= ev.required + 1e-9
-    ev.status = ("gehaald" if met else "niet_gehaald") if final else ("op_koers" if met else "niet_op_koers")
-
-    # exact test in the direction of the observed deviation from the required level
-    alternative = "smaller" if met else "larger"
-    if rule.kind == "relative_change":
-        ev.test = ratio_vs_value(int(obs), int(base), ratio_req, alternative)
-    elif base > 0:
-        ev.test = count_vs_level(int(obs), base, alternative)
-        ev.test_both_noisy = ratio_vs_value(int(obs), int(base), 1.0, alternative)
-    ev.verdict_nl = _verdict_sentence(ev, met, final)
-    ev.stats_nl = _stats_sentence(ev, met)
+    breaks = break_caveats(ind, [rule.baseline_year, year], area)
+    ev.required_ratio = required_ratio(rule, year)
+    ev.required = base * ev.required_ratio
+    ev.required_final = base * required_ratio(rule, rule.target_year)
+    ev.allowed = allowed_count(rule, ev.required)
+    ev.status, ev.assessment = judge(rule, base, obs, year, ev.dispersion, bool(breaks))
+    ev.scenarios = _scenarios(ds, ev, bool(breaks))
+    ev.verdict_nl = _verdict_sentence(ev)
+    ev.stats_nl = _stats_sentence(ev)
+    ev.dispersion_nl = _dispersion_sentence(ev)
+    for c in breaks:
+        ev.context_nl.append(f"Reeksbreuk tussen {rule.baseline_year} en {year} ({c.label_nl or 'registratiewijziging'}): "
+                             f"{c.text_nl} Het oordeel kan daarom op de telling alleen niet 'duidelijk' zijn; "
+                             f"de landelijke index (met dezelfde breuk) is de zuivere vergelijking.")
+    for c in ind.caveats:
+        if c.kind == "abnormal_year" and c.applies([rule.baseline_year, year], area):
+            ev.context_nl.append(f"Ongewoon jaar ({c.label_nl or ', '.join(map(str, c.in_years))}): {c.text_nl}")
     return ev
+
+
+def _policy_municipality(ds: Dataset) -> str:
+    return f"{ds.area_name(ds.policy.municipality)} ({ds.policy.municipality})"
+
+
+def _source_name(ds: Dataset, sid: str) -> str:
+    s = ds.sources.get(sid)
+    return f"{s.title} ({s.kind_label})" if s else sid
+
+
+def _scenarios(ds: Dataset, ev: Evaluation, series_break: bool) -> list[Scenario]:
+    """The verdict under the chosen figures and under every other source's baseline or
+    evaluation-year figure, so that a verdict that depends on the source says so."""
+    rule, ind = ev.part.rule, ev.indicator
+    alt_base = [Figure(int(r.year), float(r.value), str(r.source_id), str(r.origin))
+                for r in ds.observations.alternatives(ind.id, ev.area_code, rule.baseline_year)]
+    alt_obs = [Figure(int(r.year), float(r.value), str(r.source_id), str(r.origin))
+               for r in ds.observations.alternatives(ind.id, ev.area_code, ev.year)]
+    if not alt_base and not alt_obs:
+        return []
+    out = []
+    for b in [ev.baseline] + alt_base:
+        for o in [ev.observed] + alt_obs:
+            chosen = b is ev.baseline and o is ev.observed
+            if b.value == 0:
+                status, q = "niet_te_beoordelen", None
+            else:
+                status, a = judge(rule, b.value, o.value, ev.year, ev.dispersion, series_break)
+                q = a.qualifier
+            label = status_label(status, rule)
+            ql = qualifier_label(status, rule, q)
+            text = (f"met {nl_value(b.value, ind.unit)} voor {b.year} uit {_source_name(ds, b.source_id)} en "
+                    f"{nl_value(o.value, ind.unit)} voor {o.year} uit {_source_name(ds, o.source_id)}: "
+                    f"{label}" + (f" ({ql})" if ql else "") + (" — gekozen volgens de voorrangsregel" if chosen else ""))
+            out.append(Scenario(b, o, status, q, chosen, text))
+    return out
 
 
 def _evaluate_threshold(ds: Dataset, ev: Evaluation) -> Evaluation:
@@ -197,65 +357,108 @@ def _evaluate_threshold(ds: Dataset, ev: Evaluation) -> Evaluation:
         ev.missing.append(_missing(ds, ind, ev.area_code, ev.year))
         ev.verdict_nl = f"Onvoldoende gegevens om het doel te toetsen. Ontbreekt: {ev.missing[0].text_nl()}."
         return ev
-    final = rule.target_year <= ev.year
     met = ev.observed.value >= rule.threshold
-    ev.status = ("gehaald" if met else "niet_gehaald") if final else ("op_koers" if met else "niet_op_koers")
-    word = "gehaald" if met else "niet gehaald"
-    ev.verdict_nl = (f"{STATUS_NL[ev.status].capitalize()}: het {_lc(ind.label_nl)} was in {ev.year} "
-                     f"{nl_num(ev.observed.value)}; vereist is {nl_num(rule.threshold)} of hoger (doel {word} in {ev.year}).")
+    ev.status = _status(rule, ev.year, met)
+    if ev.final:
+        head = f"{ev.status_nl.capitalize()}: het {_lc(ind.label_nl)} was in {ev.year} {nl_num(ev.observed.value)}"
+    else:
+        head = (f"Tussenstand {ev.year} (het doel geldt voor {rule.target_year}): het {_lc(ind.label_nl)} was "
+                f"{nl_num(ev.observed.value)}, {ev.status_nl.replace('tussenstand: ', '')}")
+    ev.verdict_nl = f"{head}; vereist is {nl_num(rule.threshold)} of hoger ({rule.describe_nl()})."
     ev.stats_nl = ("Geen toets: voor een rapportcijfer uit een enquête is een betrouwbaarheidsinterval alleen te geven "
                    "met de steekproefomvang en spreiding van die enquête; lever die aan om de onzekerheid te tonen.")
     return ev
 
 
-def _verdict_sentence(ev: Evaluation, met: bool, final: bool) -> str:
-    ind, rule = ev.indicator, ev.part.rule
-    u = ind.unit
-    head = STATUS_NL[ev.status].capitalize()
-    what = (f"{nl_value(ev.observed.value, u)} in {ev.year} tegen {nl_value(ev.baseline.value, u)} in {rule.baseline_year} "
+def _what(ev: Evaluation) -> str:
+    u, rule = ev.indicator.unit, ev.part.rule
+    return (f"{nl_value(ev.observed.value, u)} in {ev.year} tegen {nl_value(ev.baseline.value, u)} in {rule.baseline_year} "
             f"({'+' if ev.change_abs > 0 else ''}{nl_int(ev.change_abs)}; {nl_pct(ev.change_pct)})")
-    cmp_word = "lager dan" if rule.kind == "below_baseline" else "ten hoogste"
-    if final:
-        return f"{head}: {_lc(ind.label_nl)}: {what}. Het doel vraagt {cmp_word} {nl_value(ev.required, u)} ({rule.describe_nl()})."
-    path = (f"het rechte pad van {nl_value(ev.baseline.value, u)} ({rule.baseline_year}) naar "
-            f"{nl_value(ev.required_final, u)} ({rule.target_year}) vraagt in {ev.year} {cmp_word} {nl_value(ev.required, u)}")
-    tail = ""
-    if rule.kind != "relative_change" and not met:
-        tail = f" Daarmee werd het doel ({rule.describe_nl().replace('in ' + str(rule.target_year) + ' ', '')}) in {ev.year} niet gehaald."
-    elif rule.kind != "relative_change" and met:
-        tail = f" In {ev.year} voldeed het aantal al aan het doel."
-    return f"{head} voor {rule.target_year}: {_lc(ind.label_nl)}: {what}; {path}.{tail}"
 
 
-def _stats_sentence(ev: Evaluation, met: bool) -> str:
-    t = ev.test
-    if t is None:
-        return "Geen toets mogelijk: het vereiste niveau is 0."
-    if t.scale == "ratio":
-        interval = f"95%-interval voor de verhouding {ev.year}/{ev.part.rule.baseline_year}: {nl_num(t.ci_low, 2)}–{nl_num(t.ci_high, 2)}, vereist ten hoogste {nl_num(t.null_value, 2)}"
+def _required_text(ev: Evaluation, year: int, required: float) -> str:
+    """'ten hoogste 286 (0,8 × 358 = 286,4)': the whole count that meets the rule, and how it follows."""
+    rule = ev.part.rule
+    allowed = allowed_count(rule, required)
+    base = nl_int(ev.baseline.value)
+    if rule.kind == "relative_change":
+        r = required_ratio(rule, year)
+        how = f"{nl_num(r, 3 if round(r, 2) != r else 2)} × {base} = {nl_num(required, 1)}"
+        return f"ten hoogste {nl_int(allowed)} ({how})"
+    if rule.kind == "below_baseline":
+        return f"minder dan {base}, dus ten hoogste {nl_int(allowed)}"
+    return f"ten hoogste {nl_int(allowed)} (het niveau van {rule.baseline_year})"
+
+
+def _verdict_sentence(ev: Evaluation) -> str:
+    ind, rule = ev.indicator, ev.part.rule
+    label = _lc(ind.label_nl)
+    if ev.final:
+        return (f"{ev.status_nl.capitalize()}: {label}: {_what(ev)}. Het doel ({rule.describe_nl()}) vraagt in "
+                f"{ev.year} {_required_text(ev, ev.year, ev.required)}.")
+    head = f"Tussenstand {ev.year} (het doel geldt voor {rule.target_year}; dit is een voortgangsmeting, geen toets van het doel)"
+    if rule.kind == "relative_change":
+        return (f"{head}: {label}: {_what(ev)}. Op het rechte pad van {nl_int(ev.baseline.value)} ({rule.baseline_year}) "
+                f"naar {nl_num(ev.required_final, 1)} ({rule.target_year}) hoort in {ev.year} "
+                f"{_required_text(ev, ev.year, ev.required)}: {ev.status_nl.replace('tussenstand: ', '')}.")
+    where = ev.status_nl.replace("tussenstand: ", "")
+    return (f"{head}: {label}: {_what(ev)}. Het doel vraagt in {rule.target_year} "
+            f"{_required_text(ev, rule.target_year, ev.required_final)}; in {ev.year} lag het aantal {where}.")
+
+
+def _interval_text(iv) -> str:
+    hi = "∞" if math.isinf(iv.high) else nl_num(iv.high, 2)
+    return f"{nl_num(iv.low, 2)}–{hi}"
+
+
+def _stats_sentence(ev: Evaluation) -> str:
+    a, rule = ev.assessment, ev.part.rule
+    cmp = "kleiner dan" if a.strict else "ten hoogste"
+    lines = [f"Zekerheid: {ev.qualifier_nl}. De vraag is of de verhouding {ev.year}/{rule.baseline_year} "
+             f"{cmp} {nl_num(a.r0, 3 if round(a.r0, 2) != a.r0 else 2)} is; gemeten is {nl_num(a.estimate, 2)}."]
+    lines.append(f"95%-interval van die verhouding bij alleen Poisson-toeval (beide tellingen schommelen; exacte "
+                 f"conditionele methode): {_interval_text(a.exact)}, tweezijdig {nl_p(a.p_exact)}.")
+    if a.robust is not None:
+        lines.append(f"Robuust 95%-interval, met de overdispersie van de eigen reeks: {_interval_text(a.robust)}, "
+                     f"tweezijdig {nl_p(a.p_robust)}. De zekerheid volgt uit dit robuuste interval.")
+    q = a.qualifier
+    if q == stats.BREAK:
+        lines.append("Het interval ligt aan één kant van de grens, maar de reeks is tussen de twee jaren gebroken: "
+                     "het verschil is deels een registratie-effect. Zie de landelijke vergelijking.")
+    elif q == stats.WITHIN_NOISE:
+        lines.append("Het interval omvat de grens: het verschil met het vereiste niveau valt binnen de toevalsmarge, "
+                     "en een volgend jaar kan aan de andere kant van de grens uitkomen.")
     else:
-        interval = f"95%-interval voor het onderliggende aantal: {nl_num(t.ci_low, 1)}–{nl_num(t.ci_high, 1)}, vereist {nl_num(t.null_value, 0)}"
-    how = f"({t.method}, eenzijdig, {nl_p(t.pvalue)}; {interval})"
-    t2 = ev.test_both_noisy
-    also = ""
-    if t2 is not None:
-        same = t2.beyond_chance == t.beyond_chance
-        also = (f" Ook als de telling van {ev.part.rule.baseline_year} zelf als toevallig schommelend wordt behandeld "
-                f"(exacte conditionele toets op de verhouding, {nl_p(t2.pvalue)}), "
-                + ("is de conclusie dezelfde." if same else
-                   ("valt het verschil binnen de toevalsmarge." if not t2.beyond_chance else "is het verschil groter dan toeval.")))
-    if t.beyond_chance and not met:
-        return f"Het verschil met het vereiste niveau is groter dan toeval kan verklaren {how}.{also}"
-    if t.beyond_chance and met:
-        return f"Het aantal ligt duidelijker onder het vereiste niveau dan toeval kan verklaren {how}.{also}"
-    if met:
-        return (f"Het doel is gehaald, maar het verschil met het vereiste niveau valt binnen de toevalsmarge {how}: "
-                f"bij zulke aantallen kan een volgend jaar ook net boven de grens uitkomen.{also}")
-    return (f"Het verschil met het vereiste niveau valt binnen de toevalsmarge {how}: "
-            f"bij zulke aantallen kan dit ook door toevallige schommelingen komen.{also}")
+        lines.append("Het hele interval ligt aan één kant van de grens: het verschil is groter dan toeval kan verklaren.")
+    return " ".join(lines)
 
 
-def compare_national(ds: Dataset, ind: Indicator, area: str, base_year: int, year: int) -> NationalComparison | None:
+def _dispersion_sentence(ev: Evaluation) -> str:
+    """How overdispersion was handled: the estimate, or the tipping point when there is none."""
+    a = ev.assessment
+    d = ev.dispersion
+    if d is not None:
+        return (f"Overdispersie: politie- en ongevallentellingen schommelen van jaar tot jaar meer dan zuiver "
+                f"toeval (Poisson). De eigen reeks van {ev.area_name} ({len(d.years)} jaren, {d.years[0]}–{d.years[-1]}) "
+                f"geeft een geschatte extra jaar-op-jaarschommeling van {nl_num(100 * d.tau, 0)}% "
+                f"({d.method}; Pearson-dispersie {nl_num(d.pearson_phi, 2)}); het robuuste interval rekent die mee.")
+    short = (f"De eigen reeks van {ev.area_name} heeft {ev.dispersion_years} jaarcijfer(s); voor een schatting zijn er "
+             f"minstens {stats.MIN_DISPERSION_YEARS} nodig.")
+    intro = ("Overdispersie: politie- en ongevallentellingen schommelen van jaar tot jaar vaak meer dan zuiver toeval "
+             f"(Poisson). {short}")
+    if a is None:
+        return intro
+    if a.tipping is None:
+        return (f"{intro} Al bij alleen Poisson-toeval valt het verschil binnen de ruis; extra schommeling maakt het "
+                f"interval alleen breder, dus de conclusie 'binnen de ruis' blijft staan.")
+    what = ("zonder de reeksbreuk zou het verschil groter zijn dan toeval" if a.qualifier == stats.BREAK else
+            f"de conclusie '{ev.qualifier_nl}' blijft staan")
+    return (f"{intro} Kantelpunt: {what} zolang die extra schommeling kleiner is dan {nl_num(100 * a.tipping, 0)}% "
+            f"per jaar; bij meer zou het verschil binnen de ruis vallen.")
+
+
+def compare_national(ds: Dataset, ind: Indicator, area: str, base_year: int, year: int,
+                     dispersion: Dispersion | None = None) -> NationalComparison | None:
     """Local change beside the national change over the same years (base year = 100)."""
     if not ind.national_indicator:
         return None
@@ -273,71 +476,148 @@ def compare_national(ds: Dataset, ind: Indicator, area: str, base_year: int, yea
     nat_txt = (f"Landelijk ({nc.area_code}): {_lc(nat_ind.label_nl)} van {nl_int(nb.value)} in {base_year} naar "
                f"{nl_int(nv.value)} in {year}, index {nl_num(nc.index, 0)} ({base_year} = 100).")
     lb, lv = _figure(ds, ind.id, area, base_year), _figure(ds, ind.id, area, year)
+    name = ds.area_name(area)
     if lb is None or lv is None or not lb.value or nc.index is None:
-        nc.text_nl = nat_txt + " De gemeentelijke verandering over dezelfde jaren is nog niet bekend, dus een vergelijking ontbreekt."
+        nc.text_nl = nat_txt + f" De verandering in {name} over dezelfde jaren is nog niet bekend, dus een vergelijking ontbreekt."
         return nc
     nc.local_index = 100 * lv.value / lb.value
-    lower_better = ind.better == "lower"
-    nc.better = (nc.local_index < nc.index) if lower_better else (nc.local_index > nc.index)
-    nc.test = ratio_vs_value(int(lv.value), int(lb.value), nc.index / 100, "two-sided")
-    verdict = "beter" if nc.better else "slechter"
-    if abs(nc.local_index - nc.index) < 1e-9:
-        verdict = "even goed"
-    noise = ("dat verschil is groter dan toeval kan verklaren" if nc.test.beyond_chance
-             else "dat verschil valt binnen de toevalsmarge")
-    nc.text_nl = (f"{nat_txt} {ds.area_name(area)}: index {nl_num(nc.local_index, 0)}. "
-                  f"{ds.area_name(area)} deed het {verdict} dan het land; {noise} "
-                  f"(exacte conditionele toets van de gemeentelijke verhouding tegen de landelijke, tweezijdig, {nl_p(nc.test.pvalue)}).")
+    r_nat = nc.index / 100
+    a = stats.assess_ratio(int(lv.value), int(lb.value), r_nat, dispersion=dispersion)
+    nc.assessment = a
+    rel = nc.local_index / nc.index
+    if abs(rel - 1) < 1e-9:
+        how = "precies zoals landelijk"
+    else:
+        how = ("sterker dan landelijk" if (rel > 1) == (nc.local_index >= 100) else "minder sterk dan landelijk")
+        how = f"{'steeg' if nc.local_index >= 100 else 'daalde'} {how}"
+        if (nc.local_index >= 100) != (nc.index >= 100):
+            how = f"{'steeg' if nc.local_index >= 100 else 'daalde'}, terwijl het landelijk {'steeg' if nc.index >= 100 else 'daalde'}"
+    iv = a.decisive
+    which = "robuust, met overdispersie" if a.robust is not None else "bij alleen Poisson-toeval"
+    noise = ("dat verschil met de landelijke ontwikkeling is groter dan toeval kan verklaren"
+             if a.qualifier != stats.WITHIN_NOISE else "dat verschil met de landelijke ontwikkeling valt binnen de ruis")
+    ratio_iv = f"{nl_num(iv.low / r_nat, 2)}–{'∞' if math.isinf(iv.high) else nl_num(iv.high / r_nat, 2)}"
+    nc.text_nl = (f"{nat_txt} {name}: index {nl_num(nc.local_index, 0)}. Het aantal {how}; {noise} "
+                  f"(verhouding gemeente/land {nl_num(rel, 2)}, 95%-interval {ratio_iv} {which}; tweezijdig {nl_p(a.pvalue)}).")
+    if dispersion is None and a.tipping is not None:
+        nc.text_nl += (f" Zonder schatting van de overdispersie: die conclusie blijft staan zolang de extra "
+                       f"jaar-op-jaarschommeling kleiner is dan {nl_num(100 * a.tipping, 0)}%.")
     return nc
 
 
+# --- statements of the policy document, checked against the data ---------------------------------
+
+def _direction_word(a: float, b: float) -> str:
+    return "gestegen" if b > a else ("gedaald" if b < a else "gelijk gebleven")
+
+
 def evaluate_check(ds: Dataset, check: Check) -> dict:
-    """Confirm a statement of the policy document once the figures are known (never back-compute)."""
+    """Confirm a statement of the policy document once the figures are known (never back-compute).
+    Status: bevestigd / niet bevestigd / nog niet te controleren."""
     ind = ds.indicators[check.indicator]
     a, b = _figure(ds, ind.id, check.area, check.from_year), _figure(ds, ind.id, check.area, check.to_year)
     missing = [_missing(ds, ind, check.area, y) for f, y in ((a, check.from_year), (b, check.to_year)) if f is None]
-    stated = nl_pct(check.stated_change * 100, 0)
-    if missing:
-        status = "nog niet te controleren"
-        text = (f"Het document stelt {stated} van {check.from_year} tot {check.to_year}. Nog niet te controleren; ontbreekt: "
-                + "; ".join(m.text_nl() for m in missing) + ".")
+    name = ds.area_name(check.area)
+    span = f"{check.from_year}–{check.to_year}"
+    parts, verdicts = [], []
+    if check.kind == "change":
+        claim = f"Het document stelt {nl_pct(check.stated_change * 100, 0)} van {check.from_year} tot {check.to_year}."
+        if not missing:
+            actual = (b.value / a.value - 1) if a.value else float("nan")
+            ok = abs(actual - check.stated_change) <= 0.005 + 1e-9
+            verdicts.append(ok)
+            parts.append(f"De gegevens geven {nl_pct(actual * 100)} ({nl_int(a.value)} in {check.from_year}, "
+                         f"{nl_int(b.value)} in {check.to_year}).")
     else:
-        actual = (b.value / a.value - 1) if a.value else float("nan")
-        ok = abs(actual - check.stated_change) <= 0.005 + 1e-9
-        status = "bevestigd" if ok else "niet bevestigd"
-        text = (f"Het document stelt {stated}; de gegevens geven {nl_pct(actual * 100)} "
-                f"({nl_int(a.value)} in {check.from_year}, {nl_int(b.value)} in {check.to_year}): {status}.")
+        want = "gestegen" if check.direction == "up" else "gedaald"
+        claim = f"Het document stelt dat het aantal in {name} over {span} is {want}" + \
+                (", in lijn met de landelijke ontwikkeling." if check.kind == "direction_national" else ".")
+        if not missing:
+            got = _direction_word(a.value, b.value)
+            verdicts.append(got == want)
+            parts.append(f"{name}: van {nl_int(a.value)} naar {nl_int(b.value)} ({nl_pct((b.value / a.value - 1) * 100) if a.value else '–'}), "
+                         f"dus {got}.")
+        nat = ind.national_indicator
+        if nat:
+            na, nb = _figure(ds, nat, ind.national_area, check.from_year), _figure(ds, nat, ind.national_area, check.to_year)
+            if na is not None and nb is not None:
+                got = _direction_word(na.value, nb.value)
+                text = (f"Landelijk: van {nl_int(na.value)} naar {nl_int(nb.value)} "
+                        f"({nl_pct((nb.value / na.value - 1) * 100)}), dus {got}.")
+                if check.kind == "direction_national":
+                    verdicts.append(got == want)
+                    parts.append(text)
+                else:
+                    parts.append("Ter vergelijking — " + text)
+    if any(v is False for v in verdicts):
+        status = "niet bevestigd"
+        if missing:
+            parts.append("Dat deel weerspreekt de uitspraak al, hoe de ontbrekende cijfers ook uitvallen.")
+    elif missing:
+        status = "nog niet te controleren"
+    else:
+        status = "bevestigd"
+    text = " ".join([claim] + ([check.reading] if check.reading else []) + parts)
+    if missing:
+        text += " Ontbreekt: " + "; ".join(m.text_nl() for m in missing) + "."
+    text += f" Uitkomst: {status}."
     return {"id": check.id, "quote": check.quote, "status": status, "text": text,
             "missing": [m.text_nl() for m in missing]}
 
 
+# --- scorecard -----------------------------------------------------------------------------------
+
 def scorecard(ds: Dataset, year: int, area: str) -> pd.DataFrame:
-    """Every target part (measurable and qualitative) for one year: verdict and key figures."""
+    """Every target part (measurable and qualitative) for one year: verdict, qualifier and key
+    figures at full precision, plus a Holm-adjusted p-value across the target-year tests."""
+    from statsmodels.stats.multitest import multipletests
+
     rows = []
     for part in ds.policy.parts:
         ev = evaluate(ds, part.id, year, area)
-        rule = part.rule
+        rule, a, nat = part.rule, ev.assessment, ev.national
         rows.append({
             "thema": part.theme_name,
             "doel_id": part.id,
             "doel": part.title,
             "oordeel": ev.status_nl,
+            "zekerheid": ev.qualifier_nl,
             "status": ev.status,
+            "kwalificatie": ev.qualifier,
+            "doeljaar": rule.target_year if rule else None,
             "basisjaar": rule.baseline_year if rule else None,
             "basiswaarde": ev.baseline.value if ev.baseline else None,
             "jaar": year,
             "waarde": ev.observed.value if ev.observed else None,
             "vereist": ev.required,
-            "verandering_pct": round(ev.change_pct, 1) if ev.change_pct is not None else None,
-            "p_waarde": float(f"{ev.test.pvalue:.4g}") if ev.test else None,
-            "binnen_ruis": (not ev.test.beyond_chance) if ev.test else None,
-            "landelijk_index": round(ev.national.index, 1) if ev.national and ev.national.index else None,
-            "gemeente_index": round(ev.national.local_index, 1) if ev.national and ev.national.local_index else None,
+            "vereist_hoogstens": ev.allowed,
+            "verandering_pct": ev.change_pct,
+            "verhouding": a.estimate if a else None,
+            "vereiste_verhouding": a.r0 if a else None,
+            "interval_poisson_laag": a.exact.low if a else None,
+            "interval_poisson_hoog": a.exact.high if a else None,
+            "interval_robuust_laag": a.robust.low if a and a.robust else None,
+            "interval_robuust_hoog": a.robust.high if a and a.robust else None,
+            "overdispersie_tau": ev.dispersion.tau if ev.dispersion else None,
+            "kantelpunt_tau": a.tipping if a else None,
+            "reeksbreuk": bool(a.series_break) if a else None,
+            "p_waarde": a.pvalue if a else None,
+            "p_waarde_tekst": nl_p(a.pvalue) if a else "",
+            "landelijk_index": nat.index if nat else None,
+            "gemeente_index": nat.local_index if nat else None,
+            "landelijk_verschil_duidelijk": nat.clear if nat else None,
+            "bronafhankelijk": ev.source_sensitive if a is not None else None,
             "ontbreekt": "; ".join(m.text_nl() for m in ev.missing),
             "bronnen": ", ".join(sorted({f.source_id for f in (ev.baseline, ev.observed) if f})),
             "toelichting": ev.verdict_nl,
         })
     card = pd.DataFrame(rows)
-    for col in ("basisjaar", "jaar"):
+    final = card.status.isin(["gehaald", "niet_gehaald"]) & card.p_waarde.notna()
+    card["p_holm"] = None
+    if final.any():
+        card.loc[final, "p_holm"] = multipletests(card.loc[final, "p_waarde"].astype(float), method="holm")[1]
+    card["p_holm"] = card["p_holm"].astype(float)
+    card["p_holm_tekst"] = [nl_p(p) if pd.notna(p) else "" for p in card.p_holm]
+    for col in ("doeljaar", "basisjaar", "jaar", "vereist_hoogstens"):
         card[col] = card[col].astype("Int64")
     return card

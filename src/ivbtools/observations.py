@@ -142,6 +142,19 @@ class Observations:
         hit = t[(t.indicator == indicator) & (t.area_code == area) & (t.year == year)]
         return None if hit.empty else hit.iloc[0]
 
+    def alternatives(self, indicator: str, area: str, year: int) -> list[pd.Series]:
+        """Other sources' figures for the same (indicator, area, year) whose value differs from
+        the chosen one, one per distinct value, in order of precedence."""
+        d = self.disagreements
+        hit = d[(d.indicator == indicator) & (d.area_code == area) & (d.year == year)]
+        out, seen = [], set()
+        for r in hit.itertuples():
+            if round(r.other_value, 6) in seen:
+                continue
+            seen.add(round(r.other_value, 6))
+            out.append(pd.Series({"year": year, "value": r.other_value, "source_id": r.other_source, "origin": r.other_origin}))
+        return out
+
     def series(self, indicator: str, area: str) -> pd.DataFrame:
         t = self.table
         return t[(t.indicator == indicator) & (t.area_code == area)].sort_values("year").reset_index(drop=True)

@@ -27,10 +27,30 @@ def _caption(ax, ds: Dataset, ids) -> None:
 
 
 def _breaks(ax, ds: Dataset, indicator: str, area: str, years: list[int]) -> None:
-    """Mark a break in the series (e.g. the E33 registration change of March 2020)."""
+    """Shade a break in the series over its transition year (the E33 registration change of
+    March 2020 makes 2020 a mixed year), and abnormal years (e.g. the corona years)."""
     for c in ds.indicators[indicator].caveats:
-        if c.crosses_year is not None and years and c.applies(years, area):
-            ax.axvline(c.crosses_year - 0.5, color="C1", ls="-.", lw=1, label=f"breuk in reeks ({c.crosses_year})")
+        if not years or not c.applies(years, area):
+            continue
+        if c.kind == "break":
+            y = c.crosses_year
+            ax.axvspan(y - 0.5, y + 0.5, color="C1", alpha=0.15, lw=0,
+                       label=f"reeksbreuk: {c.label_nl or y} (overgangsjaar {y})")
+        elif c.kind == "abnormal_year":
+            for i, y in enumerate(c.in_years):
+                ax.axvspan(y - 0.5, y + 0.5, color="grey", alpha=0.12, lw=0,
+                           label=f"ongewoon jaar: {c.label_nl or y}" if i == 0 else None)
+
+
+def _xlim(ax, years) -> None:
+    """Whole years on the axis, from the first to the last year shown (half a year margin)."""
+    ys = [int(y) for y in years if y is not None]
+    if ys:
+        ax.set_xlim(min(ys) - 0.6, max(ys) + 0.6)
+        ax.set_xticks(range(min(ys), max(ys) + 1))
+        if max(ys) - min(ys) > 8:
+            for lab in ax.get_xticklabels():
+                lab.set_rotation(45)
 
 
 def _plot_series(ax, s: pd.DataFrame, label: str, with_interval: bool) -> None:
@@ -65,9 +85,10 @@ def plot_target(ds: Dataset, ev: Evaluation, ax=None):
         ax.axhline(rule.threshold, color="C2", ls="--", label=f"doel: {rule.threshold:g} of hoger")
     ax.axvline(rule.target_year, color="C3", lw=1, alpha=0.6, label=f"doeljaar {rule.target_year}")
     ax.axvline(ev.year, color="black", lw=0.8, alpha=0.3)
-    _breaks(ax, ds, ind.id, ev.area_code, list(s.year) + [rule.target_year] + ([rule.baseline_year] if rule.baseline_year else []))
+    shown = list(s.year) + [rule.target_year, ev.year] + ([rule.baseline_year] if rule.baseline_year else [])
+    _breaks(ax, ds, ind.id, ev.area_code, shown)
     ax.set(title=f"{ind.label_nl} — {ev.area_name}", xlabel="jaar", ylabel="aantal" if ind.is_count else "rapportcijfer")
-    ax.xaxis.get_major_locator().set_params(integer=True)
+    _xlim(ax, shown)
     if ind.is_count:
         ax.set_ylim(bottom=0)
     ax.legend(loc="best", fontsize="small")
@@ -107,7 +128,7 @@ def plot_national_index(ds: Dataset, indicator: str, area: str, base_year: int, 
         ax.axhline(100, color="grey", lw=0.8, ls=":")
         _caption(ax, ds, df.bron)
     ax.set(title=f"{label}\ngemeente en Nederland (index, {base_year} = 100)", xlabel="jaar", ylabel="index")
-    ax.xaxis.get_major_locator().set_params(integer=True)
+    _xlim(ax, list(df.jaar) + [base_year])
     return ax
 
 

@@ -58,13 +58,34 @@ def snapshot_folder(data_dir: Path) -> tuple[Path, str]:
     return folder, str(manifest.get("version", folder.name))
 
 
+EMBEDDED_ONLY = "IVB_EMBEDDED_ONLY"
+
+
+def embedded_only(data_dir: Path) -> bool:
+    """True when this data folder's user layers (data/local/ and the download cache) are to be
+    ignored: IVB_EMBEDDED_ONLY names the folder (or is '*' for any). The test suite sets it to
+    the checkout's data/ so that `make test` and nbval see only the embedded snapshot, whatever
+    an analyst has put in data/local/ or fetched; `make notebooks` sets it for the same reason."""
+    flag = os.environ.get(EMBEDDED_ONLY, "")
+    if not flag:
+        return False
+    if flag == "*":
+        return True
+    try:
+        return Path(flag).resolve() == Path(data_dir).resolve()
+    except OSError:
+        return False
+
+
 def default_providers(data_dir: Path) -> list[CsvFolderProvider]:
-    """data/local, then the download cache (skipped when IVB_NO_CACHE is set, as nbval does so
-    that the committed notebook outputs compare against the embedded data only), then the snapshot."""
+    """data/local, then the download cache, then the snapshot (only the snapshot when
+    `embedded_only` holds for this folder)."""
     data_dir = Path(data_dir)
     snap, _ = snapshot_folder(data_dir)
+    if embedded_only(data_dir):
+        return [CsvFolderProvider(snap, "snapshot")]
     providers = [CsvFolderProvider(data_dir / "local", "local"), CsvFolderProvider(snap, "snapshot")]
     cache = data_dir / "cache" / "observations"
-    if cache.is_dir() and not os.environ.get("IVB_NO_CACHE"):
+    if cache.is_dir():
         providers.insert(1, CsvFolderProvider(cache, "cache"))
     return providers

@@ -26,6 +26,6 @@ def refresh(path: Path) -> None:
 
 
 if __name__ == "__main__":
-    os.environ["IVB_NO_CACHE"] = "1"  # committed outputs come from the embedded data only
+    os.environ["IVB_EMBEDDED_ONLY"] = "*"  # committed outputs come from the embedded data only
     for arg in sys.argv[1:]:
         refresh(Path(arg))

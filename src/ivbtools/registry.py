@@ -19,12 +19,23 @@ SOURCE_KINDS = {
 UNITS = {"count", "mark"}
 
 
+CAVEAT_KINDS = ("note", "break", "abnormal_year")
+
+
 @dataclass(frozen=True)
 class Caveat:
+    """A known limitation of a series, shown wherever it applies.
+
+    kind: note (context), break (a registration change: figures on two sides are not like for
+    like, so a count comparison across it can never be called clear), abnormal_year (an
+    unusual year, e.g. a lockdown year, as baseline or evaluation year)."""
     text_nl: str
+    kind: str = "note"
     crosses_year: int | None = None
     before_year: int | None = None
+    in_years: tuple[int, ...] = ()
     areas: tuple[str, ...] = ()
+    label_nl: str = ""     # short name for charts, e.g. "registratiewijziging maart 2020"
 
     def applies(self, years: list[int], area: str) -> bool:
         if self.areas and area not in self.areas:
@@ -35,6 +46,8 @@ class Caveat:
         if self.crosses_year is not None and not (min(ys) < self.crosses_year <= max(ys)):
             return False
         if self.before_year is not None and not min(ys) < self.before_year:
+            return False
+        if self.in_years and not set(ys) & set(self.in_years):
             return False
         return True
 
@@ -103,15 +116,23 @@ def load_indicators(path: Path) -> dict[str, Indicator]:
         if d["unit"] == "mark" and (d.get("min") is None or d.get("max") is None):
             raise IvbError(f"{where}: a mark needs 'min' and 'max' — add them (e.g. min: 1, max: 10)")
         nat = d.get("national") or {}
-        caveats = tuple(
-            Caveat(
-                text_nl=c["text_nl"],
-                crosses_year=c.get("crosses_year"),
-                before_year=c.get("before_year"),
-                areas=tuple(c.get("areas") or ()),
-            )
-            for c in d.get("caveats") or ()
-        )
+        caveats = []
+        for c in d.get("caveats") or ():
+            c = require_mapping(c, path, f"a caveat of indicator {iid!r}")
+            kind = c.get("kind", "note")
+            if kind not in CAVEAT_KINDS:
+                raise IvbError(f"{where}: caveat kind {kind!r} is unknown — use one of {', '.join(CAVEAT_KINDS)}")
+            if not c.get("text_nl"):
+                raise IvbError(f"{where}: a caveat needs text_nl — add the Dutch sentence a reader sees")
+            if kind == "break" and c.get("crosses_year") is None:
+                raise IvbError(f"{where}: a caveat of kind break needs crosses_year (the first year of the new registration)")
+            if kind == "abnormal_year" and not c.get("in_years"):
+                raise IvbError(f"{where}: a caveat of kind abnormal_year needs in_years, e.g. [2020]")
+            caveats.append(Caveat(text_nl=" ".join(str(c["text_nl"]).split()), kind=kind,
+                                  crosses_year=c.get("crosses_year"), before_year=c.get("before_year"),
+                                  in_years=tuple(c.get("in_years") or ()), areas=tuple(c.get("areas") or ()),
+                                  label_nl=str(c.get("label_nl") or "")))
+        caveats = tuple(caveats)
         out[iid] = Indicator(
             id=iid,
             label_nl=d["label_nl"],

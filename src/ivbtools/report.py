@@ -1,13 +1,12 @@
 """Tables and text for the notebooks and HTML reports (Dutch, for a council member)."""
 from __future__ import annotations
 
-import os
-
 import pandas as pd
 
 from .dataset import Dataset
 from .evaluate import Evaluation, evaluate_check
-from .fmt import nl_num, nl_p, nl_pct, nl_value
+from .fmt import nl_int, nl_num, nl_p, nl_pct, nl_value
+from .providers import embedded_only
 
 
 class Md:
@@ -28,23 +27,44 @@ class Md:
 
 
 def verdict_md(ev: Evaluation) -> Md:
-    """The verdict in bold, the sentence, and the statistics sentence."""
-    parts = [f"**Oordeel: {ev.status_nl.upper()}**", "", ev.verdict_nl]
+    """The verdict and its qualifier in bold, the verdict sentence, what lies beside it (a break,
+    an abnormal year, a benchmark, figures that differ per source), the statistics and how
+    overdispersion was handled."""
+    head = f"**Oordeel: {ev.status_nl.upper()}**"
+    if ev.qualifier_nl:
+        head += f" · **Zekerheid: {ev.qualifier_nl}**"
+    parts = [head, "", ev.verdict_nl]
+    for c in ev.context_nl:
+        parts += ["", f"- {c}"]
+    if ev.scenarios:
+        sens = ("Het oordeel hangt af van welke bron telt." if ev.source_sensitive
+                else "Het oordeel is onder elke bron hetzelfde.")
+        parts += ["", f"**Bronnen geven verschillende cijfers.** {sens}"]
+        parts += [f"- {s.text_nl[:1].upper() + s.text_nl[1:]}" for s in ev.scenarios]
     if ev.stats_nl:
         parts += ["", ev.stats_nl]
+    if ev.dispersion_nl:
+        parts += ["", ev.dispersion_nl]
     return Md("\n".join(parts))
 
 
 def target_md(ev: Evaluation) -> Md:
     p = ev.part
-    lines = [f"**{p.title}** — {ev.area_name} ({ev.area_code}), {ev.year}", "",
-             f"> “{p.quote}”", "", f"Thema: {p.theme_name}. Bron van het doel: IVB 2024-2027, hoofdstuk 3.", ""]
+    lines = [f"**{p.title}** — {ev.area_name} ({ev.area_code}), {ev.year}", ""]
+    if ev.benchmark:
+        lines += [f"**Let op: dit zijn de doelen van Westerkwartier (IVB 2020-2023), hier als maatstaf toegepast op "
+                  f"{ev.area_name}.** {ev.area_name} heeft deze doelen niet zelf vastgesteld; de toelichtingen uit het "
+                  f"beleidsdocument van Westerkwartier worden hier niet getoond.", ""]
+    lines += [f"> “{p.quote}”", "", f"Thema: {p.theme_name}. Bron van het doel: IVB 2024-2027, hoofdstuk 3.", ""]
     if p.rule:
-        lines.append(f"- Getoetste regel: {p.rule.describe_nl()}.")
+        lines.append(f"- Getoetste regel: {p.rule.describe_nl()}. Het doeljaar {p.rule.target_year} is de toets; "
+                     f"eerdere jaren zijn tussenstanden.")
     if ev.indicator is not None:
         lines.append(f"- Indicator: {ev.indicator.label_nl}. {ev.indicator.definition}")
     if p.note:
-        lines.append(f"- Toelichting: {p.note}")
+        lines.append(f"- Meetwijze: {p.note}")
+    if p.document_note and not ev.benchmark:
+        lines.append(f"- Wat het beleidsdocument zelf zegt: {p.document_note}")
     return Md("\n".join(lines))
 
 
@@ -99,8 +119,9 @@ def data_status_text(ds: Dataset) -> str:
     layers = {layer: int((rows.layer == layer).sum()) for layer in ("local", "cache", "snapshot")}
     lines = [f"Gegevens: {layers['local']} cijfers uit data/local, {layers['cache']} uit de cache van `ivb fetch`, "
              f"{layers['snapshot']} uit snapshot {ds.snapshot_version}."]
-    if os.environ.get("IVB_NO_CACHE"):
-        lines.append("De cache van `ivb fetch` is voor deze run uitgeschakeld (IVB_NO_CACHE).")
+    if embedded_only(ds.root):
+        lines.append("Voor deze run zijn alleen de ingebouwde gegevens gebruikt (IVB_EMBEDDED_ONLY): data/local/ en "
+                     "de cache van `ivb fetch` tellen niet mee.")
         return "\n".join(lines)
     metas = cache.all_meta()
     if not metas:
@@ -118,28 +139,48 @@ def data_status_text(ds: Dataset) -> str:
     return "\n".join(lines)
 
 
+def _iv(iv) -> str:
+    hi = "∞" if iv.high == float("inf") else nl_num(iv.high, 2)
+    return f"{nl_num(iv.low, 2)}–{hi}"
+
+
 def key_figures(ev: Evaluation) -> pd.DataFrame:
-    """Baseline, observed, change, required level, verdict and the test, one row each."""
+    """Baseline, observed, change, required level, verdict, qualifier and the intervals, one row each."""
     u = ev.indicator.unit if ev.indicator else "count"
     rule = ev.part.rule
     rows = [("Oordeel", ev.status_nl)]
+    if ev.qualifier_nl:
+        rows.append(("Zekerheid", ev.qualifier_nl))
     if rule and rule.baseline_year:
         rows.append((f"Basiswaarde {rule.baseline_year}", nl_value(ev.baseline.value, u) if ev.baseline else "ontbreekt"))
     rows.append((f"Waarde {ev.year}", nl_value(ev.observed.value, u) if ev.observed else "ontbreekt"))
     if ev.change_abs is not None:
         rows.append(("Verandering", f"{'+' if ev.change_abs > 0 else ''}{nl_value(ev.change_abs, u)}"
-                     + (f" ({'+' if ev.change_pct > 0 else ''}{nl_num(ev.change_pct)}%)" if ev.change_pct is not None else "")))
-    if ev.required is not None:
-        rows.append((f"Vereist in {ev.year}", nl_num(ev.required, 1 if u == "mark" else 0)))
-    if ev.test is not None:
-        t = ev.test
-        rows += [("Toets", t.method), ("p-waarde (eenzijdig)", nl_p(t.pvalue)),
-                 ("95%-interval", f"{nl_num(t.ci_low, 2)}–{nl_num(t.ci_high, 2)}"
-                  + (" (verhouding)" if t.scale == "ratio" else " (aantal)")),
-                 ("Buiten de toevalsmarge", "ja" if t.beyond_chance else "nee")]
-    if ev.test_both_noisy is not None:
-        t2 = ev.test_both_noisy
-        rows += [(f"p-waarde als ook {rule.baseline_year} ruis bevat", nl_p(t2.pvalue) + f" ({t2.method})")]
+                     + (f" ({nl_pct(ev.change_pct)})" if ev.change_pct is not None else "")))
+    if ev.allowed is not None:
+        label = (f"Vereist in {ev.year}" if ev.final else f"Op het pad naar het doel in {ev.year}"
+                 if rule.kind == "relative_change" else f"Vereist niveau (doeljaar {rule.target_year})")
+        rows.append((label, f"ten hoogste {nl_int(ev.allowed)}"
+                     + (f" (exact {nl_num(ev.required, 1)})" if abs(ev.required - round(ev.required)) > 1e-9 else "")))
+    elif ev.required is not None:
+        rows.append((f"Vereist in {ev.year}", f"{nl_num(ev.required, 1)} of hoger"))
+    a = ev.assessment
+    if a is not None:
+        rows += [(f"Verhouding {ev.year}/{rule.baseline_year}", f"{nl_num(a.estimate, 2)} (vereist "
+                  f"{'kleiner dan' if a.strict else 'ten hoogste'} {nl_num(a.r0, 3 if round(a.r0, 2) != a.r0 else 2)})"),
+                 ("95%-interval (Poisson, exact)", f"{_iv(a.exact)} · tweezijdig {nl_p(a.p_exact)}")]
+        if a.robust is not None:
+            rows.append(("95%-interval (robuust, met overdispersie)", f"{_iv(a.robust)} · tweezijdig {nl_p(a.p_robust)}"))
+        if ev.dispersion is not None:
+            rows.append(("Overdispersie (extra jaar-op-jaarschommeling)", f"{nl_num(100 * ev.dispersion.tau, 0)}% "
+                         f"(geschat uit {len(ev.dispersion.years)} jaren)"))
+        else:
+            rows.append(("Overdispersie", "niet te schatten (te weinig jaren)"
+                         + (f"; kantelpunt {nl_num(100 * a.tipping, 0)}%" if a.tipping is not None else "")))
+        if a.series_break:
+            rows.append(("Reeksbreuk tussen de jaren", "ja"))
+    if ev.scenarios:
+        rows.append(("Bronafhankelijk", "ja: zie het oordeel" if ev.source_sensitive else "nee (bronnen verschillen, oordeel niet)"))
     return pd.DataFrame(rows, columns=["", "waarde"]).set_index("")
 
 
@@ -181,36 +222,66 @@ def disagreements(ds: Dataset, indicators: list[str] | None = None) -> pd.DataFr
     return d.reset_index(drop=True)
 
 
-def qualitative_table(ds: Dataset) -> pd.DataFrame:
+def qualitative_table(ds: Dataset, area: str | None = None) -> pd.DataFrame:
+    """The qualitative parts with the policy document's own account — only for the policy's own
+    municipality; for another one the parts are listed without Westerkwartier's account."""
+    own = area is None or area == ds.policy.municipality
+    col = "wat er volgens het IVB 2024-2027 is gedaan"
     return pd.DataFrame([{"thema": p.theme_name, "doel_id": p.id, "doel": p.quote, "oordeel": "niet meetbaar (kwalitatief)",
-                          "wat er volgens het IVB 2024-2027 is gedaan": p.account}
+                          col: p.account if own else f"(verslag van {ds.area_name(ds.policy.municipality)}; niet van toepassing op {ds.area_name(area)})"}
                          for p in ds.policy.parts if p.qualitative])
 
 
-def checks_text(ds: Dataset) -> str:
+def checks_text(ds: Dataset, area: str | None = None) -> str:
+    """The policy document's statements, checked against the data — for the area they are about."""
+    checks = [c for c in ds.policy.checks if area is None or c.area == area]
+    if not checks:
+        if ds.policy.checks:
+            return (f"De controleerbare uitspraken van het beleidsdocument gaan over "
+                    f"{ds.area_name(ds.policy.checks[0].area)}; voor {ds.area_name(area)} zijn er geen.")
+        return "Geen controleerbare uitspraken."
     out = []
-    for c in ds.policy.checks:
+    for c in checks:
         r = evaluate_check(ds, c)
-        out.append(f"- “{c.quote}” — {r['text']}")
-    return "\n".join(out) if out else "Geen controleerbare uitspraken."
+        out.append(f"- “{c.quote}” — **{r['status']}**. {r['text']}")
+    return "\n".join(out)
+
+
+def _dash(v, fmt) -> str:
+    return "–" if v is None or (isinstance(v, float) and pd.isna(v)) or v is pd.NA else fmt(v)
 
 
 def scorecard_view(card: pd.DataFrame) -> pd.DataFrame:
-    """The scorecard with Dutch-formatted key figures, one row per target part."""
+    """The scorecard for a reader: Dutch-formatted key figures, one row per target part."""
     def num(v):
-        return "–" if pd.isna(v) else nl_num(v, 1 if v != int(v) else 0)
-    return pd.DataFrame({
-        "thema": card.thema,
-        "doel": card.doel,
-        "oordeel": card.oordeel,
-        "basis": [("–" if pd.isna(y) else f"{num(v)} ({y})") for v, y in zip(card.basiswaarde, card.basisjaar)],
-        "waarde": [num(v) for v in card.waarde],
-        "vereist": [num(v) for v in card.vereist],
-        "verandering": ["–" if pd.isna(v) else nl_pct(v) for v in card.verandering_pct],
-        "toets": ["–" if pd.isna(p) else nl_p(p) + (" (binnen ruis)" if r else "") for p, r in zip(card.p_waarde, card.binnen_ruis)],
-        "index gemeente / NL": ["–" if pd.isna(g) or pd.isna(n) else f"{nl_num(g, 0)} / {nl_num(n, 0)}"
-                                for g, n in zip(card.gemeente_index, card.landelijk_index)],
-    }, index=pd.Index(card.doel_id, name="doel_id"))
+        return _dash(v, lambda x: nl_num(x, 1 if x != int(x) else 0))
+
+    def interval(r):
+        if pd.isna(r.verhouding):
+            return "–"
+        lo, hi = (r.interval_robuust_laag, r.interval_robuust_hoog) if pd.notna(r.interval_robuust_laag) else \
+            (r.interval_poisson_laag, r.interval_poisson_hoog)
+        kind = "robuust" if pd.notna(r.interval_robuust_laag) else "Poisson"
+        return f"{nl_num(r.verhouding, 2)} ({nl_num(lo, 2)}–{'∞' if hi == float('inf') else nl_num(hi, 2)}, {kind})"
+
+    rows = list(card.itertuples(index=False))
+    view = pd.DataFrame({
+        "thema": [r.thema for r in rows],
+        "doel": [r.doel for r in rows],
+        "oordeel": [r.oordeel for r in rows],
+        "zekerheid": [r.zekerheid or "–" for r in rows],
+        "basis": [("–" if pd.isna(r.basisjaar) or pd.isna(r.basiswaarde) else f"{num(r.basiswaarde)} ({r.basisjaar})") for r in rows],
+        "waarde": [num(r.waarde) for r in rows],
+        "vereist": [_dash(r.vereist_hoogstens, lambda x: f"≤ {nl_int(x)}") if pd.notna(r.vereist_hoogstens)
+                    else _dash(r.vereist, lambda x: f"≥ {nl_num(x, 1)}") for r in rows],
+        "verhouding (95%-interval)": [interval(r) for r in rows],
+        "p (Holm)": [(r.p_waarde_tekst or "–") + (f" ({r.p_holm_tekst})" if r.p_holm_tekst else "") for r in rows],
+        "index gemeente / NL": ["–" if pd.isna(r.gemeente_index) or pd.isna(r.landelijk_index)
+                                else f"{nl_num(r.gemeente_index, 0)} / {nl_num(r.landelijk_index, 0)}" for r in rows],
+        "bronafhankelijk": ["–" if r.bronafhankelijk is None or pd.isna(r.bronafhankelijk) else
+                            ("ja" if r.bronafhankelijk else "nee") for r in rows],
+    }, index=pd.Index([r.doel_id for r in rows], name="doel_id"))
+    return view
 
 
 def disagreements_text(ds: Dataset, ev: Evaluation | None = None) -> str:
@@ -228,8 +299,24 @@ def disagreements_text(ds: Dataset, ev: Evaluation | None = None) -> str:
     return "\n".join(lines)
 
 
+def scorecard_header_md(ds: Dataset, area: str, year: int) -> Md:
+    """Title line of a scorecard; for another municipality, that these are Westerkwartier's targets."""
+    own = ds.policy.municipality
+    text = f"**{ds.policy.title} — {ds.area_name(area)} ({area}), {year}**"
+    if area != own:
+        text += (f"\n\n**Let op: dit zijn de doelen van {ds.area_name(own)} ({own}), hier als maatstaf toegepast op "
+                 f"{ds.area_name(area)}.** {ds.area_name(area)} heeft deze doelen niet zelf vastgesteld; verslagen, "
+                 f"toelichtingen en uitspraken uit het beleidsdocument van {ds.area_name(own)} gelden niet voor {ds.area_name(area)}.")
+    text += ("\n\nOordeel: de cijfers tegen de regel zoals de raad die schreef (het doeljaar is de toets; eerdere jaren "
+             "zijn tussenstanden). Zekerheid: *duidelijk* als het hele 95%-interval van de verhouding tot het basisjaar "
+             "aan één kant van de grens ligt, anders *onbeslist: binnen de ruis*; over een reeksbreuk heen nooit "
+             "*duidelijk*. p (Holm): tweezijdige p-waarde, tussen haakjes gecorrigeerd voor het aantal getoetste doelen.")
+    return Md(text)
+
+
 def verdicts_text(card: pd.DataFrame) -> str:
-    return "\n".join(f"- {r.doel_id}: {r.toelichting}" for r in card.itertuples())
+    return "\n".join(f"- **{r.doel_id}** ({r.oordeel}" + (f"; {r.zekerheid}" if r.zekerheid else "") + f"): {r.toelichting}"
+                     for r in card.itertuples())
 
 
 def series_table(ds: Dataset, indicator: str, area: str) -> pd.DataFrame:

@@ -1,56 +1,228 @@
-"""Exact tests and intervals for counts (statsmodels.stats.rates), stated for a lay reader.
+"""Intervals and tests for the ratio of two yearly counts, with overdispersion handled openly.
 
-Counts of reports, burglaries and accidents are treated as Poisson counts: even with no
-real change, a yearly count fluctuates by about its square root. Every verdict on a count
-therefore comes with an exact one-sided test in the direction of the observed deviation
-from the required level, and a 95% exact interval.
+Every measurable count target is a statement about one quantity: the ratio R = count in the
+evaluation year / count in the baseline year, against a required ratio r0 (0.8 for "20%
+lower", 1 for "at or below the 2017 level"). Both counts are noisy, so both enter the
+interval.
+
+- **Poisson interval** (exact): given the total n = new + base, `new` is binomial with
+  p = R/(1+R); the Clopper-Pearson interval for p, transformed back, is the exact 95%
+  interval for R. Its two-sided p-value for r0 is the *central* one (twice the smaller
+  one-sided binomial tail), which is exactly the test that the interval inverts: p < 0.05
+  if and only if r0 lies outside the interval. No direction is chosen after seeing the data.
+- **Overdispersion** ("overdispersie"): police and accident counts vary from year to year
+  more than Poisson (repeat callers, registration practice, weather). Model: the expected
+  count of each year carries an independent extra relative variation with coefficient of
+  variation tau (negative-binomial type 2: Var = mu + tau^2 mu^2). On the log scale the
+  ratio then has extra variance 2 tau^2. The **robust interval** adds that in quadrature to
+  each half of the exact interval (on the log scale), so with tau = 0 it is the exact
+  interval and for large counts it is the usual log-normal interval.
+- **tau** is estimated from the municipality's own yearly series where it has enough years
+  (`estimate_dispersion`: a Poisson log-linear trend fitted with statsmodels, separate
+  levels on either side of a known break, and the moment estimator of tau^2 from the
+  residuals). Where no estimate is possible, `tipping_tau` says up to how much extra
+  year-to-year variation a clear conclusion still holds.
 """
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
 
-from statsmodels.stats import rates
+import numpy as np
+from scipy import stats as sps
 from statsmodels.stats.proportion import proportion_confint
 
 ALPHA = 0.05
+Z = float(sps.norm.ppf(1 - ALPHA / 2))  # 1.959963...
+MIN_DISPERSION_YEARS = 6   # fewer yearly counts give no usable estimate of tau
+MIN_RESIDUAL_DF = 4
 
 
 @dataclass(frozen=True)
-class TestResult:
-    method: str          # short Dutch description of the test
-    null_value: float    # the level (count) or ratio tested against
-    alternative: str     # 'larger' | 'smaller' | 'two-sided'
-    pvalue: float
-    estimate: float      # observed count, or observed ratio
-    ci_low: float        # 95% interval for the underlying count or ratio
-    ci_high: float
-    scale: str           # 'count' or 'ratio'
+class Interval:
+    low: float
+    high: float
 
-    @property
-    def beyond_chance(self) -> bool:
-        return self.pvalue < ALPHA
+    def contains(self, x: float) -> bool:
+        return self.low <= x <= self.high
 
 
-def count_vs_level(count: int, level: float, alternative: str) -> TestResult:
-    """Exact Poisson test of one count against a fixed level (e.g. 'at or below 137')."""
-    res = rates.test_poisson(int(count), 1, float(level), method="exact-c", alternative=alternative)
-    lo, hi = rates.confint_poisson(int(count), 1, method="exact-c", alpha=ALPHA)
-    return TestResult("exacte Poissontoets tegen een vast niveau", float(level), alternative,
-                      float(res.pvalue), float(count), float(lo), float(hi), "count")
-
-
-def ratio_vs_value(count_new: int, count_base: int, ratio0: float, alternative: str) -> TestResult:
-    """Exact conditional test of the ratio of two counts (e.g. '2023 at most 0.8 × 2020').
-
-    Given the total of both counts, the new count is binomial with p = r/(1+r); the 95%
-    interval for the ratio is the Clopper-Pearson interval for p, transformed back.
-    """
-    res = rates.test_poisson_2indep(int(count_new), 1, int(count_base), 1, value=float(ratio0),
-                                    method="exact-cond", compare="ratio", alternative=alternative)
-    n = int(count_new) + int(count_base)
-    plo, phi = proportion_confint(int(count_new), n, alpha=ALPHA, method="beta")
+def ratio_interval_exact(new: int, base: int, alpha: float = ALPHA) -> Interval:
+    """Exact (Clopper-Pearson, conditional) interval for the ratio of two Poisson means."""
+    n = int(new) + int(base)
+    if n == 0:
+        return Interval(0.0, math.inf)
+    plo, phi = proportion_confint(int(new), n, alpha=alpha, method="beta")
     lo = plo / (1 - plo)
     hi = phi / (1 - phi) if phi < 1 else math.inf
-    return TestResult("exacte conditionele toets op de verhouding van twee aantallen", float(ratio0), alternative,
-                      float(res.pvalue), count_new / count_base if count_base else math.inf, float(lo), float(hi), "ratio")
+    return Interval(float(lo), float(hi))
+
+
+def ratio_pvalue_exact(new: int, base: int, r0: float) -> float:
+    """Central two-sided p-value of 'ratio = r0' (the test the exact interval inverts)."""
+    n = int(new) + int(base)
+    p0 = r0 / (1 + r0)
+    lower = sps.binom.cdf(int(new), n, p0)          # P(X <= new)
+    upper = sps.binom.sf(int(new) - 1, n, p0)       # P(X >= new)
+    return float(min(1.0, 2 * min(lower, upper)))
+
+
+def _widen(estimate: float, bound: float, extra_sd: float, upward: bool) -> float:
+    """Add extra log-scale spread (z * extra_sd) in quadrature to one half of an interval."""
+    if extra_sd == 0:
+        return bound
+    if upward:
+        if math.isinf(bound):
+            return bound
+        if estimate == 0:   # new count 0: no log-scale centre; widen the bound itself
+            return bound * math.exp(Z * extra_sd)
+        half = math.log(bound) - math.log(estimate)
+        return estimate * math.exp(math.hypot(half, Z * extra_sd))
+    if bound == 0 or estimate == 0 or math.isinf(estimate):
+        return bound
+    half = math.log(estimate) - math.log(bound)
+    return estimate / math.exp(math.hypot(half, Z * extra_sd))
+
+
+def ratio_interval_robust(new: int, base: int, tau: float, alpha: float = ALPHA) -> Interval:
+    """The exact interval widened for overdispersion tau (extra variance 2 tau^2 on the log scale)."""
+    if alpha != ALPHA:
+        raise ValueError("the robust interval is defined for the 95% level")
+    ex = ratio_interval_exact(new, base)
+    est = new / base if base else math.inf
+    sd = math.sqrt(2) * tau
+    return Interval(_widen(est, ex.low, sd, upward=False), _widen(est, ex.high, sd, upward=True))
+
+
+def ratio_pvalue_robust(new: int, base: int, r0: float, tau: float) -> float:
+    """Two-sided p-value consistent with the robust interval: p < 0.05 iff r0 lies outside it."""
+    if tau == 0:
+        return ratio_pvalue_exact(new, base, r0)
+    if new == 0 or base == 0:
+        # no log-scale centre: fall back on the exact p-value, made no smaller by tau
+        return ratio_pvalue_exact(new, base, r0)
+    est = new / base
+    ex = ratio_interval_exact(new, base)
+    bound = ex.low if r0 < est else ex.high
+    half = abs(math.log(est) - math.log(bound)) if bound not in (0, math.inf) else math.inf
+    se = math.hypot(half / Z, math.sqrt(2) * tau)
+    return float(2 * sps.norm.sf(abs(math.log(est) - math.log(r0)) / se))
+
+
+def tipping_tau(new: int, base: int, r0: float) -> float | None:
+    """The extra year-to-year variation (tau, as a fraction) at which the robust interval
+    starts to include r0: a clear conclusion holds for any smaller tau. None when the exact
+    interval already includes r0 (the difference is within Poisson noise alone)."""
+    ex = ratio_interval_exact(new, base)
+    if ex.contains(r0) or new == 0 or base == 0:
+        return None
+    est = new / base
+    bound = ex.low if r0 < est else ex.high
+    gap = abs(math.log(est) - math.log(r0))
+    half = abs(math.log(est) - math.log(bound))
+    return math.sqrt(max(0.0, gap ** 2 - half ** 2) / 2) / Z
+
+
+@dataclass(frozen=True)
+class Dispersion:
+    """Extra-Poisson year-to-year variation of one series (tau: coefficient of variation)."""
+    tau: float
+    years: tuple[int, ...]
+    df: int
+    pearson_phi: float      # Pearson chi2 / df of the Poisson trend fit (1 = pure Poisson)
+    method: str = "Poisson-trend (statsmodels GLM), momentschatter van tau²"
+
+
+def estimate_dispersion(years, counts, break_years=()) -> Dispersion | None:
+    """Estimate tau from a yearly series: fit log mu = level(segment) + slope * year by
+    Poisson maximum likelihood (segments split at each break year, e.g. 2020 for E33), then
+    tau^2 = max(0, (sum (y-mu)^2 * n/(n-p) - sum mu) / sum mu^2). None when the series is too
+    short (fewer than MIN_DISPERSION_YEARS years or MIN_RESIDUAL_DF residual degrees of freedom)."""
+    import statsmodels.api as sm
+
+    y = np.asarray(counts, dtype=float)
+    t = np.asarray(years, dtype=float)
+    if len(y) < MIN_DISPERSION_YEARS or (y <= 0).all():
+        return None
+    seg = np.zeros(len(t), dtype=int)
+    for b in sorted(break_years):
+        seg += (t >= b).astype(int)
+    levels = sorted(set(seg))
+    cols = [(seg == s).astype(float) for s in levels] + [t - t.mean()]
+    X = np.column_stack(cols)
+    n, p = X.shape
+    if n - p < MIN_RESIDUAL_DF:
+        return None
+    fit = sm.GLM(y, X, family=sm.families.Poisson()).fit()
+    mu = np.asarray(fit.fittedvalues)
+    tau2 = max(0.0, (float(((y - mu) ** 2).sum()) * n / (n - p) - float(mu.sum())) / float((mu ** 2).sum()))
+    phi = float((((y - mu) ** 2) / mu).sum() / (n - p))
+    return Dispersion(tau=math.sqrt(tau2), years=tuple(int(v) for v in t), df=n - p, pearson_phi=phi)
+
+
+# --- assessment of one ratio against a required ratio --------------------------------------------
+
+# qualifier codes
+CLEAR_MET = "duidelijk_gehaald"
+CLEAR_NOT_MET = "duidelijk_niet_gehaald"
+WITHIN_NOISE = "binnen_ruis"
+BREAK = "reeksbreuk"
+
+
+@dataclass(frozen=True)
+class RatioAssessment:
+    """R = new/base against r0, where a rule is met when R <= r0 (or R < r0 when strict)."""
+    new: int
+    base: int
+    r0: float
+    strict: bool                 # True: met only when R < r0
+    exact: Interval              # Poisson (exact) 95% interval for R
+    p_exact: float               # two-sided, consistent with `exact`
+    dispersion: Dispersion | None
+    robust: Interval | None      # only when tau was estimated
+    p_robust: float | None
+    tipping: float | None        # tipping tau (when no estimate, or always for information)
+    series_break: bool = False   # baseline and evaluation year lie on two sides of a known break
+
+    @property
+    def estimate(self) -> float:
+        return self.new / self.base if self.base else math.inf
+
+    @property
+    def met(self) -> bool:
+        return self.estimate < self.r0 if self.strict else self.estimate <= self.r0 + 1e-12
+
+    @property
+    def decisive(self) -> Interval:
+        """The interval the qualifier uses: robust when tau was estimated, else exact."""
+        return self.robust if self.robust is not None else self.exact
+
+    @property
+    def pvalue(self) -> float:
+        return self.p_robust if self.p_robust is not None else self.p_exact
+
+    @property
+    def qualifier(self) -> str:
+        iv = self.decisive
+        if iv.high < self.r0:
+            code = CLEAR_MET          # the whole interval lies on the side the rule asks for
+        elif iv.low > self.r0:
+            code = CLEAR_NOT_MET      # the whole interval lies on the wrong side
+        else:
+            code = WITHIN_NOISE
+        if self.series_break and code != WITHIN_NOISE:
+            return BREAK
+        return code
+
+
+def assess_ratio(new: int, base: int, r0: float, strict: bool = False, dispersion: Dispersion | None = None,
+                 series_break: bool = False) -> RatioAssessment:
+    new, base = int(new), int(base)
+    robust = p_rob = None
+    if dispersion is not None:
+        robust = ratio_interval_robust(new, base, dispersion.tau)
+        p_rob = ratio_pvalue_robust(new, base, r0, dispersion.tau)
+    return RatioAssessment(new=new, base=base, r0=float(r0), strict=strict,
+                           exact=ratio_interval_exact(new, base), p_exact=ratio_pvalue_exact(new, base, r0),
+                           dispersion=dispersion, robust=robust, p_robust=p_rob,
+                           tipping=tipping_tau(new, base, r0), series_break=series_break)

@@ -51,24 +51,31 @@ class Part:
     rule: Rule | None = None
     qualitative: bool = False
     account: str = ""
-    note: str = ""
+    note: str = ""            # how the part is measured (any municipality)
+    document_note: str = ""   # what the policy document itself says (its own municipality only)
 
     @property
     def measurable(self) -> bool:
         return not self.qualitative
 
 
+CHECK_KINDS = ("change", "direction", "direction_national")
+
+
 @dataclass(frozen=True)
 class Check:
     """A statement in the policy document that the data can confirm (never used to fill gaps)."""
     id: str
+    kind: str
     indicator: str
     area: str
     from_year: int
     to_year: int
-    stated_change: float
     quote: str
     source_id: str
+    stated_change: float | None = None   # kind change: e.g. 0.63 for +63%
+    direction: str | None = None         # kind direction(_national): up | down
+    reading: str = ""                    # how the statement is read, when that needs saying
 
 
 @dataclass
@@ -175,7 +182,8 @@ def load_policy(path: Path, indicators: dict[str, Indicator]) -> Policy:
                 if not p.get(key):
                     raise IvbError(f"{where}: '{key}' is missing — quote the policy text")
             common = dict(id=pid, theme_id=t["id"], theme_name=t["name"], theme_quote=" ".join(t["quote"].split()),
-                          title=p["title"], quote=" ".join(p["quote"].split()), note=" ".join(str(p.get("note") or "").split()))
+                          title=p["title"], quote=" ".join(p["quote"].split()), note=" ".join(str(p.get("note") or "").split()),
+                          document_note=" ".join(str(p.get("document_note") or "").split()))
             if p.get("qualitative"):
                 if not p.get("account"):
                     raise IvbError(f"{where}: a qualitative part needs 'account' (what the document says was done)")
@@ -193,14 +201,25 @@ def load_policy(path: Path, indicators: dict[str, Indicator]) -> Policy:
             policy.parts.append(Part(**common, indicator=iid, rule=_rule(p["rule"], where, indicators[iid])))
     for c in doc.get("checks") or []:
         c = require_mapping(c, path, "a check")
-        try:
-            policy.checks.append(Check(id=c["id"], indicator=c["indicator"], area=c["area"], from_year=int(c["from_year"]),
-                                       to_year=int(c["to_year"]), stated_change=float(c["stated_change"]),
-                                       quote=" ".join(c["quote"].split()), source_id=c["source_id"]))
-        except KeyError as exc:
-            raise IvbError(f"{path}: check {c.get('id', '?')!r}: {exc.args[0]!r} is missing — add it") from None
+        where = f"{path}: check {c.get('id', '?')!r}"
+        kind = c.get("kind", "change")
+        if kind not in CHECK_KINDS:
+            raise IvbError(f"{where}: unknown kind {kind!r} — use one of {', '.join(CHECK_KINDS)}")
+        needed = ["id", "indicator", "area", "from_year", "to_year", "quote", "source_id"]
+        needed += ["stated_change"] if kind == "change" else ["direction"]
+        missing = [k for k in needed if c.get(k) is None]
+        if missing:
+            raise IvbError(f"{where}: {', '.join(missing)} missing — add it")
+        if kind != "change" and c["direction"] not in ("up", "down"):
+            raise IvbError(f"{where}: direction must be up or down, got {c['direction']!r}")
         if c["indicator"] not in indicators:
-            raise IvbError(f"{path}: check {c['id']!r}: unknown indicator {c['indicator']!r}")
+            raise IvbError(f"{where}: unknown indicator {c['indicator']!r}")
+        policy.checks.append(Check(id=c["id"], kind=kind, indicator=c["indicator"], area=c["area"],
+                                   from_year=_int(c["from_year"], where, "from_year"),
+                                   to_year=_int(c["to_year"], where, "to_year"),
+                                   quote=" ".join(c["quote"].split()), source_id=c["source_id"],
+                                   stated_change=float(c["stated_change"]) if kind == "change" else None,
+                                   direction=c.get("direction"), reading=" ".join(str(c.get("reading") or "").split())))
     return policy
 
 
