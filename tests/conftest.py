@@ -72,3 +72,16 @@ def stub_notebooks(tmp_path: Path, target_body: str) -> Path:
         nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
         nbformat.write(nb, nbs / name)
     return nbs
+
+
+@pytest.fixture(scope="session")
+def batch_2022(tmp_path_factory):
+    """One real batch (`ivb run --years 2022-2023`) on the embedded data, shared by the tests that
+    read its outputs. Tests that change outputs work on a copy."""
+    import subprocess
+    import sys
+
+    out = tmp_path_factory.mktemp("outputs")
+    proc = subprocess.run([sys.executable, "-m", "ivbtools.cli", "run", "--years", "2022-2023", "--jobs", "2", "--quiet",
+                           "--output", str(out)], cwd=ROOT, capture_output=True, text=True)
+    return out, proc

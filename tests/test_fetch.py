@@ -73,7 +73,8 @@ def test_run_after_fetch_reports_with_table_id_and_retrieval_date(server, data_c
     assert "als maatstaf toegepast op Groningen" in html and "concludeert zelf" not in html and "137 meldingen" not in html
     scorecard_html = (out / "GM0014" / "2023" / "scorecard.html").read_text(encoding="utf-8")
     assert "Zuidhorn" not in scorecard_html and "63%" not in scorecard_html
-    assert "GM0014/index.html" in (out / "index.html").read_text(encoding="utf-8")
+    overview = (out / "index.html").read_text(encoding="utf-8")
+    assert 'id="GM0014"' in overview and 'href="GM0014/2023/sociaal-verward-gedrag.html"' in overview
     card = json.loads((out / "GM0014" / "2023" / "scorecard.json").read_text(encoding="utf-8"))
     answered = {p["doel_id"] for p in card["parts"] if p["status"] not in ("onvoldoende_gegevens", "niet_meetbaar")}
     # everything the fetched tables cover is answered; only the survey mark (no open source) is missing

@@ -272,6 +272,8 @@ def evaluate(ds: Dataset, part_id: str, year: int, area: str) -> Evaluation:
         return ev
 
     ev.observed = _figure(ds, ind.id, area, year)
+    if ev.baseline is not None:   # the target level is known as soon as the baseline is (for the chart)
+        ev.required_final = ev.baseline.value * required_ratio(rule, rule.target_year)
     for fig, y in ((ev.baseline, rule.baseline_year), (ev.observed, year)):
         if fig is None:
             ev.missing.append(_missing(ds, ind, area, y))

@@ -35,11 +35,17 @@ def _breaks(ax, ds: Dataset, indicator: str, area: str, years: list[int]) -> Non
         if c.kind == "break":
             y = c.crosses_year
             ax.axvspan(y - 0.5, y + 0.5, color="C1", alpha=0.15, lw=0,
-                       label=f"reeksbreuk: {c.label_nl or y} (overgangsjaar {y})")
+                       label=f"reeksbreuk ({y} is overgangsjaar):\n{c.label_nl}" if c.label_nl else f"reeksbreuk {y}")
         elif c.kind == "abnormal_year":
             for i, y in enumerate(c.in_years):
                 ax.axvspan(y - 0.5, y + 0.5, color="grey", alpha=0.12, lw=0,
-                           label=f"ongewoon jaar: {c.label_nl or y}" if i == 0 else None)
+                           label=f"ongewoon jaar:\n{c.label_nl or y}" if i == 0 else None)
+
+
+def _legend_outside(ax) -> None:
+    """The legend to the right of the plot, so it never hides a point."""
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1), fontsize="small", frameon=False)
+    ax.figure.subplots_adjust(right=0.68)
 
 
 def _xlim(ax, years) -> None:
@@ -68,7 +74,7 @@ def _plot_series(ax, s: pd.DataFrame, label: str, with_interval: bool) -> None:
 
 def plot_target(ds: Dataset, ev: Evaluation, ax=None):
     """Series of the municipality with baseline, required path and target year."""
-    ax = ax or plt.subplots(figsize=(8, 4.2))[1]
+    ax = ax or plt.subplots(figsize=(10, 4.2))[1]
     ind, rule = ev.indicator, ev.part.rule
     s = ds.observations.series(ind.id, ev.area_code)
     if s.empty:
@@ -80,7 +86,8 @@ def plot_target(ds: Dataset, ev: Evaluation, ax=None):
         ax.axhline(ev.baseline.value, color="grey", ls=":", lw=1, label=f"basiswaarde {rule.baseline_year}")
     if ev.required_final is not None and rule.baseline_year and ev.baseline is not None:
         ax.plot([rule.baseline_year, rule.target_year], [ev.baseline.value, ev.required_final], color="C2", ls="--",
-                label="pad naar het doel")
+                label="pad naar het doel" if rule.kind == "relative_change"
+                else f"vereist niveau ({'lager dan' if rule.kind == 'below_baseline' else 'ten hoogste'} {ev.baseline.value:g})")
     if rule.kind == "at_least":
         ax.axhline(rule.threshold, color="C2", ls="--", label=f"doel: {rule.threshold:g} of hoger")
     ax.axvline(rule.target_year, color="C3", lw=1, alpha=0.6, label=f"doeljaar {rule.target_year}")
@@ -91,7 +98,7 @@ def plot_target(ds: Dataset, ev: Evaluation, ax=None):
     _xlim(ax, shown)
     if ind.is_count:
         ax.set_ylim(bottom=0)
-    ax.legend(loc="best", fontsize="small")
+    _legend_outside(ax)
     _caption(ax, ds, s.source_id)
     return ax
 
@@ -114,17 +121,22 @@ def index_frame(ds: Dataset, indicator: str, area: str, base_year: int) -> pd.Da
 
 
 def plot_national_index(ds: Dataset, indicator: str, area: str, base_year: int, ax=None):
-    ax = ax or plt.subplots(figsize=(8, 4.2))[1]
+    ax = ax or plt.subplots(figsize=(10, 4.2))[1]
     df = index_frame(ds, indicator, area, base_year)
     label = ds.indicators[indicator].label_nl
     if df.empty:
         ax.text(0.5, 0.5, f"Geen indexreeks: basisjaar {base_year} ontbreekt", ha="center", va="center", transform=ax.transAxes)
     else:
-        for i, (name, grp) in enumerate(df.groupby("gebied", sort=False)):
+        groups = list(df.groupby("gebied", sort=False))
+        # the national series first, the municipality on top of it (a shared base-year point stays visible)
+        for i, (name, grp) in reversed(list(enumerate(groups))):
             full = grp.set_index("jaar").reindex(range(int(grp.jaar.min()), int(grp.jaar.max()) + 1))
-            ax.plot(full.index, full["index"], marker="o", color=f"C{i}", label=name)
+            ax.plot(full.index, full["index"], color=f"C{i}", lw=1.5, zorder=2 + (i == 0))
+            ax.plot(grp.jaar, grp["index"], "o", color=f"C{i}", ms=7 if i == 0 else 5, label=name, zorder=3 + (i == 0))
+            if full["index"].isna().any():  # gaps: a faint dotted line between known years
+                ax.plot(grp.jaar, grp["index"], ":", color=f"C{i}", lw=1, zorder=2)
         _breaks(ax, ds, indicator, area, list(df.jaar))
-        ax.legend(fontsize="small")
+        _legend_outside(ax)
         ax.axhline(100, color="grey", lw=0.8, ls=":")
         _caption(ax, ds, df.bron)
     ax.set(title=f"{label}\ngemeente en Nederland (index, {base_year} = 100)", xlabel="jaar", ylabel="index")
