@@ -85,3 +85,25 @@ def batch_2022(tmp_path_factory):
     proc = subprocess.run([sys.executable, "-m", "ivbtools.cli", "run", "--years", "2022-2023", "--jobs", "2", "--quiet",
                            "--output", str(out)], cwd=ROOT, capture_output=True, text=True)
     return out, proc
+
+
+@pytest.fixture
+def server(monkeypatch):
+    """The local replay server of the police/CBS OData services and the BRON download (tests/replay.py)."""
+    from replay import Replay
+
+    with Replay() as r:
+        monkeypatch.setenv("IVB_POLICE_URL", r.url)
+        monkeypatch.setenv("IVB_CBS_URL", r.url)
+        monkeypatch.setenv("IVB_BRON_URL", r.url + "/bron")
+        yield r
+
+
+def ivb(args, **kw):
+    """Run the `ivb` command in a subprocess (with this process's environment, e.g. the replay URLs)."""
+    import os
+    import subprocess
+    import sys
+
+    return subprocess.run([sys.executable, "-m", "ivbtools.cli"] + args, cwd=ROOT, capture_output=True, text=True,
+                          env=os.environ.copy(), **kw)

@@ -99,18 +99,26 @@ BRON_ROWS = [
 ]
 
 
-def bron_zip(rows=BRON_ROWS, delimiter=",") -> bytes:
+def bron_zip(rows=BRON_ROWS, delimiter=",", prefix="", cut_last_record=False) -> bytes:
+    """A BRON zip in the real layout. `prefix` puts everything under a top-level folder (as some
+    downloads are laid out); `cut_last_record` ends ongevallen.txt in the middle of its last record."""
     lines = [BRON_HEADER.replace(",", delimiter)]
     for n, (year, ap3, sla, gme, naam) in enumerate(rows, start=1):
         dod = sla if ap3 == "DOD" else 0
         lines.append(delimiter.join(map(str, [f"{year}{n:06d}", "", "", f"{year}0101", year, ap3, dod, sla, 0, 0, gme, naam, "GR", "Groningen"])))
+    text = "\r\n".join(lines) + "\r\n"
+    if cut_last_record:
+        text = text[: text.rstrip("\r\n").rfind(delimiter * 2)]   # stops inside the last record
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
-        zf.writestr("Ongevallengegevens/ongevallen.txt", "\r\n".join(lines) + "\r\n")
-        zf.writestr("Ongevallengegevens/partijen.txt", "VKL_NUMMER,NUMMER\r\n")
-        zf.writestr("ReferentiebestandenOngevallen/aflopen3.txt", "AP3_CODE,AP3_OMS\r\nDOD,Dodelijk\r\nLET,Letsel\r\nUMS,Uitsluitend materiele schade\r\n")
-        zf.writestr("Netwerkgegevens/puntlocaties.txt", "FK_VELD5,X_COORD,Y_COORD\r\n")
+        zf.writestr(prefix + "Ongevallengegevens/ongevallen.txt", text)
+        zf.writestr(prefix + "Ongevallengegevens/partijen.txt", "VKL_NUMMER,NUMMER\r\n")
+        zf.writestr(prefix + "ReferentiebestandenOngevallen/aflopen3.txt", "AP3_CODE,AP3_OMS\r\nDOD,Dodelijk\r\nLET,Letsel\r\nUMS,Uitsluitend materiele schade\r\n")
+        zf.writestr(prefix + "Netwerkgegevens/puntlocaties.txt", "FK_VELD5,X_COORD,Y_COORD\r\n")
     return buf.getvalue()
+
+
+BRON_LAST_MODIFIED = "Tue, 02 Apr 2024 08:00:00 GMT"
 
 
 class Replay:
@@ -119,7 +127,7 @@ class Replay:
     def __init__(self, tables=None, bron: bytes | None = None):
         self.tables = tables or default_tables()
         self.bron = bron if bron is not None else bron_zip()
-        self.faults: dict[str, str] = {}
+        self.faults: dict[str, str] = {}   # path part -> 500 | drop | hang | truncate | 404 | selfloop
         self.requests: list[str] = []
         self.hang_seconds = 5.0
 
@@ -154,10 +162,19 @@ class Replay:
                             return
                         if mode == "404":
                             return self._send(404, b"Not Found", "text/plain")
+                        if mode == "selfloop":   # a data page whose nextLink points back to itself
+                            body = json.loads(replay.route(self, dry=True))
+                            self.dry = False
+                            body["odata.nextLink"] = replay.url + self.path
+                            return self._send(200, json.dumps(body).encode())
                 return replay.route(self)
 
-            def _send(self, status, body: bytes, ctype="application/json;odata=minimalmetadata;charset=utf-8"):
+            def _send(self, status, body: bytes, ctype="application/json;odata=minimalmetadata;charset=utf-8", headers=None):
+                if getattr(self, "dry", False):
+                    return body
                 self.send_response(status)
+                for k, v in (headers or {}).items():
+                    self.send_header(k, v)
                 self.send_header("Content-Type", ctype)
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
@@ -174,7 +191,9 @@ class Replay:
         self.server.shutdown()
         self.server.server_close()
 
-    def route(self, h):
+    def route(self, h, dry=False):
+        """Answer the request; with dry=True return the body instead of sending it."""
+        h.dry = dry
         u = urlparse(h.path)
         q = {k: v[0] for k, v in parse_qs(u.query).items()}
         parts = [p for p in u.path.split("/") if p]
@@ -183,7 +202,7 @@ class Replay:
             name = parts[-1]
             if name != "01-01-2014_31-12-2023.zip":
                 return h._send(404, b"Not Found", "text/plain")
-            return h._send(200, self.bron, "application/zip")
+            return h._send(200, self.bron, "application/zip", {"Last-Modified": BRON_LAST_MODIFIED})
         if parts[:2] == ["ODataCatalog", "Tables"]:
             value = [{**t["info"], "ApiUrl": f"{base}/ODataApi/OData/{tid}", "FeedUrl": f"{base}/ODataFeed/OData/{tid}"}
                      for tid, t in self.tables.items()]

@@ -2,9 +2,6 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 
 import pytest
 
@@ -13,23 +10,8 @@ from ivbtools import IvbError, bron
 from ivbtools.evaluate import evaluate
 from ivbtools.fetch import fetch
 
-from conftest import ROOT, digest
+from conftest import digest, ivb
 from replay import BRON_ROWS, Replay, _fixture_value, bron_zip, default_tables
-
-IVB = [sys.executable, "-m", "ivbtools.cli"]
-
-
-@pytest.fixture
-def server(monkeypatch):
-    with Replay() as r:
-        monkeypatch.setenv("IVB_POLICE_URL", r.url)
-        monkeypatch.setenv("IVB_CBS_URL", r.url)
-        monkeypatch.setenv("IVB_BRON_URL", r.url + "/bron")
-        yield r
-
-
-def ivb(args, **kw):
-    return subprocess.run(IVB + args, cwd=ROOT, capture_output=True, text=True, env=os.environ.copy(), **kw)
 
 
 def test_fetch_two_municipalities_fills_the_cache_with_provenance(server, data_copy):
@@ -139,11 +121,16 @@ def test_table_without_the_expected_column(data_copy, monkeypatch):
     assert not (data_copy / "cache" / "observations").exists()
 
 
-def test_unknown_municipality_is_named(server, data_copy):
-    proc = ivb(["--data", str(data_copy), "fetch", "--municipality", "GM9999", "--quiet", "--only", "police-crimes"])
-    assert proc.returncode == 2 and "GM9999 is not a region of table 47025NED" in proc.stderr
+def test_unknown_municipality_is_named_before_anything_is_downloaded(server, data_copy):
+    proc = ivb(["--data", str(data_copy), "fetch", "--municipality", "GM9999", "--quiet"])
+    lines = [ln for ln in proc.stderr.splitlines() if ln.strip()]
+    assert proc.returncode == 2 and len(lines) == 1 and "GM9999 is not a municipality in the code list" in lines[0]
+    assert server.requests == [] and not (data_copy / "fetch-log.json").exists()
     proc = ivb(["--data", str(data_copy), "fetch", "--municipality", "1969"])
     assert proc.returncode == 2 and "is not a CBS municipality code" in proc.stderr
+    # a real municipality that the table does not hold is named by the table
+    proc = ivb(["--data", str(data_copy), "fetch", "--municipality", "GM0363", "--quiet", "--only", "police-crimes"])
+    assert proc.returncode == 2 and "GM0363 is not a region of table 47025NED" in proc.stderr
 
 
 def test_table_id_is_resolved_from_the_catalogue(data_copy, monkeypatch):
@@ -205,7 +192,7 @@ def test_bron_zip_without_the_member_is_refused(tmp_path):
     z = tmp_path / "x.zip"
     with zipfile.ZipFile(z, "w") as zf:
         zf.writestr("readme.txt", "x")
-    with pytest.raises(IvbError, match="no Ongevallengegevens/ongevallen.txt inside"):
+    with pytest.raises(IvbError, match="no ongevallen.txt anywhere inside"):
         bron.count_accidents(z)
 
 

@@ -46,50 +46,77 @@ def _int(text: str) -> int:
     return int(text) if text.isdigit() else 0
 
 
+def find_member(zf: zipfile.ZipFile, member: str) -> str | None:
+    """The zip member whose file name is `member`'s (ongevallen.txt), wherever it sits: some
+    downloads put everything under a top-level folder such as 01-01-2014_31-12-2023/."""
+    names = [n for n in zf.namelist() if not n.endswith("/")]
+    if member in names:
+        return member
+    base = member.rsplit("/", 1)[-1].lower()
+    hits = [n for n in names if n.rsplit("/", 1)[-1].lower() == base]
+    preferred = [n for n in hits if "ongevallengegevens/" in n.lower()]
+    return (preferred or hits or [None])[0]
+
+
 def count_accidents(zip_path: Path, member: str = MEMBER) -> BronCounts:
-    """Count accidents (all / injury / fatal) and casualties per municipality and year, streaming."""
+    """Count accidents (all / injury / fatal) and casualties per municipality and year, streaming.
+    A row with fewer fields than the header (a file cut off mid-record) is refused with its line."""
     try:
         zf = zipfile.ZipFile(zip_path)
     except (zipfile.BadZipFile, OSError) as exc:
-        raise IvbError(f"{zip_path}: not a readable zip ({exc}) — delete it and run ivb fetch --refresh") from None
+        raise IvbError(f"{zip_path}: not a readable zip ({exc}) — fetch it again (ivb fetch --refresh)") from None
     with zf:
-        if member not in zf.namelist():
-            raise IvbError(f"{zip_path}: no {member} inside — the BRON layout changed; update data/live.yaml (member)")
-        with zf.open(member) as raw:
+        found = find_member(zf, member)
+        if found is None:
+            raise IvbError(f"{zip_path}: no {member.rsplit('/', 1)[-1]} anywhere inside — the BRON layout changed; "
+                           f"update data/live.yaml (bron.member)")
+        try:
+            raw = zf.open(found)
+        except (zipfile.BadZipFile, OSError, RuntimeError) as exc:
+            raise IvbError(f"{zip_path}: {found} cannot be read ({exc}) — fetch it again") from None
+        with raw:
             text = io.TextIOWrapper(raw, encoding="utf-8-sig", errors="replace", newline="")
             first = text.readline()
             delimiter = max(",;|\t", key=first.count)
             header = [h.strip().strip('"') for h in next(csv.reader([first], delimiter=delimiter))]
             missing = [c for c in REQUIRED if c not in header]
             if missing:
-                raise IvbError(f"{zip_path}: {member} has no column(s) {', '.join(missing)} — the BRON format changed")
+                raise IvbError(f"{zip_path}: {found} has no column(s) {', '.join(missing)} — the BRON format changed")
             ix = {c: header.index(c) for c in header}
+            width = len(header)
             out = BronCounts()
             by_name: dict = defaultdict(Counts)  # (GME_NAAM, year) for records without GME_ID
-            for row in csv.reader(text, delimiter=delimiter):
-                if not row:
-                    continue
-                out.rows += 1
-                year = _int(row[ix["JAAR_VKL"]])
-                outcome = row[ix["AP3_CODE"]].strip().upper()
-                casualties = _int(row[ix["ANTL_SLA"]]) if "ANTL_SLA" in ix else 0
-                gme = row[ix["GME_ID"]].strip()
-                name = row[ix["GME_NAAM"]].strip() if "GME_NAAM" in ix else ""
-                targets = [out.by_area_year[("NL01", year)]]
-                if gme.isdigit():
-                    code = f"GM{int(gme):04d}"
-                    targets.append(out.by_area_year[(code, year)])
-                    if name and code not in out.names:
-                        out.names[code] = name
-                elif name:
-                    targets.append(by_name[(name.lower(), year)])
-                else:
-                    out.unmapped += 1
-                for c in targets:
-                    c.all += 1
-                    c.injury += outcome == "LET"
-                    c.fatal += outcome == "DOD"
-                    c.casualties += casualties
+            reader = csv.reader(text, delimiter=delimiter)
+            try:
+                for row in reader:
+                    if not row:
+                        continue
+                    if len(row) < width:
+                        raise IvbError(f"{zip_path}: {found} line {reader.line_num + 1}: {len(row)} fields where the "
+                                       f"header has {width} — the file is cut off or damaged; fetch it again")
+                    out.rows += 1
+                    year = _int(row[ix["JAAR_VKL"]])
+                    outcome = row[ix["AP3_CODE"]].strip().upper()
+                    casualties = _int(row[ix["ANTL_SLA"]]) if "ANTL_SLA" in ix else 0
+                    gme = row[ix["GME_ID"]].strip()
+                    name = row[ix["GME_NAAM"]].strip() if "GME_NAAM" in ix else ""
+                    targets = [out.by_area_year[("NL01", year)]]
+                    if gme.isdigit():
+                        code = f"GM{int(gme):04d}"
+                        targets.append(out.by_area_year[(code, year)])
+                        if name and code not in out.names:
+                            out.names[code] = name
+                    elif name:
+                        targets.append(by_name[(name.lower(), year)])
+                    else:
+                        out.unmapped += 1
+                    for c in targets:
+                        c.all += 1
+                        c.injury += outcome == "LET"
+                        c.fatal += outcome == "DOD"
+                        c.casualties += casualties
+            except (zipfile.BadZipFile, EOFError, OSError, csv.Error) as exc:
+                raise IvbError(f"{zip_path}: {found} cannot be read to the end ({exc}) — fetch it again") from None
     # records with only a municipality name: map the name to the code seen with it elsewhere
     code_of = {n.lower(): code for code, n in out.names.items()}
     for (name, year), c in by_name.items():
@@ -114,11 +141,29 @@ def tidy_rows(counts: BronCounts, areas: list[str], years: list[int] | None, sou
     return rows
 
 
-def download(url: str, part: Path, timeout: float, quiet: bool) -> None:
-    """Stream `url` to `part`; verify length and zip integrity; remove `part` on any failure."""
+def counts_to_json(counts: BronCounts, zip_sha256: str) -> dict:
+    return {"zip_sha256": zip_sha256, "rows": counts.rows, "unmapped": counts.unmapped, "names": counts.names,
+            "counts": [[a, y, c.all, c.injury, c.fatal, c.casualties] for (a, y), c in sorted(counts.by_area_year.items())]}
+
+
+def counts_from_json(payload: dict) -> BronCounts:
+    out = BronCounts(rows=payload["rows"], unmapped=payload["unmapped"], names=dict(payload["names"]))
+    for a, y, n_all, inj, fat, cas in payload["counts"]:
+        out.by_area_year[(a, int(y))] = Counts(n_all, inj, fat, cas)
+    return out
+
+
+def download(url: str, part: Path, budget, quiet: bool, setting: str = "bron.periods") -> dict:
+    """Stream `url` to `part` within the source's time budget; verify length and zip integrity;
+    remove `part` on any failure. Returns the URL actually read and its Last-Modified header."""
+    from .odata import proxy_for
+
     part.parent.mkdir(parents=True, exist_ok=True)
     try:
-        with requests.get(url, stream=True, timeout=timeout) as resp:
+        with requests.get(url, stream=True, timeout=budget.request_timeout()) as resp:
+            if resp.status_code == 404:
+                raise IvbError(f"{url}: not found (HTTP 404) — Rijkswaterstaat publishes a new BRON period file each year; "
+                               f"set the current file name in data/live.yaml ({setting})")
             resp.raise_for_status()
             total = int(resp.headers.get("Content-Length") or 0)
             done = 0
@@ -128,15 +173,24 @@ def download(url: str, part: Path, timeout: float, quiet: bool) -> None:
                     fh.write(chunk)
                     done += len(chunk)
                     bar.update(len(chunk))
+                    budget.request_timeout()   # raises once the source's time is up
                 fh.flush()
                 os.fsync(fh.fileno())
+            info = {"url": resp.url, "last_modified": resp.headers.get("Last-Modified", ""),
+                    "content_length": total}
         if total and done != total:
             raise IvbError(f"{url}: download stopped after {done} of {total} bytes — try again")
-        if not zipfile.is_zipfile(part) or zipfile.ZipFile(part).testzip() is not None:
+        try:
+            with zipfile.ZipFile(part) as zf:
+                bad = zf.testzip()
+        except (zipfile.BadZipFile, OSError, EOFError):
+            bad = "?"
+        if bad is not None:
             raise IvbError(f"{url}: the downloaded file is not a complete zip — try again")
+        return info
     except NETWORK_ERRORS as exc:
         part.unlink(missing_ok=True)
-        raise IvbError(describe(exc, url, timeout)) from None
+        raise IvbError(describe(exc, url, budget.timeout, proxy_for(url))) from None
     except BaseException:
         part.unlink(missing_ok=True)
         raise

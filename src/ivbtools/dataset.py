@@ -1,10 +1,11 @@
 """Everything the evaluation needs, loaded and validated from one data folder."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import IvbError
+from .municipalities import Municipalities, load_municipalities
 from .observations import Observations, resolve
 from .providers import default_providers, embedded_only, snapshot_folder
 from .registry import Indicator, Source, load_indicators, load_sources
@@ -20,6 +21,8 @@ class Dataset:
     observations: Observations
     snapshot_version: str
     providers: list[str]
+    warnings: list[str] = field(default_factory=list)   # damaged cache entries, not used (one line each)
+    municipalities: Municipalities | None = None
 
     def area_name(self, code: str) -> str:
         return self.observations.areas().get(code, code)
@@ -52,8 +55,10 @@ def load(data_dir: str | Path | None = None) -> Dataset:
     if policy.source_id not in sources:
         raise IvbError(f"{policy.path}: policy.source_id {policy.source_id!r} is not in data/sources.yaml — add it")
     providers = default_providers(root)
-    frames = [f for prov in providers for f in prov.observations(indicators, sources)]
+    municipalities = load_municipalities(root)
+    frames = [f for prov in providers for f in prov.observations(indicators, sources, municipalities)]
     _, version = snapshot_folder(root)
+    warnings = [w for prov in providers for w in getattr(prov, "warnings", [])]
     return Dataset(root=root, indicators=indicators, sources=sources, policy=policy,
                    observations=resolve(frames, sources), snapshot_version=version,
-                   providers=[p.describe() for p in providers])
+                   providers=[p.describe() for p in providers], warnings=warnings, municipalities=municipalities)

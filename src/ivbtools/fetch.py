@@ -1,14 +1,21 @@
 """`ivb fetch`: download every figure the targets need into the cache, offline afterwards.
 
-Police and CBS tables go through odata.py, road accidents through bron.py. Each raw response
-is cached per table and area; a cached area is not downloaded again unless refresh=True.
-A failure of one source is logged and reported; the cache of that source stays as it was,
-and runs keep using the cached or snapshot figures.
+Police and CBS tables go through odata.py, road accidents through bron.py. A fetch is a
+transaction per source and area: the response is downloaded into a staging folder, validated
+in full (columns, keys, periods, row shapes, zip layout), turned into a tidy extract that is
+validated like any observations CSV, and only then renamed into the cache; the index entry is
+replaced last. A bad response leaves the previous entry untouched and usable, and the next
+fetch against a healthy server works without --refresh. One source failing never stops the
+others; each failure is one line, logged in data/fetch-log.json.
+
+Codes are checked against data/municipalities.csv before anything is downloaded. The cache
+knows which years each entry holds; a later fetch that asks for more completes it.
 """
 from __future__ import annotations
 
 import csv
 import io
+import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,9 +25,12 @@ from tqdm import tqdm
 from . import atomic, bron, odata
 from .cache import Cache, now
 from .errors import IvbError
+from .municipalities import load_municipalities
 from .observations import REQUIRED_COLUMNS, read_observation_csv
 from .registry import Source, load_indicators
 from .yamlio import read_yaml
+
+SOURCE_TIMEOUT = 300.0   # seconds for one source (all its requests), besides the per-request timeout
 
 
 @dataclass
@@ -41,6 +51,11 @@ class FetchReport:
     def failed(self) -> list[Outcome]:
         return [o for o in self.outcomes if not o.ok]
 
+    def fail(self, cache: Cache, source: str, areas, message: str) -> None:
+        for a in areas:
+            cache.log(source, a, False, message)
+            self.outcomes.append(Outcome(source, a, False, message))
+
 
 def _source(entry: dict) -> Source:
     return Source(id=entry["id"], kind=entry["kind"], publisher=entry["publisher"], title=entry["title"],
@@ -48,113 +63,169 @@ def _source(entry: dict) -> Source:
                   note=entry.get("note", ""))
 
 
-def _write_extract(cache: Cache, data_dir: Path, provider: str, table: str, area: str, rows: list[dict],
-                   entry: dict) -> int:
-    """Validate the tidy rows exactly as any observations CSV, then write them atomically."""
+def _stage_extract(stage: Path, data_dir: Path, name: str, rows: list[dict], entry: dict, municipalities) -> Path:
+    """Write the tidy rows into the staging folder and validate them exactly as any observations CSV."""
     buf = io.StringIO()
     w = csv.DictWriter(buf, fieldnames=REQUIRED_COLUMNS, lineterminator="\n")
     w.writeheader()
     w.writerows(rows)
-    dest = cache.extract_path(provider, table, area)
-    check = dest.with_name(f".{dest.name}.check")
-    atomic.write_text(check, buf.getvalue())
-    try:
-        read_observation_csv(check, load_indicators(data_dir / "indicators.yaml"), {entry["id"]: _source(entry)}, "cache")
-        atomic.move_into_place(check, dest)
-    finally:
-        check.unlink(missing_ok=True)
-    return len(rows)
+    path = stage / name
+    atomic.write_text(path, buf.getvalue())
+    read_observation_csv(path, load_indicators(data_dir / "indicators.yaml"), {entry["id"]: _source(entry)}, "cache",
+                         municipalities)
+    return path
 
 
-def _odata_spec_fetch(cache, data_dir, spec, areas, years, refresh, timeout, report, sources):
-    todo = [a for a in areas if refresh or not cache.has_raw(spec.key, f"{a}.json")]
+def _cached_outcome(cache: Cache, source: str, area: str) -> Outcome:
+    e = cache.entry(source, area) or {}
+    return Outcome(source, area, True, f"{e.get('table_id', '')}: {e.get('figures', 0)} figures (cached, retrieved "
+                                       f"{str(e.get('retrieved_at', ''))[:10]})", int(e.get("figures", 0)), True)
+
+
+def _odata_spec_fetch(cache, data_dir, spec, areas, years, refresh, budget, report, sources, municipalities):
+    status = {a: ("refresh" if refresh else cache.entry_status(spec.key, a, years)) for a in areas}
+    todo = [a for a in areas if status[a] != "ok"]
     if todo:
-        try:
-            ref = odata.resolve_table(spec, timeout)
-            raw = odata.download(spec, ref, todo, years, timeout)
-        except IvbError as exc:
+        need = None
+        if years is not None:   # complete what the cache holds: the union of the years held and asked for
+            need = set(years)
             for a in todo:
-                cache.log(spec.key, a, False, str(exc))
-                report.outcomes.append(Outcome(spec.key, a, False, str(exc)))
-            todo_failed = set(todo)
-        else:
-            todo_failed = set()
+                held = (cache.entry(spec.key, a) or {}).get("years")
+                if held is not None and status[a] != "refresh" and not status[a].startswith("damaged"):
+                    need |= set(held)
+            need = sorted(need)
+        stage = cache.staging()
+        try:
+            try:
+                ref = odata.resolve_table(spec, budget)
+                raw = odata.download(spec, ref, todo, need, budget)
+                odata.validate_rows(spec, raw, ref.id)
+            except IvbError as exc:
+                report.fail(cache, spec.key, todo, str(exc))
+                todo = []
+            retrieved = now()
             for a in todo:
                 part = {"table": ref.__dict__, "regions": {a: raw["regions"][a]},
                         "rows": [r for r in raw["rows"] if str(r["RegioS"]).strip() == a]}
-                cache.write_raw_json(spec.key, f"{a}.json", part, {
-                    "url": f"{spec.base_url}/ODataFeed/odata/{ref.id}/TypedDataSet", "table_id": ref.id, "title": ref.title,
-                    "modified": ref.modified, "resolved_by": ref.resolved_by, "area": a, "years": years})
-    else:
-        todo_failed = set()
+                sid, entry = odata.source_entry(spec, ref, retrieved)
+                rows = odata.tidy_rows(spec, part, sid)
+                if not rows:
+                    report.fail(cache, spec.key, [a], f"table {ref.id}: no figures for {a} in the years asked for — "
+                                                      f"the cache entry is kept")
+                    continue
+                try:
+                    extract = _stage_extract(stage, data_dir, f"x-{a}.csv", rows, entry, municipalities)
+                except IvbError as exc:
+                    report.fail(cache, spec.key, [a], f"table {ref.id}: the answer does not validate ({exc}); cache kept")
+                    continue
+                raw_file = stage / f"{a}.json"
+                atomic.write_text(raw_file, json.dumps(part, ensure_ascii=False))
+                meta = cache.adopt_raw(spec.key, f"{a}.json", raw_file, {
+                    "url": raw["url"], "pages": raw["pages"], "table_id": ref.id, "title": ref.title,
+                    "modified": ref.modified, "resolved_by": ref.resolved_by, "area": a, "years": need,
+                    "periods": raw["periods"], "retrieved_at": retrieved})
+                cache.commit_extract(spec.key, a, extract, cache.extract_path(spec.key, ref.id, a), {
+                    "raw": f"{a}.json", "table_id": ref.id, "years": need, "source_id": sid,
+                    "retrieved_at": retrieved, "figures": len(rows)})
+                sources[sid] = entry
+                cache.log(spec.key, a, True, f"{len(rows)} figures from table {ref.id}")
+                report.outcomes.append(Outcome(spec.key, a, True, f"table {ref.id}: {len(rows)} figures, "
+                                                                  f"{meta['bytes']:,} bytes", len(rows)))
+        finally:
+            cache.remove_staging(stage)
     for a in areas:
-        if a in todo_failed or not cache.has_raw(spec.key, f"{a}.json"):
-            continue
-        meta = cache.read_meta(spec.key, f"{a}.json")
-        raw = cache.read_raw_json(spec.key, f"{a}.json")
-        ref = odata.TableRef(**raw["table"])
-        sid, entry = odata.source_entry(spec, ref, meta["retrieved_at"])
-        rows = odata.tidy_rows(spec, raw, sid)
-        n = _write_extract(cache, data_dir, spec.key, ref.id, a, rows, entry)
-        sources[sid] = entry
-        fresh = a in todo
-        if fresh:
-            cache.log(spec.key, a, True, f"{n} figures from table {ref.id}")
-        report.outcomes.append(Outcome(spec.key, a, True, f"table {ref.id}: {n} figures, {meta.get('bytes', 0):,} bytes"
-                                       + ("" if fresh else f" (cached, retrieved {meta['retrieved_at'][:10]})"),
-                                       n, not fresh))
+        if a not in todo and status[a] == "ok":
+            report.outcomes.append(_cached_outcome(cache, spec.key, a))
 
 
-def _bron_fetch(cache, data_dir, cfg, areas, years, refresh, timeout, quiet, report, sources):
+def _bron_counts(cache: Cache, name: str, member: str) -> bron.BronCounts:
+    """Counts of the cached zip: read from the counts file when it belongs to this zip's sha256."""
+    meta = cache.verified_raw("bron", name)
+    payload = cache.read_counts("bron", name, meta["sha256"])
+    if payload is not None:
+        return bron.counts_from_json(payload)
+    counts = bron.count_accidents(cache.raw_path("bron", name), member)
+    cache.write_counts("bron", name, bron.counts_to_json(counts, meta["sha256"]))
+    return counts
+
+
+def _bron_fetch(cache, data_dir, cfg, areas, years, refresh, budget, quiet, report, sources, municipalities):
     base = (os.environ.get(cfg.get("env") or "", "") or cfg["base_url"]).rstrip("/")
-    wanted = [p for p in cfg["periods"] if not years or (p["first"] <= max(years) and p["last"] >= min(years))]
+    member = cfg.get("member", bron.MEMBER)
+    wanted = sorted((p for p in cfg["periods"] if not years or (p["first"] <= max(years) and p["last"] >= min(years))),
+                    key=lambda p: (p["last"], p["first"]))   # the newest period file is committed last and wins
     if not wanted:
-        msg = f"no BRON period file covers {years[0]}–{years[-1]} — add one to data/live.yaml (bron.periods)"
-        for a in areas:
-            report.outcomes.append(Outcome("bron", a, False, msg))
+        span = f"{years[0]}–{years[-1]}" if years else "any year"
+        report.fail(cache, "bron", areas, f"no BRON period file covers {span} — add one to data/live.yaml (bron.periods)")
         return
     for period in wanted:
         name = period["file"]
-        fresh = refresh or not cache.has_raw("bron", name)
-        if fresh:
-            url = f"{base}/{name}"
-            part = cache.raw_path("bron", f".{name}.part")
-            try:
-                bron.download(url, part, timeout, quiet)
-            except IvbError as exc:
-                for a in areas:
-                    cache.log("bron", a, False, str(exc))
-                    report.outcomes.append(Outcome("bron", a, False, str(exc)))
-                continue
-            cache.adopt_download("bron", name, part, {"url": url, "table_id": f"BRON {name}", "title": cfg["publisher"],
-                                                      "modified": "", "period": [period["first"], period["last"]]})
-        meta = cache.read_meta("bron", name)
-        counts = bron.count_accidents(cache.raw_path("bron", name), cfg.get("member", bron.MEMBER))
-        day = meta["retrieved_at"][:10]
-        sid = f"bron-{name.removesuffix('.zip')}-{day.replace('-', '')}"
-        entry = {"id": sid, "kind": "official_table", "publisher": cfg["publisher"],
-                 "title": f"BRON verkeersongevallen {period['first']}-{period['last']} ({name}), geteld per gemeente en jaar",
-                 "url": meta["url"], "document": f"{name}: {cfg.get('member', bron.MEMBER)}", "retrieved": day,
-                 "note": f"Counted by ivbtools from {counts.rows} accident records ({counts.unmapped} without a municipality: "
-                         f"counted nationally only); sha256 {meta['sha256'][:12]}…"}
-        for a in areas:
-            rows = bron.tidy_rows(counts, [a], years, sid)
-            if a != "NL01" and not rows:
-                msg = f"BRON {name}: no accidents with GME_ID {a[2:]} — check the municipality code"
-                report.outcomes.append(Outcome("bron", a, False, msg))
-                continue
-            n = _write_extract(cache, data_dir, "bron", name.removesuffix(".zip"), a, rows, entry)
-            sources[sid] = entry
-            if fresh:
-                cache.log("bron", a, True, f"{n} figures from {name}")
-            report.outcomes.append(Outcome("bron", a, True, f"{name} ({meta.get('bytes', 0):,} bytes, {counts.rows:,} accidents): {n} figures"
-                                           + ("" if fresh else f" (cached, retrieved {day})"),
-                                           n, not fresh))
+        try:
+            cache.verified_raw("bron", name)
+            cached_ok = not refresh
+        except Exception:
+            cached_ok = False
+        stage = cache.staging()
+        try:
+            if cached_ok:
+                try:
+                    counts = _bron_counts(cache, name, member)
+                except IvbError:
+                    cached_ok = False
+            if not cached_ok:
+                part = stage / name
+                try:
+                    info = bron.download(f"{base}/{name}", part, budget, quiet)
+                    counts = bron.count_accidents(part, member)   # validates layout and every row before adoption
+                except IvbError as exc:
+                    report.fail(cache, "bron", areas, str(exc) + " (cache kept)")
+                    continue
+                meta = cache.adopt_raw("bron", name, part, {
+                    "url": info["url"], "table_id": f"BRON {name}", "title": cfg["publisher"], "modified": "",
+                    "last_modified": info["last_modified"], "period": [period["first"], period["last"]]})
+                cache.write_counts("bron", name, bron.counts_to_json(counts, meta["sha256"]))
+            meta = cache.read_meta("bron", name)
+            day = meta["retrieved_at"][:10]
+            sid = f"bron-{name.removesuffix('.zip')}-{day.replace('-', '')}"
+            entry = {"id": sid, "kind": "official_table", "publisher": cfg["publisher"],
+                     "title": f"BRON verkeersongevallen {period['first']}-{period['last']} ({name}), geteld per gemeente en jaar",
+                     "url": meta["url"], "document": f"{name}: {member}", "retrieved": day,
+                     "note": f"Counted by ivbtools from {counts.rows} accident records ({counts.unmapped} without a "
+                             f"municipality: counted nationally only); sha256 {meta['sha256'][:12]}…; "
+                             f"Last-Modified {meta.get('last_modified') or 'not sent'}."}
+            for a in areas:
+                e = cache.entry("bron", a)
+                if cached_ok and e and e.get("raw") == name and e.get("raw_sha256") == meta["sha256"] \
+                        and cache.entry_status("bron", a, None, check_raw=False) == "ok":
+                    report.outcomes.append(_cached_outcome(cache, "bron", a))
+                    sources[e["source_id"]] = entry if e["source_id"] == sid else sources.get(e["source_id"], entry)
+                    continue
+                rows = bron.tidy_rows(counts, [a], None, sid)
+                if a != "NL01" and not rows:
+                    report.fail(cache, "bron", [a], f"BRON {name}: no accidents with GME_ID {a[2:]} — check the municipality code")
+                    continue
+                extract = _stage_extract(stage, data_dir, f"x-{a}.csv", rows, entry, municipalities)
+                cache.commit_extract("bron", a, extract, cache.extract_path("bron", name.removesuffix(".zip"), a), {
+                    "raw": name, "raw_sha256": meta["sha256"], "table_id": f"BRON {name}", "years": None,
+                    "source_id": sid, "retrieved_at": meta["retrieved_at"], "figures": len(rows)})
+                sources[sid] = entry
+                cache.log("bron", a, True, f"{len(rows)} figures from {name}")
+                report.outcomes.append(Outcome("bron", a, True, f"{name} ({meta.get('bytes', 0):,} bytes, {counts.rows:,} "
+                                                                f"accidents): {len(rows)} figures"
+                                               + ("" if not cached_ok else f" (counts cached, retrieved {day})"),
+                                               len(rows), cached_ok))
+        finally:
+            cache.remove_staging(stage)
 
 
 def fetch(data_dir: Path, municipalities: list[str], years: list[int] | None = None, refresh: bool = False,
-          quiet: bool = False, timeout: float = 30.0, only: set[str] | None = None) -> FetchReport:
+          quiet: bool = False, timeout: float = 30.0, only: set[str] | None = None,
+          source_timeout: float = SOURCE_TIMEOUT) -> FetchReport:
     data_dir = Path(data_dir)
+    codes = load_municipalities(data_dir)
+    if codes is not None:
+        for c in municipalities:
+            codes.check(c)   # before anything is downloaded: one line, nothing logged
     cfg = read_yaml(data_dir / "live.yaml")
     cache = Cache(data_dir)
     atomic.check_writable(cache.root)
@@ -163,25 +234,39 @@ def fetch(data_dir: Path, municipalities: list[str], years: list[int] | None = N
     specs = [odata.TableSpec.from_yaml(d) for d in cfg.get("odata", [])]
     steps = [s for s in specs if not only or s.key in only] + ([cfg["bron"]] if cfg.get("bron") and (not only or "bron" in only) else [])
     for step in tqdm(steps, desc="sources", unit="table", disable=True if quiet else None, leave=False):
-        if isinstance(step, odata.TableSpec):
-            _odata_spec_fetch(cache, data_dir, step, areas, years, refresh, timeout, report, sources)
-        else:
-            _bron_fetch(cache, data_dir, step, areas, years, refresh, timeout, quiet, report, sources)
+        key = step.key if isinstance(step, odata.TableSpec) else "bron"
+        budget = odata.Budget.start(timeout, source_timeout, key)
+        try:
+            if isinstance(step, odata.TableSpec):
+                _odata_spec_fetch(cache, data_dir, step, areas, years, refresh, budget, report, sources, codes)
+            else:
+                _bron_fetch(cache, data_dir, step, areas, years, refresh, budget, quiet, report, sources, codes)
+        except IvbError as exc:
+            done = {o.area for o in report.outcomes if o.source == key}
+            report.fail(cache, key, [a for a in areas if a not in done], f"{exc} (cache kept)")
+        except OSError as exc:   # a full disk or a permission problem while writing: this source only
+            done = {o.area for o in report.outcomes if o.source == key}
+            report.fail(cache, key, [a for a in areas if a not in done],
+                        f"{key}: cannot write the cache ({exc.strerror}); the previous entries are kept")
     if sources:
         cache.write_sources(sources)
     return report
 
 
 def status_lines(data_dir: Path) -> list[str]:
-    """What is cached, from where, retrieved when; and failed attempts (for `ivb sources`)."""
+    """What is cached, from where, retrieved when; damaged entries; failed attempts (for `ivb sources`)."""
     cache = Cache(data_dir)
     lines = []
     for m in cache.all_meta():
+        if m.get("damaged"):
+            continue
         lines.append(f"cached  {m['file']:40} {m.get('table_id', ''):12} retrieved {m.get('retrieved_at', '')[:19]}  "
                      f"{m.get('bytes', 0):>10} B  {m.get('title', '')}  <{m.get('url', '')}>")
+    for line in cache.damaged_lines():
+        lines.append(f"DAMAGED {line}")
     for key, e in sorted(cache.read_log().items()):
-        if not e["ok"]:
-            lines.append(f"failed  {key:40} at {e['at'][:19]}: {e['message']}")
+        if not e.get("ok", True):
+            lines.append(f"failed  {key:40} at {str(e.get('at', ''))[:19]}: {e.get('message', '')}")
     return lines or ["cache empty: run `ivb fetch --municipality GM1969` (needs internet)"]
 
 

@@ -6,8 +6,12 @@ import json
 import requests
 
 
-def describe(exc: BaseException, what: str, timeout: float) -> str:
-    """One line for a failed request to `what` (a host or table)."""
+def describe(exc: BaseException, what: str, timeout: float, proxy: str | None = None) -> str:
+    """One line for a failed request to `what` (a host or table); names the proxy when one refused."""
+    if isinstance(exc, requests.exceptions.ProxyError) or (proxy and isinstance(exc, requests.ConnectionError)
+                                                           and "proxy" in str(exc).lower()):
+        return (f"{what}: the proxy {proxy or '(from HTTPS_PROXY/HTTP_PROXY)'} refused or could not be reached — "
+                f"check HTTPS_PROXY / HTTP_PROXY (or unset them)")
     cause = exc.__cause__ if isinstance(exc, requests.HTTPError) and exc.__cause__ is not None else exc
     if isinstance(cause, requests.HTTPError):
         status = getattr(getattr(cause, "response", None), "status_code", None)

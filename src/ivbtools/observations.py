@@ -36,8 +36,14 @@ def _decode(path: Path) -> str:
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError:
+        pass
+    try:
         # Dutch Excel saves "CSV (gescheiden door lijstscheidingsteken)" as Windows-1252.
         return raw.decode("cp1252", errors="strict")
+    except UnicodeDecodeError as exc:
+        line = raw[:exc.start].count(b"\n") + 1
+        raise IvbError(f"{path}:{line}: byte 0x{raw[exc.start]:02x} is neither UTF-8 nor Windows-1252 text (an old DOS "
+                       f"code page?) — save the file as 'CSV UTF-8' and try again") from None
 
 
 def _parse_count(text: str) -> tuple[float | None, str]:
@@ -64,10 +70,14 @@ def _parse_mark(text: str, ind: Indicator) -> tuple[float | None, str]:
 
 
 def read_observation_csv(path: Path, indicators: dict[str, Indicator], sources: dict[str, Source],
-                         layer: str) -> pd.DataFrame:
-    """Read and validate one observations CSV; raise IvbError at the first bad line."""
+                         layer: str, municipalities=None) -> pd.DataFrame:
+    """Read and validate one observations CSV; raise IvbError at the first bad line. With a
+    municipality code list, a GM code must exist and must not carry another municipality's name."""
     path = Path(path)
-    text = _decode(path)
+    try:
+        text = _decode(path)
+    except OSError as exc:
+        raise IvbError(f"{path}: cannot be read ({exc.strerror}) — check the file's permissions") from None
     lines = text.splitlines()
     rows: list[dict] = []
     header: list[str] | None = None
@@ -106,6 +116,10 @@ def read_observation_csv(path: Path, indicators: dict[str, Indicator], sources: 
             raise IvbError(f"{where}: unknown source id {rec['source_id']!r} — add it to data/sources.yaml (or data/local/sources.yaml for analyst figures)")
         if not AREA_CODE.match(rec["area_code"]):
             raise IvbError(f"{where}: area_code {rec['area_code']!r} is not a CBS code — write e.g. GM1969 (GM + 4 digits) or NL01")
+        if municipalities is not None and rec["area_code"].startswith("GM"):
+            problem = municipalities.problem(rec["area_code"], rec["area_name"])
+            if problem:
+                raise IvbError(f"{where}: {problem}")
         if not rec["area_name"]:
             raise IvbError(f"{where}: area_name is empty — write the municipality's name, e.g. Westerkwartier")
         if not re.fullmatch(r"\d{4}", rec["year"]) or not (MIN_YEAR <= int(rec["year"]) <= this_year):
@@ -126,6 +140,8 @@ def read_observation_csv(path: Path, indicators: dict[str, Indicator], sources: 
         })
     if header is None:
         raise IvbError(f"{path}: the file is empty — it needs the header {HEADER_HINT} and one row per figure")
+    if not rows and layer == "local":
+        raise IvbError(f"{path}: only a header, no figures — add one row per figure, or remove the file")
     return pd.DataFrame(rows, columns=COLUMNS)
 
 

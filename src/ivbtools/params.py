@@ -41,6 +41,8 @@ def check_municipality(ds: Dataset, municipality) -> str:
         raise IvbError(f"parameter municipality {municipality!r} lacks the GM prefix — write GM{int(code):04d}")
     if not MUNICIPALITY.match(code):
         raise IvbError(f"parameter municipality {municipality!r} is not a CBS municipality code — write GM and four digits, e.g. GM1969")
+    if ds.municipalities is not None and code not in ds.municipalities:
+        raise IvbError(f"parameter municipality: {ds.municipalities.problem(code)}")
     areas = {a: n for a, n in ds.observations.areas().items() if a.startswith("GM")}
     if code not in areas:
         known = ", ".join(f"{a} ({n})" for a, n in sorted(areas.items())) or "none"

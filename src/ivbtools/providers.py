@@ -29,17 +29,56 @@ class CsvFolderProvider:
 
     def files(self) -> list[Path]:
         folder = Path(self.folder)
-        if self.layer == "local" and folder.is_dir():
-            for p in sorted(folder.iterdir()):
+        if folder.is_symlink() and not folder.is_dir():
+            raise IvbError(f"{folder}: a symbolic link that leads nowhere (a loop, or its target is gone) — "
+                           f"replace it with a folder or a link to one")
+        try:
+            entries = sorted(folder.iterdir()) if folder.is_dir() else []
+        except OSError as exc:
+            raise IvbError(f"{folder}: the folder cannot be read ({exc.strerror}) — check its permissions") from None
+        if self.layer == "local":
+            for p in entries:
                 if p.is_file() and not p.name.startswith(".") and p.suffix.lower() not in (".csv", ".md", ".yaml", ".example"):
                     raise IvbError(f"{p}: only .csv files are read in data/local/ — save the sheet as CSV (UTF-8), "
                                    f"or move the file out of data/local/")
                 if p.is_file() and p.suffix == ".yaml" and p.name != "sources.yaml":
                     raise IvbError(f"{p}: the only YAML file read in data/local/ is sources.yaml — rename or move it")
-        return sorted(p for p in folder.glob("*") if p.is_file() and p.suffix.lower() == ".csv")
+        return [p for p in entries if p.is_file() and p.suffix.lower() == ".csv"]
 
-    def observations(self, indicators: dict[str, Indicator], sources: dict[str, Source]) -> list[pd.DataFrame]:
-        return [read_observation_csv(p, indicators, sources, self.layer) for p in self.files()]
+    def observations(self, indicators: dict[str, Indicator], sources: dict[str, Source],
+                     municipalities=None) -> list[pd.DataFrame]:
+        return [read_observation_csv(p, indicators, sources, self.layer, municipalities) for p in self.files()]
+
+
+@dataclass
+class CacheProvider:
+    """The extracts that data/cache/index.json names, each checked against its sha256; damaged
+    entries are left out and reported in `warnings` (one line each, naming the file and the fix)."""
+
+    data_dir: Path
+    layer: str = "cache"
+
+    def __post_init__(self):
+        from .cache import Cache
+
+        self.cache = Cache(self.data_dir)
+        self._files, self.warnings = self.cache.usable_extracts()
+
+    def describe(self) -> str:
+        return f"{self.layer}: {self.cache.root}"
+
+    def files(self) -> list[Path]:
+        return self._files
+
+    def observations(self, indicators: dict[str, Indicator], sources: dict[str, Source],
+                     municipalities=None) -> list[pd.DataFrame]:
+        out = []
+        for p in self._files:
+            try:
+                out.append(read_observation_csv(p, indicators, sources, self.layer, municipalities))
+            except IvbError as exc:
+                self.warnings.append(f"{exc} — run `ivb fetch --refresh`; this entry is not used until then")
+        return out
 
 
 def snapshot_folder(data_dir: Path) -> tuple[Path, str]:
@@ -77,7 +116,7 @@ def embedded_only(data_dir: Path) -> bool:
         return False
 
 
-def default_providers(data_dir: Path) -> list[CsvFolderProvider]:
+def default_providers(data_dir: Path) -> list:
     """data/local, then the download cache, then the snapshot (only the snapshot when
     `embedded_only` holds for this folder)."""
     data_dir = Path(data_dir)
@@ -85,7 +124,6 @@ def default_providers(data_dir: Path) -> list[CsvFolderProvider]:
     if embedded_only(data_dir):
         return [CsvFolderProvider(snap, "snapshot")]
     providers = [CsvFolderProvider(data_dir / "local", "local"), CsvFolderProvider(snap, "snapshot")]
-    cache = data_dir / "cache" / "observations"
-    if cache.is_dir():
-        providers.insert(1, CsvFolderProvider(cache, "cache"))
+    if (data_dir / "cache").is_dir():
+        providers.insert(1, CacheProvider(data_dir))
     return providers

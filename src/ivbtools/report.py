@@ -110,8 +110,9 @@ def per_1000(ds: Dataset, area: str, year: int, value: float) -> str:
     return f"{nl_num(1000 * value / near.value, 2)} (bevolking {int(near.year)})"
 
 
-def data_status_text(ds: Dataset) -> str:
-    """Where the figures come from: layers, cached downloads, and failed fetch attempts."""
+def data_status_text(ds: Dataset, areas: list[str] | None = None) -> str:
+    """Where the figures come from: layers, cached downloads, damaged cache entries, and failed
+    fetch attempts for `areas` (the report's municipality and NL01; all areas when None)."""
     from .cache import Cache
 
     cache = Cache(ds.root)
@@ -123,18 +124,22 @@ def data_status_text(ds: Dataset) -> str:
         lines.append("Voor deze run zijn alleen de ingebouwde gegevens gebruikt (IVB_EMBEDDED_ONLY): data/local/ en "
                      "de cache van `ivb fetch` tellen niet mee.")
         return "\n".join(lines)
-    metas = cache.all_meta()
+    metas = [m for m in cache.all_meta() if not m.get("damaged")]
     if not metas:
         lines.append("Er zijn geen live gegevens opgehaald (`ivb fetch`): de cijfers komen uit de snapshot en data/local/.")
     grouped: dict[tuple, list[str]] = {}
     for m in metas:
+        if areas is not None and m.get("area") and m.get("area") not in areas:
+            continue
         key = (m.get("table_id", ""), m.get("title", ""), str(m.get("retrieved_at", ""))[:10])
         grouped.setdefault(key, []).append(m.get("area") or "alle gemeenten")
-    for (table, title, day), areas in sorted(grouped.items()):
-        lines.append(f"- opgehaald: {table} — {title}, op {day} ({', '.join(sorted(areas))})")
-    for e in sorted(cache.read_log().values(), key=lambda e: e["at"]):
-        if not e["ok"]:
-            lines.append(f"- LET OP: ophalen van {e['source']} voor {e['area']} mislukte op {e['at'][:10]} ({e['message']}); "
+    for (table, title, day), where in sorted(grouped.items()):
+        lines.append(f"- opgehaald: {table} — {title}, op {day} ({', '.join(sorted(where))})")
+    for w in ds.warnings:
+        lines.append(f"- LET OP: {w}")
+    for e in sorted(cache.read_log().values(), key=lambda e: str(e.get("at", ""))):
+        if not e.get("ok", True) and (areas is None or e.get("area") in areas):
+            lines.append(f"- LET OP: ophalen van {e['source']} voor {e['area']} mislukte op {str(e['at'])[:10]} ({e['message']}); "
                          f"de rapporten gebruiken de eerder opgehaalde cijfers of de snapshot.")
     return "\n".join(lines)
 
