@@ -76,7 +76,7 @@ def test_network_gone_gives_one_line_and_keeps_the_cache(server, data_copy):
     ds = ivbtools.load(data_copy)
     assert ds.observations.get("confused_person_e33", "GM1969", 2022).layer == "cache"
     from ivbtools.report import data_status_text
-    assert "LET OP: ophalen van police-crimes voor GM1969 mislukte" in data_status_text(ds)
+    assert "LET OP: ophalen van police-crimes voor GM1969, NL01 mislukte" in data_status_text(ds)
 
 
 def test_dns_failure(data_copy, monkeypatch):

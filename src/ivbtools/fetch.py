@@ -77,7 +77,11 @@ def _stage_extract(stage: Path, data_dir: Path, name: str, rows: list[dict], ent
 
 
 def _cached_outcome(cache: Cache, source: str, area: str) -> Outcome:
+    """A verified cache entry that holds what was asked: nothing to download; an earlier failed
+    attempt for it is cleared from the log (the cache is in a good state)."""
     e = cache.entry(source, area) or {}
+    if not cache.read_log().get(f"{source}:{area}", {}).get("ok", True):
+        cache.log(source, area, True, f"cached entry verified ({e.get('table_id', '')})")
     return Outcome(source, area, True, f"{e.get('table_id', '')}: {e.get('figures', 0)} figures (cached, retrieved "
                                        f"{str(e.get('retrieved_at', ''))[:10]})", int(e.get("figures", 0)), True)
 

@@ -137,10 +137,14 @@ def data_status_text(ds: Dataset, areas: list[str] | None = None) -> str:
         lines.append(f"- opgehaald: {table} — {title}, op {day} ({', '.join(sorted(where))})")
     for w in ds.warnings:
         lines.append(f"- LET OP: {w}")
+    failed: dict[str, list[dict]] = {}
     for e in sorted(cache.read_log().values(), key=lambda e: str(e.get("at", ""))):
         if not e.get("ok", True) and (areas is None or e.get("area") in areas):
-            lines.append(f"- LET OP: ophalen van {e['source']} voor {e['area']} mislukte op {str(e['at'])[:10]} ({e['message']}); "
-                         f"de rapporten gebruiken de eerder opgehaalde cijfers of de snapshot.")
+            failed.setdefault(e["source"], []).append(e)
+    for source, es in failed.items():
+        where = ", ".join(sorted({e["area"] for e in es}))
+        lines.append(f"- LET OP: ophalen van {source} voor {where} mislukte op {str(es[-1]['at'])[:10]} "
+                     f"({es[-1]['message']}); de rapporten gebruiken de eerder opgehaalde cijfers of de snapshot.")
     return "\n".join(lines)
 
 
