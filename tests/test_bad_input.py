@@ -129,7 +129,8 @@ PAPERMILL_CASES = {
     "year 2023a": (["-p", "year", "2023a"], "parameter year must be a whole year like 2023, got '2023a'"),
     "year outside": (["-p", "year", "2031"], "parameter year 2031 is outside the data (2012–2023)"),
     "municipality 1969": (["-r", "municipality", "1969"], "lacks the GM prefix — write GM1969"),
-    "municipality GM9999": (["-r", "municipality", "GM9999"], "no figures for this municipality"),
+    "municipality GM9999": (["-r", "municipality", "GM9999"], "GM9999 is not a municipality in the code list"),
+    "municipality GM0363": (["-r", "municipality", "GM0363"], "GM0363: no figures for this municipality"),
     "papermill int coercion": (["-p", "municipality", "0014"], "pass it as text: -r municipality GM0014"),
 }
 

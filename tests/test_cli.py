@@ -29,7 +29,8 @@ def _one_line_error(proc):
     (["run", "--year", "2023a"], "--years '2023a' is not a year or range"),
     (["run", "--years", "2023-2020"], "runs backwards"),
     (["run", "--year", "2031"], "year 2031 is outside the data"),
-    (["run", "--year", "2022", "--municipality", "GM9999"], "no figures for this municipality"),
+    (["run", "--year", "2022", "--municipality", "GM9999"], "GM9999 is not a municipality in the code list"),
+    (["run", "--year", "2022", "--municipality", "GM0363"], "GM0363: no figures for this municipality"),
     (["run", "--year", "2022", "--municipality", "0014"], "lacks the GM prefix — write GM0014"),
     (["--data", "nowhere", "targets"], "data folder nowhere not found"),
 ])

@@ -36,7 +36,8 @@ def test_good_year_as_text(ds):
     (14, "-r municipality GM0014"),
     (1969, "-r municipality GM1969"),
     ("1969", "lacks the GM prefix — write GM1969"),
-    ("GM9999", "no figures for this municipality"),
+    ("GM9999", "GM9999 is not a municipality in the code list"),
+    ("GM0363", "GM0363: no figures for this municipality"),
     ("Westerkwartier", "not a CBS municipality code"),
 ])
 def test_bad_municipality(ds, code, message):
