@@ -107,3 +107,24 @@ def ivb(args, **kw):
 
     return subprocess.run([sys.executable, "-m", "ivbtools.cli"] + args, cwd=ROOT, capture_output=True, text=True,
                           env=os.environ.copy(), **kw)
+
+
+class FakeExecutor:
+    """An executor that runs no notebook: it writes a small stand-in notebook and HTML for each
+    job and records which jobs it was given (for the incremental-batch tests)."""
+
+    def __init__(self, fail: set[str] = frozenset()):
+        self.ran: list[str] = []
+        self.fail = set(fail)
+
+    def run(self, jobs):
+        for j in jobs:
+            self.ran.append(j["key"])
+            ok = j["key"] not in self.fail
+            Path(j["output_notebook"]).write_text('{"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}')
+            if ok:
+                Path(j["output_html"]).write_text(f"<html>{j['key']}</html>")
+            yield {"key": j["key"], "ok": ok, "error": "" if ok else "RuntimeError: boom", "seconds": 0.0}
+
+    def stop(self):
+        pass

@@ -171,7 +171,7 @@ def test_dying_or_hanging_notebook_fails_alone(world, tmp_path, body, timeout, e
 
 
 def _batch_processes(out: Path, nbs: Path) -> list[str]:
-    """Runner processes (their job file lies under `out`) and kernels (working folder `nbs`)."""
+    """Worker processes (named by the batch's staging folder under `out`) and kernels (working folder `nbs`)."""
     found = []
     for proc_dir in Path("/proc").glob("[0-9]*"):
         try:
@@ -179,7 +179,7 @@ def _batch_processes(out: Path, nbs: Path) -> list[str]:
             cwd = os.path.realpath(proc_dir / "cwd")
         except OSError:
             continue
-        if b"ivbtools.runner" in cmdline and str(out).encode() in cmdline:
+        if b"ivbtools.worker" in cmdline and str(out).encode() in cmdline:
             found.append("runner")
         elif cwd == os.path.realpath(nbs):
             found.append("kernel")
@@ -193,9 +193,7 @@ def test_ctrl_c_mid_batch_keeps_the_previous_report(world, tmp_path):
     proc = subprocess.Popen(IVB + ["--data", str(data_dir), "run", "--years", "2021-2022", "--quiet", "--jobs", "2",
                                    "--output", str(out), "--notebooks", str(nbs)],
                             cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    deadline = time.time() + 60
-    while time.time() < deadline and not list(out.glob(".staging-*/*/*.job.json")):
-        time.sleep(0.2)
+    deadline = time.time() + 90
     while time.time() < deadline and "kernel" not in _batch_processes(out, nbs):
         time.sleep(0.2)
     time.sleep(1)  # the kernels are running their cells now

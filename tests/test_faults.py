@@ -35,12 +35,7 @@ def test_full_disk_during_publishing_changes_no_published_file(tmp_path, monkeyp
     (out / "2022").mkdir(parents=True)
     (out / "2022" / "sociaal-verward-gedrag.html").write_text("previous good")
 
-    def fake_job(job, notebooks, stage, timeout, children):
-        stage.mkdir(parents=True, exist_ok=True)
-        for ext in ("ipynb", "html"):
-            (stage / f"{job.name}.{ext}").write_text("new")
-        job.ok = True
-        return job
+    from conftest import FakeExecutor
 
     real_write = atomic.write_text
 
@@ -49,10 +44,10 @@ def test_full_disk_during_publishing_changes_no_published_file(tmp_path, monkeyp
             raise atomic._fail(Path(path), OSError(errno.ENOSPC, "No space left on device"))
         return real_write(path, text)
 
-    monkeypatch.setattr(batch, "_run_job", fake_job)
     monkeypatch.setattr(atomic, "write_text", write_text)
     with pytest.raises(IvbError, match="disk full"):
-        batch.run_batch(ds, [2022], "GM1969", DATA, DATA.parent / "notebooks", out, jobs=1, quiet=True)
+        batch.run_batch(ds, [2022], "GM1969", DATA, DATA.parent / "notebooks", out, jobs=1, quiet=True,
+                        executor=FakeExecutor())
     assert sorted(p.name for p in (out / "2022").iterdir()) == ["sociaal-verward-gedrag.html"]
     assert (out / "2022" / "sociaal-verward-gedrag.html").read_text() == "previous good"
     assert not list(out.glob(".staging-*"))

@@ -1,22 +1,21 @@
 """Batch per year: run the target notebook for every measurable target and the scorecard.
 
-For each year, notebooks run through papermill in separate processes (runner.py), into a
-staging folder. Only when a year's runs are over are the finished files renamed into
-`outputs/<year>/`: a failed notebook keeps the previous good report (marked stale in the
-index), an interrupted batch publishes nothing for the years it did not finish.
+Incremental: a report whose inputs (inputs.py: notebook, parameters, ivbtools code, the data it
+reads) have not changed since it was published is skipped; `force=True` reruns everything.
+The jobs that remain go to an executor (executors.py; by default long-lived local worker
+processes, each with a warm kernel) and their files land in a staging folder. Only when a
+year's runs are over are the finished files renamed into `outputs/<year>/`: a failed notebook
+keeps the previous good report (marked stale in the index), an interrupted batch publishes
+nothing for the years it did not finish, and a year with nothing to rerun is not touched.
 """
 from __future__ import annotations
 
-import concurrent.futures as cf
 import datetime as dt
 import html
 import json
-import os
 import signal
-import subprocess
 import sys
 import tempfile
-import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -25,8 +24,7 @@ from tqdm import tqdm
 from . import atomic
 from .dataset import Dataset
 from .errors import IvbError
-from .evaluate import STATUS_NL, scorecard
-from .overview import write_overview
+from .inputs import digest, scorecard_inputs, target_inputs
 
 RUN_FILE = "run.json"
 
@@ -38,8 +36,15 @@ class Job:
     notebook: str      # source notebook file name
     parameters: dict
     title: str
+    inputs: str = ""   # digest of everything the report depends on
     ok: bool = False
     error: str = ""
+    up_to_date: bool = False
+    seconds: float = 0.0
+
+    @property
+    def key(self) -> str:
+        return f"{self.year}/{self.name}"
 
 
 @dataclass
@@ -52,6 +57,10 @@ class BatchResult:
     def failed(self) -> list[Job]:
         return [j for j in self.jobs if not j.ok]
 
+    @property
+    def up_to_date(self) -> list[Job]:
+        return [j for j in self.jobs if j.up_to_date]
+
 
 def output_folder(out_dir: Path, ds: Dataset, municipality: str, year: int) -> Path:
     """outputs/<year>/ for the policy's own municipality, outputs/<code>/<year>/ for others."""
@@ -59,69 +68,27 @@ def output_folder(out_dir: Path, ds: Dataset, municipality: str, year: int) -> P
     return base / str(year)
 
 
-def plan(ds: Dataset, years: list[int], municipality: str, data_dir: Path) -> list[Job]:
+def plan(ds: Dataset, years: list[int], municipality: str, data_dir: Path, notebooks: Path | None = None) -> list[Job]:
+    """Every report of the batch, with the digest of its inputs (when the notebooks folder is given)."""
     jobs = []
+    targets = {p.id: target_inputs(ds, p.id, municipality) for p in ds.policy.parts if p.measurable} if notebooks else {}
+    card = scorecard_inputs(ds, municipality) if notebooks else {}
     for year in years:
         common = {"year": year, "municipality": municipality, "data_dir": str(data_dir)}
         for part in ds.policy.parts:
             if part.measurable:
-                jobs.append(Job(year, part.id, "target.ipynb", {"target_id": part.id, **common}, part.title))
-        jobs.append(Job(year, "scorecard", "scorecard.ipynb", common, "Scorekaart: alle doelen"))
+                params = {"target_id": part.id, **common}
+                jobs.append(Job(year, part.id, "target.ipynb", params, part.title,
+                                digest(Path(notebooks) / "target.ipynb", params, targets[part.id]) if notebooks else ""))
+        jobs.append(Job(year, "scorecard", "scorecard.ipynb", common, "Scorekaart: alle doelen",
+                        digest(Path(notebooks) / "scorecard.ipynb", common, card) if notebooks else ""))
     return jobs
 
 
-class _Children:
-    """The runner processes in flight, so an interrupt can stop them all."""
-
-    def __init__(self):
-        self.procs: set[subprocess.Popen] = set()
-        self.lock = threading.Lock()
-        self.stopping = False
-
-    def start(self, args) -> subprocess.Popen:
-        with self.lock:
-            if self.stopping:
-                raise KeyboardInterrupt
-            proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                                    start_new_session=True)
-            self.procs.add(proc)
-            return proc
-
-    def done(self, proc) -> None:
-        with self.lock:
-            self.procs.discard(proc)
-
-    def kill_all(self) -> None:
-        with self.lock:
-            self.stopping = True
-            for proc in self.procs:
-                try:
-                    os.killpg(proc.pid, signal.SIGKILL)  # the runner and its kernel
-                except (ProcessLookupError, PermissionError):
-                    pass
-
-
-def _run_job(job: Job, notebooks: Path, stage: Path, timeout: int, children: _Children) -> Job:
-    stage.mkdir(parents=True, exist_ok=True)
-    spec = {"input": str(notebooks / job.notebook), "output_notebook": str(stage / f"{job.name}.ipynb"),
-            "output_html": str(stage / f"{job.name}.html"), "parameters": job.parameters,
-            "cwd": str(notebooks), "timeout": timeout}
-    spec_file = stage / f"{job.name}.job.json"
-    spec_file.write_text(json.dumps(spec), encoding="utf-8")
-    proc = children.start([sys.executable, "-m", "ivbtools.runner", str(spec_file)])
-    try:
-        _, stderr = proc.communicate(timeout=timeout + 60)
-        lines = [ln for ln in stderr.splitlines() if ln.strip() and "WARNING" not in ln]
-        job.ok = proc.returncode == 0 and (stage / f"{job.name}.html").exists()
-        if not job.ok:
-            job.error = lines[-1] if lines else f"runner exited with code {proc.returncode}"
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.communicate()
-        job.ok, job.error = False, f"timed out after {timeout + 60} s"
-    finally:
-        children.done(proc)
-    return job
+def _is_up_to_date(job: Job, previous: dict, dest: Path) -> bool:
+    prev = previous.get(job.name) or {}
+    return (prev.get("status") == "ok" and prev.get("inputs") == job.inputs and bool(job.inputs)
+            and (dest / f"{job.name}.html").is_file() and (dest / f"{job.name}.ipynb").is_file())
 
 
 def _read_run(folder: Path) -> dict:
@@ -134,20 +101,26 @@ def _read_run(folder: Path) -> dict:
 def _publish_year(ds: Dataset, year: int, municipality: str, jobs: list[Job], stage: Path, dest: Path,
                   started: str) -> None:
     """Write everything new into the staging folder first (where a full disk shows up), then
-    rename the finished files into place. Failed jobs keep their previous good file (stale)."""
+    rename the finished files into place. Failed jobs keep their previous good file (stale);
+    up-to-date jobs keep their files and their entry."""
+    from .evaluate import scorecard
+
     previous = _read_run(dest).get("parts", {})
     parts, moves = {}, []
     for job in jobs:
-        if job.ok:
+        prev = previous.get(job.name, {})
+        if job.up_to_date:
+            parts[job.name] = {**prev, "title": job.title, "status": "ok", "stale": False, "error": "", "inputs": job.inputs}
+        elif job.ok:
             moves += [(stage / f"{job.name}.{ext}", dest / f"{job.name}.{ext}") for ext in ("ipynb", "html")]
-            parts[job.name] = {"title": job.title, "status": "ok", "produced_at": started, "stale": False, "error": ""}
+            parts[job.name] = {"title": job.title, "status": "ok", "produced_at": started, "stale": False, "error": "",
+                               "inputs": job.inputs, "seconds": round(job.seconds, 2)}
         else:
             if (stage / f"{job.name}.ipynb").exists():
                 moves.append((stage / f"{job.name}.ipynb", dest / "_failed" / f"{job.name}.ipynb"))
-            prev = previous.get(job.name, {})
             have_previous = (dest / f"{job.name}.html").exists()
             parts[job.name] = {"title": job.title, "status": "failed", "error": job.error, "stale": have_previous,
-                               "produced_at": prev.get("produced_at") if have_previous else None}
+                               "produced_at": prev.get("produced_at") if have_previous else None, "inputs": None}
     card = scorecard(ds, year, municipality)
     layers = ds.observations.table.layer.value_counts()
     meta = {"year": year, "municipality": municipality, "municipality_name": ds.area_name(municipality),
@@ -162,6 +135,7 @@ def _publish_year(ds: Dataset, year: int, municipality: str, jobs: list[Job], st
         RUN_FILE: json.dumps(run, ensure_ascii=False, indent=2),
         "index.html": _index_html(run, card, "../index.html" if municipality == ds.policy.municipality else "../../index.html"),
     }
+    stage.mkdir(parents=True, exist_ok=True)
     for name, text in built.items():
         atomic.write_text(stage / name, text)
         moves.append((stage / name, dest / name))
@@ -173,6 +147,8 @@ def _publish_year(ds: Dataset, year: int, municipality: str, jobs: list[Job], st
 
 
 def _index_html(run: dict, card, overview_link: str) -> str:
+    from .evaluate import STATUS_NL
+
     esc = html.escape
     verdict = {r["doel_id"]: r["oordeel"] + (f" · {r['zekerheid']}" if r["zekerheid"] else "") for r in card.to_dict("records")}
     rows = []
@@ -204,45 +180,66 @@ def _index_html(run: dict, card, overview_link: str) -> str:
 
 
 def run_batch(ds: Dataset, years: list[int], municipality: str, data_dir: Path, notebooks: Path, out_dir: Path,
-              jobs: int = 1, timeout: int = 600, quiet: bool = False) -> BatchResult:
+              jobs: int = 1, timeout: int = 600, quiet: bool = False, force: bool = False,
+              executor=None) -> BatchResult:
+    from .executors import LocalExecutor
+    from .overview import write_overview
+
     out_dir = Path(out_dir)
     for nb in ("target.ipynb", "scorecard.ipynb"):
         if not (Path(notebooks) / nb).is_file():
             raise IvbError(f"{notebooks}/{nb} not found — run from the project folder or pass --notebooks DIR")
     atomic.check_writable(out_dir)
     started = dt.datetime.now().astimezone().isoformat(timespec="seconds")
-    all_jobs = plan(ds, years, municipality, Path(data_dir))
+    all_jobs = plan(ds, years, municipality, Path(data_dir), Path(notebooks))
     result = BatchResult(jobs=all_jobs)
+    for year in years:
+        dest = output_folder(out_dir, ds, municipality, year)
+        previous = _read_run(dest).get("parts", {})
+        for job in (j for j in all_jobs if j.year == year):
+            if not force and _is_up_to_date(job, previous, dest):
+                job.up_to_date = job.ok = True
+    to_run = [j for j in all_jobs if not j.up_to_date]
+    if not to_run:
+        if not (out_dir / "index.html").exists():
+            write_overview(out_dir, ds.policy.municipality)
+        return result
     stage_root = Path(tempfile.mkdtemp(prefix=".staging-", dir=out_dir))
-    by_year = {y: [j for j in all_jobs if j.year == y] for y in years}
-    remaining = {y: len(js) for y, js in by_year.items()}
-    children = _Children()
-    pool = cf.ThreadPoolExecutor(max_workers=max(1, jobs))
-    futures = {}
+    by_key = {j.key: j for j in to_run}
+    remaining = {y: sum(1 for j in to_run if j.year == y) for y in years}
+    if executor is None:
+        executor = LocalExecutor(jobs, tag=str(stage_root), log_dir=stage_root / "logs")
+    specs = [{"key": j.key, "input": str(Path(notebooks) / j.notebook),
+              "output_notebook": str(stage_root / str(j.year) / f"{j.name}.ipynb"),
+              "output_html": str(stage_root / str(j.year) / f"{j.name}.html"),
+              "parameters": j.parameters, "cwd": str(notebooks), "timeout": timeout} for j in to_run]
+    for y in years:
+        (stage_root / str(y)).mkdir(parents=True, exist_ok=True)
     try:
-        futures = {pool.submit(_run_job, j, Path(notebooks), stage_root / str(j.year), timeout, children): j
-                   for j in all_jobs}
-        with tqdm(total=len(all_jobs), desc="notebooks", unit="nb", disable=True if quiet else None, file=sys.stderr) as bar:
-            for fut in cf.as_completed(futures):
-                job = fut.result()
+        with tqdm(total=len(to_run), desc="notebooks", unit="nb", disable=True if quiet else None, file=sys.stderr) as bar:
+            for res in executor.run(specs):
+                job = by_key[res["key"]]
+                job.ok, job.error, job.seconds = bool(res["ok"]), res.get("error", ""), float(res.get("seconds", 0))
+                if job.ok and not (stage_root / str(job.year) / f"{job.name}.html").exists():
+                    job.ok, job.error = False, "the run ended without an HTML report"
                 bar.update(1)
                 bar.set_postfix_str(f"{job.year} {job.name}: {'ok' if job.ok else 'MISLUKT'}")
                 remaining[job.year] -= 1
                 if remaining[job.year] == 0:
                     with _deferred_interrupt():
-                        _publish_year(ds, job.year, municipality, by_year[job.year], stage_root / str(job.year),
-                                      output_folder(out_dir, ds, municipality, job.year), started)
+                        _publish_year(ds, job.year, municipality, [j for j in all_jobs if j.year == job.year],
+                                      stage_root / str(job.year), output_folder(out_dir, ds, municipality, job.year), started)
                     result.published_years.append(job.year)
+        for job in to_run:   # an executor that stopped early: what it did not return failed
+            if job.year not in result.published_years and remaining.get(job.year, 0) > 0 and not job.error:
+                job.ok, job.error = False, "not run (the executor stopped)"
         write_overview(out_dir, ds.policy.municipality)
     except KeyboardInterrupt:
         result.interrupted = True
-        children.kill_all()
-        for f in futures:
-            f.cancel()
+        executor.stop()
     finally:
         if result.interrupted or sys.exc_info()[0] is not None:
-            children.kill_all()
-        pool.shutdown(wait=True, cancel_futures=True)
+            executor.stop()
         atomic.remove_tree(stage_root)
     return result
 

@@ -68,16 +68,19 @@ def cmd_run(args) -> int:
         raise IvbError(f"--timeout {args.timeout} must be a number of seconds, 1 or more")
     notebooks = Path(args.notebooks) if args.notebooks else _find_notebooks(ds.root)
     res = run_batch(ds, years, municipality, ds.root, notebooks.resolve(), Path(args.output), jobs=args.jobs,
-                    timeout=args.timeout, quiet=args.quiet)
+                    timeout=args.timeout, quiet=args.quiet, force=args.force)
     ok = len(res.jobs) - len(res.failed)
+    fresh = len(res.up_to_date)
     if res.interrupted:
         done = ", ".join(map(str, res.published_years)) or "none"
         print(f"ivb: interrupted — years published: {done}; every other year's outputs are unchanged", file=sys.stderr)
         return 130
     for j in res.failed:
         print(f"FAILED {j.year} {j.name}: {j.error}", file=sys.stderr)
-    print(f"{ok} of {len(res.jobs)} notebooks ok for {', '.join(map(str, years))}; outputs in {args.output}/"
-          + (f"; {len(res.failed)} failed (previous reports kept and marked stale)" if res.failed else ""))
+    print(f"{ok} of {len(res.jobs)} notebooks ok for {', '.join(map(str, years))} ({fresh} up to date, "
+          f"{len(res.jobs) - fresh} run); outputs in {args.output}/"
+          + (f"; {len(res.failed)} failed (previous reports kept and marked stale)" if res.failed else "")
+          )
     return 1 if res.failed else 0
 
 
@@ -158,11 +161,13 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--year", type=str, default=None, help="one year, e.g. 2023")
     r.add_argument("--years", type=str, default=None, help="a range, e.g. 2020-2023")
     r.add_argument("--municipality", default=None, help="CBS code, e.g. GM1969 (default: the policy's municipality)")
-    r.add_argument("--jobs", type=int, default=min(4, os.cpu_count() or 1), help="notebooks run in parallel")
+    r.add_argument("--jobs", type=int, default=min(4, os.cpu_count() or 1),
+                   help="worker processes (each with a warm kernel) running notebooks in parallel")
     r.add_argument("--timeout", type=int, default=600, help="seconds allowed per notebook (default 600)")
     r.add_argument("--output", default="outputs", help="output folder (default: ./outputs)")
     r.add_argument("--notebooks", default=None, help="folder with target.ipynb and scorecard.ipynb")
     r.add_argument("--quiet", action="store_true", help="no progress bar")
+    r.add_argument("--force", action="store_true", help="rerun every report, also those whose inputs did not change")
     r.set_defaults(func=cmd_run)
     f = sub.add_parser("fetch", help="download police, CBS and BRON figures into data/cache/ (needs internet)")
     f.add_argument("--municipality", action="append", required=True, help="CBS code, e.g. GM1969 (repeatable)")

@@ -6,7 +6,7 @@ import pandas as pd
 from .dataset import Dataset
 from .evaluate import Evaluation, evaluate_check
 from .fmt import nl_int, nl_num, nl_p, nl_pct, nl_value
-from .providers import embedded_only
+from .datastatus import data_status_text  # noqa: F401  (part of the report API)
 
 
 class Md:
@@ -24,6 +24,14 @@ class Md:
 
     def __str__(self) -> str:
         return self.text
+
+
+def indicators_of(ev: Evaluation) -> list[str]:
+    """The indicators a target report shows: its own, the national counterpart, the population."""
+    ind = ev.indicator
+    if ind is None:
+        return []
+    return [i for i in dict.fromkeys([ind.id, ind.national_indicator, "population"]) if i]
 
 
 def verdict_md(ev: Evaluation) -> Md:
@@ -108,44 +116,6 @@ def per_1000(ds: Dataset, area: str, year: int, value: float) -> str:
         return nl_num(1000 * value / same.value.iloc[0], 2)
     near = pop.iloc[(pop.year - year).abs().argsort()].iloc[0]
     return f"{nl_num(1000 * value / near.value, 2)} (bevolking {int(near.year)})"
-
-
-def data_status_text(ds: Dataset, areas: list[str] | None = None) -> str:
-    """Where the figures come from: layers, cached downloads, damaged cache entries, and failed
-    fetch attempts for `areas` (the report's municipality and NL01; all areas when None)."""
-    from .cache import Cache
-
-    cache = Cache(ds.root)
-    rows = ds.observations.all_rows
-    layers = {layer: int((rows.layer == layer).sum()) for layer in ("local", "cache", "snapshot")}
-    lines = [f"Gegevens: {layers['local']} cijfers uit data/local, {layers['cache']} uit de cache van `ivb fetch`, "
-             f"{layers['snapshot']} uit snapshot {ds.snapshot_version}."]
-    if embedded_only(ds.root):
-        lines.append("Voor deze run zijn alleen de ingebouwde gegevens gebruikt (IVB_EMBEDDED_ONLY): data/local/ en "
-                     "de cache van `ivb fetch` tellen niet mee.")
-        return "\n".join(lines)
-    metas = [m for m in cache.all_meta() if not m.get("damaged")]
-    if not metas:
-        lines.append("Er zijn geen live gegevens opgehaald (`ivb fetch`): de cijfers komen uit de snapshot en data/local/.")
-    grouped: dict[tuple, list[str]] = {}
-    for m in metas:
-        if areas is not None and m.get("area") and m.get("area") not in areas:
-            continue
-        key = (m.get("table_id", ""), m.get("title", ""), str(m.get("retrieved_at", ""))[:10])
-        grouped.setdefault(key, []).append(m.get("area") or "alle gemeenten")
-    for (table, title, day), where in sorted(grouped.items()):
-        lines.append(f"- opgehaald: {table} — {title}, op {day} ({', '.join(sorted(where))})")
-    for w in ds.warnings:
-        lines.append(f"- LET OP: {w}")
-    failed: dict[str, list[dict]] = {}
-    for e in sorted(cache.read_log().values(), key=lambda e: str(e.get("at", ""))):
-        if not e.get("ok", True) and (areas is None or e.get("area") in areas):
-            failed.setdefault(e["source"], []).append(e)
-    for source, es in failed.items():
-        where = ", ".join(sorted({e["area"] for e in es}))
-        lines.append(f"- LET OP: ophalen van {source} voor {where} mislukte op {str(es[-1]['at'])[:10]} "
-                     f"({es[-1]['message']}); de rapporten gebruiken de eerder opgehaalde cijfers of de snapshot.")
-    return "\n".join(lines)
 
 
 def _iv(iv) -> str:

@@ -1,0 +1,172 @@
+"""Where notebook jobs run, behind one small interface, so the batch logic never changes.
+
+    executor.run(jobs) -> iterator of results, in the order they finish
+    executor.stop()    -> end every job now (Ctrl-C), leaving no process behind
+
+A job is a plain dict (input notebook, output notebook and HTML paths, parameters, working
+folder, per-cell timeout, key); a result is {"key", "ok", "error", "seconds"}.
+
+`LocalExecutor` (the default) keeps N long-lived worker processes (worker.py), each with one
+warm kernel, and feeds them jobs one at a time. A job that exceeds its wall-clock limit, or
+whose worker dies, fails alone; its worker is replaced. A distributed executor (e.g. on
+dask.distributed) implements the same two methods.
+"""
+from __future__ import annotations
+
+import json
+import os
+import queue
+import select
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Iterator, Protocol
+
+STARTUP_SECONDS = 180      # a worker's imports and its first warm kernel
+MARGIN_SECONDS = 60        # besides the per-cell timeout, for one whole notebook
+
+
+class Executor(Protocol):
+    def run(self, jobs: list[dict]) -> Iterator[dict]: ...
+
+    def stop(self) -> None: ...
+
+
+class _WorkerProcess:
+    def __init__(self, tag: str, log: Path):
+        log.parent.mkdir(parents=True, exist_ok=True)
+        self.log = open(log, "ab")
+        self.proc = subprocess.Popen([sys.executable, "-m", "ivbtools.worker", tag], stdin=subprocess.PIPE,
+                                     stdout=subprocess.PIPE, stderr=self.log, start_new_session=True)
+        self.ready = False
+
+    def read_line(self, timeout: float) -> dict | None:
+        """One JSON line from the worker, or None on time-out or end of output (the worker died)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return None
+            ready, _, _ = select.select([self.proc.stdout], [], [], min(left, 0.5))
+            if ready:
+                line = self.proc.stdout.readline()
+                if not line:
+                    return None
+                try:
+                    return json.loads(line)
+                except ValueError:
+                    continue
+
+    def send(self, job: dict) -> None:
+        self.proc.stdin.write((json.dumps(job) + "\n").encode())
+        self.proc.stdin.flush()
+
+    def close(self) -> None:
+        try:
+            self.proc.stdin.close()
+            self.proc.wait(timeout=30)
+        except (OSError, subprocess.TimeoutExpired):
+            self.kill()
+        self.log.close()
+
+    def kill(self) -> None:
+        """SIGTERM first (the worker shuts its kernel down), then SIGKILL the whole group."""
+        for sig, wait in ((signal.SIGTERM, 3.0), (signal.SIGKILL, 5.0)):
+            try:
+                os.killpg(self.proc.pid, sig)
+            except (ProcessLookupError, PermissionError):
+                return
+            try:
+                self.proc.wait(timeout=wait)
+                return
+            except subprocess.TimeoutExpired:
+                continue
+
+
+class LocalExecutor:
+    """N worker processes on this machine, each with a warm kernel."""
+
+    def __init__(self, workers: int, tag: str, log_dir: Path):
+        self.workers = max(1, workers)
+        self.tag = tag
+        self.log_dir = Path(log_dir)
+        self._live: set[_WorkerProcess] = set()
+        self._lock = threading.Lock()
+        self._stopping = threading.Event()
+
+    def _start(self, slot: int) -> _WorkerProcess:
+        with self._lock:
+            if self._stopping.is_set():
+                raise RuntimeError("stopping")
+            w = _WorkerProcess(self.tag, self.log_dir / f"worker-{slot}.log")
+            self._live.add(w)
+            return w
+
+    def _forget(self, w: _WorkerProcess, kill: bool) -> None:
+        with self._lock:
+            self._live.discard(w)
+        w.kill() if kill else w.close()
+
+    def _slot(self, slot: int, todo: queue.Queue, results: queue.Queue) -> None:
+        w = None
+        try:
+            while not self._stopping.is_set():
+                try:
+                    job = todo.get_nowait()
+                except queue.Empty:
+                    break
+                try:
+                    if w is None:
+                        w = self._start(slot)
+                        hello = w.read_line(STARTUP_SECONDS)
+                        if not hello or not hello.get("ready"):
+                            raise OSError("the worker process did not start")
+                    w.send(job)
+                    limit = (job.get("timeout") or 600) + MARGIN_SECONDS + (STARTUP_SECONDS if not w.ready else 0)
+                    result = w.read_line(limit)
+                    w.ready = True
+                    if result is None:
+                        error = ("timed out after " + str(int(limit)) + " s") if w.proc.poll() is None else \
+                            f"the worker process ended (exit code {w.proc.poll()})"
+                        self._forget(w, kill=True)
+                        w = None
+                        result = {"key": job["key"], "ok": False, "error": error, "seconds": 0.0}
+                except (OSError, RuntimeError, BrokenPipeError) as exc:
+                    if w is not None:
+                        self._forget(w, kill=True)
+                        w = None
+                    result = {"key": job["key"], "ok": False, "error": f"worker failed: {exc}", "seconds": 0.0}
+                results.put(result)
+        finally:
+            if w is not None:
+                self._forget(w, kill=self._stopping.is_set())
+
+    def run(self, jobs: list[dict]) -> Iterator[dict]:
+        todo: queue.Queue = queue.Queue()
+        for j in jobs:
+            todo.put(j)
+        results: queue.Queue = queue.Queue()
+        threads = [threading.Thread(target=self._slot, args=(i, todo, results), daemon=True)
+                   for i in range(min(self.workers, len(jobs)))]
+        for t in threads:
+            t.start()
+        for _ in range(len(jobs)):
+            while True:
+                try:
+                    yield results.get(timeout=0.2)   # short waits: Ctrl-C reaches the main thread
+                    break
+                except queue.Empty:
+                    if not any(t.is_alive() for t in threads) and results.empty():
+                        return
+        for t in threads:
+            t.join()
+
+    def stop(self) -> None:
+        self._stopping.set()
+        with self._lock:
+            live = list(self._live)
+        for w in live:
+            w.kill()
