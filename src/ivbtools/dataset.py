@@ -1,6 +1,9 @@
 """Everything the evaluation needs, loaded and validated from one data folder."""
 from __future__ import annotations
 
+import copy
+import datetime as dt
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -41,9 +44,43 @@ def find_data_dir(data_dir: str | Path | None = None) -> Path:
                    "— pass data_dir / --data")
 
 
+_LOADED: dict[tuple, Dataset] = {}
+
+
+def _fingerprint(root: Path) -> tuple:
+    """Every file of the data folder (path, size, modification time), the environment flag that
+    changes what is read, and today's date (the loader refuses years after it)."""
+    files = []
+    for p in sorted(root.rglob("*")):
+        try:
+            st = p.stat()
+        except OSError:
+            continue
+        if p.is_file():
+            files.append((str(p), st.st_size, st.st_mtime_ns))
+    return (str(root), os.environ.get("IVB_EMBEDDED_ONLY", ""), dt.date.today().isoformat(), tuple(files))
+
+
 def load(data_dir: str | Path | None = None) -> Dataset:
-    """Load registries, targets and observations from `data_dir` (found when not given)."""
+    """Load registries, targets and observations from `data_dir` (found when not given).
+
+    A process that loads the same unchanged folder again (a warm kernel running many notebooks)
+    gets a copy of the first load instead of reading and validating every file again."""
     root = find_data_dir(data_dir)
+    try:
+        key = _fingerprint(root)
+    except OSError:
+        key = None
+    if key is not None and key in _LOADED:
+        return copy.deepcopy(_LOADED[key])
+    ds = _load(root, data_dir)
+    if key is not None:
+        _LOADED.clear()
+        _LOADED[key] = copy.deepcopy(ds)
+    return ds
+
+
+def _load(root: Path, data_dir) -> Dataset:
     if not (root / "indicators.yaml").is_file():
         raise IvbError(f"{data_dir}: not an ivb data folder (no indicators.yaml) — point data_dir/--data at the project's data/ folder")
     indicators = load_indicators(root / "indicators.yaml")
