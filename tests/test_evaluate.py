@@ -71,7 +71,7 @@ def test_analyst_csv_changes_the_accident_verdict_and_names_the_lockdown_baselin
     ev = evaluate(ivbtools.load(data_copy), "verkeer-ongevallen", 2023, "GM1969")
     assert ev.status == "gehaald"                       # 220 <= 0.8 * 358 = 286.4
     assert ev.required == pytest.approx(286.4) and ev.allowed == 286
-    lo, hi = _cp_ratio(220, 358)
+    _, hi = _cp_ratio(220, 358)
     assert hi < 0.8 and ev.qualifier == stats.CLEAR_MET and ev.qualifier_nl == "duidelijk gehaald"
     assert ev.assessment.p_exact == pytest.approx(_p_two(220, 358, 0.8), rel=1e-9)
     assert any("coronajaren" in c and "landelijke verandering" in c for c in ev.context_nl)

@@ -187,7 +187,7 @@ def test_two_bron_period_files_do_not_conflict(server, data_copy):
     live.write_text(text.replace("    - {file: 01-01-2014_31-12-2023.zip, first: 2014, last: 2023}",
                                  "    - {file: 01-01-2014_31-12-2023.zip, first: 2014, last: 2023}\n"
                                  "    - {file: 01-01-2015_31-12-2024.zip, first: 2015, last: 2024}"))
-    server.tables  # the replay serves only the 2014-2023 file: the newer one fails, the older one stays usable
+    # the replay serves only the 2014-2023 file: the newer one fails, the older one stays usable
     proc = ivb(["--data", str(data_copy), "fetch", "--municipality", "GM1969", "--only", "bron", "--quiet"])
     assert "01-01-2015_31-12-2024.zip: not found (HTTP 404)" in proc.stderr
     check_ok(data_copy)

@@ -4,9 +4,9 @@ from __future__ import annotations
 import pandas as pd
 
 from .dataset import Dataset
+from .datastatus import data_status_text as data_status_text  # re-exported: part of the report API
 from .evaluate import Evaluation, evaluate_check
 from .fmt import nl_int, nl_num, nl_p, nl_pct, nl_value
-from .datastatus import data_status_text  # noqa: F401  (part of the report API)
 
 
 class Md:

@@ -14,6 +14,7 @@ down before the worker exits.
 """
 from __future__ import annotations
 
+import importlib
 import json
 import os
 import signal
@@ -148,8 +149,8 @@ def main() -> None:
         os._exit(143)
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, signal.SIG_IGN)   # the batch decides; it sends SIGTERM
-    import papermill  # noqa: F401  (paid once, before the first job)
-    import nbconvert  # noqa: F401
+    for module in ("papermill", "nbconvert", "nbformat"):   # paid once, before the first job
+        importlib.import_module(module)
     results.write(json.dumps({"ready": True}) + "\n")
     try:
         for line in sys.stdin:
