@@ -6,7 +6,8 @@
 3. `ivb run` again with nothing changed.
 
 Prints wall time and CPU time (user + system of every process started, kernels included) for
-each, their ratios, and the peak memory of the largest single process. Runs on the embedded
+each, their ratios, and the peak memory of the largest single process of each (every phase runs
+in its own process, so the peaks do not mix). Runs on the embedded
 data (IVB_EMBEDDED_ONLY), so a local cache does not change what is measured.
 
     python benchmarks/batch.py [--years 2022] [--jobs 2]
@@ -27,15 +28,17 @@ ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 
 
-def measured(fn) -> tuple[float, float, float]:
-    """(wall seconds, CPU seconds of all waited-for child processes, peak RSS MB of the largest one)."""
+def measured(phase: str, years: str, out: Path, jobs: int) -> tuple[float, float, float]:
+    """Run one phase in its own process: (wall seconds, CPU seconds of it and every process it
+    started, kernels included, peak RSS MB of the largest single process in that phase)."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
-    fn()
+    proc = subprocess.run([sys.executable, __file__, "--phase", phase, "--years", years, "--jobs", str(jobs),
+                           "--out", str(out)], check=True, capture_output=True, text=True)
     wall = time.perf_counter() - t0
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    return wall, cpu, after.ru_maxrss / 1024
+    return wall, cpu, float(proc.stdout.strip().splitlines()[-1])
 
 
 def jobs_of(years: list[int]) -> list[tuple[str, dict]]:
@@ -69,24 +72,35 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--years", default="2022", help="a year or a range, e.g. 2020-2023")
     ap.add_argument("--jobs", type=int, default=2)
+    ap.add_argument("--phase", choices=["naive", "cold", "noop"], help=argparse.SUPPRESS)
+    ap.add_argument("--out", help=argparse.SUPPRESS)
     args = ap.parse_args()
     lo, _, hi = args.years.partition("-")
     years = list(range(int(lo), int(hi or lo) + 1))
     os.environ["IVB_EMBEDDED_ONLY"] = str(ROOT / "data")
+    if args.phase:   # one phase, in its own process; prints the peak RSS (MB) of its largest process
+        out = Path(args.out)
+        if args.phase == "naive":
+            out.mkdir(parents=True, exist_ok=True)
+            naive(years, out)
+        else:
+            ivb_run(years, out, args.jobs, force=args.phase == "cold")
+        own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        print(max(own, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss) / 1024)
+        return
     n = len(jobs_of(years))
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
-        (tmp / "naive").mkdir()
-        rows = [("naive loop (papermill + nbconvert CLI per notebook)", measured(lambda: naive(years, tmp / "naive"))),
-                (f"ivb run --force --jobs {args.jobs} (cold)", measured(lambda: ivb_run(years, tmp / "out", args.jobs, True))),
-                ("ivb run again, nothing changed", measured(lambda: ivb_run(years, tmp / "out", args.jobs, False)))]
+        rows = [("naive loop (papermill + nbconvert CLI per notebook)", measured("naive", args.years, tmp / "naive", args.jobs)),
+                (f"ivb run --force --jobs {args.jobs} (cold)", measured("cold", args.years, tmp / "out", args.jobs)),
+                ("ivb run again, nothing changed", measured("noop", args.years, tmp / "out", args.jobs))]
         shutil.rmtree(tmp / "naive", ignore_errors=True)
     print(f"{n} notebooks ({args.years}), {os.cpu_count()} cores")
     print(f"{'':55} {'wall s':>8} {'CPU s':>8} {'peak MB':>8}")
     for name, (wall, cpu, mem) in rows:
         print(f"{name:55} {wall:8.1f} {cpu:8.1f} {mem:8.0f}")
-    (nw, nc, _), (cw, cc, _), (rw, rc, _) = (r[1] for r in rows)
-    print(f"cold ivb run / naive loop:   wall {cw / nw:.3f}, CPU {cc / nc:.3f}   (goal: CPU <= 0.25)")
+    (nw, nc, nm), (cw, cc, cm), (rw, rc, _) = (r[1] for r in rows)
+    print(f"cold ivb run / naive loop:   wall {cw / nw:.3f}, CPU {cc / nc:.3f}, peak memory {cm / nm:.2f}   (goal: CPU <= 0.25)")
     print(f"no-op rerun / cold ivb run:  wall {rw / cw:.3f}, CPU {rc / cc:.3f}   (goal: wall <= 0.05)")
 
 
