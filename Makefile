@@ -15,14 +15,15 @@ MUNICIPALITY ?= GM1969
 setup: $(STAMP)
 
 # uv installs about ten times faster than pip: the one on PATH, else uv installed into the venv
-# from PyPI (one small wheel); pip alone when neither works.
+# from PyPI (one small wheel); pip alone when neither works. --compile-bytecode: this machine sets
+# PYTHONDONTWRITEBYTECODE, so without it every kernel would compile its imports again.
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "ivb needs Python 3.11 or newer (set PYTHON=python3.11)")'
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	@UV=$$(command -v uv || true); \
 	if [ -z "$$UV" ] && $(BIN)/python -m pip install --quiet --disable-pip-version-check uv >/dev/null 2>&1; then UV=$(BIN)/uv; fi; \
 	if [ -n "$$UV" ]; then \
-		$$UV pip install --quiet --python $(BIN)/python -e '.[dev]'; \
+		$$UV pip install --quiet --compile-bytecode --python $(BIN)/python -e '.[dev]'; \
 	else \
 		$(BIN)/python -m pip install --quiet --upgrade pip && $(BIN)/python -m pip install --quiet -e '.[dev]'; \
 	fi

@@ -40,7 +40,6 @@ class WarmKernel:
     """One kernel with the heavy imports done, reused across notebooks."""
 
     def __init__(self, cwd: str, startup_timeout: float = 120):
-        from jupyter_client import BlockingKernelClient
         from jupyter_client.manager import AsyncKernelManager
         from jupyter_core.utils import run_sync
 
@@ -49,11 +48,16 @@ class WarmKernel:
         self.km = AsyncKernelManager(kernel_name="python3")
         # no history database: the counter is reset for every notebook, so line numbers repeat
         run_sync(self.km.start_kernel)(cwd=cwd, extra_arguments=["--HistoryManager.enabled=False"])
-        self.control = BlockingKernelClient()
-        self.control.load_connection_info(self.km.get_connection_info())
+        # a client bound to the kernel manager judges "alive" by the kernel process, not by
+        # heartbeats (which arrive late on a loaded machine and made a healthy start look dead)
+        self.control = self.km.blocking_client()
         self.control.start_channels()
-        self.control.wait_for_ready(timeout=startup_timeout)
-        self._execute(WARM_IMPORTS, startup_timeout)
+        try:
+            self.control.wait_for_ready(timeout=startup_timeout)
+            self._execute(WARM_IMPORTS, startup_timeout)
+        except BaseException:
+            self.shutdown()
+            raise
 
     def _execute(self, code: str, timeout: float) -> None:
         reply = self.control.execute_interactive(code, store_history=False, timeout=timeout, output_hook=lambda m: None)
@@ -99,7 +103,10 @@ class Worker:
         if self.kernel is not None and (self.kernel.cwd != cwd or not self._alive()):
             self.drop_kernel()
         if self.kernel is None:
-            self.kernel = WarmKernel(cwd)
+            try:
+                self.kernel = WarmKernel(cwd)
+            except Exception:   # a failed start is the machine's, not the notebook's: try once more
+                self.kernel = WarmKernel(cwd)
         else:
             self.kernel.reset()
         return self.kernel
