@@ -37,8 +37,11 @@ ifndef OFFLINE
 endif
 	$(BIN)/ivb run --years $(YEARS) --jobs $(JOBS)
 
+# Tests spread over the machine's cores (pytest-xdist; a file's tests stay together, so each
+# notebook's nbval cells run in order in one process). TEST_WORKERS=0 runs them in one process.
+TEST_WORKERS ?= auto
 test: setup
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile
 
 # Download live figures into data/cache/ (needs internet), e.g. make fetch MUNICIPALITY=GM0014
 fetch: setup
