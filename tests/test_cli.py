@@ -2,13 +2,17 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 import sys
 
 import pytest
 
+from ivbtools.evaluate import qualifier_label
+
 from conftest import ROOT, add_local, stub_notebooks
+from test_outputs import BAD, labels_for, table_rows, visible_text
 
 IVB = [sys.executable, "-m", "ivbtools.cli"]
 
@@ -115,3 +119,41 @@ def test_papermill_from_the_project_folder_without_cwd(tmp_path):
     assert proc.returncode == 0, proc.stderr
     text = out_nb.read_text(encoding="utf-8")
     assert "Oordeel: TUSSENSTAND: BOVEN HET VEREISTE NIVEAU" in text and "83.611" in text and "138.807" in text
+
+
+# What a reader sees in the batch's HTML (helpers in test_outputs.py)
+
+def test_batch_reports_hold_no_nan_none_and_every_verdict_is_on_the_scorecard(batch_2022, ds):
+    out, proc = batch_2022
+    assert proc.returncode == 0, proc.stderr
+    pages = sorted(out.rglob("*.html"))
+    assert len(pages) == 2 * (len(ds.policy.measurable_ids()) + 2) + 1   # reports + scorecard + index per year, overview
+    for page in pages:
+        text = visible_text(page.read_text(encoding="utf-8"))
+        hits = sorted({m.group(0) for m in BAD.finditer(text)})
+        assert not hits, f"{page.relative_to(out)} shows {hits}"
+    labels = labels_for(ds)
+    for year in (2022, 2023):
+        rows = table_rows((out / str(year) / "scorecard.html").read_text(encoding="utf-8"))
+        card = {p["doel_id"]: p for p in json.loads((out / str(year) / "scorecard.json").read_text())["parts"]}
+        for part in ds.policy.parts:
+            oordeel, zekerheid = rows[part.id][2], rows[part.id][3]
+            assert oordeel in labels and oordeel == card[part.id]["oordeel"]
+            if part.measurable:
+                report = visible_text((out / str(year) / f"{part.id}.html").read_text(encoding="utf-8"))
+                assert f"Oordeel: {oordeel.upper()}" in report
+                q = qualifier_label(card[part.id]["status"], part.rule, card[part.id]["kwalificatie"])
+                assert zekerheid == (q or "–")
+
+
+def test_overview_grid_links_every_part_and_year_to_its_report(batch_2022, ds):
+    out, _ = batch_2022
+    page = (out / "index.html").read_text(encoding="utf-8")
+    for year in (2022, 2023):
+        for pid in ds.policy.measurable_ids():
+            assert f'href="{year}/{pid}.html"' in page and (out / str(year) / f"{pid}.html").exists()
+        assert f'href="{year}/scorecard.html"' in page
+    # the E33 progress note of 2022 is marked as a break, not as clear
+    cell = re.search(r'<td class="([\w-]+)"[^>]*><a href="2022/sociaal-verward-gedrag.html">', page)
+    assert cell and cell.group(1) == "break"
+    assert "onvoldoende gegevens" in visible_text(page)
