@@ -202,7 +202,7 @@ def _bron_fetch(cache, data_dir, cfg, areas, years, refresh, budget, quiet, repo
                 if cached_ok and e and e.get("raw") == name and e.get("raw_sha256") == meta["sha256"] \
                         and cache.entry_status("bron", a, None, check_raw=False) == "ok":
                     report.outcomes.append(_cached_outcome(cache, "bron", a))
-                    sources[e["source_id"]] = entry if e["source_id"] == sid else sources.get(e["source_id"], entry)
+                    sources[sid] = entry   # same zip retrieval (raw_sha256 matched), so the same source id
                     continue
                 rows = bron.tidy_rows(counts, [a], None, sid)
                 if a != "NL01" and not rows:
