@@ -208,9 +208,10 @@ class Cache:
 
     def damaged_lines(self) -> list[str]:
         """One line per damaged cache file (for `ivb sources`)."""
-        lines = [m["damaged"] for m in self.all_meta() if m.get("damaged")]
+        lines = []
         for m in self.all_meta():
             if m.get("damaged"):
+                lines.append(m["damaged"])
                 continue
             provider, name = Path(m["file"]).parts[-2:]
             try:

@@ -142,9 +142,9 @@ def _odata_spec_fetch(cache, data_dir, spec, areas, years, refresh, budget, repo
             report.outcomes.append(_cached_outcome(cache, spec.key, a))
 
 
-def _bron_counts(cache: Cache, name: str, member: str) -> bron.BronCounts:
-    """Counts of the cached zip: read from the counts file when it belongs to this zip's sha256."""
-    meta = cache.verified_raw("bron", name)
+def _bron_counts(cache: Cache, name: str, member: str, meta: dict) -> bron.BronCounts:
+    """Counts of the cached zip (`meta`: its verified metadata): read from the counts file when it
+    belongs to this zip's sha256."""
     payload = cache.read_counts("bron", name, meta["sha256"])
     if payload is not None:
         return bron.counts_from_json(payload)
@@ -165,7 +165,7 @@ def _bron_fetch(cache, data_dir, cfg, areas, years, refresh, budget, quiet, repo
     for period in wanted:
         name = period["file"]
         try:
-            cache.verified_raw("bron", name)
+            cached_meta = cache.verified_raw("bron", name)   # hashes the zip once
             cached_ok = not refresh
         except Exception:
             cached_ok = False
@@ -173,7 +173,7 @@ def _bron_fetch(cache, data_dir, cfg, areas, years, refresh, budget, quiet, repo
         try:
             if cached_ok:
                 try:
-                    counts = _bron_counts(cache, name, member)
+                    counts = _bron_counts(cache, name, member, cached_meta)
                 except IvbError:
                     cached_ok = False
             if not cached_ok:
