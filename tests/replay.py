@@ -124,8 +124,9 @@ BRON_LAST_MODIFIED = "Tue, 02 Apr 2024 08:00:00 GMT"
 class Replay:
     """Start with `with Replay() as r:`; r.url is the base URL; set r.faults[path_part] = mode."""
 
-    def __init__(self, tables=None, bron: bytes | None = None):
+    def __init__(self, tables=None, bron: bytes | None = None, page: int = PAGE):
         self.tables = tables or default_tables()
+        self.page = page   # rows per TypedDataSet page (the real feed serves up to 10,000)
         self.bron = bron if bron is not None else bron_zip()
         self.faults: dict[str, str] = {}   # path part -> 500 | drop | hang | truncate | 404 | selfloop
         self.requests: list[str] = []
@@ -224,15 +225,22 @@ class Replay:
             else:
                 return h._send(404, b'{"odata.error": {"message": {"value": "Resource not found for the segment"}}}')
             if "$filter" in q:
+                # clauses joined by 'and', each an 'or' of "Field eq 'key'" and "substringof('x',Field)"
                 wanted: dict[str, set] = {}
+                contains: dict[str, set] = {}
                 for field, val in re.findall(r"(\w+) eq '([^']*)'", q["$filter"]):
                     wanted.setdefault(field, set()).add(val)
-                rows = [r for r in rows if all(r.get(f) in vals for f, vals in wanted.items())]
+                for val, field in re.findall(r"substringof\('([^']*)',\s*(\w+)\)", q["$filter"]):
+                    contains.setdefault(field, set()).add(val)
+                fields = set(wanted) | set(contains)
+                rows = [r for r in rows if all(str(r.get(f)) in wanted.get(f, ()) or any(v in str(r.get(f)) for v in contains.get(f, ()))
+                                               for f in fields)]
             skip = int(q.get("$skip", 0))
-            page = rows[skip: skip + PAGE] if name in ("TypedDataSet", "UntypedDataSet") else rows
+            size = self.page
+            page = rows[skip: skip + size] if name in ("TypedDataSet", "UntypedDataSet") else rows
             body = {"odata.metadata": f"{root}/$metadata#Cbs.OData.WebAPI.{name}", "value": page}
-            if name in ("TypedDataSet", "UntypedDataSet") and skip + PAGE < len(rows):
-                nq = urlencode({**q, "$skip": skip + PAGE})
+            if name in ("TypedDataSet", "UntypedDataSet") and skip + size < len(rows):
+                nq = urlencode({**q, "$skip": skip + size})
                 body["odata.nextLink"] = f"{root}/{name}?{nq}"
             return h._send(200, json.dumps(body).encode())
         return h._send(404, b"Not Found", "text/plain")

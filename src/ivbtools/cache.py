@@ -31,6 +31,7 @@ import yaml
 from . import atomic
 
 INDEX = "index.json"
+PANEL = "ALL"   # the area key of an all-municipality entry (`ivb fetch --all-municipalities`)
 
 
 def sha256_file(path: Path) -> str:
@@ -126,6 +127,10 @@ class Cache:
                 problems.append(f"{exc if isinstance(exc, Damaged) else f'cache entry {key} is incomplete'} — run "
                                 f"`ivb fetch --refresh`; this entry is not used until then")
         return out, problems
+
+    def is_panel_extract(self, path: Path) -> bool:
+        """An extract of every municipality (index key `<source>:ALL`)."""
+        return Path(path).name.endswith(f"-{PANEL}.csv")
 
     def entry(self, provider: str, area: str) -> dict | None:
         try:

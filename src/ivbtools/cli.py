@@ -85,10 +85,14 @@ def cmd_run(args) -> int:
 
 
 def cmd_fetch(args) -> int:
-    from .fetch import fetch
+    from .fetch import fetch, fetch_panel
     from .params import MUNICIPALITY
 
-    codes = [c.strip().upper() for c in args.municipality]
+    if args.all_municipalities and args.municipality:
+        raise IvbError("give --municipality or --all-municipalities, not both")
+    if not args.all_municipalities and not args.municipality:
+        raise IvbError("no municipality given — pass --municipality GM1969, or --all-municipalities for the national panel")
+    codes = [c.strip().upper() for c in args.municipality or []]
     for c in codes:
         if not MUNICIPALITY.match(c):
             raise IvbError(f"--municipality {c!r} is not a CBS municipality code — write GM and four digits, e.g. GM1969")
@@ -99,8 +103,12 @@ def cmd_fetch(args) -> int:
     if not (data / "live.yaml").is_file():
         raise IvbError(f"{data}/live.yaml not found — run ivb from the project folder or pass --data DIR")
     only = set(args.only.split(",")) if args.only else None
-    rep = fetch(data, codes, years, refresh=args.refresh, quiet=args.quiet, timeout=args.timeout, only=only,
-                source_timeout=args.source_timeout)
+    if args.all_municipalities:
+        rep = fetch_panel(data, years, refresh=args.refresh, quiet=args.quiet, timeout=args.timeout, only=only,
+                          source_timeout=args.source_timeout)
+    else:
+        rep = fetch(data, codes, years, refresh=args.refresh, quiet=args.quiet, timeout=args.timeout, only=only,
+                    source_timeout=args.source_timeout)
     if rep.outcomes and len(rep.failed) == len(rep.outcomes):
         first = rep.failed[0].message
         line = (f"fetch failed for every source ({first}); the cache is unchanged and `ivb run` keeps using "
@@ -170,7 +178,10 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--force", action="store_true", help="rerun every report, also those whose inputs did not change")
     r.set_defaults(func=cmd_run)
     f = sub.add_parser("fetch", help="download police, CBS and BRON figures into data/cache/ (needs internet)")
-    f.add_argument("--municipality", action="append", required=True, help="CBS code, e.g. GM1969 (repeatable)")
+    f.add_argument("--municipality", action="append", default=None, help="CBS code, e.g. GM1969 (repeatable)")
+    f.add_argument("--all-municipalities", action="store_true",
+                   help="the national panel: every municipality and NL01, one filtered query per table (for peers "
+                        "and `ivb national`)")
     f.add_argument("--year", type=str, default=None, help="one year (default: all years)")
     f.add_argument("--years", type=str, default=None, help="a range, e.g. 2017-2024 (default: all years)")
     f.add_argument("--refresh", action="store_true", help="download again even when cached")

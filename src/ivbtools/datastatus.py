@@ -18,14 +18,16 @@ def data_status_text(ds: Dataset, areas: list[str] | None = None, indicators: li
         rows = rows[rows.area_code.isin(areas)]
     if indicators is not None:
         rows = rows[rows.indicator.isin(indicators)]
-    layers = {layer: int((rows.layer == layer).sum()) for layer in ("local", "cache", "snapshot")}
+    layers = {layer: int((rows.layer == layer).sum()) for layer in ("local", "cache", "panel", "snapshot")}
+    panel = (f"{layers['panel']} uit de landelijke download van `ivb fetch --all-municipalities`, "
+             if layers["panel"] else "")
     lines = [f"Gegevens: {layers['local']} cijfers uit data/local, {layers['cache']} uit de cache van `ivb fetch`, "
-             f"{layers['snapshot']} uit snapshot {ds.snapshot_version}."]
+             f"{panel}{layers['snapshot']} uit snapshot {ds.snapshot_version}."]
     if embedded_only(ds.root):
         lines.append("Voor deze run zijn alleen de ingebouwde gegevens gebruikt (IVB_EMBEDDED_ONLY): data/local/ en "
                      "de cache van `ivb fetch` tellen niet mee.")
         return "\n".join(lines)
-    fetched = sorted(set(rows[rows.layer == "cache"].source_id))
+    fetched = sorted(set(rows[rows.layer.isin(["cache", "panel"])].source_id))
     if not fetched:
         lines.append("Geen van deze cijfers is live opgehaald (`ivb fetch`): ze komen uit de snapshot en data/local/.")
     for sid in fetched:

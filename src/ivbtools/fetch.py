@@ -23,7 +23,7 @@ from pathlib import Path
 from tqdm import tqdm
 
 from . import atomic, bron, odata
-from .cache import Cache, now
+from .cache import PANEL, Cache, now
 from .errors import IvbError
 from .municipalities import load_municipalities
 from .observations import REQUIRED_COLUMNS, read_observation_csv
@@ -204,8 +204,13 @@ def _bron_fetch(cache, data_dir, cfg, areas, years, refresh, budget, quiet, repo
                     report.outcomes.append(_cached_outcome(cache, "bron", a))
                     sources[sid] = entry   # same zip retrieval (raw_sha256 matched), so the same source id
                     continue
-                rows = bron.tidy_rows(counts, [a], None, sid)
-                if a != "NL01" and not rows:
+                if a == PANEL:
+                    rows, dropped = _current_only(bron.tidy_rows(counts, list(municipalities.by_code) + ["NL01"], None, sid)
+                                                  + _former_rows(counts, municipalities, sid), municipalities)
+                    entry = {**entry, "note": entry["note"] + _dropped_note(dropped)}
+                else:
+                    rows = bron.tidy_rows(counts, [a], None, sid)
+                if a not in ("NL01", PANEL) and not rows:
                     report.fail(cache, "bron", [a], f"BRON {name}: no accidents with GME_ID {a[2:]} — check the municipality code")
                     continue
                 extract = _stage_extract(stage, data_dir, f"x-{a}.csv", rows, entry, municipalities)
@@ -220,6 +225,128 @@ def _bron_fetch(cache, data_dir, cfg, areas, years, refresh, budget, quiet, repo
                                                len(rows), cached_ok))
         finally:
             cache.remove_staging(stage)
+
+
+def _former_rows(counts: bron.BronCounts, municipalities, sid: str) -> list[dict]:
+    """BRON rows under GME_IDs that are not current municipalities (kept only to be counted)."""
+    former = sorted({a for a, _ in counts.by_area_year if a.startswith("GM") and a not in municipalities})
+    return bron.tidy_rows(counts, former, None, sid) if former else []
+
+
+def _current_only(rows: list[dict], municipalities) -> tuple[list[dict], dict[str, int]]:
+    """Rows of current municipalities (data/municipalities.csv) and NL01, named as in the code
+    list; figures under former codes (municipalities merged away) are counted and left out: the
+    panel compares municipalities on the boundaries the police tables use, the current ones."""
+    kept, dropped = [], {}
+    for r in rows:
+        a = r["area_code"]
+        if a == "NL01":
+            kept.append(r)
+        elif a in municipalities:
+            kept.append({**r, "area_name": municipalities.name(a)})
+        else:
+            dropped[a] = dropped.get(a, 0) + 1
+    return kept, dropped
+
+
+def _dropped_note(dropped: dict[str, int]) -> str:
+    if not dropped:
+        return ""
+    some = ", ".join(sorted(dropped)[:5]) + (", …" if len(dropped) > 5 else "")
+    return (f" {sum(dropped.values())} figures for {len(dropped)} former municipalities ({some}) are not kept: "
+            f"the panel compares municipalities on current boundaries (data/municipalities.csv).")
+
+
+def _odata_panel_fetch(cache, data_dir, spec, years, refresh, budget, report, sources, municipalities):
+    """One filtered, paged query for every municipality and NL01; one cache entry (area ALL)."""
+    status = "refresh" if refresh else cache.entry_status(spec.key, PANEL, years)
+    if status == "ok":
+        report.outcomes.append(_cached_outcome(cache, spec.key, PANEL))
+        return
+    need = None
+    if years is not None:
+        need = set(years)
+        held = (cache.entry(spec.key, PANEL) or {}).get("years")
+        if held is not None and status == "years missing":
+            need |= set(held)
+        need = sorted(need)
+    stage = cache.staging()
+    try:
+        try:
+            ref = odata.resolve_table(spec, budget)
+            first = len(budget.urls)
+            raw = odata.download(spec, ref, None, need, budget)
+            odata.validate_rows(spec, raw, ref.id)
+        except IvbError as exc:
+            report.fail(cache, spec.key, [PANEL], str(exc))
+            return
+        retrieved = now()
+        sid, entry = odata.source_entry(spec, ref, retrieved)
+        rows, dropped = _current_only(odata.tidy_rows(spec, raw, sid), municipalities)
+        n_areas = len({r["area_code"] for r in rows if r["area_code"] != "NL01"})
+        missing_measures = sorted(set(spec.optional_measures) - set(raw["extra_measures"]))
+        entry["note"] += _dropped_note(dropped) + (
+            f" Not in this table: {', '.join(missing_measures)} (optional)." if missing_measures else "")
+        entry["title"] += f", alle gemeenten ({n_areas})"
+        if not n_areas:
+            report.fail(cache, spec.key, [PANEL], f"table {ref.id}: no figures for any current municipality — cache kept")
+            return
+        try:
+            extract = _stage_extract(stage, data_dir, f"x-{PANEL}.csv", rows, entry, municipalities)
+        except IvbError as exc:
+            report.fail(cache, spec.key, [PANEL], f"table {ref.id}: the answer does not validate ({exc}); cache kept")
+            return
+        raw_file = stage / f"{PANEL}.json"
+        atomic.write_text(raw_file, json.dumps({"table": ref.__dict__, **raw}, ensure_ascii=False))
+        data_requests = len([u for u in budget.urls[first:] if "/TypedDataSet" in u])
+        meta = cache.adopt_raw(spec.key, f"{PANEL}.json", raw_file, {
+            "url": raw["url"], "pages": raw["pages"], "table_id": ref.id, "title": ref.title, "modified": ref.modified,
+            "resolved_by": ref.resolved_by, "area": PANEL, "years": need, "periods": raw["periods"],
+            "retrieved_at": retrieved, "municipalities": n_areas, "dropped_former": dropped})
+        cache.commit_extract(spec.key, PANEL, extract, cache.extract_path(spec.key, ref.id, PANEL), {
+            "raw": f"{PANEL}.json", "table_id": ref.id, "years": need, "source_id": sid,
+            "retrieved_at": retrieved, "figures": len(rows)})
+        sources[sid] = entry
+        cache.log(spec.key, PANEL, True, f"{len(rows)} figures from table {ref.id}")
+        report.outcomes.append(Outcome(spec.key, PANEL, True, f"table {ref.id}: {len(rows):,} figures for {n_areas} "
+                                                              f"municipalities and NL01 in {data_requests} data requests, "
+                                                              f"{meta['bytes']:,} bytes", len(rows)))
+    finally:
+        cache.remove_staging(stage)
+
+
+def fetch_panel(data_dir: Path, years: list[int] | None = None, refresh: bool = False, quiet: bool = False,
+                timeout: float = 30.0, only: set[str] | None = None, source_timeout: float = SOURCE_TIMEOUT) -> FetchReport:
+    """`ivb fetch --all-municipalities`: every municipality and the Netherlands, one filtered
+    and paged query per table (never one per municipality), the BRON zip counted for all; the
+    same staging, validation and index rules as a fetch for one municipality."""
+    data_dir = Path(data_dir)
+    codes = load_municipalities(data_dir)
+    if codes is None:
+        raise IvbError(f"{data_dir}/municipalities.csv not found — the panel needs the municipality code list")
+    cfg = read_yaml(data_dir / "live.yaml")
+    cache = Cache(data_dir)
+    atomic.check_writable(cache.root)
+    report, sources = FetchReport(), {}
+    specs = [odata.TableSpec.from_yaml(d) for d in cfg.get("odata", [])]
+    steps = [s for s in specs if not only or s.key in only] + ([cfg["bron"]] if cfg.get("bron") and (not only or "bron" in only) else [])
+    for step in tqdm(steps, desc="sources", unit="table", disable=True if quiet else None, leave=False):
+        key = step.key if isinstance(step, odata.TableSpec) else "bron"
+        budget = odata.Budget.start(timeout, source_timeout, key)
+        try:
+            if isinstance(step, odata.TableSpec):
+                _odata_panel_fetch(cache, data_dir, step, years, refresh, budget, report, sources, codes)
+            else:
+                _bron_fetch(cache, data_dir, step, [PANEL], years, refresh, budget, quiet, report, sources, codes)
+        except IvbError as exc:
+            if not any(o.source == key for o in report.outcomes):
+                report.fail(cache, key, [PANEL], f"{exc} (cache kept)")
+        except OSError as exc:
+            if not any(o.source == key for o in report.outcomes):
+                report.fail(cache, key, [PANEL], f"{key}: cannot write the cache ({exc.strerror}); the previous entries are kept")
+    if sources:
+        cache.write_sources(sources)
+    return report
 
 
 def fetch(data_dir: Path, municipalities: list[str], years: list[int] | None = None, refresh: bool = False,
@@ -274,4 +401,4 @@ def status_lines(data_dir: Path) -> list[str]:
     return lines or ["cache empty: run `ivb fetch --municipality GM1969` (needs internet)"]
 
 
-__all__ = ["fetch", "FetchReport", "status_lines", "now"]
+__all__ = ["fetch", "fetch_panel", "FetchReport", "status_lines", "now"]

@@ -39,6 +39,9 @@ class TableSpec:
     category_dimension: str | None
     measure: str
     indicators: dict[str, str]
+    # optional further measures of the same rows: indicator id -> key prefix of the column
+    # (CBS numbers its columns, e.g. Name_105); a table without such a column is not an error
+    optional_measures: dict[str, str] = field(default_factory=dict)
 
     @classmethod
     def from_yaml(cls, d: dict) -> "TableSpec":
@@ -46,7 +49,8 @@ class TableSpec:
         return cls(key=d["key"], publisher=d["publisher"], base_url=base.rstrip("/"), known_id=d["known_id"],
                    title_words=[w.lower() for w in d.get("title_words") or []],
                    category_dimension=d.get("category_dimension"), measure=d["measure"],
-                   indicators={str(k): v for k, v in d["indicators"].items()})
+                   indicators={str(k): v for k, v in d["indicators"].items()},
+                   optional_measures=dict(d.get("optional_measures") or {}))
 
     @property
     def host(self) -> str:
@@ -190,21 +194,34 @@ def _years_of(period_keys, years) -> list[str]:
     return out
 
 
-def download(spec: TableSpec, ref: TableRef, areas: list[str], years: list[int] | None, budget: Budget) -> dict:
+def download(spec: TableSpec, ref: TableRef, areas: list[str] | None, years: list[int] | None, budget: Budget) -> dict:
     """The raw rows for `areas` (e.g. GM1969 and NL01) and the spec's categories, keys padded as
-    served, with the URL of the data set actually read."""
+    served, with the URL of the data set actually read. `areas=None`: every municipality the
+    table has, and NL01, in one filtered query (substringof on the region key), paged."""
     what = f"table {ref.id} on {spec.host}"
     props = _meta(spec, ref.id, "DataProperties", budget)
-    if spec.measure not in {p.get("Key") for p in props}:
+    keys_present = [str(p.get("Key")) for p in props]
+    if spec.measure not in keys_present:
         raise IvbError(f"table {ref.id} has no column {spec.measure} — the publisher changed the table; "
                        f"update data/live.yaml (measure) or use the cached or snapshot figures")
+    extra = {}
+    for ind, prefix in spec.optional_measures.items():
+        hit = [k for k in keys_present if k == prefix or k.startswith(prefix + "_")]
+        if hit:
+            extra[ind] = hit[0]
     regions = _meta(spec, ref.id, "RegioS", budget)
     padded = {str(r.get("Key", "")).strip(): r for r in regions}
-    for area in areas:
-        if area not in padded:
-            raise IvbError(f"{area} is not a region of table {ref.id} ({ref.title or spec.key}) — check the "
-                           f"municipality code (current boundaries, e.g. GM1969)")
-    clauses = ["(" + " or ".join(f"RegioS eq '{padded[a]['Key']}'" for a in areas) + ")"]
+    if areas is None:
+        areas = [a for a in padded if a.startswith("GM")] + ["NL01"]
+        if "NL01" not in padded:
+            raise IvbError(f"table {ref.id} has no region NL01 — the publisher changed the table")
+        clauses = [f"(substringof('GM',RegioS) or RegioS eq '{padded['NL01']['Key']}')"]
+    else:
+        for area in areas:
+            if area not in padded:
+                raise IvbError(f"{area} is not a region of table {ref.id} ({ref.title or spec.key}) — check the "
+                               f"municipality code (current boundaries, e.g. GM1969)")
+        clauses = ["(" + " or ".join(f"RegioS eq '{padded[a]['Key']}'" for a in areas) + ")"]
     n_cats = 1
     if spec.category_dimension:
         dims = _meta(spec, ref.id, spec.category_dimension, budget)
@@ -225,7 +242,8 @@ def download(spec: TableSpec, ref: TableRef, areas: list[str], years: list[int] 
     start = len(budget.urls)
     rows = get_pages(url, {"$filter": " and ".join(clauses)}, _sub(budget, what), max_pages=expected + 1, max_rows=expected)
     return {"rows": rows, "regions": {a: str(padded[a].get("Title", a)).strip() for a in areas},
-            "url": budget.urls[start], "pages": len(budget.urls) - start, "periods": [k.strip() for k in keys]}
+            "url": budget.urls[start], "pages": len(budget.urls) - start, "periods": [k.strip() for k in keys],
+            "extra_measures": extra}
 
 
 def validate_rows(spec: TableSpec, raw: dict, table_id: str) -> None:
@@ -243,6 +261,8 @@ def validate_rows(spec: TableSpec, raw: dict, table_id: str) -> None:
             raise IvbError(f"table {table_id}: row {i} is for region {str(r['RegioS']).strip()!r}, which was not asked for — "
                            f"the service ignored the filter; the cache is kept")
         _number(r[spec.measure], spec)
+        for col in raw.get("extra_measures", {}).values():
+            _number(r.get(col), spec, col)
 
 
 def tidy_rows(spec: TableSpec, raw: dict, source_id: str) -> list[dict]:
@@ -257,12 +277,18 @@ def tidy_rows(spec: TableSpec, raw: dict, source_id: str) -> list[dict]:
         if cat not in spec.indicators:
             continue
         area = str(r["RegioS"]).strip()
-        out.append({"indicator": spec.indicators[cat], "area_code": area, "area_name": raw["regions"].get(area, area),
+        name = raw["regions"].get(area, area)
+        out.append({"indicator": spec.indicators[cat], "area_code": area, "area_name": name,
                     "year": int(m.group(1)), "value": value, "source_id": source_id})
+        for ind, col in raw.get("extra_measures", {}).items():
+            extra = _number(r.get(col), spec, col)
+            if extra is not None:
+                out.append({"indicator": ind, "area_code": area, "area_name": name, "year": int(m.group(1)),
+                            "value": extra, "source_id": source_id})
     return out
 
 
-def _number(raw, spec: TableSpec) -> int | None:
+def _number(raw, spec: TableSpec, column: str | None = None) -> int | None:
     """A typed (int) or untyped ('  123', '.') value; None when the table marks it missing."""
     if raw is None:
         return None
@@ -274,7 +300,7 @@ def _number(raw, spec: TableSpec) -> int | None:
     try:
         return int(float(text))
     except ValueError:
-        raise IvbError(f"{spec.key}: value {text!r} in column {spec.measure} is not a number — the table format changed") from None
+        raise IvbError(f"{spec.key}: value {text!r} in column {column or spec.measure} is not a number — the table format changed") from None
 
 
 def source_entry(spec: TableSpec, ref: TableRef, retrieved_at: str) -> tuple[str, dict]:

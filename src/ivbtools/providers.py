@@ -12,7 +12,7 @@ from pathlib import Path
 import pandas as pd
 
 from .errors import IvbError
-from .observations import read_observation_csv
+from .observations import read_observation_csv, read_panel_csv
 from .registry import Indicator, Source
 from .yamlio import read_yaml
 
@@ -53,7 +53,8 @@ class CsvFolderProvider:
 @dataclass
 class CacheProvider:
     """The extracts that data/cache/index.json names, each checked against its sha256; damaged
-    entries are left out and reported in `warnings` (one line each, naming the file and the fix)."""
+    entries are left out and reported in `warnings` (one line each, naming the file and the fix).
+    The all-municipality extracts (`ivb fetch --all-municipalities`) form the "panel" layer."""
 
     data_dir: Path
     layer: str = "cache"
@@ -75,7 +76,10 @@ class CacheProvider:
         out = []
         for p in self._files:
             try:
-                out.append(read_observation_csv(p, indicators, sources, self.layer, municipalities))
+                if self.cache.is_panel_extract(p):
+                    out.append(read_panel_csv(p, indicators, sources, municipalities))
+                else:
+                    out.append(read_observation_csv(p, indicators, sources, self.layer, municipalities))
             except IvbError as exc:
                 self.warnings.append(f"{exc} — run `ivb fetch --refresh`; this entry is not used until then")
         return out
