@@ -152,6 +152,7 @@ class Evaluation:
     assessment: RatioAssessment | None = None
     dispersion: Dispersion | None = None
     dispersion_years: int = 0             # how many yearly figures the own series has
+    panel: bool = False                   # a national panel decided the dispersion (peers.py)
     verdict_nl: str = ""
     stats_nl: str = ""
     dispersion_nl: str = ""
@@ -226,6 +227,19 @@ def break_caveats(ind: Indicator, years: list[int], area: str):
     return [c for c in ind.caveats if c.kind == "break" and c.applies(years, area)]
 
 
+def dispersion_for(ds: Dataset, ind: Indicator, area: str, year: int) -> tuple[Dispersion | None, int, bool]:
+    """The overdispersion the qualifier uses: with a national panel, the estimate across the
+    municipality's peers (the same as the national table uses; none when the group has too few
+    usable years); without a panel, the municipality's own series. Also returns the number of
+    yearly figures of the own series, and whether the panel decided."""
+    from .peers import has_panel, peer_dispersion
+
+    own, n = own_dispersion(ds, ind, area)
+    if area.startswith("GM") and has_panel(ds, year):
+        return peer_dispersion(ds, ind.id, area, year), n, True
+    return own, n, False
+
+
 def own_dispersion(ds: Dataset, ind: Indicator, area: str) -> tuple[Dispersion | None, int]:
     """Overdispersion of the municipality's own yearly series (None when it is too short)."""
     s = ds.observations.series(ind.id, area)
@@ -277,7 +291,7 @@ def evaluate(ds: Dataset, part_id: str, year: int, area: str) -> Evaluation:
     for fig, y in ((ev.baseline, rule.baseline_year), (ev.observed, year)):
         if fig is None:
             ev.missing.append(_missing(ds, ind, area, y))
-    ev.dispersion, ev.dispersion_years = own_dispersion(ds, ind, area)
+    ev.dispersion, ev.dispersion_years, ev.panel = dispersion_for(ds, ind, area, year)
     ev.national = compare_national(ds, ind, area, rule.baseline_year, year, ev.dispersion)
     if ev.missing:
         ev.verdict_nl = ("Onvoldoende gegevens om het doel te toetsen. Ontbreekt: "
@@ -421,7 +435,8 @@ def _stats_sentence(ev: Evaluation) -> str:
     lines.append(f"95%-interval van die verhouding bij alleen Poisson-toeval (beide tellingen schommelen; exacte "
                  f"conditionele methode): {_interval_text(a.exact)}, tweezijdig {nl_p(a.p_exact)}.")
     if a.robust is not None:
-        lines.append(f"Robuust 95%-interval, met de overdispersie van de eigen reeks: {_interval_text(a.robust)}, "
+        whose = "van de vergelijkbare gemeenten" if a.dispersion.origin == "peers" else "van de eigen reeks"
+        lines.append(f"Robuust 95%-interval, met de overdispersie {whose}: {_interval_text(a.robust)}, "
                      f"tweezijdig {nl_p(a.p_robust)}. De zekerheid volgt uit dit robuuste interval.")
     q = a.qualifier
     if q == stats.BREAK:
@@ -439,6 +454,11 @@ def _dispersion_sentence(ev: Evaluation) -> str:
     """How overdispersion was handled: the estimate, or the tipping point when there is none."""
     a = ev.assessment
     d = ev.dispersion
+    if d is not None and d.origin == "peers":
+        return (f"Overdispersie: politie- en ongevallentellingen schommelen van jaar tot jaar meer dan zuiver "
+                f"toeval (Poisson). Geschat uit de landelijke gegevens ({d.years[0]}–{d.years[-1]}), {d.method}: een "
+                f"extra jaar-op-jaarschommeling van {nl_num(100 * d.tau, 0)}%; het robuuste interval rekent die mee. "
+                f"Dezelfde schatting geldt in de landelijke tabel (`ivb national`).")
     if d is not None:
         return (f"Overdispersie: politie- en ongevallentellingen schommelen van jaar tot jaar meer dan zuiver "
                 f"toeval (Poisson). De eigen reeks van {ev.area_name} ({len(d.years)} jaren, {d.years[0]}–{d.years[-1]}) "
@@ -446,6 +466,9 @@ def _dispersion_sentence(ev: Evaluation) -> str:
                 f"({d.method}; Pearson-dispersie {nl_num(d.pearson_phi, 2)}); het robuuste interval rekent die mee.")
     short = (f"De eigen reeks van {ev.area_name} heeft {ev.dispersion_years} jaarcijfer(s); voor een schatting zijn er "
              f"minstens {stats.MIN_DISPERSION_YEARS} nodig.")
+    if ev.panel:
+        short = ("De vergelijkbare gemeenten hebben samen te weinig bruikbare jaren (tellingen van minstens "
+                 f"{stats.MIN_PANEL_COUNT} per jaar, zonder reeksbreuk) voor een schatting uit de landelijke gegevens.")
     intro = ("Overdispersie: politie- en ongevallentellingen schommelen van jaar tot jaar vaak meer dan zuiver toeval "
              f"(Poisson). {short}")
     if a is None:
@@ -574,6 +597,8 @@ def scorecard(ds: Dataset, year: int, area: str) -> pd.DataFrame:
     figures at full precision, plus a Holm-adjusted p-value across the target-year tests."""
     from statsmodels.stats.multitest import multipletests
 
+    from .peers import scorecard_cell
+
     rows = []
     for part in ds.policy.parts:
         ev = evaluate(ds, part.id, year, area)
@@ -609,6 +634,7 @@ def scorecard(ds: Dataset, year: int, area: str) -> pd.DataFrame:
             "gemeente_index": nat.local_index if nat else None,
             "landelijk_verschil_duidelijk": nat.clear if nat else None,
             "bronafhankelijk": ev.source_sensitive if a is not None else None,
+            "vergelijkbare_gemeenten": scorecard_cell(ds, part, year, area),
             "ontbreekt": "; ".join(m.text_nl() for m in ev.missing),
             "bronnen": ", ".join(sorted({f.source_id for f in (ev.baseline, ev.observed) if f})),
             "toelichting": ev.verdict_nl,

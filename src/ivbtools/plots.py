@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import textwrap
 
+import matplotlib
 import matplotlib.pyplot as plt
 import pandas as pd
 import seaborn as sns
@@ -153,3 +154,61 @@ def plot_national_for(ds: Dataset, ev: Evaluation, ax=None):
         ax.text(0.5, 0.5, "Geen landelijke reeks voor deze indicator", ha="center", va="center", transform=ax.transAxes)
         return ax
     return plot_national_index(ds, ev.indicator.id, ev.area_code, rule.baseline_year, ax=ax)
+
+
+def plot_peers(ds: Dataset, ev: Evaluation):
+    """Funnel plots (Spiegelhalter 2005) of the peer group: the change ratio against the baseline
+    count, and the rate per 1,000 inhabitants against the expected count; 95% and 99.8% limits
+    widened for overdispersion, the municipality highlighted, the required level drawn.
+    Draws nothing (returns None) when there is no national panel."""
+    import numpy as np
+
+    from . import peers
+
+    if ev.indicator is None or ev.part.rule is None or ev.part.rule.kind == "at_least":
+        return None
+    cmp = peers.compare(ds, ev.part.id, ev.area_code, ev.year)
+    if cmp is None:
+        return None
+    funnels = [f for f in (cmp.change, cmp.rate) if f is not None]
+    if not funnels:
+        return None
+    fig, axes = plt.subplots(1, len(funnels), figsize=(6.2 * len(funnels), 4.6), squeeze=False)
+    for ax, f in zip(axes[0], funnels):
+        xs = np.geomspace(max(1.0, f.data.x.min() * 0.8), f.data.x.max() * 1.2, 200)
+        for z, style, lab in ((peers.Z95, "--", "95%-grenzen"), (peers.Z998, ":", "99,8%-grenzen")):
+            lo, hi = f.limits(xs, z)
+            ax.plot(xs, lo, style, color="grey", lw=1, label=lab)
+            ax.plot(xs, hi, style, color="grey", lw=1)
+        ax.axhline(f.centre, color="grey", lw=1, label="groep samen")
+        if f.required is not None:
+            ax.axhline(f.required, color="C2", lw=1.5, label=f"vereist ({nl_ratio(f.required)})")
+        others, own = f.data[~f.data.is_self], f.data[f.data.is_self]
+        ax.scatter(others.x, others.y, s=14, color="C0", alpha=0.6, label="vergelijkbare gemeenten")
+        ax.scatter(own.x, own.y, s=60, color="C3", zorder=5, label=ev.area_name)
+        ax.set_xscale("log")
+        ax.xaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: f"{v:g}"))
+        if f.what == "verandering":
+            ax.set_yscale("log")
+            ax.yaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: f"{v:g}".replace(".", ",")))
+            ax.yaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
+            ax.set_ylabel(f"verhouding {ev.year} / {ev.part.rule.baseline_year}")
+        else:
+            ax.set_ylabel(f"per 1.000 inwoners in {ev.year}")
+        ax.set_xlabel(f.x_label)
+        ax.set_title(f"{ev.indicator.label_nl}: {f.what}", fontsize=10)
+    seen: dict[str, object] = {}
+    for ax in axes[0]:
+        for h, lab in zip(*ax.get_legend_handles_labels()):
+            seen.setdefault(lab, h)
+    fig.legend(list(seen.values()), list(seen), loc="upper center", ncol=3, fontsize=8, bbox_to_anchor=(0.5, 1.02))
+    fig.suptitle(f"{ev.area_name} tussen {cmp.n} vergelijkbare gemeenten (trechterdiagram)", y=1.08, fontsize=11)
+    t = ds.observations.table
+    ids = set(t[t.area_code.isin(list(cmp.table.gemeente)) & t.indicator.isin([ev.indicator.id, "population"])
+                & t.year.isin([ev.part.rule.baseline_year, ev.year])].source_id)
+    _caption(axes[0][0], ds, ids)
+    return axes[0]
+
+
+def nl_ratio(x: float) -> str:
+    return "×" + f"{x:.2f}".replace(".", ",")

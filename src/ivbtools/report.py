@@ -1,6 +1,7 @@
 """Tables and text for the notebooks and HTML reports (Dutch, for a council member)."""
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from .dataset import Dataset
@@ -259,6 +260,7 @@ def scorecard_view(card: pd.DataFrame) -> pd.DataFrame:
                                 else f"{nl_num(r.gemeente_index, 0)} / {nl_num(r.landelijk_index, 0)}" for r in rows],
         "bronafhankelijk": ["–" if r.bronafhankelijk is None or pd.isna(r.bronafhankelijk) else
                             ("ja" if r.bronafhankelijk else "nee") for r in rows],
+        "vergelijkbare gemeenten (k van n)": [r.vergelijkbare_gemeenten for r in rows],
     }, index=pd.Index([r.doel_id for r in rows], name="doel_id"))
     return view
 
@@ -312,3 +314,62 @@ def series_table(ds: Dataset, indicator: str, area: str) -> pd.DataFrame:
         if c in t:
             t[c] = [nl_value(v, ind.unit) if pd.notna(v) else "·" for v in t[c]]
     return t.fillna("·")
+
+
+def _ratio(x: float) -> str:
+    return "×" + nl_num(x, 2)
+
+
+def peers_md(ds: Dataset, ev: Evaluation) -> Md:
+    """The peer section: the same rule applied to every peer (k of n met, how many clearly),
+    where the municipality stands on the change and on the rate per 1,000 inhabitants (funnel
+    positions, not ranks), and what is missing when there is no national panel."""
+    from . import peers
+    from .panel import boundary_note
+
+    rule = ev.part.rule
+    if ev.indicator is None or rule is None:
+        return Md("Niet van toepassing: dit doel is kwalitatief.")
+    if rule.kind == "at_least":
+        return Md("Geen vergelijking met andere gemeenten: dit cijfer komt uit de eigen inwonersenquête van de gemeente "
+                  "en bestaat niet als open data voor andere gemeenten.")
+    cmp = peers.compare(ds, ev.part.id, ev.area_code, ev.year)
+    if cmp is None:
+        return Md(peers.missing_text(ds, ev.indicator.id, ev.area_code, ev.year))
+    word = "voldeden aan dezelfde regel" if not ev.final else "haalden hetzelfde doel"
+    head = (f"**Vergelijkbare gemeenten: {cmp.k_met} van {cmp.n} {word} in {ev.year} ({cmp.k_clear} duidelijk); "
+            f"{cmp.k_not} niet ({cmp.k_clear_not} duidelijk niet)"
+            + (f"; {cmp.k_missing} zonder cijfers" if cmp.k_missing else "") + ".**")
+    if ev.assessment is not None and ev.assessment.series_break:
+        head += (" Over de reeksbreuk heen is bij geen enkele gemeente een verschil 'duidelijk'; wat de groep laat zien, "
+                 "is hoe sterk de breuk overal doorwerkt.")
+    how = {"nearest": " De band gaf te weinig gemeenten, dus zijn de gemeenten gekozen die qua inwonertal het dichtst "
+                      "bij liggen.", "list": " De groep is een vaste lijst uit data/peers.yaml."}.get(cmp.how, "")
+    lines = [head, "", f"Groep: {cmp.n} {cmp.rule_nl}.{how} Het doel is van {ds.area_name(ds.policy.municipality)}; de "
+             f"andere gemeenten hebben het niet zelf vastgesteld: de regel is hier een maatstaf, geen oordeel over hun beleid."]
+    for f in (cmp.change, cmp.rate):
+        if f is None:
+            continue
+        own = f.data[f.data.is_self]
+        if f.what == "verandering":
+            val = _ratio(float(own.y.iloc[0])) if not own.empty else "geen cijfer"
+            lines.append(f"- Verandering {rule.baseline_year}–{ev.year}: {ev.area_name} {val}; de groep samen "
+                         f"{_ratio(f.centre)}; vereist {_ratio(f.required)}. Positie in de trechter: {f.position(ev.area_code)}.")
+        else:
+            val = nl_num(float(own.y.iloc[0]), 2) if not own.empty else "geen cijfer"
+            lines.append(f"- Per 1.000 inwoners in {ev.year}: {ev.area_name} {val}; de groep samen {nl_num(f.centre, 2)}. "
+                         f"Positie in de trechter: {f.position(ev.area_code)}.")
+    taus = [f"{nl_num(100 * np.sqrt(f.tau2), 0)}% ({f.what})" for f in (cmp.change, cmp.rate) if f is not None]
+    if taus:
+        lines.append(f"- Trechtergrenzen (95% en 99,8%) verbreed voor de verschillen tussen gemeenten die groter zijn dan "
+                     f"toeval (Spiegelhalter 2005, additief model met gewinsoriseerde z-scores): {', '.join(taus)}. "
+                     f"Een positie binnen de grenzen is ruis, geen prestatie; daarom geen ranglijst.")
+    note = boundary_note(ds, ev.area_code, rule.baseline_year, ev.year)
+    if note:
+        lines.append(f"- Herindeling: {note}")
+    merged = [c for c in cmp.peers if boundary_note(ds, c, rule.baseline_year, ev.year)]
+    if merged:
+        lines.append(f"- {len(merged)} van de vergelijkbare gemeenten zijn tussen {rule.baseline_year} en {ev.year} "
+                     f"heringedeeld ({', '.join(ds.area_name(c) for c in merged[:6])}{', …' if len(merged) > 6 else ''}); "
+                     f"hun cijfers staan op de huidige grens.")
+    return Md("\n".join(lines))

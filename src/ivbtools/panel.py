@@ -1,0 +1,83 @@
+"""The national panel: every municipality's figures as matrices (municipality x year).
+
+Built from the resolved observations of a Dataset (normally the "panel" layer that
+`ivb fetch --all-municipalities` fills, plus whatever local/cache/snapshot figures exist), so
+that peers, the panel's dispersion and the national table read one and the same numbers.
+Only current municipalities (data/municipalities.csv) take part; figures are on the
+boundaries the tables use: the police tables give every year on current boundaries, CBS's
+population table gives each year on that year's boundaries (so a municipality formed in 2019
+has no population figure before 2019).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from .dataset import Dataset
+
+MIN_PANEL_AREAS = 20   # fewer municipalities with figures: no panel (peers say what is missing)
+
+
+@dataclass
+class Panel:
+    codes: list[str]                       # current municipalities with at least one figure
+    years: list[int]
+    names: dict[str, str]
+    _wide: dict[str, pd.DataFrame] = field(default_factory=dict)
+    table: pd.DataFrame | None = None      # the GM rows of the resolved observations
+
+    def counts(self, indicator: str) -> pd.DataFrame:
+        """codes x years (float, NaN where missing)."""
+        if indicator not in self._wide:
+            t = self.table[self.table.indicator == indicator]
+            w = t.pivot(index="area_code", columns="year", values="value") if not t.empty else pd.DataFrame()
+            self._wide[indicator] = w.reindex(index=self.codes, columns=self.years).astype(float)
+        return self._wide[indicator]
+
+    def areas_with(self, indicator: str, years: list[int]) -> int:
+        """How many municipalities have a figure in every one of `years`."""
+        c = self.counts(indicator)
+        return int(c[[y for y in years if y in c.columns]].notna().all(axis=1).sum()) if set(years) <= set(c.columns) else 0
+
+    def latest(self, indicator: str, year: int) -> pd.Series:
+        """Per municipality the figure of `year`, else the latest earlier one (e.g. population)."""
+        c = self.counts(indicator)
+        cols = [y for y in self.years if y <= year]
+        if not cols:
+            return pd.Series(np.nan, index=self.codes)
+        return c[cols].ffill(axis=1)[cols[-1]]
+
+
+def build_panel(ds: Dataset) -> Panel:
+    """The panel of a dataset (cached on it: every report of a run asks for it)."""
+    cached = getattr(ds, "_panel", None)
+    if cached is not None:
+        return cached
+    t = ds.observations.table
+    t = t[t.area_code.str.startswith("GM")]
+    if ds.municipalities is not None:
+        t = t[t.area_code.isin(list(ds.municipalities.by_code))]
+    codes = sorted(set(t.area_code))
+    years = list(range(int(t.year.min()), int(t.year.max()) + 1)) if not t.empty else []
+    names = dict(t.drop_duplicates("area_code")[["area_code", "area_name"]].itertuples(index=False))
+    panel = Panel(codes=codes, years=years, names=names, table=t[["indicator", "area_code", "year", "value"]])
+    object.__setattr__(ds, "_panel", panel)
+    return panel
+
+
+def boundary_note(ds: Dataset, code: str, first_year: int, last_year: int) -> str:
+    """One Dutch sentence when `code` was formed or changed boundaries between the years compared."""
+    if ds.municipalities is None or code not in ds.municipalities:
+        return ""
+    m = ds.municipalities.by_code[code]
+    name = ds.municipalities.name(code)
+    if m.valid_from and first_year < m.valid_from <= last_year:
+        return (f"{name} bestaat sinds 1 januari {m.valid_from} (herindeling): de politie geeft ook eerdere jaren op de "
+                f"huidige gemeentegrens (herberekend); CBS-bevolkingscijfers van vóór {m.valid_from} ontbreken voor "
+                f"deze code, dus cijfers per 1.000 inwoners kunnen pas vanaf {m.valid_from}.")
+    if m.boundary_changed and first_year < m.boundary_changed <= last_year:
+        return (f"De grens van {name} is per 1 januari {m.boundary_changed} gewijzigd (herindeling): de politie geeft alle "
+                f"jaren op de huidige grens, CBS-bevolkingscijfers op de grens van elk jaar.")
+    return ""

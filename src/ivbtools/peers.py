@@ -1,0 +1,333 @@
+"""Peer groups ("vergelijkbare gemeenten") and the dispersion estimated across them.
+
+The rule is data (data/peers.yaml): a population band around the municipality's own
+population, the same urbanisation class where the data give it, at least `min_peers`
+members; or a fixed list of codes. Membership for all municipalities at once is one boolean
+matrix, so the national table gets every municipality's peer group and peer dispersion in a
+few vectorised steps.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from . import stats
+from .dataset import Dataset
+from .errors import IvbError
+from .panel import MIN_PANEL_AREAS, Panel, build_panel
+from .yamlio import read_yaml
+
+FILE = "peers.yaml"
+URBAN_COVERAGE = 0.9   # the class is used when at least this share of municipalities has one
+
+
+@dataclass(frozen=True)
+class PeerConfig:
+    band: tuple[float, float] = (0.5, 2.0)
+    same_class: bool = True
+    min_peers: int = 10
+    groups: dict | None = None
+
+
+def load_config(data_dir: Path) -> PeerConfig:
+    path = Path(data_dir) / FILE
+    if not path.is_file():
+        return PeerConfig(groups={})
+    d = read_yaml(path) or {}
+    dflt = d.get("default") or {}
+    band = dflt.get("population_band", [0.5, 2.0])
+    if not (isinstance(band, list) and len(band) == 2 and all(isinstance(b, (int, float)) for b in band) and 0 < band[0] < 1 < band[1]):
+        raise IvbError(f"{path}: default.population_band must be two numbers around 1, e.g. [0.5, 2.0]")
+    mp = dflt.get("min_peers", 10)
+    if not isinstance(mp, int) or mp < 2:
+        raise IvbError(f"{path}: default.min_peers must be a whole number of 2 or more")
+    groups = d.get("groups") or {}
+    if not isinstance(groups, dict) or not all(isinstance(v, list) for v in groups.values()):
+        raise IvbError(f"{path}: groups must map a municipality code to a list of codes, e.g. GM1969: [GM0014, GM1966]")
+    return PeerConfig(band=(float(band[0]), float(band[1])), same_class=bool(dflt.get("same_urbanisation_class", True)),
+                      min_peers=mp, groups={str(k): [str(c) for c in v] for k, v in groups.items()})
+
+
+@dataclass
+class Membership:
+    """Peer groups of every municipality of the panel for one year."""
+    codes: list[str]
+    matrix: np.ndarray          # matrix[i, j]: j is a peer of i (never i itself)
+    population: pd.Series       # the population each group was chosen by
+    urban: pd.Series | None     # the urbanisation class, when used
+    how: dict[str, str]         # per code: 'band', 'nearest' (band too small) or 'list'
+    rule_nl: str
+
+    def peers_of(self, code: str) -> list[str]:
+        i = self.codes.index(code)
+        return [c for c, m in zip(self.codes, self.matrix[i]) if m]
+
+
+def membership(ds: Dataset, year: int, panel: Panel | None = None) -> Membership | None:
+    """Peer groups for `year`; None when the panel lacks population figures for the rule."""
+    key = ("_membership", year)
+    memo = getattr(ds, "_peer_memo", None)
+    if memo is None:
+        memo = {}
+        object.__setattr__(ds, "_peer_memo", memo)
+    if key in memo:
+        return memo[key]
+    panel = panel or build_panel(ds)
+    cfg = load_config(ds.root)
+    pop = panel.latest("population", year) if panel.codes else pd.Series(dtype=float)
+    if int(pop.notna().sum()) < MIN_PANEL_AREAS:
+        memo[key] = None
+        return None
+    codes = panel.codes
+    p = pop.to_numpy(dtype=float)
+    urban = panel.latest("urbanisation_class", year) if "urbanisation_class" in set(panel.table.indicator) else None
+    use_class = cfg.same_class and urban is not None and urban.notna().mean() >= URBAN_COVERAGE
+    with np.errstate(invalid="ignore", divide="ignore"):
+        ratio = p[None, :] / p[:, None]
+        logdist = np.abs(np.log(ratio))
+    valid = np.isfinite(logdist)
+    np.fill_diagonal(valid, False)
+    same = np.ones_like(valid)
+    if use_class:
+        u = urban.to_numpy(dtype=float)
+        same = (u[None, :] == u[:, None])
+    band = valid & same & (ratio >= cfg.band[0]) & (ratio <= cfg.band[1])
+    how = {}
+    m = band.copy()
+    for i, c in enumerate(codes):
+        if c in (cfg.groups or {}):
+            m[i] = np.isin(codes, [x for x in cfg.groups[c] if x != c])
+            how[c] = "list"
+        elif not np.isfinite(p[i]):
+            m[i] = False
+            how[c] = "none"
+        elif band[i].sum() >= cfg.min_peers:
+            how[c] = "band"
+        else:   # the min_peers nearest in population, of the same class where there are enough
+            cand = valid[i] & same[i] if (valid[i] & same[i]).sum() >= cfg.min_peers else valid[i]
+            d = np.where(cand, logdist[i], np.inf)
+            m[i] = False
+            m[i, np.argsort(d, kind="stable")[:cfg.min_peers]] = True
+            m[i] &= np.isfinite(d)
+            how[c] = "nearest"
+    lo, hi = cfg.band
+    rule = (f"gemeenten met {_nl(lo)} tot {_nl(hi)} keer zoveel inwoners"
+            + (" en dezelfde mate van stedelijkheid" if use_class else "")
+            + f" (data/peers.yaml; minstens {cfg.min_peers}, anders de {cfg.min_peers} die qua inwonertal het dichtst bij liggen)")
+    if not use_class and cfg.same_class:
+        rule += "; de mate van stedelijkheid ontbreekt in de gegevens, dus alleen op inwonertal gekozen"
+    res = Membership(codes, m, pop, urban if use_class else None, how, rule)
+    memo[key] = res
+    return res
+
+
+def _nl(x: float) -> str:
+    return f"{x:g}".replace(".", ",")
+
+
+def peer_tau(ds: Dataset, indicator: str, year: int) -> pd.DataFrame:
+    """Per municipality the overdispersion tau of `indicator` estimated across its peers (and
+    itself) from the panel, with the number of second-difference terms behind it.
+    Columns: tau (NaN when no terms), terms."""
+    memo = getattr(ds, "_peer_memo", None)
+    if memo is None:
+        memo = {}
+        object.__setattr__(ds, "_peer_memo", memo)
+    key = ("_tau", indicator, year)
+    if key in memo:
+        return memo[key]
+    panel = build_panel(ds)
+    mem = membership(ds, year, panel)
+    if mem is None:
+        return pd.DataFrame({"tau": [], "terms": []})
+    ind = ds.indicators[indicator]
+    breaks = [c.crosses_year for c in ind.caveats if c.kind == "break" and not c.areas]
+    c = panel.counts(indicator)
+    S, m = stats.dispersion_terms(c.to_numpy(), panel.years, breaks)
+    group = mem.matrix | np.eye(len(mem.codes), dtype=bool)
+    gS, gm = group.astype(float) @ S, group.astype(float) @ m
+    with np.errstate(invalid="ignore", divide="ignore"):
+        tau = np.sqrt(np.clip(gS / gm, 0, None))
+    terms = (gm / 6).astype(int)
+    out = pd.DataFrame({"tau": np.where(terms >= MIN_TERMS, tau, np.nan), "terms": terms}, index=mem.codes)
+    memo[key] = out
+    return out
+
+
+def peer_dispersion(ds: Dataset, indicator: str, area: str, year: int) -> stats.Dispersion | None:
+    """The Dispersion (for evaluate) of `area` from its peers, or None without a panel."""
+    t = peer_tau(ds, indicator, year)
+    if area not in t.index or not np.isfinite(t.loc[area, "tau"]) or t.loc[area, "terms"] < MIN_TERMS:
+        return None
+    mem = membership(ds, year)
+    n = int(mem.matrix[mem.codes.index(area)].sum())
+    return stats.Dispersion(tau=float(t.loc[area, "tau"]), years=tuple(build_panel(ds).years), df=int(t.loc[area, "terms"]),
+                            pearson_phi=float("nan"),
+                            method=f"over {n} vergelijkbare gemeenten en de gemeente zelf (tweede verschillen van de "
+                                   f"log-tellingen, momentschatter van tau²; {int(t.loc[area, 'terms'])} termen)",
+                            origin="peers")
+
+
+def has_panel(ds: Dataset, year: int) -> bool:
+    """Whether the data hold a panel of municipalities with population figures for `year`."""
+    return membership(ds, year) is not None
+
+
+MIN_TERMS = 100   # fewer second-difference terms across the group: no panel estimate (own series, or the tipping point)
+
+
+Z95, Z998 = 1.959963984540054, 3.090232306167813
+
+
+@dataclass
+class Funnel:
+    """One funnel plot (Spiegelhalter 2005): each unit's estimate against its precision, with
+    limits around the group's value widened by the group's additive overdispersion."""
+    what: str                    # "verandering" or "per 1.000 inwoners"
+    data: pd.DataFrame           # gemeente, naam, x (precision axis: a count), y (estimate), is_self
+    centre: float                # the group's value (weighted, back-transformed)
+    tau2: float                  # additive overdispersion on the log scale
+    x_label: str
+    required: float | None = None   # the level the rule requires (change funnel only)
+
+    def limits(self, x, z: float) -> tuple[np.ndarray, np.ndarray]:
+        x = np.asarray(x, dtype=float)
+        var = self._poisson_var(x) + self.tau2
+        return self.centre * np.exp(-z * np.sqrt(var)), self.centre * np.exp(z * np.sqrt(var))
+
+    def _poisson_var(self, x):
+        if self.what == "verandering":   # x: baseline count; new ~ Poisson(centre * x)
+            return 1 / (self.centre * x) + 1 / x
+        return 1 / x                      # x: expected count at the group's rate
+
+    def position(self, code: str) -> str:
+        row = self.data[self.data.gemeente == code]
+        if row.empty:
+            return "geen cijfers"
+        x, y = float(row.x.iloc[0]), float(row.y.iloc[0])
+        lo95, hi95 = (float(v) for v in self.limits(x, Z95))
+        lo998, hi998 = (float(v) for v in self.limits(x, Z998))
+        if lo95 <= y <= hi95:
+            return "binnen de 95%-grenzen: niet te onderscheiden van de groep"
+        side = "boven" if y > hi95 else "onder"
+        if lo998 <= y <= hi998:
+            return f"{side} de 95%-grens maar binnen de 99,8%-grens: mogelijk afwijkend"
+        return f"{side} de 99,8%-grens: duidelijk afwijkend van de groep"
+
+
+@dataclass
+class PeerComparison:
+    code: str
+    name: str
+    year: int
+    part_id: str
+    rule_nl: str
+    peers: list[str]
+    table: pd.DataFrame          # the national-table rows of the peers (and the municipality)
+    k_met: int
+    k_clear: int
+    k_not: int
+    k_clear_not: int
+    k_missing: int
+    change: Funnel | None
+    rate: Funnel | None
+    how: str
+
+    @property
+    def n(self) -> int:
+        return len(self.peers)
+
+    @property
+    def k_of_n(self) -> str:
+        return f"{self.k_met} van {self.n} ({self.k_clear} duidelijk)"
+
+
+def _funnel_change(t: pd.DataFrame, code: str, required: float) -> Funnel | None:
+    ok = t[(t.basis > 0) & t.waarde.notna() & (t.waarde > 0)]
+    if len(ok) < 5:
+        return None
+    centre = float(ok.waarde.sum() / ok.basis.sum())
+    s = np.sqrt(1 / (centre * ok.basis) + 1 / ok.basis)
+    _, tau2 = stats.spiegelhalter_tau2(np.log(ok.waarde / ok.basis), s)
+    data = pd.DataFrame({"gemeente": ok.gemeente, "naam": ok.naam, "x": ok.basis, "y": ok.waarde / ok.basis,
+                         "is_self": ok.gemeente == code})
+    return Funnel("verandering", data, centre, tau2, "aantal in het basisjaar", required)
+
+
+def _funnel_rate(t: pd.DataFrame, code: str) -> Funnel | None:
+    ok = t[(t.inwoners > 0) & t.waarde.notna() & (t.waarde > 0) & t.per_1000_inwoners.notna()]
+    if len(ok) < 5:
+        return None
+    rate = float(ok.waarde.sum() / (ok.waarde / ok.per_1000_inwoners * 1000).sum())   # per inhabitant
+    pop = ok.waarde / ok.per_1000_inwoners * 1000
+    expected = rate * pop
+    _, tau2 = stats.spiegelhalter_tau2(np.log(ok.waarde / expected), np.sqrt(1 / expected))
+    data = pd.DataFrame({"gemeente": ok.gemeente, "naam": ok.naam, "x": expected, "y": ok.per_1000_inwoners,
+                         "is_self": ok.gemeente == code})
+    return Funnel("per 1.000 inwoners", data, rate * 1000, tau2, "verwacht aantal bij het groepsgemiddelde")
+
+
+def compare(ds: Dataset, part_id: str, code: str, year: int) -> PeerComparison | None:
+    """The same rule applied to every peer of `code` (from the national table), with funnels on
+    the change and on the rate per 1,000 inhabitants; None without a panel."""
+    from .national import MET, evaluate_all
+
+    mem = membership(ds, year)
+    if mem is None or code not in mem.codes:
+        return None
+    memo = getattr(ds, "_peer_memo")
+    key = ("_national", year)
+    if key not in memo:
+        memo[key] = evaluate_all(ds, year)
+    nat = memo[key]
+    peers = mem.peers_of(code)
+    t = nat[(nat.doel_id == part_id) & nat.gemeente.isin(peers + [code])]
+    pt = t[t.gemeente != code]
+    judged = pt[~pt.status.isin(["onvoldoende_gegevens", "niet_te_beoordelen", "basisjaar"])]
+    met = judged.status.isin(MET)
+    part = ds.policy.part(part_id)
+    return PeerComparison(
+        code=code, name=ds.area_name(code), year=year, part_id=part_id, rule_nl=mem.rule_nl, peers=peers, table=t,
+        k_met=int(met.sum()), k_clear=int((met & (judged.kwalificatie == stats.CLEAR_MET)).sum()),
+        k_not=int((~met).sum()), k_clear_not=int((~met & (judged.kwalificatie == stats.CLEAR_NOT_MET)).sum()),
+        k_missing=len(pt) - len(judged) + (len(peers) - len(pt)),
+        change=_funnel_change(t, code, required_ratio_for(part, year)) if year > part.rule.baseline_year else None,
+        rate=_funnel_rate(t, code), how=mem.how.get(code, ""))
+
+
+def required_ratio_for(part, year: int) -> float:
+    from .evaluate import required_ratio
+
+    return required_ratio(part.rule, year)
+
+
+def missing_text(ds: Dataset, indicator: str, code: str, year: int) -> str:
+    """What the peer comparison lacks on data without a panel, and how to supply it."""
+    t = ds.observations.table
+    gm = t[t.area_code.str.startswith("GM")]
+    with_ind = sorted(set(gm[gm.indicator == indicator].area_code))
+    with_pop = sorted(set(gm[(gm.indicator == "population") & (gm.year <= year)].area_code))
+    names = ", ".join(ds.area_name(c) for c in with_ind[:5]) + (", …" if len(with_ind) > 5 else "")
+    return (f"Voor de vergelijking met vergelijkbare gemeenten zijn cijfers van alle gemeenten nodig. Nu aanwezig: "
+            f"{ds.indicators[indicator].label_nl} voor {len(with_ind)} gemeente(n)"
+            + (f" ({names})" if with_ind else "")
+            + f", inwonertallen voor {len(with_pop)} gemeente(n); nodig zijn er minstens {MIN_PANEL_AREAS}. "
+              f"Aanvullen: `ivb fetch --all-municipalities` (internet nodig; één download per tabel), daarna "
+              f"`ivb run` opnieuw.")
+
+
+def scorecard_cell(ds: Dataset, part, year: int, area: str) -> str:
+    """The scorecard's 'k van n vergelijkbare gemeenten' cell for one part."""
+    if part.qualitative:
+        return "n.v.t. (kwalitatief)"
+    if part.rule.kind == "at_least":
+        return "n.v.t. (eigen enquête)"
+    if year <= part.rule.baseline_year:
+        return "n.v.t. (basisjaar)"
+    cmp = compare(ds, part.id, area, year)
+    if cmp is None:
+        return "geen landelijke gegevens (ivb fetch --all-municipalities)"
+    return cmp.k_of_n
