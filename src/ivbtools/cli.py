@@ -125,6 +125,33 @@ def cmd_fetch(args) -> int:
     return 1 if rep.failed and not args.best_effort else 0
 
 
+def cmd_national(args) -> int:
+    import time
+
+    from .national import evaluate_all, write_national
+    from .params import check_year
+
+    ds = _load(args)
+    _warn(ds)
+    year = check_year(ds, int(args.year)) if str(args.year).isdigit() else None
+    if year is None:
+        raise IvbError(f"--year {args.year!r} is not a year — write e.g. 2023")
+    from .peers import has_panel
+
+    if not has_panel(ds, year):
+        t = ds.observations.table
+        n = t[(t.indicator == "population") & t.area_code.str.startswith("GM") & (t.year <= year)].area_code.nunique()
+        raise IvbError(f"no national panel in the data (population figures up to {year} for {n} municipalities; at "
+                       f"least 20 needed) — run `ivb fetch --all-municipalities` (needs internet), then try again")
+    t0 = time.perf_counter()
+    table = evaluate_all(ds, year)
+    seconds = time.perf_counter() - t0
+    res = write_national(ds, year, Path(args.output), table)
+    print(f"{res['rows']} rows ({res['municipalities']} municipalities x {table.doel_id.nunique()} target parts) "
+          f"evaluated in {seconds:.2f} s; written to {res['folder']}/ (national.csv, national.parquet, index.html)")
+    return 0
+
+
 def cmd_targets(args) -> int:
     ds = _load(args)
     for p in ds.policy.parts:
@@ -193,6 +220,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="exit 0 when sources fail (e.g. no network): runs then use the cache and the snapshot")
     f.add_argument("--quiet", action="store_true", help="no progress bars")
     f.set_defaults(func=cmd_fetch)
+    n = sub.add_parser("national", help="every target part for every municipality of the national panel (CSV, Parquet, overview)")
+    n.add_argument("--year", required=True, help="evaluation year, e.g. 2023")
+    n.add_argument("--output", default="outputs", help="output folder (default: ./outputs); writes national/<year>/")
+    n.set_defaults(func=cmd_national)
     sub.add_parser("targets", help="list the target parts and their rules").set_defaults(func=cmd_targets)
     sub.add_parser("sources", help="list the sources and how many figures each gives").set_defaults(func=cmd_sources)
     sub.add_parser("check", help="validate the data folder").set_defaults(func=cmd_check)

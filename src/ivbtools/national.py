@@ -13,7 +13,7 @@ import pandas as pd
 
 from . import stats
 from .dataset import Dataset
-from .evaluate import STATUS_NL, qualifier_label, required_ratio, status_label
+from .evaluate import qualifier_label, required_ratio, status_label
 from .panel import build_panel
 from .peers import membership, peer_tau
 
@@ -71,7 +71,10 @@ def evaluate_all(ds: Dataset, year: int, parts: list[str] | None = None) -> pd.D
         if year <= rule.baseline_year:
             status[:] = "basisjaar"
         qual = stats.qualifier_v(lo, hi, r0, np.full(len(codes), brk)).astype(object)
-        qual[~ok] = None
+        qual[~ok] = ""
+        labels = {(st, q): (status_label(st, rule), qualifier_label(st, rule, q or None))
+                  for st, q in set(zip(status.tolist(), qual.tolist()))}   # a handful of distinct pairs
+        pairs = list(zip(status.tolist(), qual.tolist()))
         with np.errstate(divide="ignore", invalid="ignore"):
             per1000 = np.where(pop_year.to_numpy() > 0, obs / pop_year.to_numpy() * 1000, np.nan)
         frames.append(pd.DataFrame({
@@ -79,7 +82,8 @@ def evaluate_all(ds: Dataset, year: int, parts: list[str] | None = None) -> pd.D
             "jaar": year, "basisjaar": rule.baseline_year, "basis": base, "waarde": obs,
             "verhouding": np.where(ok, o / b, np.nan), "vereiste_verhouding": r0,
             "vereist_hoogstens": np.where(ok, _allowed(rule.kind, b * r0), np.nan),
-            "status": status, "gehaald": np.where(ok, met, None), "kwalificatie": qual,
+            "status": status, "oordeel": [labels[k][0] for k in pairs], "gehaald": np.where(ok, met, None),
+            "kwalificatie": qual, "zekerheid": [labels[k][1] for k in pairs],
             "interval_laag": np.where(ok, lo, np.nan), "interval_hoog": np.where(ok, hi, np.nan),
             "p_waarde": np.where(ok, p, np.nan), "overdispersie_tau": tau, "reeksbreuk": brk,
             "per_1000_inwoners": per1000, "inwoners": pop.to_numpy(), "vergelijkbare_gemeenten": n_peers,
@@ -88,16 +92,7 @@ def evaluate_all(ds: Dataset, year: int, parts: list[str] | None = None) -> pd.D
         }))
     if not frames:
         return pd.DataFrame(columns=COLUMNS)
-    out = pd.concat(frames, ignore_index=True)
-    out["kwalificatie"] = out.kwalificatie.where(out.kwalificatie.map(lambda q: isinstance(q, str)), "")
-    labels: dict[tuple, tuple[str, str]] = {}   # a handful of distinct (status, part, qualifier)
-    for k in set(zip(out.status, out.doel_id, out.kwalificatie)):
-        rule = ds.policy.part(k[1]).rule
-        labels[k] = (status_label(k[0], rule) if k[0] in STATUS_NL else k[0], qualifier_label(k[0], rule, k[2] or None))
-    keys = list(zip(out.status, out.doel_id, out.kwalificatie))
-    out["oordeel"] = [labels[k][0] for k in keys]
-    out["zekerheid"] = [labels[k][1] for k in keys]
-    return out[COLUMNS]
+    return pd.concat(frames, ignore_index=True)[COLUMNS]
 
 
 def _boundary_flags(ds: Dataset, codes: list[str]) -> dict[str, int]:
@@ -124,3 +119,63 @@ def verdict_counts(table: pd.DataFrame) -> pd.DataFrame:
              "niet gehaald, binnen de ruis", "duidelijk niet gehaald", "geen oordeel"]
     counts = t.groupby(["doel_id", "klasse"]).size().unstack(fill_value=0)
     return counts.reindex(columns=[o for o in order if o in counts.columns], fill_value=0)
+
+
+def write_national(ds: Dataset, year: int, out_dir, table: pd.DataFrame | None = None) -> dict:
+    """outputs/national/<year>/: national.csv, national.parquet, verdicts.png and index.html,
+    written into a staging folder and renamed into place (a failure leaves the previous set)."""
+    import html
+    import io
+    import tempfile
+    from pathlib import Path
+
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from . import atomic
+    from .plots import plot_verdict_distribution
+
+    table = evaluate_all(ds, year) if table is None else table
+    dest = Path(out_dir) / "national" / str(year)
+    atomic.check_writable(Path(out_dir))
+    Path(out_dir).mkdir(parents=True, exist_ok=True)
+    stage = Path(tempfile.mkdtemp(prefix=".staging-national-", dir=out_dir))
+    try:
+        csv_text = table.to_csv(index=False)
+        atomic.write_text(stage / "national.csv", csv_text)
+        table.assign(gehaald=table.gehaald.astype("boolean"), kwalificatie=table.kwalificatie.astype(str)) \
+            .to_parquet(stage / "national.parquet", index=False)
+        counts = verdict_counts(table)
+        titles = {p.id: p.title for p in ds.policy.parts}
+        ax = plot_verdict_distribution(counts, titles, year)
+        buf = io.BytesIO()
+        ax.figure.savefig(buf, format="png", dpi=100, bbox_inches="tight")
+        plt.close(ax.figure)
+        atomic.write_bytes(stage / "verdicts.png", buf.getvalue())
+        sources = sorted(set(ds.observations.table[ds.observations.table.area_code.isin(table.gemeente.unique())
+                                                   & ds.observations.table.year.isin([year] + list(table.basisjaar.unique()))
+                                                   ].source_id))
+        src_html = "".join(f"<li>{html.escape(ds.sources[s].publisher)}: {html.escape(ds.sources[s].title)} "
+                           f"(opgehaald {html.escape(str(ds.sources[s].retrieved))})</li>" for s in sources)
+        rows = "".join(f"<tr><td>{html.escape(titles.get(i, i))}</td>" + "".join(f"<td>{int(v)}</td>" for v in r)
+                       + "</tr>" for i, r in zip(counts.index, counts.to_numpy()))
+        head = "".join(f"<th>{html.escape(c)}</th>" for c in counts.columns)
+        n = table.gemeente.nunique()
+        page = f"""<!doctype html><html lang="nl"><head><meta charset="utf-8"><title>IVB-doelen voor alle gemeenten, {year}</title>
+<style>body{{font-family:sans-serif;max-width:70em;margin:2em auto}}td,th{{padding:.3em .6em;border-bottom:1px solid #ddd;text-align:left}}</style></head><body>
+<h1>De doelen van {html.escape(ds.policy.title)} toegepast op alle {n} gemeenten, {year}</h1>
+<p>Elke gemeente getoetst met dezelfde regel als {html.escape(ds.area_name(ds.policy.municipality))}, met de overdispersie
+geschat over haar eigen vergelijkbare gemeenten (data/peers.yaml). De andere gemeenten hebben deze doelen niet zelf vastgesteld:
+dit is een maatstaf. Geen kaart en geen ranglijst: een verschil binnen de ruis is geen prestatie.</p>
+<p><img src="verdicts.png" alt="Verdeling van de oordelen per doel" style="max-width:100%"></p>
+<table><tr><th>Doel</th>{head}</tr>{rows}</table>
+<p>Volledige tabel: <a href="national.csv">CSV</a> en <a href="national.parquet">Parquet</a> (één rij per gemeente en doel).</p>
+<h2>Bronnen</h2><ul>{src_html}</ul></body></html>
+"""
+        atomic.write_text(stage / "index.html", page)
+        for name in ("national.csv", "national.parquet", "verdicts.png", "index.html"):
+            atomic.move_into_place(stage / name, dest / name)
+    finally:
+        atomic.remove_tree(stage)
+    return {"folder": dest, "rows": len(table), "municipalities": n}

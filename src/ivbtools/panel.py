@@ -27,6 +27,7 @@ class Panel:
     names: dict[str, str]
     _wide: dict[str, pd.DataFrame] = field(default_factory=dict)
     table: pd.DataFrame | None = None      # the GM rows of the resolved observations
+    indicators: frozenset = frozenset()    # the indicators the panel holds
 
     def counts(self, indicator: str) -> pd.DataFrame:
         """codes x years (float, NaN where missing)."""
@@ -62,7 +63,8 @@ def build_panel(ds: Dataset) -> Panel:
     codes = sorted(set(t.area_code))
     years = list(range(int(t.year.min()), int(t.year.max()) + 1)) if not t.empty else []
     names = dict(t.drop_duplicates("area_code")[["area_code", "area_name"]].itertuples(index=False))
-    panel = Panel(codes=codes, years=years, names=names, table=t[["indicator", "area_code", "year", "value"]])
+    panel = Panel(codes=codes, years=years, names=names, table=t[["indicator", "area_code", "year", "value"]],
+                  indicators=frozenset(t.indicator.unique()))
     object.__setattr__(ds, "_panel", panel)
     return panel
 

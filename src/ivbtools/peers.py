@@ -83,7 +83,7 @@ def membership(ds: Dataset, year: int, panel: Panel | None = None) -> Membership
         return None
     codes = panel.codes
     p = pop.to_numpy(dtype=float)
-    urban = panel.latest("urbanisation_class", year) if "urbanisation_class" in set(panel.table.indicator) else None
+    urban = panel.latest("urbanisation_class", year) if "urbanisation_class" in panel.indicators else None
     use_class = cfg.same_class and urban is not None and urban.notna().mean() >= URBAN_COVERAGE
     with np.errstate(invalid="ignore", divide="ignore"):
         ratio = p[None, :] / p[:, None]
@@ -145,8 +145,10 @@ def peer_tau(ds: Dataset, indicator: str, year: int) -> pd.DataFrame:
         return pd.DataFrame({"tau": [], "terms": []})
     ind = ds.indicators[indicator]
     breaks = [c.crosses_year for c in ind.caveats if c.kind == "break" and not c.areas]
-    c = panel.counts(indicator)
-    S, m = stats.dispersion_terms(c.to_numpy(), panel.years, breaks)
+    tkey = ("_terms", indicator)
+    if tkey not in memo:   # the terms do not depend on the evaluation year, only the groups do
+        memo[tkey] = stats.dispersion_terms(panel.counts(indicator).to_numpy(), panel.years, breaks)
+    S, m = memo[tkey]
     group = mem.matrix | np.eye(len(mem.codes), dtype=bool)
     gS, gm = group.astype(float) @ S, group.astype(float) @ m
     with np.errstate(invalid="ignore", divide="ignore"):

@@ -212,3 +212,25 @@ def plot_peers(ds: Dataset, ev: Evaluation):
 
 def nl_ratio(x: float) -> str:
     return "×" + f"{x:.2f}".replace(".", ",")
+
+
+VERDICT_COLOURS = {"duidelijk gehaald": "#1a9850", "gehaald, binnen de ruis": "#a6d96a", "gehaald, reeksbreuk": "#d9ef8b",
+                   "niet gehaald, reeksbreuk": "#fee08b", "niet gehaald, binnen de ruis": "#fdae61",
+                   "duidelijk niet gehaald": "#d73027", "geen oordeel": "#cccccc"}
+
+
+def plot_verdict_distribution(counts: pd.DataFrame, titles: dict[str, str], year: int, ax=None):
+    """How many municipalities fall in each verdict class, per target part (stacked bars; no map)."""
+    if ax is None:
+        _, ax = plt.subplots(figsize=(10, 0.6 * len(counts) + 1.8))
+    left = pd.Series(0.0, index=counts.index)
+    labels = [textwrap.shorten(titles.get(i, i), 60) for i in counts.index]
+    for col in counts.columns:
+        ax.barh(labels, counts[col], left=left, color=VERDICT_COLOURS.get(col, "grey"), label=col)
+        left += counts[col]
+    ax.invert_yaxis()
+    ax.set_xlabel("aantal gemeenten")
+    ax.set_title(f"Oordelen voor alle gemeenten, {year} (doelen van het IVB als maatstaf)", fontsize=11)
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.18), ncol=3, fontsize=8, frameon=False)
+    ax.figure.tight_layout()
+    return ax
