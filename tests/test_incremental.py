@@ -26,9 +26,10 @@ def world(data_copy, tmp_path):
 
 def run(world, years=(2022, 2023), force=False, fail=()):
     data, nbs, out = world
-    ex = FakeExecutor(fail=set(fail))
+    ex = FakeExecutor(fail={f"GM1969/{k}" for k in fail})
     res = batch.run_batch(ivbtools.load(data), list(years), "GM1969", data, nbs, out, quiet=True, force=force, executor=ex)
-    return {k.split("/")[1] for k in ex.ran} if len(years) == 1 else set(ex.ran), res
+    ran = [k.split("/", 1)[1] for k in ex.ran]   # keys are municipality/year/report
+    return {k.split("/")[1] for k in ran} if len(years) == 1 else set(ran), res
 
 
 def test_nothing_changed_runs_nothing_and_writes_nothing(world):

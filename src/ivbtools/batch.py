@@ -37,6 +37,7 @@ class Job:
     parameters: dict
     title: str
     inputs: str = ""   # digest of everything the report depends on
+    municipality: str = ""
     ok: bool = False
     error: str = ""
     up_to_date: bool = False
@@ -44,7 +45,11 @@ class Job:
 
     @property
     def key(self) -> str:
-        return f"{self.year}/{self.name}"
+        return f"{self.municipality}/{self.year}/{self.name}"
+
+    @property
+    def slot(self) -> tuple[str, int]:
+        return (self.municipality, self.year)
 
 
 @dataclass
@@ -79,9 +84,11 @@ def plan(ds: Dataset, years: list[int], municipality: str, data_dir: Path, noteb
             if part.measurable:
                 params = {"target_id": part.id, **common}
                 jobs.append(Job(year, part.id, "target.ipynb", params, part.title,
-                                digest(Path(notebooks) / "target.ipynb", params, targets[part.id]) if notebooks else ""))
+                                digest(Path(notebooks) / "target.ipynb", params, targets[part.id]) if notebooks else "",
+                                municipality=municipality))
         jobs.append(Job(year, "scorecard", "scorecard.ipynb", common, "Scorekaart: alle doelen",
-                        digest(Path(notebooks) / "scorecard.ipynb", common, card) if notebooks else ""))
+                        digest(Path(notebooks) / "scorecard.ipynb", common, card) if notebooks else "",
+                        municipality=municipality))
     return jobs
 
 
@@ -122,11 +129,12 @@ def _publish_year(ds: Dataset, year: int, municipality: str, jobs: list[Job], st
             parts[job.name] = {"title": job.title, "status": "failed", "error": job.error, "stale": have_previous,
                                "produced_at": prev.get("produced_at") if have_previous else None, "inputs": None}
     card = scorecard(ds, year, municipality)
-    layers = ds.observations.table.layer.value_counts()
+    own = ds.observations.table
+    layers = own[own.area_code.isin([municipality, "NL01"])].layer.value_counts()
     meta = {"year": year, "municipality": municipality, "municipality_name": ds.area_name(municipality),
             "policy": ds.policy.title, "snapshot": ds.snapshot_version, "generated_at": started,
-            "figures_by_layer": {k: int(layers.get(k, 0)) for k in ("local", "cache", "snapshot")},
-            "sources": sorted(set(ds.observations.table.source_id))}
+            "figures_by_layer": {k: int(layers.get(k, 0)) for k in ("local", "cache", "panel", "snapshot")},
+            "sources": sorted(set(own[own.area_code.isin([municipality, "NL01"])].source_id))}
     run = {**meta, "parts": parts}
     built = {
         "scorecard.csv": card.to_csv(index=False),
@@ -168,7 +176,7 @@ def _index_html(run: dict, card, overview_link: str) -> str:
 </head><body>
 <h1>{esc(run['policy'])}: toets {run['year']}</h1>
 <p>{esc(run['municipality_name'])} ({esc(run['municipality'])}) · gebruikte cijfers: {run['figures_by_layer']['local']} uit data/local,
-{run['figures_by_layer']['cache']} opgehaald (cache), {run['figures_by_layer']['snapshot']} uit snapshot {esc(run['snapshot'])} · gemaakt {esc(run['generated_at'])}</p>
+{run['figures_by_layer']['cache']} opgehaald (cache), {run['figures_by_layer']['panel']} uit de landelijke download, {run['figures_by_layer']['snapshot']} uit snapshot {esc(run['snapshot'])} · gemaakt {esc(run['generated_at'])}</p>
 <table><tr><th>Rapport</th><th>Oordeel</th><th>Status van deze run</th></tr>
 {''.join(rows)}
 </table>
@@ -179,26 +187,30 @@ def _index_html(run: dict, card, overview_link: str) -> str:
 """
 
 
-def run_batch(ds: Dataset, years: list[int], municipality: str, data_dir: Path, notebooks: Path, out_dir: Path,
+def run_batch(ds: Dataset, years: list[int], municipality, data_dir: Path, notebooks: Path, out_dir: Path,
               jobs: int = 1, timeout: int = 600, quiet: bool = False, force: bool = False,
               executor=None) -> BatchResult:
+    """`municipality`: one code or a list of codes; every report of every municipality goes to
+    one executor, and each (municipality, year) is published as soon as its reports are done."""
     from .executors import LocalExecutor
     from .overview import write_overview
 
+    municipalities = [municipality] if isinstance(municipality, str) else list(municipality)
     out_dir = Path(out_dir)
     for nb in ("target.ipynb", "scorecard.ipynb"):
         if not (Path(notebooks) / nb).is_file():
             raise IvbError(f"{notebooks}/{nb} not found — run from the project folder or pass --notebooks DIR")
     atomic.check_writable(out_dir)
     started = dt.datetime.now().astimezone().isoformat(timespec="seconds")
-    all_jobs = plan(ds, years, municipality, Path(data_dir), Path(notebooks))
+    all_jobs = [j for m in municipalities for j in plan(ds, years, m, Path(data_dir), Path(notebooks))]
     result = BatchResult(jobs=all_jobs)
-    for year in years:
-        dest = output_folder(out_dir, ds, municipality, year)
-        previous = _read_run(dest).get("parts", {})
-        for job in (j for j in all_jobs if j.year == year):
-            if not force and _is_up_to_date(job, previous, dest):
-                job.up_to_date = job.ok = True
+    for m in municipalities:
+        for year in years:
+            dest = output_folder(out_dir, ds, m, year)
+            previous = _read_run(dest).get("parts", {})
+            for job in (j for j in all_jobs if j.slot == (m, year)):
+                if not force and _is_up_to_date(job, previous, dest):
+                    job.up_to_date = job.ok = True
     to_run = [j for j in all_jobs if not j.up_to_date]
     if not to_run:
         if not (out_dir / "index.html").exists():
@@ -206,32 +218,42 @@ def run_batch(ds: Dataset, years: list[int], municipality: str, data_dir: Path, 
         return result
     stage_root = Path(tempfile.mkdtemp(prefix=".staging-", dir=out_dir))
     by_key = {j.key: j for j in to_run}
-    remaining = {y: sum(1 for j in to_run if j.year == y) for y in years}
+    remaining: dict[tuple[str, int], int] = {}
+    for j in to_run:
+        remaining[j.slot] = remaining.get(j.slot, 0) + 1
     if executor is None:
         executor = LocalExecutor(jobs, tag=str(stage_root), log_dir=stage_root / "logs")
+
+    def stage_of(j: Job) -> Path:
+        return stage_root / j.municipality / str(j.year)
+
     specs = [{"key": j.key, "input": str(Path(notebooks) / j.notebook),
-              "output_notebook": str(stage_root / str(j.year) / f"{j.name}.ipynb"),
-              "output_html": str(stage_root / str(j.year) / f"{j.name}.html"),
+              "output_notebook": str(stage_of(j) / f"{j.name}.ipynb"),
+              "output_html": str(stage_of(j) / f"{j.name}.html"),
               "parameters": j.parameters, "cwd": str(notebooks), "timeout": timeout} for j in to_run]
-    for y in years:
-        (stage_root / str(y)).mkdir(parents=True, exist_ok=True)
+    for j in to_run:
+        stage_of(j).mkdir(parents=True, exist_ok=True)
+    published: set[tuple[str, int]] = set()
     try:
         with tqdm(total=len(to_run), desc="notebooks", unit="nb", disable=True if quiet else None, file=sys.stderr) as bar:
             for res in executor.run(specs):
                 job = by_key[res["key"]]
                 job.ok, job.error, job.seconds = bool(res["ok"]), res.get("error", ""), float(res.get("seconds", 0))
-                if job.ok and not (stage_root / str(job.year) / f"{job.name}.html").exists():
+                if job.ok and not (stage_of(job) / f"{job.name}.html").exists():
                     job.ok, job.error = False, "the run ended without an HTML report"
                 bar.update(1)
-                bar.set_postfix_str(f"{job.year} {job.name}: {'ok' if job.ok else 'MISLUKT'}")
-                remaining[job.year] -= 1
-                if remaining[job.year] == 0:
+                bar.set_postfix_str(f"{job.municipality} {job.year} {job.name}: {'ok' if job.ok else 'MISLUKT'}")
+                remaining[job.slot] -= 1
+                if remaining[job.slot] == 0:
+                    m, y = job.slot
                     with _deferred_interrupt():
-                        _publish_year(ds, job.year, municipality, [j for j in all_jobs if j.year == job.year],
-                                      stage_root / str(job.year), output_folder(out_dir, ds, municipality, job.year), started)
-                    result.published_years.append(job.year)
+                        _publish_year(ds, y, m, [j for j in all_jobs if j.slot == job.slot],
+                                      stage_of(job), output_folder(out_dir, ds, m, y), started)
+                    published.add(job.slot)
+                    if y not in result.published_years:
+                        result.published_years.append(y)
         for job in to_run:   # an executor that stopped early: what it did not return failed
-            if job.year not in result.published_years and remaining.get(job.year, 0) > 0 and not job.error:
+            if job.slot not in published and remaining.get(job.slot, 0) > 0 and not job.error:
                 job.ok, job.error = False, "not run (the executor stopped)"
         write_overview(out_dir, ds.policy.municipality)
     except KeyboardInterrupt:

@@ -59,7 +59,22 @@ def cmd_run(args) -> int:
     years = _years(args)
     ds = _load(args)
     _warn(ds)
-    municipality = check_municipality(ds, args.municipality)
+    if args.municipalities and args.municipality_given:
+        raise IvbError("give --municipality or --municipalities, not both")
+    if args.municipalities:
+        spec = args.municipalities.strip()
+        if spec.lower() == "all":
+            if ds.municipalities is None:
+                raise IvbError("--municipalities all needs data/municipalities.csv")
+            t = ds.observations.table
+            codes = sorted(set(t[t.area_code.str.startswith("GM")].area_code) & set(ds.municipalities.by_code))
+        else:
+            codes = [c.strip().upper() for c in spec.split(",") if c.strip()]
+        if not codes:
+            raise IvbError(f"--municipalities {spec!r} names no municipality — write codes like GM1969,GM0014, or all")
+        municipality = [check_municipality(ds, c) for c in dict.fromkeys(codes)]
+    else:
+        municipality = check_municipality(ds, args.municipality)
     for y in years:
         check_year(ds, y)
     if args.jobs < 1:
@@ -67,8 +82,15 @@ def cmd_run(args) -> int:
     if args.timeout < 1:
         raise IvbError(f"--timeout {args.timeout} must be a number of seconds, 1 or more")
     notebooks = Path(args.notebooks) if args.notebooks else _find_notebooks(ds.root)
+    executor = None
+    if args.scheduler and args.executor != "dask":
+        raise IvbError("--scheduler needs --executor dask")
+    if args.executor == "dask":
+        from .executors import DaskExecutor
+
+        executor = DaskExecutor(args.scheduler, workers=args.jobs)
     res = run_batch(ds, years, municipality, ds.root, notebooks.resolve(), Path(args.output), jobs=args.jobs,
-                    timeout=args.timeout, quiet=args.quiet, force=args.force)
+                    timeout=args.timeout, quiet=args.quiet, force=args.force, executor=executor)
     ok = len(res.jobs) - len(res.failed)
     fresh = len(res.up_to_date)
     if res.interrupted:
@@ -196,6 +218,14 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--year", type=str, default=None, help="one year, e.g. 2023")
     r.add_argument("--years", type=str, default=None, help="a range, e.g. 2020-2023")
     r.add_argument("--municipality", default=None, help="CBS code, e.g. GM1969 (default: the policy's municipality)")
+    r.add_argument("--municipalities", default=None,
+                   help="several codes, e.g. GM1969,GM0014, or 'all' (every municipality with figures); reports land "
+                        "under outputs/<code>/<year>/")
+    r.add_argument("--executor", choices=["local", "dask"], default="local",
+                   help="local: worker processes on this machine (default); dask: a dask.distributed cluster")
+    r.add_argument("--scheduler", default=None,
+                   help="address of a Dask scheduler, e.g. tcp://10.0.0.5:8786 (default with --executor dask: a "
+                        "LocalCluster of --jobs workers)")
     r.add_argument("--jobs", type=int, default=min(4, os.cpu_count() or 1),
                    help="worker processes (each with a warm kernel) running notebooks in parallel")
     r.add_argument("--timeout", type=int, default=600, help="seconds allowed per notebook (default 600)")
@@ -234,8 +264,10 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        if args.command == "run" and args.municipality is None:
-            args.municipality = _load(args).policy.municipality
+        if args.command == "run":
+            args.municipality_given = args.municipality is not None
+            if args.municipality is None:
+                args.municipality = _load(args).policy.municipality
         return args.func(args)
     except IvbError as exc:
         print(f"ivb: error: {exc}", file=sys.stderr)

@@ -170,3 +170,118 @@ class LocalExecutor:
             live = list(self._live)
         for w in live:
             w.kill()
+
+
+# --- dask.distributed ------------------------------------------------------------------------------
+
+_DASK_WORKER = None          # one ivbtools Worker (warm kernel) per dask worker process
+_DASK_LOCK = threading.Lock()
+
+
+def _run_on_dask_worker(job: dict) -> dict:
+    """Runs inside a dask worker process: the job on this process's warm kernel, into a local
+    temporary folder; the notebook and HTML travel back as text, so the cluster's machines need
+    the project and data folders but no shared output folder."""
+    import tempfile
+
+    from .worker import Worker
+
+    global _DASK_WORKER
+    with _DASK_LOCK:
+        if _DASK_WORKER is None:
+            _DASK_WORKER = Worker()
+        with tempfile.TemporaryDirectory(prefix="ivb-dask-") as tmp:
+            local = {**job, "output_notebook": str(Path(tmp) / "out.ipynb"), "output_html": str(Path(tmp) / "out.html")}
+            res = _DASK_WORKER.run(local)
+            if res["ok"]:
+                res["notebook"] = Path(local["output_notebook"]).read_text(encoding="utf-8")
+                res["html"] = Path(local["output_html"]).read_text(encoding="utf-8")
+            elif Path(local["output_notebook"]).exists():
+                res["notebook"] = Path(local["output_notebook"]).read_text(encoding="utf-8")
+            return res
+
+
+class _KernelPlugin:
+    """Shuts a dask worker's warm kernel down when the worker closes."""
+    name = "ivb-warm-kernel"
+
+    def setup(self, worker):
+        pass
+
+    def teardown(self, worker):
+        global _DASK_WORKER
+        if _DASK_WORKER is not None:
+            _DASK_WORKER.drop_kernel()
+            _DASK_WORKER = None
+
+
+class DaskExecutor:
+    """Jobs on a dask.distributed cluster: the scheduler at `address`, or a LocalCluster of
+    `workers` single-threaded worker processes when no address is given. Each dask worker keeps
+    one warm kernel. A job whose worker dies is retried by dask on another worker (its
+    allowed-failures setting); when it still fails, only that job fails."""
+
+    def __init__(self, address: str | None = None, workers: int = 2):
+        from distributed import Client, LocalCluster
+
+        from .errors import IvbError
+
+        self.cluster = None
+        self._futures: list = []
+        try:
+            if address:
+                self.client = Client(address, timeout="15s")
+            else:
+                self.cluster = LocalCluster(n_workers=max(1, workers), threads_per_worker=1, processes=True,
+                                            dashboard_address=None, silence_logs=40)
+                self.client = Client(self.cluster)
+        except (OSError, TimeoutError) as exc:
+            raise IvbError(f"cannot reach the Dask scheduler at {address} ({exc}) — start one (`dask scheduler`, "
+                           f"then `dask worker ADDRESS` on each machine), or leave out --scheduler for a local "
+                           f"cluster") from None
+        try:
+            from distributed.diagnostics.plugin import WorkerPlugin
+
+            plugin = type("IvbKernelPlugin", (_KernelPlugin, WorkerPlugin), {})()
+            self.client.register_plugin(plugin)
+        except Exception:   # an older distributed: kernels then end with their worker processes
+            pass
+
+    def run(self, jobs: list[dict]) -> Iterator[dict]:
+        from distributed import as_completed
+
+        by_future = {}
+        for j in jobs:
+            remote = {k: v for k, v in j.items() if k not in ("output_notebook", "output_html")}
+            f = self.client.submit(_run_on_dask_worker, remote, pure=False)
+            by_future[f] = j
+        self._futures = list(by_future)
+        for fut in as_completed(self._futures):
+            job = by_future[fut]
+            try:
+                res = fut.result()
+            except Exception as exc:   # the worker died (KilledWorker) or the task could not run
+                msg = " ".join(str(exc).split()) or type(exc).__name__
+                yield {"key": job["key"], "ok": False, "error": f"dask: {type(exc).__name__}: {msg[:300]}", "seconds": 0.0}
+                continue
+            if res.get("notebook") is not None:
+                Path(job["output_notebook"]).write_text(res.pop("notebook"), encoding="utf-8")
+            if res.get("html") is not None:
+                Path(job["output_html"]).write_text(res.pop("html"), encoding="utf-8")
+            yield res
+        self.close()
+
+    def close(self) -> None:
+        try:
+            self.client.close()
+        finally:
+            if self.cluster is not None:
+                self.cluster.close()
+                self.cluster = None
+
+    def stop(self) -> None:
+        try:
+            self.client.cancel(self._futures, force=True)
+        except Exception:
+            pass
+        self.close()
