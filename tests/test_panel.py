@@ -1,0 +1,275 @@
+"""The national panel (issue: every municipality): one filtered query per table, peers, the
+dispersion estimated across peers, the vectorised national table, reports with a peer section,
+and the same reports on a dask LocalCluster. All against the replay server with the generated
+all-municipality fixture (tests/panel_fixture.py: made-up values)."""
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import ivbtools
+from ivbtools import evaluate, national, peers, report, stats
+from ivbtools.fetch import fetch_panel
+
+import panel_fixture as pf
+from conftest import DATA, ROOT, digest, ivb
+
+PANEL_ENV = ("IVB_POLICE_URL", "IVB_CBS_URL", "IVB_BRON_URL", "IVB_EMBEDDED_ONLY")
+
+
+@pytest.fixture(scope="module")
+def panel(tmp_path_factory):
+    """A data folder whose cache holds the all-municipality fetch from the replay server, and
+    the server's request log."""
+    from replay import Replay
+
+    data = tmp_path_factory.mktemp("panel") / "data"
+    shutil.copytree(DATA, data, ignore=shutil.ignore_patterns("cache", "fetch-log.json"))
+    for f in (data / "local").glob("*.csv"):
+        f.unlink()
+    saved = {k: os.environ.get(k) for k in PANEL_ENV}
+    with Replay(tables=pf.tables(), bron=pf.bron_zip_all(), page=10_000) as r:
+        os.environ["IVB_POLICE_URL"] = os.environ["IVB_CBS_URL"] = r.url
+        os.environ["IVB_BRON_URL"] = r.url + "/bron"
+        rep = fetch_panel(data, quiet=True)
+        requests = list(r.requests)
+    os.environ["IVB_EMBEDDED_ONLY"] = str(ROOT / "data")   # the checkout's data only; this copy reads its cache
+    yield data, rep, requests
+    for k, v in saved.items():
+        if v is None:
+            os.environ.pop(k, None)
+        else:
+            os.environ[k] = v
+
+
+@pytest.fixture(scope="module")
+def pds(panel):
+    return ivbtools.load(panel[0])
+
+
+def test_fetch_all_municipalities_sends_a_handful_of_data_requests_per_table(panel):
+    data, rep, requests = panel
+    assert not rep.failed, [o.message for o in rep.failed]
+    data_requests = [u for u in requests if "/TypedDataSet" in u]
+    per_table = pd.Series([re.search(r"/odata/(\w+)/", u).group(1) for u in data_requests]).value_counts()
+    assert set(per_table.index) == {"47025NED", "47021NED", "70072ned"}
+    assert per_table.max() <= 5, per_table.to_dict()
+    assert not any("eq%20%27GM" in u or "eq+%27GM" in u for u in data_requests), "a query per municipality"
+    assert sum(1 for u in requests if u.startswith("/bron/")) == 1
+
+
+def test_panel_covers_every_current_municipality_on_current_boundaries(pds):
+    t = pds.observations.table
+    codes = set(pds.municipalities.by_code)
+    for ind in ("crimes_total", "confused_person_e33", "traffic_accidents", "population"):
+        have = set(t[(t.indicator == ind) & t.area_code.str.startswith("GM")].area_code)
+        assert have == codes, (ind, len(have))
+    assert not set(t.area_code) & {c for c, _ in pf.FORMER}   # merged-away codes are not compared
+    pop_sources = {pds.sources[s].note for s in t[t.indicator == "population"].source_id}
+    assert any("4 former municipalities" in n and "current boundaries" in n for n in pop_sources)
+    # CBS gives population on each year's boundaries: none for Westerkwartier before 2019
+    wk = t[(t.indicator == "population") & (t.area_code == "GM1969")]
+    assert wk.year.min() == 2019
+
+
+def test_a_failing_table_keeps_its_previous_panel_entry(panel, tmp_path, monkeypatch):
+    from replay import Replay
+
+    data = tmp_path / "data"
+    shutil.copytree(panel[0], data)
+    before = digest(data / "cache" / "observations")
+    with Replay(tables=pf.tables(), bron=pf.bron_zip_all(), page=10_000) as r:
+        for k in ("IVB_POLICE_URL", "IVB_CBS_URL"):
+            monkeypatch.setenv(k, r.url)
+        monkeypatch.setenv("IVB_BRON_URL", r.url + "/bron")
+        r.faults["70072ned/TypedDataSet"] = "500"
+        rep = fetch_panel(data, refresh=True, quiet=True, only={"cbs-population"})
+    assert [o.source for o in rep.failed] == ["cbs-population"]
+    assert digest(data / "cache" / "observations") == before
+
+
+def test_panel_dispersion_recovers_the_fixture_tau(pds):
+    t = peers.peer_tau(pds, "crimes_total", 2022)
+    assert 0.085 <= t.loc["GM1969", "tau"] <= 0.115          # the fixture's true tau is 0.10
+    d = evaluate.evaluate(pds, "sociaal-woninginbraak", 2022, "GM1969").dispersion
+    assert d is not None and d.origin == "peers"
+
+
+def test_dispersion_terms_on_simulated_series():
+    rng = np.random.default_rng(7)
+    years = list(range(2012, 2024))
+    mu = 150 * np.exp(0.03 * (np.arange(12) - 5))[None, :]
+    pure = rng.poisson(np.repeat(mu, 400, axis=0)).astype(float)
+    assert stats.pooled_tau(*stats.dispersion_terms(pure, years)) < 0.03
+    extra = rng.poisson(mu * rng.gamma(100, 0.01, size=(400, 12))).astype(float)   # tau = 0.1
+    assert 0.09 <= stats.pooled_tau(*stats.dispersion_terms(extra, years)) <= 0.11
+    # a step of x2 at a known break does not count as noise when the break is named
+    stepped = extra * np.where(np.array(years) >= 2020, 2.0, 1.0)[None, :]
+    assert stats.pooled_tau(*stats.dispersion_terms(stepped, years, [2020])) <= 0.11
+    assert stats.pooled_tau(*stats.dispersion_terms(stepped, years)) > 0.14   # unnamed: the step inflates tau
+
+
+def test_spiegelhalter_tau2_by_hand():
+    # ten units, s = 0.1 each (w = 100), estimates +-0.1 around 0: every z = +-1, phi = 1,
+    # tau2 = (10*1 - 9) / (1000 - 100000/1000) = 1/900
+    y = np.array([0.1, -0.1] * 5)
+    theta0, tau2 = stats.spiegelhalter_tau2(y, np.full(10, 0.1))
+    assert theta0 == pytest.approx(0.0, abs=1e-12)
+    assert tau2 == pytest.approx(1 / 900)
+    assert stats.spiegelhalter_tau2(y / 2, np.full(10, 0.1))[1] == 0.0   # phi = 0.25: no overdispersion
+
+
+def test_vectorised_intervals_equal_the_scalar_ones():
+    new = np.array([0, 1, 5, 37, 120, 395, 10])
+    base = np.array([3, 8, 5, 40, 100, 137, 0])
+    lo, hi = stats.ratio_interval_exact_v(new, base)
+    for i in range(len(new)):
+        ex = stats.ratio_interval_exact(new[i], base[i])
+        assert lo[i] == pytest.approx(ex.low) and (hi[i] == pytest.approx(ex.high) or (np.isinf(hi[i]) and np.isinf(ex.high)))
+    for tau in (0.0, 0.07, 0.2):
+        lo, hi = stats.ratio_interval_robust_v(new[:-1], base[:-1], np.full(6, tau))
+        p = stats.ratio_pvalue_v(new[:-1], base[:-1], 0.8, np.full(6, tau))
+        for i in range(6):
+            rb = stats.ratio_interval_robust(new[i], base[i], tau)
+            assert lo[i] == pytest.approx(rb.low) and hi[i] == pytest.approx(rb.high)
+            assert p[i] == pytest.approx(stats.ratio_pvalue_robust(new[i], base[i], 0.8, tau))
+
+
+def test_national_table_agrees_with_the_single_municipality_evaluation(pds):
+    table = national.evaluate_all(pds, 2022)
+    parts = sorted(set(table.doel_id))
+    assert len(parts) == 5 and table.gemeente.nunique() == len(pds.municipalities)
+    sample = ["GM1969", "GM0014"] + sorted(pds.municipalities.by_code)[::40]
+    for code in sample:
+        for part in parts:
+            row = table[(table.gemeente == code) & (table.doel_id == part)].iloc[0]
+            ev = evaluate.evaluate(pds, part, 2022, code)
+            assert (row.status, row.oordeel) == (ev.status, ev.status_nl), (code, part)
+            assert row.zekerheid == ev.qualifier_nl, (code, part)
+            if ev.assessment is not None:
+                iv = ev.assessment.decisive
+                assert (row.interval_laag, row.interval_hoog) == pytest.approx((iv.low, iv.high)), (code, part)
+                assert row.p_waarde == pytest.approx(ev.assessment.pvalue, rel=1e-9, abs=1e-12)
+    assert not table.oordeel.isna().any() and not (table.oordeel == "").any()
+
+
+def test_peer_group_follows_the_configured_rule(pds, panel, tmp_path):
+    mem = peers.membership(pds, 2022)
+    t = pds.observations.table
+    pop = t[(t.indicator == "population") & (t.year == 2022) & t.area_code.str.startswith("GM")].set_index("area_code").value
+    urb = t[(t.indicator == "urbanisation_class") & (t.year == 2022)].set_index("area_code").value
+    own = pop["GM1969"]
+    expected = sorted(c for c in pop.index if c != "GM1969" and 0.5 * own <= pop[c] <= 2 * own
+                      and urb.get(c) == urb["GM1969"])
+    assert mem.peers_of("GM1969") == expected and len(expected) >= 10
+    # a fixed list in data/peers.yaml replaces the rule
+    data = tmp_path / "data"
+    shutil.copytree(panel[0], data)
+    cfg = (data / "peers.yaml").read_text().replace("groups: {}", "groups:\n  GM1969: [GM0014, GM0363, GM1680]")
+    (data / "peers.yaml").write_text(cfg)
+    ds2 = ivbtools.load(data)
+    assert peers.membership(ds2, 2022).peers_of("GM1969") == ["GM0014", "GM0363", "GM1680"]
+    cmp = peers.compare(ds2, "sociaal-woninginbraak", "GM1969", 2022)
+    assert cmp.n == 3 and cmp.k_met + cmp.k_not + cmp.k_missing == 3
+
+
+def test_peer_section_and_scorecard_on_the_panel(pds):
+    card = evaluate.scorecard(pds, 2022, "GM1969")
+    cells = dict(zip(card.doel_id, card.vergelijkbare_gemeenten))
+    n = len(peers.membership(pds, 2022).peers_of("GM1969"))
+    for part in ("verkeer-ongevallen", "verkeer-slachtoffers", "sociaal-verward-gedrag", "sociaal-woninginbraak", "jeugd-overlast"):
+        assert re.fullmatch(rf"\d+ van {n} \(\d+ duidelijk\)", cells[part]), cells[part]
+        md = str(report.peers_md(pds, evaluate.evaluate(pds, part, 2022, "GM1969")))
+        assert f"van {n} " in md and "Positie in de trechter" in md and "nan" not in md.lower()
+    # E33 across the 2020 break: no peer is 'clearly' anything
+    assert cells["sociaal-verward-gedrag"].endswith("(0 duidelijk)")
+    assert "Westerkwartier bestaat sinds 1 januari 2019" in str(report.peers_md(pds, evaluate.evaluate(pds, "sociaal-verward-gedrag", 2022, "GM1969")))
+
+
+def test_peer_section_on_the_embedded_snapshot_says_what_is_missing(ds):
+    md = str(report.peers_md(ds, evaluate.evaluate(ds, "sociaal-verward-gedrag", 2022, "GM1969")))
+    assert "ivb fetch --all-municipalities" in md and "minstens 20" in md and "1 gemeente(n)" in md
+    card = evaluate.scorecard(ds, 2022, "GM1969")
+    assert card.vergelijkbare_gemeenten.str.len().min() > 0
+
+
+def test_ivb_national_writes_csv_parquet_and_overview(panel, tmp_path):
+    data = panel[0]
+    proc = ivb(["--data", str(data), "national", "--year", "2022", "--output", str(tmp_path / "out")])
+    assert proc.returncode == 0, proc.stderr
+    folder = tmp_path / "out" / "national" / "2022"
+    csv = pd.read_csv(folder / "national.csv")
+    pq = pd.read_parquet(folder / "national.parquet")
+    assert len(csv) == len(pq) == 344 * 5
+    assert csv.gemeente.nunique() == 344 and not csv.oordeel.isna().any()
+    page = (folder / "index.html").read_text(encoding="utf-8")
+    assert '<img src="verdicts.png"' in page and "Bronnen" in page and "NaN" not in page
+    none = ivb(["national", "--year", "2022", "--output", str(tmp_path / "x")])
+    assert none.returncode == 2 and none.stderr.count("\n") == 1 and "ivb fetch --all-municipalities" in none.stderr
+
+
+def _comparable(path: Path) -> list:
+    cfg = (ROOT / "tests" / "nbval_sanitize.cfg").read_text()
+    subs = re.findall(r"regex: (.*)\nreplace: (.*)", cfg)
+
+    def clean(v):
+        if isinstance(v, str):
+            for rx, rep in subs:
+                v = re.sub(rx, rep, v)
+            return v
+        if isinstance(v, list):
+            return [clean(x) for x in v]
+        if isinstance(v, dict):
+            return {k: clean(x) for k, x in v.items() if k != "metadata"}
+        return v
+    return [(c.get("execution_count"), clean(c.get("outputs", [])))
+            for c in json.loads(path.read_text())["cells"] if c["cell_type"] == "code"]
+
+
+@pytest.fixture(scope="module")
+def local_run(panel, tmp_path_factory):
+    out = tmp_path_factory.mktemp("local")
+    proc = ivb(["--data", str(panel[0]), "run", "--municipalities", "GM1969,GM0014", "--year", "2022", "--jobs", "2",
+                "--quiet", "--output", str(out)])
+    return out, proc
+
+
+def test_run_for_two_municipalities_shows_peers_in_every_report(local_run):
+    out, proc = local_run
+    assert proc.returncode == 0, proc.stderr
+    for folder in (out / "2022", out / "GM0014" / "2022"):
+        card = pd.read_csv(folder / "scorecard.csv")
+        counted = card[card.vergelijkbare_gemeenten.str.contains(" van ")]
+        assert len(counted) == 5
+        for part in counted.doel_id:
+            html = (folder / f"{part}.html").read_text(encoding="utf-8")
+            assert "Vergelijkbare gemeenten:" in html and "trechter" in html
+            body = re.sub(r"<style.*?</style>", "", html, flags=re.S)   # the CSS names a state 'None'
+            assert not re.search(r"\bNaN\b|\bNone\b|>nan<", body)
+        assert "vergelijkbare gemeenten (k van n)" in (folder / "scorecard.html").read_text(encoding="utf-8")
+
+
+def test_dask_local_cluster_produces_the_same_reports(panel, local_run, tmp_path):
+    out_local, _ = local_run
+    out = tmp_path / "dask"
+    proc = ivb(["--data", str(panel[0]), "run", "--municipalities", "GM1969,GM0014", "--year", "2022", "--executor",
+                "dask", "--jobs", "2", "--quiet", "--output", str(out)], timeout=600)
+    assert proc.returncode == 0, proc.stderr
+    notebooks = sorted(p.relative_to(out) for p in out.rglob("*.ipynb"))
+    assert len(notebooks) == 14
+    assert notebooks == sorted(p.relative_to(out_local) for p in out_local.rglob("*.ipynb"))
+    for rel in notebooks:
+        assert _comparable(out / rel) == _comparable(out_local / rel), rel
+
+
+def test_unreachable_scheduler_is_one_line(panel, tmp_path):
+    proc = ivb(["--data", str(panel[0]), "run", "--year", "2022", "--executor", "dask", "--scheduler",
+                "tcp://127.0.0.1:9", "--output", str(tmp_path / "o")], timeout=120)
+    assert proc.returncode == 2 and proc.stderr.count("\n") == 1 and "Dask scheduler" in proc.stderr
