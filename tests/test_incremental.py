@@ -58,9 +58,12 @@ def test_a_traffic_figure_reruns_the_traffic_reports_and_the_scorecards(world):
     assert again == {p for p in ivbtools.load(world[0]).policy.measurable_ids()} | {"scorecard"}
 
 
-def test_another_municipalitys_figure_changes_nothing_here(world):
+def test_another_municipalitys_figure_reruns_only_what_compares_with_it(world):
+    # the peer section of the E33 report names which municipalities have E33 figures, and the
+    # scorecard counts peers: those rerun; the other target reports do not read Groningen's E33
     run(world, years=[2022])
     add_local(world[0], "confused_person_e33,GM0014,Groningen,2022,2100,test-fixture\n")
+    assert run(world, years=[2022])[0] == {"sociaal-verward-gedrag", "scorecard"}
     assert run(world, years=[2022])[0] == set()
 
 

@@ -5,8 +5,10 @@ source) with the versions of the libraries that shape the output, and the data t
 reads: for a target report, every row (all layers, so disagreements count) of its indicator,
 the national counterpart and the population, for the municipality and the Netherlands, with
 their source entries, the indicator and target definitions and the data-status paragraph;
-for a scorecard, every row of both areas and the whole policy. A figure for another indicator
-or another municipality therefore leaves a target report up to date.
+for a scorecard, every row of both areas and the whole policy. The peer comparison reads
+other municipalities too: every municipality's rows of the report's indicator, population and
+urbanisation class, and data/peers.yaml (for a scorecard: of every measurable indicator). A
+figure for another indicator therefore leaves a target report up to date.
 """
 from __future__ import annotations
 
@@ -36,6 +38,21 @@ def code_digest() -> str:
     return h.hexdigest()
 
 
+PEER_INDICATORS = ("population", "urbanisation_class")
+
+
+def _peer_rows(ds: Dataset, indicators: list[str]) -> str:
+    """What the peer comparison reads: every municipality's figures of these indicators (and
+    population, urbanisation class), and the peer rule."""
+    t = ds.observations.table
+    t = t[t.area_code.str.startswith("GM") & t.indicator.isin(list(indicators) + list(PEER_INDICATORS))]
+    cols = ["indicator", "area_code", "year", "value", "source_id"]
+    h = hashlib.sha256(t[cols].sort_values(cols, kind="stable").to_csv(index=False).encode())
+    peers_file = ds.root / "peers.yaml"
+    h.update(peers_file.read_bytes() if peers_file.is_file() else b"")
+    return h.hexdigest()
+
+
 def _rows(ds: Dataset, areas: list[str], indicators: list[str] | None) -> tuple[str, list[str]]:
     t = ds.observations.all_rows
     t = t[t.area_code.isin(areas)]
@@ -55,7 +72,7 @@ def target_inputs(ds: Dataset, part_id: str, municipality: str) -> dict:
     return {"part": repr(part), "indicators": [repr(ds.indicators[i]) for i in inds], "rows": rows,
             "sources": [repr(ds.sources[s]) for s in sids], "status": data_status_text(ds, areas, inds),
             "names": [ds.area_name(a) for a in areas], "policy": [ds.policy.title, ds.policy.municipality],
-            "snapshot": ds.snapshot_version}
+            "snapshot": ds.snapshot_version, "peers": _peer_rows(ds, [ind.id])}
 
 
 def scorecard_inputs(ds: Dataset, municipality: str) -> dict:
@@ -65,7 +82,8 @@ def scorecard_inputs(ds: Dataset, municipality: str) -> dict:
             "indicators": [repr(i) for i in ds.indicators.values()], "rows": rows,
             "sources": [repr(ds.sources[s]) for s in sids], "status": data_status_text(ds, areas),
             "names": [ds.area_name(a) for a in areas], "policy": [ds.policy.title, ds.policy.municipality],
-            "snapshot": ds.snapshot_version}
+            "snapshot": ds.snapshot_version,
+            "peers": _peer_rows(ds, sorted({p.indicator for p in ds.policy.parts if p.measurable}))}
 
 
 def digest(notebook: Path, parameters: dict, inputs: dict) -> str:

@@ -333,3 +333,26 @@ def scorecard_cell(ds: Dataset, part, year: int, area: str) -> str:
     if cmp is None:
         return "geen landelijke gegevens (ivb fetch --all-municipalities)"
     return cmp.k_of_n
+
+
+def peer_series(ds: Dataset, indicator: str, code: str, year: int) -> pd.DataFrame | None:
+    """Per year: the municipality's figure per 1,000 inhabitants beside its peer group's median
+    and quartiles (the group of `year`); None without a panel. Years without a population
+    figure for the municipality (e.g. before a merger, on CBS's boundaries of that year) stay
+    empty."""
+    mem = membership(ds, year)
+    if mem is None or code not in mem.codes:
+        return None
+    panel = build_panel(ds)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        rate = panel.counts(indicator) / panel.counts("population") * 1000
+    group = rate.loc[mem.peers_of(code)]
+    out = pd.DataFrame({
+        "jaar": panel.years,
+        "gemeente": rate.loc[code].to_numpy(),
+        "groep_p25": group.quantile(0.25).to_numpy(),
+        "groep_mediaan": group.median().to_numpy(),
+        "groep_p75": group.quantile(0.75).to_numpy(),
+        "groep_n": group.notna().sum().to_numpy(),
+    })
+    return out[out.groep_n > 0].reset_index(drop=True)

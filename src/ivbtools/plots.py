@@ -234,3 +234,36 @@ def plot_verdict_distribution(counts: pd.DataFrame, titles: dict[str, str], year
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.18), ncol=3, fontsize=8, frameon=False)
     ax.figure.tight_layout()
     return ax
+
+
+def plot_peer_series(ds: Dataset, indicator: str, municipality: str, year: int, ax=None):
+    """The municipality among its peers over the years (per 1,000 inhabitants): the group's
+    median and middle half as a band, every peer as a thin line, the municipality on top.
+    Returns None (draws nothing) without a national panel."""
+    from . import peers
+
+    s = peers.peer_series(ds, indicator, municipality, year)
+    if s is None:
+        return None
+    if ax is None:
+        _, ax = plt.subplots(figsize=(9, 4.5))
+    mem = peers.membership(ds, year)
+    from .panel import build_panel
+
+    panel = build_panel(ds)
+    rate = panel.counts(indicator) / panel.counts("population") * 1000
+    for c in mem.peers_of(municipality):
+        ax.plot(panel.years, rate.loc[c].to_numpy(), color="grey", lw=0.5, alpha=0.35)
+    ax.fill_between(s.jaar, s.groep_p25, s.groep_p75, color="C0", alpha=0.2, label="middelste helft van de groep")
+    ax.plot(s.jaar, s.groep_mediaan, color="C0", lw=2, label="mediaan van de groep")
+    ax.plot(s.jaar, s.gemeente, color="C3", lw=2.5, marker="o", label=ds.area_name(municipality))
+    _breaks(ax, ds, indicator, municipality, list(s.jaar))
+    ax.set_ylabel("per 1.000 inwoners")
+    ax.set_title(f"{ds.indicators[indicator].label_nl}: {ds.area_name(municipality)} tussen "
+                 f"{len(mem.peers_of(municipality))} vergelijkbare gemeenten (groep van {year})", fontsize=10)
+    _xlim(ax, list(s.jaar))
+    _legend_outside(ax)
+    t = ds.observations.table
+    _caption(ax, ds, set(t[t.area_code.isin(mem.peers_of(municipality) + [municipality])
+                           & t.indicator.isin([indicator, "population"])].source_id))
+    return ax

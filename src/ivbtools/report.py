@@ -373,3 +373,22 @@ def peers_md(ds: Dataset, ev: Evaluation) -> Md:
                      f"heringedeeld ({', '.join(ds.area_name(c) for c in merged[:6])}{', …' if len(merged) > 6 else ''}); "
                      f"hun cijfers staan op de huidige grens.")
     return Md("\n".join(lines))
+
+
+def peer_series_view(ds: Dataset, indicator: str, municipality: str, year: int):
+    """The explore notebook's peer view as a table (Dutch number format), or what is missing."""
+    from . import peers
+
+    s = peers.peer_series(ds, indicator, municipality, year)
+    if s is None:
+        return Md(peers.missing_text(ds, indicator, municipality, year))
+    def f(v):
+        return "–" if pd.isna(v) else nl_num(v, 2)
+    return pd.DataFrame({
+        "jaar": s.jaar,
+        f"{ds.area_name(municipality)} per 1.000 inwoners": [f(v) for v in s.gemeente],
+        "groep: 25%": [f(v) for v in s.groep_p25],
+        "groep: mediaan": [f(v) for v in s.groep_mediaan],
+        "groep: 75%": [f(v) for v in s.groep_p75],
+        "gemeenten in de groep met een cijfer": s.groep_n,
+    }).set_index("jaar")
