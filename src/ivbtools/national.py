@@ -105,20 +105,25 @@ def _boundary_flags(ds: Dataset, codes: list[str]) -> dict[str, int]:
 
 
 def verdict_counts(table: pd.DataFrame) -> pd.DataFrame:
-    """Per part: how many municipalities fall in each verdict class (for the overview chart)."""
+    """Per part: how many municipalities fall in each verdict class (for the overview chart).
+    'voldaan' is the rule's test in the target year and the progress note (on course / at the
+    required level) in an earlier year."""
     def cls(r):
         if r.status in ("onvoldoende_gegevens", "niet_te_beoordelen", "basisjaar"):
             return "geen oordeel"
         met = r.status in MET
+        word = "voldaan" if met else "niet voldaan"
         if r.kwalificatie == stats.BREAK:
-            return "gehaald, reeksbreuk" if met else "niet gehaald, reeksbreuk"
+            return f"{word}, reeksbreuk"
         clear = r.kwalificatie in (stats.CLEAR_MET, stats.CLEAR_NOT_MET)
-        return ("duidelijk " if clear else "") + ("gehaald" if met else "niet gehaald") + ("" if clear else ", binnen de ruis")
+        return f"duidelijk {word}" if clear else f"{word}, binnen de ruis"
     t = table.assign(klasse=[cls(r) for r in table.itertuples()])
-    order = ["duidelijk gehaald", "gehaald, binnen de ruis", "gehaald, reeksbreuk", "niet gehaald, reeksbreuk",
-             "niet gehaald, binnen de ruis", "duidelijk niet gehaald", "geen oordeel"]
     counts = t.groupby(["doel_id", "klasse"]).size().unstack(fill_value=0)
-    return counts.reindex(columns=[o for o in order if o in counts.columns], fill_value=0)
+    return counts.reindex(columns=[o for o in VERDICT_ORDER if o in counts.columns], fill_value=0)
+
+
+VERDICT_ORDER = ["duidelijk voldaan", "voldaan, binnen de ruis", "voldaan, reeksbreuk", "niet voldaan, reeksbreuk",
+                 "niet voldaan, binnen de ruis", "duidelijk niet voldaan", "geen oordeel"]
 
 
 def write_national(ds: Dataset, year: int, out_dir, table: pd.DataFrame | None = None) -> dict:
@@ -162,12 +167,18 @@ def write_national(ds: Dataset, year: int, out_dir, table: pd.DataFrame | None =
                        + "</tr>" for i, r in zip(counts.index, counts.to_numpy()))
         head = "".join(f"<th>{html.escape(c)}</th>" for c in counts.columns)
         n = table.gemeente.nunique()
+        finals = {p.id: p.rule.target_year for p in ds.policy.parts if p.measurable}
+        early = sorted({titles[i] for i in counts.index if year < finals.get(i, year)})
+        interim = ("'Voldaan' betekent: in het doeljaar het doel gehaald; in een eerder jaar (tussenstand) op koers "
+                   "of op het vereiste niveau. " + (f"{year} ligt vóór het doeljaar van {len(early)} van de "
+                   f"{len(counts)} doelen: voor die doelen zijn dit tussenstanden." if early else ""))
         page = f"""<!doctype html><html lang="nl"><head><meta charset="utf-8"><title>IVB-doelen voor alle gemeenten, {year}</title>
 <style>body{{font-family:sans-serif;max-width:70em;margin:2em auto}}td,th{{padding:.3em .6em;border-bottom:1px solid #ddd;text-align:left}}</style></head><body>
 <h1>De doelen van {html.escape(ds.policy.title)} toegepast op alle {n} gemeenten, {year}</h1>
 <p>Elke gemeente getoetst met dezelfde regel als {html.escape(ds.area_name(ds.policy.municipality))}, met de overdispersie
 geschat over haar eigen vergelijkbare gemeenten (data/peers.yaml). De andere gemeenten hebben deze doelen niet zelf vastgesteld:
 dit is een maatstaf. Geen kaart en geen ranglijst: een verschil binnen de ruis is geen prestatie.</p>
+<p>{interim}</p>
 <p><img src="verdicts.png" alt="Verdeling van de oordelen per doel" style="max-width:100%"></p>
 <table><tr><th>Doel</th>{head}</tr>{rows}</table>
 <p>Volledige tabel: <a href="national.csv">CSV</a> en <a href="national.parquet">Parquet</a> (één rij per gemeente en doel).</p>

@@ -78,7 +78,8 @@ def boundary_note(ds: Dataset, code: str, first_year: int, last_year: int) -> st
     if m.valid_from and first_year < m.valid_from <= last_year:
         return (f"{name} bestaat sinds 1 januari {m.valid_from} (herindeling): de politie geeft ook eerdere jaren op de "
                 f"huidige gemeentegrens (herberekend); CBS-bevolkingscijfers van vóór {m.valid_from} ontbreken voor "
-                f"deze code, dus cijfers per 1.000 inwoners kunnen pas vanaf {m.valid_from}.")
+                f"deze code (CBS telt op de grens van elk jaar). Een cijfer per 1.000 inwoners voor een eerder jaar "
+                f"rekent met de bevolking van {m.valid_from} of later; de tabel met gegevens noemt dat jaar.")
     if m.boundary_changed and first_year < m.boundary_changed <= last_year:
         return (f"De grens van {name} is per 1 januari {m.boundary_changed} gewijzigd (herindeling): de politie geeft alle "
                 f"jaren op de huidige grens, CBS-bevolkingscijfers op de grens van elk jaar.")

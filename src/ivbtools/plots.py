@@ -188,6 +188,8 @@ def plot_peers(ds: Dataset, ev: Evaluation):
         ax.scatter(own.x, own.y, s=60, color="C3", zorder=5, label=ev.area_name)
         ax.set_xscale("log")
         ax.xaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: f"{v:g}"))
+        ax.xaxis.set_minor_formatter(matplotlib.ticker.FuncFormatter(
+            lambda v, _: f"{v:g}" if str(f"{v:g}")[0] in "25" else ""))
         if f.what == "verandering":
             ax.set_yscale("log")
             ax.yaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: f"{v:g}".replace(".", ",")))
@@ -214,9 +216,9 @@ def nl_ratio(x: float) -> str:
     return "×" + f"{x:.2f}".replace(".", ",")
 
 
-VERDICT_COLOURS = {"duidelijk gehaald": "#1a9850", "gehaald, binnen de ruis": "#a6d96a", "gehaald, reeksbreuk": "#d9ef8b",
-                   "niet gehaald, reeksbreuk": "#fee08b", "niet gehaald, binnen de ruis": "#fdae61",
-                   "duidelijk niet gehaald": "#d73027", "geen oordeel": "#cccccc"}
+VERDICT_COLOURS = {"duidelijk voldaan": "#1a9850", "voldaan, binnen de ruis": "#a6d96a", "voldaan, reeksbreuk": "#d9ef8b",
+                   "niet voldaan, reeksbreuk": "#fee08b", "niet voldaan, binnen de ruis": "#fdae61",
+                   "duidelijk niet voldaan": "#d73027", "geen oordeel": "#cccccc"}
 
 
 def plot_verdict_distribution(counts: pd.DataFrame, titles: dict[str, str], year: int, ax=None):

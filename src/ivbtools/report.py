@@ -272,7 +272,7 @@ def disagreements_text(ds: Dataset, ev: Evaluation | None = None) -> str:
     d = disagreements(ds, inds)
     if d.empty:
         return "Geen verschillen tussen bronnen voor deze cijfers."
-    lines = ["Bronnen die een ander cijfer geven (gekozen volgens de voorrangsregel: data/local > cache > snapshot; "
+    lines = ["Bronnen die een ander cijfer geven (gekozen volgens de voorrangsregel: data/local > cache > landelijke download > snapshot; "
              "daarbinnen analist > officiële tabel > beleidsdocument > persbericht):"]
     for r in d.itertuples():
         lines.append(f"- {r.indicator} {r.area_code} {r.year}: gekozen {r.chosen_value:g} ({r.chosen_source}), "
