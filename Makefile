@@ -30,10 +30,12 @@ $(STAMP): pyproject.toml
 	@touch $(STAMP)
 
 # Fetch what the cache lacks from the official sources (bounded in time; without network one
-# line, not an error), then run the batch. OFFLINE=1: the cache and the embedded snapshot only.
+# line, not an error): the municipality, then the national panel for the peer sections (one
+# query per table); then run the batch. OFFLINE=1: the cache and the embedded snapshot only.
 report: setup
 ifndef OFFLINE
 	$(BIN)/ivb fetch --municipality $(MUNICIPALITY) --quiet --best-effort --timeout 30 --source-timeout 300
+	$(BIN)/ivb fetch --all-municipalities --quiet --best-effort --timeout 30 --source-timeout 300
 endif
 	$(BIN)/ivb run --years $(YEARS) --jobs $(JOBS)
 

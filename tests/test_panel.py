@@ -274,3 +274,24 @@ def test_unreachable_scheduler_is_one_line(panel, tmp_path):
     proc = ivb(["--data", str(panel[0]), "run", "--year", "2022", "--executor", "dask", "--scheduler",
                 "tcp://127.0.0.1:9", "--output", str(tmp_path / "o")], timeout=120)
     assert proc.returncode == 2 and proc.stderr.count("\n") == 1 and "Dask scheduler" in proc.stderr
+
+
+def test_a_dying_dask_worker_fails_only_its_own_report(tmp_path, monkeypatch):
+    """A notebook that kills its dask worker process (the kernel's parent) fails alone: dask
+    retries it once on another worker, then gives up; every other report is published."""
+    from conftest import stub_notebooks
+    from ivbtools import batch
+    from ivbtools.executors import DaskExecutor
+
+    monkeypatch.setenv("IVB_EMBEDDED_ONLY", "*")
+    nbs = stub_notebooks(tmp_path, "import os, signal\nif target_id == 'sociaal-verward-gedrag':\n"
+                                   "    os.kill(os.getppid(), signal.SIGKILL)\nprint('ok')")
+    out = tmp_path / "out"
+    res = batch.run_batch(ivbtools.load(DATA), [2022], "GM1969", DATA, nbs, out, quiet=True,
+                          executor=DaskExecutor(None, workers=2))
+    failed = {j.name: j.error for j in res.failed}
+    assert list(failed) == ["sociaal-verward-gedrag"] and "dask" in failed["sociaal-verward-gedrag"]
+    run = json.loads((out / "2022" / "run.json").read_text())
+    assert run["parts"]["sociaal-verward-gedrag"]["status"] == "failed"
+    ok = [n for n, p in run["parts"].items() if p["status"] == "ok"]
+    assert len(ok) == 6 and all((out / "2022" / f"{n}.html").is_file() for n in ok)

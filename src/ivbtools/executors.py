@@ -215,11 +215,15 @@ class _KernelPlugin:
             _DASK_WORKER = None
 
 
+ALLOWED_FAILURES = 1   # LocalCluster: retries of a job whose worker died (a remote scheduler keeps its own setting)
+
+
 class DaskExecutor:
     """Jobs on a dask.distributed cluster: the scheduler at `address`, or a LocalCluster of
     `workers` single-threaded worker processes when no address is given. Each dask worker keeps
     one warm kernel. A job whose worker dies is retried by dask on another worker (its
-    allowed-failures setting); when it still fails, only that job fails."""
+    allowed-failures setting: ALLOWED_FAILURES on a LocalCluster); when it still fails, only
+    that job fails, and the nanny restarts the worker for the other jobs."""
 
     def __init__(self, address: str | None = None, workers: int = 2):
         from distributed import Client, LocalCluster
@@ -232,8 +236,12 @@ class DaskExecutor:
             if address:
                 self.client = Client(address, timeout="15s")
             else:
-                self.cluster = LocalCluster(n_workers=max(1, workers), threads_per_worker=1, processes=True,
-                                            dashboard_address=None, silence_logs=40)
+                import dask
+
+                # a job whose worker dies is tried once more elsewhere, then failed alone
+                with dask.config.set({"distributed.scheduler.allowed-failures": ALLOWED_FAILURES}):
+                    self.cluster = LocalCluster(n_workers=max(1, workers), threads_per_worker=1, processes=True,
+                                                dashboard_address=None, silence_logs=40)
                 self.client = Client(self.cluster)
         except (OSError, TimeoutError) as exc:
             raise IvbError(f"cannot reach the Dask scheduler at {address} ({exc}) — start one (`dask scheduler`, "
