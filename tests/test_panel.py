@@ -295,3 +295,31 @@ def test_a_dying_dask_worker_fails_only_its_own_report(tmp_path, monkeypatch):
     assert run["parts"]["sociaal-verward-gedrag"]["status"] == "failed"
     ok = [n for n, p in run["parts"].items() if p["status"] == "ok"]
     assert len(ok) == 6 and all((out / "2022" / f"{n}.html").is_file() for n in ok)
+
+
+@pytest.mark.parametrize("args, says", [
+    (["fetch"], "--all-municipalities"),
+    (["fetch", "--municipality", "GM1969", "--all-municipalities"], "not both"),
+    (["run", "--year", "2022", "--scheduler", "tcp://127.0.0.1:9"], "--executor dask"),
+    (["run", "--year", "2022", "--municipalities", "GM9999"], "GM9999"),
+    (["run", "--year", "2022", "--municipalities", " , "], "names no municipality"),
+    (["run", "--year", "2022", "--municipality", "GM1969", "--municipalities", "GM1969"], "not both"),
+    (["national", "--year", "twenty"], "not a year"),
+])
+def test_bad_command_lines_are_one_line(args, says, tmp_path):
+    proc = ivb(args + (["--output", str(tmp_path / "o")] if args[0] in ("run", "national") else []))
+    assert proc.returncode == 2 and proc.stderr.count("\n") == 1 and says in proc.stderr, proc.stderr
+    assert not (tmp_path / "o").exists()
+
+
+@pytest.mark.parametrize("edit, says", [
+    (("[0.5, 2.0]", "[2.0, 0.5]"), "population_band"),
+    (("min_peers: 10", "min_peers: 1"), "min_peers"),
+    (("groups: {}", "groups:\n  GM1969: [GM0014, GM9998]"), "GM9998"),
+])
+def test_a_bad_peer_file_is_one_line(panel, tmp_path, edit, says):
+    data = tmp_path / "data"
+    shutil.copytree(panel[0], data)
+    (data / "peers.yaml").write_text((data / "peers.yaml").read_text().replace(*edit))
+    proc = ivb(["--data", str(data), "national", "--year", "2022", "--output", str(tmp_path / "o")])
+    assert proc.returncode == 2 and proc.stderr.count("\n") == 1 and says in proc.stderr and "peers.yaml" in proc.stderr

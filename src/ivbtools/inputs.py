@@ -43,7 +43,16 @@ PEER_INDICATORS = ("population", "urbanisation_class")
 
 def _peer_rows(ds: Dataset, indicators: list[str]) -> str:
     """What the peer comparison reads: every municipality's figures of these indicators (and
-    population, urbanisation class), and the peer rule."""
+    population, urbanisation class), and the peer rule. Memoised on the dataset: a batch for
+    many municipalities asks the same question for every one of them."""
+    memo = ds.__dict__.setdefault("_inputs_memo", {})
+    key = tuple(sorted(indicators))
+    if key not in memo:
+        memo[key] = _peer_rows_digest(ds, list(key))
+    return memo[key]
+
+
+def _peer_rows_digest(ds: Dataset, indicators: list[str]) -> str:
     t = ds.observations.table
     t = t[t.area_code.str.startswith("GM") & t.indicator.isin(list(indicators) + list(PEER_INDICATORS))]
     cols = ["indicator", "area_code", "year", "value", "source_id"]

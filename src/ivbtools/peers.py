@@ -77,6 +77,12 @@ def membership(ds: Dataset, year: int, panel: Panel | None = None) -> Membership
         return memo[key]
     panel = panel or build_panel(ds)
     cfg = load_config(ds.root)
+    if ds.municipalities is not None:
+        for owner, members in (cfg.groups or {}).items():
+            bad = [c for c in [owner] + members if c not in ds.municipalities]
+            if bad:
+                raise IvbError(f"{ds.root / FILE}: groups.{owner} names {', '.join(bad)}, not a municipality in "
+                               f"data/municipalities.csv — correct the code(s)")
     pop = panel.latest("population", year) if panel.codes else pd.Series(dtype=float)
     if int(pop.notna().sum()) < MIN_PANEL_AREAS:
         memo[key] = None
