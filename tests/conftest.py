@@ -128,3 +128,26 @@ class FakeExecutor:
 
     def stop(self):
         pass
+
+
+def comparable(path: Path) -> list:
+    """A notebook's code-cell outputs and execution counts, after the nbval sanitizers
+    (addresses, timings, paths): equal for two runs that produced the same report."""
+    import json
+    import re
+
+    cfg = (ROOT / "tests" / "nbval_sanitize.cfg").read_text()
+    subs = re.findall(r"regex: (.*)\nreplace: (.*)", cfg)
+
+    def clean(v):
+        if isinstance(v, str):
+            for rx, rep in subs:
+                v = re.sub(rx, rep, v)
+            return v
+        if isinstance(v, list):
+            return [clean(x) for x in v]
+        if isinstance(v, dict):
+            return {k: clean(x) for k, x in v.items() if k != "metadata"}
+        return v
+    return [(c.get("execution_count"), clean(c.get("outputs", [])))
+            for c in json.loads(Path(path).read_text())["cells"] if c["cell_type"] == "code"]

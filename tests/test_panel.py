@@ -8,7 +8,6 @@ import json
 import os
 import re
 import shutil
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -19,7 +18,7 @@ from ivbtools import evaluate, national, peers, report, stats
 from ivbtools.fetch import fetch_panel
 
 import panel_fixture as pf
-from conftest import DATA, ROOT, digest, ivb
+from conftest import DATA, ROOT, comparable as _comparable, digest, ivb
 
 PANEL_ENV = ("IVB_POLICE_URL", "IVB_CBS_URL", "IVB_BRON_URL", "IVB_EMBEDDED_ONLY")
 
@@ -213,24 +212,6 @@ def test_ivb_national_writes_csv_parquet_and_overview(panel, tmp_path):
     assert '<img src="verdicts.png"' in page and "Bronnen" in page and "NaN" not in page
     none = ivb(["national", "--year", "2022", "--output", str(tmp_path / "x")])
     assert none.returncode == 2 and none.stderr.count("\n") == 1 and "ivb fetch --all-municipalities" in none.stderr
-
-
-def _comparable(path: Path) -> list:
-    cfg = (ROOT / "tests" / "nbval_sanitize.cfg").read_text()
-    subs = re.findall(r"regex: (.*)\nreplace: (.*)", cfg)
-
-    def clean(v):
-        if isinstance(v, str):
-            for rx, rep in subs:
-                v = re.sub(rx, rep, v)
-            return v
-        if isinstance(v, list):
-            return [clean(x) for x in v]
-        if isinstance(v, dict):
-            return {k: clean(x) for k, x in v.items() if k != "metadata"}
-        return v
-    return [(c.get("execution_count"), clean(c.get("outputs", [])))
-            for c in json.loads(path.read_text())["cells"] if c["cell_type"] == "code"]
 
 
 @pytest.fixture(scope="module")

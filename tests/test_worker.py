@@ -2,36 +2,15 @@
 kernel fails only its own job."""
 from __future__ import annotations
 
-import json
-import re
 
 import nbformat
 import papermill as pm
 
 from ivbtools.worker import Worker
 
-from conftest import ROOT, stub_notebooks
+from conftest import ROOT, comparable as _comparable, stub_notebooks
 
 NOTEBOOKS = ROOT / "notebooks"
-
-
-def _comparable(path) -> list:
-    """Code-cell outputs and execution counts, after the nbval sanitizers (addresses, timings, paths)."""
-    cfg = (ROOT / "tests" / "nbval_sanitize.cfg").read_text()
-    subs = re.findall(r"regex: (.*)\nreplace: (.*)", cfg)
-
-    def clean(v):
-        if isinstance(v, str):
-            for rx, rep in subs:
-                v = re.sub(rx, rep, v)
-            return v
-        if isinstance(v, list):
-            return [clean(x) for x in v]
-        if isinstance(v, dict):
-            return {k: clean(x) for k, x in v.items() if k != "metadata"}
-        return v
-    return [(c.get("execution_count"), clean(c.get("outputs", [])))
-            for c in json.loads(path.read_text())["cells"] if c["cell_type"] == "code"]
 
 
 def _job(key, nb, out, params, timeout=120):

@@ -86,6 +86,29 @@ def _cached_outcome(cache: Cache, source: str, area: str) -> Outcome:
                                        f"{str(e.get('retrieved_at', ''))[:10]})", int(e.get("figures", 0)), True)
 
 
+def _commit_odata(cache, data_dir, stage, spec, ref, area, payload, raw, rows, sid, entry, need, retrieved,
+                  municipalities, report, sources, extra_meta) -> dict | None:
+    """Validate the tidy rows as any observations CSV, then put raw answer, metadata, extract and
+    index entry in place (in that order); None (and one failure line) when they do not validate."""
+    try:
+        extract = _stage_extract(stage, data_dir, f"x-{area}.csv", rows, entry, municipalities)
+    except IvbError as exc:
+        report.fail(cache, spec.key, [area], f"table {ref.id}: the answer does not validate ({exc}); cache kept")
+        return None
+    raw_file = stage / f"{area}.json"
+    atomic.write_text(raw_file, json.dumps(payload, ensure_ascii=False))
+    meta = cache.adopt_raw(spec.key, f"{area}.json", raw_file, {
+        "url": raw["url"], "pages": raw["pages"], "table_id": ref.id, "title": ref.title, "modified": ref.modified,
+        "resolved_by": ref.resolved_by, "area": area, "years": need, "periods": raw["periods"],
+        "retrieved_at": retrieved, **extra_meta})
+    cache.commit_extract(spec.key, area, extract, cache.extract_path(spec.key, ref.id, area), {
+        "raw": f"{area}.json", "table_id": ref.id, "years": need, "source_id": sid,
+        "retrieved_at": retrieved, "figures": len(rows)})
+    sources[sid] = entry
+    cache.log(spec.key, area, True, f"{len(rows)} figures from table {ref.id}")
+    return meta
+
+
 def _odata_spec_fetch(cache, data_dir, spec, areas, years, refresh, budget, report, sources, municipalities):
     status = {a: ("refresh" if refresh else cache.entry_status(spec.key, a, years)) for a in areas}
     todo = [a for a in areas if status[a] != "ok"]
@@ -117,24 +140,11 @@ def _odata_spec_fetch(cache, data_dir, spec, areas, years, refresh, budget, repo
                     report.fail(cache, spec.key, [a], f"table {ref.id}: no figures for {a} in the years asked for — "
                                                       f"the cache entry is kept")
                     continue
-                try:
-                    extract = _stage_extract(stage, data_dir, f"x-{a}.csv", rows, entry, municipalities)
-                except IvbError as exc:
-                    report.fail(cache, spec.key, [a], f"table {ref.id}: the answer does not validate ({exc}); cache kept")
-                    continue
-                raw_file = stage / f"{a}.json"
-                atomic.write_text(raw_file, json.dumps(part, ensure_ascii=False))
-                meta = cache.adopt_raw(spec.key, f"{a}.json", raw_file, {
-                    "url": raw["url"], "pages": raw["pages"], "table_id": ref.id, "title": ref.title,
-                    "modified": ref.modified, "resolved_by": ref.resolved_by, "area": a, "years": need,
-                    "periods": raw["periods"], "retrieved_at": retrieved})
-                cache.commit_extract(spec.key, a, extract, cache.extract_path(spec.key, ref.id, a), {
-                    "raw": f"{a}.json", "table_id": ref.id, "years": need, "source_id": sid,
-                    "retrieved_at": retrieved, "figures": len(rows)})
-                sources[sid] = entry
-                cache.log(spec.key, a, True, f"{len(rows)} figures from table {ref.id}")
-                report.outcomes.append(Outcome(spec.key, a, True, f"table {ref.id}: {len(rows)} figures, "
-                                                                  f"{meta['bytes']:,} bytes", len(rows)))
+                meta = _commit_odata(cache, data_dir, stage, spec, ref, a, part, raw, rows, sid, entry, need, retrieved,
+                                     municipalities, report, sources, {})
+                if meta is not None:
+                    report.outcomes.append(Outcome(spec.key, a, True, f"table {ref.id}: {len(rows)} figures, "
+                                                                      f"{meta['bytes']:,} bytes", len(rows)))
         finally:
             cache.remove_staging(stage)
     for a in areas:
@@ -291,28 +301,45 @@ def _odata_panel_fetch(cache, data_dir, spec, years, refresh, budget, report, so
         if not n_areas:
             report.fail(cache, spec.key, [PANEL], f"table {ref.id}: no figures for any current municipality — cache kept")
             return
-        try:
-            extract = _stage_extract(stage, data_dir, f"x-{PANEL}.csv", rows, entry, municipalities)
-        except IvbError as exc:
-            report.fail(cache, spec.key, [PANEL], f"table {ref.id}: the answer does not validate ({exc}); cache kept")
-            return
-        raw_file = stage / f"{PANEL}.json"
-        atomic.write_text(raw_file, json.dumps({"table": ref.__dict__, **raw}, ensure_ascii=False))
         data_requests = len([u for u in budget.urls[first:] if "/TypedDataSet" in u])
-        meta = cache.adopt_raw(spec.key, f"{PANEL}.json", raw_file, {
-            "url": raw["url"], "pages": raw["pages"], "table_id": ref.id, "title": ref.title, "modified": ref.modified,
-            "resolved_by": ref.resolved_by, "area": PANEL, "years": need, "periods": raw["periods"],
-            "retrieved_at": retrieved, "municipalities": n_areas, "dropped_former": dropped})
-        cache.commit_extract(spec.key, PANEL, extract, cache.extract_path(spec.key, ref.id, PANEL), {
-            "raw": f"{PANEL}.json", "table_id": ref.id, "years": need, "source_id": sid,
-            "retrieved_at": retrieved, "figures": len(rows)})
-        sources[sid] = entry
-        cache.log(spec.key, PANEL, True, f"{len(rows)} figures from table {ref.id}")
+        meta = _commit_odata(cache, data_dir, stage, spec, ref, PANEL, {"table": ref.__dict__, **raw}, raw, rows, sid,
+                             entry, need, retrieved, municipalities, report, sources,
+                             {"municipalities": n_areas, "dropped_former": dropped})
+        if meta is None:
+            return
         report.outcomes.append(Outcome(spec.key, PANEL, True, f"table {ref.id}: {len(rows):,} figures for {n_areas} "
                                                               f"municipalities and NL01 in {data_requests} data requests, "
                                                               f"{meta['bytes']:,} bytes", len(rows)))
     finally:
         cache.remove_staging(stage)
+
+
+def _run_sources(data_dir: Path, areas: list[str], only, quiet: bool, timeout: float, source_timeout: float,
+                 odata_step, bron_step) -> FetchReport:
+    """Each source of data/live.yaml in turn, with its own time budget; one source failing
+    (an IvbError, or a full disk) fails only its areas not yet done; source entries last."""
+    cfg = read_yaml(data_dir / "live.yaml")
+    cache = Cache(data_dir)
+    atomic.check_writable(cache.root)
+    report, sources = FetchReport(), {}
+    specs = [odata.TableSpec.from_yaml(d) for d in cfg.get("odata", [])]
+    steps = [s for s in specs if not only or s.key in only] + ([cfg["bron"]] if cfg.get("bron") and (not only or "bron" in only) else [])
+    for step in tqdm(steps, desc="sources", unit="table", disable=True if quiet else None, leave=False):
+        key = step.key if isinstance(step, odata.TableSpec) else "bron"
+        budget = odata.Budget.start(timeout, source_timeout, key)
+        try:
+            if isinstance(step, odata.TableSpec):
+                odata_step(cache, step, budget, report, sources)
+            else:
+                bron_step(cache, step, budget, report, sources)
+        except (IvbError, OSError) as exc:   # OSError: a full disk or a permission problem while writing
+            done = {o.area for o in report.outcomes if o.source == key}
+            why = f"{exc} (cache kept)" if isinstance(exc, IvbError) else \
+                f"{key}: cannot write the cache ({exc.strerror}); the previous entries are kept"
+            report.fail(cache, key, [a for a in areas if a not in done], why)
+    if sources:
+        cache.write_sources(sources)
+    return report
 
 
 def fetch_panel(data_dir: Path, years: list[int] | None = None, refresh: bool = False, quiet: bool = False,
@@ -324,29 +351,12 @@ def fetch_panel(data_dir: Path, years: list[int] | None = None, refresh: bool = 
     codes = load_municipalities(data_dir)
     if codes is None:
         raise IvbError(f"{data_dir}/municipalities.csv not found — the panel needs the municipality code list")
-    cfg = read_yaml(data_dir / "live.yaml")
-    cache = Cache(data_dir)
-    atomic.check_writable(cache.root)
-    report, sources = FetchReport(), {}
-    specs = [odata.TableSpec.from_yaml(d) for d in cfg.get("odata", [])]
-    steps = [s for s in specs if not only or s.key in only] + ([cfg["bron"]] if cfg.get("bron") and (not only or "bron" in only) else [])
-    for step in tqdm(steps, desc="sources", unit="table", disable=True if quiet else None, leave=False):
-        key = step.key if isinstance(step, odata.TableSpec) else "bron"
-        budget = odata.Budget.start(timeout, source_timeout, key)
-        try:
-            if isinstance(step, odata.TableSpec):
-                _odata_panel_fetch(cache, data_dir, step, years, refresh, budget, report, sources, codes)
-            else:
-                _bron_fetch(cache, data_dir, step, [PANEL], years, refresh, budget, quiet, report, sources, codes)
-        except IvbError as exc:
-            if not any(o.source == key for o in report.outcomes):
-                report.fail(cache, key, [PANEL], f"{exc} (cache kept)")
-        except OSError as exc:
-            if not any(o.source == key for o in report.outcomes):
-                report.fail(cache, key, [PANEL], f"{key}: cannot write the cache ({exc.strerror}); the previous entries are kept")
-    if sources:
-        cache.write_sources(sources)
-    return report
+    return _run_sources(
+        data_dir, [PANEL], only, quiet, timeout, source_timeout,
+        lambda cache, spec, budget, report, sources: _odata_panel_fetch(cache, data_dir, spec, years, refresh, budget,
+                                                                        report, sources, codes),
+        lambda cache, cfg, budget, report, sources: _bron_fetch(cache, data_dir, cfg, [PANEL], years, refresh, budget,
+                                                                quiet, report, sources, codes))
 
 
 def fetch(data_dir: Path, municipalities: list[str], years: list[int] | None = None, refresh: bool = False,
@@ -357,31 +367,13 @@ def fetch(data_dir: Path, municipalities: list[str], years: list[int] | None = N
     if codes is not None:
         for c in municipalities:
             codes.check(c)   # before anything is downloaded: one line, nothing logged
-    cfg = read_yaml(data_dir / "live.yaml")
-    cache = Cache(data_dir)
-    atomic.check_writable(cache.root)
     areas = list(dict.fromkeys(list(municipalities) + ["NL01"]))
-    report, sources = FetchReport(), {}
-    specs = [odata.TableSpec.from_yaml(d) for d in cfg.get("odata", [])]
-    steps = [s for s in specs if not only or s.key in only] + ([cfg["bron"]] if cfg.get("bron") and (not only or "bron" in only) else [])
-    for step in tqdm(steps, desc="sources", unit="table", disable=True if quiet else None, leave=False):
-        key = step.key if isinstance(step, odata.TableSpec) else "bron"
-        budget = odata.Budget.start(timeout, source_timeout, key)
-        try:
-            if isinstance(step, odata.TableSpec):
-                _odata_spec_fetch(cache, data_dir, step, areas, years, refresh, budget, report, sources, codes)
-            else:
-                _bron_fetch(cache, data_dir, step, areas, years, refresh, budget, quiet, report, sources, codes)
-        except IvbError as exc:
-            done = {o.area for o in report.outcomes if o.source == key}
-            report.fail(cache, key, [a for a in areas if a not in done], f"{exc} (cache kept)")
-        except OSError as exc:   # a full disk or a permission problem while writing: this source only
-            done = {o.area for o in report.outcomes if o.source == key}
-            report.fail(cache, key, [a for a in areas if a not in done],
-                        f"{key}: cannot write the cache ({exc.strerror}); the previous entries are kept")
-    if sources:
-        cache.write_sources(sources)
-    return report
+    return _run_sources(
+        data_dir, areas, only, quiet, timeout, source_timeout,
+        lambda cache, spec, budget, report, sources: _odata_spec_fetch(cache, data_dir, spec, areas, years, refresh,
+                                                                       budget, report, sources, codes),
+        lambda cache, cfg, budget, report, sources: _bron_fetch(cache, data_dir, cfg, areas, years, refresh, budget,
+                                                                quiet, report, sources, codes))
 
 
 def status_lines(data_dir: Path) -> list[str]:
