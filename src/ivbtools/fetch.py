@@ -86,6 +86,18 @@ def _cached_outcome(cache: Cache, source: str, area: str) -> Outcome:
                                        f"{str(e.get('retrieved_at', ''))[:10]})", int(e.get("figures", 0)), True)
 
 
+def _years_needed(cache, key: str, areas: list[str], status: dict[str, str], years) -> list[int] | None:
+    """The years to download: those asked for, plus those an entry that lacks some already holds
+    (so the cache is completed, never narrowed); None: every year."""
+    if years is None:
+        return None
+    need = set(years)
+    for a in areas:
+        if status[a] == "years missing":
+            need |= set((cache.entry(key, a) or {}).get("years") or [])
+    return sorted(need)
+
+
 def _commit_odata(cache, data_dir, stage, spec, ref, area, payload, raw, rows, sid, entry, need, retrieved,
                   municipalities, report, sources, extra_meta) -> dict | None:
     """Validate the tidy rows as any observations CSV, then put raw answer, metadata, extract and
@@ -113,14 +125,7 @@ def _odata_spec_fetch(cache, data_dir, spec, areas, years, refresh, budget, repo
     status = {a: ("refresh" if refresh else cache.entry_status(spec.key, a, years)) for a in areas}
     todo = [a for a in areas if status[a] != "ok"]
     if todo:
-        need = None
-        if years is not None:   # complete what the cache holds: the union of the years held and asked for
-            need = set(years)
-            for a in todo:
-                held = (cache.entry(spec.key, a) or {}).get("years")
-                if held is not None and status[a] != "refresh" and not status[a].startswith("damaged"):
-                    need |= set(held)
-            need = sorted(need)
+        need = _years_needed(cache, spec.key, todo, status, years)
         stage = cache.staging()
         try:
             try:
@@ -273,13 +278,7 @@ def _odata_panel_fetch(cache, data_dir, spec, years, refresh, budget, report, so
     if status == "ok":
         report.outcomes.append(_cached_outcome(cache, spec.key, PANEL))
         return
-    need = None
-    if years is not None:
-        need = set(years)
-        held = (cache.entry(spec.key, PANEL) or {}).get("years")
-        if held is not None and status == "years missing":
-            need |= set(held)
-        need = sorted(need)
+    need = _years_needed(cache, spec.key, [PANEL], {PANEL: status}, years)
     stage = cache.staging()
     try:
         try:
