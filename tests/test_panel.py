@@ -189,7 +189,20 @@ def test_peer_section_and_scorecard_on_the_panel(pds):
         assert f"van {n} " in md and "Positie in de trechter" in md and "nan" not in md.lower()
     # E33 across the 2020 break: no peer is 'clearly' anything
     assert cells["sociaal-verward-gedrag"].endswith("(0 duidelijk)")
-    assert "Westerkwartier bestaat sinds 1 januari 2019" in str(report.peers_md(pds, evaluate.evaluate(pds, "sociaal-verward-gedrag", 2022, "GM1969")))
+    assert "heringedeeld" in str(report.peers_md(pds, evaluate.evaluate(pds, "sociaal-woninginbraak", 2022, "GM1969")))
+
+
+@pytest.mark.parametrize("part, own_note", [("sociaal-woninginbraak", False), ("sociaal-verward-gedrag", True),
+                                            ("verkeer-ongevallen", None)])
+def test_a_report_says_when_its_municipality_was_merged_in_the_years_compared(ds, part, own_note):
+    """Westerkwartier was formed on 1 January 2019 (code list: valid_from 2019): a comparison
+    from 2017 or 2018 says so once (E33 has its own note on it), one from 2020 does not."""
+    caveats = evaluate.evaluate(ds, part, 2022, "GM1969").caveats
+    merged = [c for c in caveats if "1 januari 2019" in c]
+    if own_note is None:
+        assert merged == []
+    else:
+        assert len(merged) == 1 and merged[0].startswith("Herindeling: ") != own_note
 
 
 def test_peer_section_on_the_embedded_snapshot_says_what_is_missing(ds):

@@ -169,6 +169,9 @@ def cmd_national(args) -> int:
     table = evaluate_all(ds, year)
     seconds = time.perf_counter() - t0
     res = write_national(ds, year, Path(args.output), table)
+    from .overview import write_overview
+
+    write_overview(Path(args.output), ds.policy.municipality)
     print(f"{res['rows']} rows ({res['municipalities']} municipalities x {table.doel_id.nunique()} target parts) "
           f"evaluated in {seconds:.2f} s; written to {res['folder']}/ (national.csv, national.parquet, index.html)")
     return 0

@@ -29,6 +29,7 @@ import pandas as pd
 from . import stats
 from .dataset import Dataset
 from .fmt import nl_int, nl_num, nl_p, nl_pct, nl_value
+from .panel import boundary_note
 from .registry import Indicator
 from .stats import Dispersion, RatioAssessment
 from .targets import Check, Part, Rule
@@ -276,6 +277,10 @@ def evaluate(ds: Dataset, part_id: str, year: int, area: str) -> Evaluation:
 
     ev.baseline = _figure(ds, ind.id, area, rule.baseline_year)
     ev.caveats = [c.text_nl for c in ind.caveats if c.applies([rule.baseline_year, year], area)]
+    merged = boundary_note(ds, area, rule.baseline_year, year)
+    if merged and not any(c.kind == "note" and area in c.areas and c.applies([rule.baseline_year, year], area)
+                          for c in ind.caveats):   # an indicator's own note on this municipality says it already
+        ev.caveats.append(f"Herindeling: {merged}")
     if year <= rule.baseline_year:
         ev.status = "basisjaar"
         base = "onbekend" if ev.baseline is None else nl_value(ev.baseline.value, ind.unit)

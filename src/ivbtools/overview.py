@@ -91,7 +91,9 @@ def _grid(folder: Path, prefix: str) -> str:
             qual = esc(p.get("zekerheid") or "")
             title = esc(f"{p.get('oordeel', '')}; {p.get('zekerheid') or ''}; {p.get('toelichting', '')}")
             has_report = (folder / str(y) / f"{pid}.html").exists()
-            text = f"{label}<br><small>{qual}</small>" + ("<br><small>⚠ verouderd</small>" if stale else "")
+            peers = str(p.get("vergelijkbare_gemeenten") or "")
+            peers = f"<br><small>vergelijkbare gemeenten: {esc(peers.split(' (')[0])}</small>" if " van " in peers else ""
+            text = f"{label}<br><small>{qual}</small>{peers}" + ("<br><small>⚠ verouderd</small>" if stale else "")
             inner = f'<a href="{prefix}{y}/{esc(pid)}.html">{text}</a>' if has_report else text
             cells.append(f'<td class="{cls}" title="{title}">{inner}</td>')
         rows.append(f'<tr><th class="part">{esc(part.get("doel", pid))}</th>{"".join(cells)}</tr>')
@@ -111,6 +113,11 @@ def write_overview(out_dir: Path, own_municipality: str) -> Path:
     sections = [s for s in sections if s]
     links = "".join(f'<li><a href="#{p.name}">{html.escape(p.name)}</a> (jaren in <a href="{p.name}/">{p.name}/</a>)</li>'
                     for p in others if _year_folders(p)) if others else ""
+    national = sorted((p for p in (out_dir / "national").glob("*/index.html")), key=lambda p: p.parent.name) \
+        if (out_dir / "national").is_dir() else []
+    national_html = ("<p>Alle gemeenten met dezelfde doelen als maatstaf (<code>ivb national</code>): "
+                     + ", ".join(f'<a href="national/{p.parent.name}/index.html">{p.parent.name}</a>' for p in national)
+                     + ".</p>") if national else ""
     css = "".join(f".{k}{{background:{bg};color:{fg}}}.{k} a{{color:{fg}}}" for k, (bg, fg) in COLOURS.items())
     legend = "".join(f'<span class="key {k}">{html.escape(t)}</span>' for k, t in LEGEND)
     page = f"""<!doctype html><html lang="nl"><head><meta charset="utf-8">
@@ -132,6 +139,7 @@ rapport met de cijfers, hun bronnen, de toets en de landelijke vergelijking. Hou
 <p>{legend}</p>
 {''.join(sections) or '<p>Nog geen rapporten: draai <code>make report</code>.</p>'}
 {('<div>Andere gemeenten (doelen van Westerkwartier als maatstaf): <ul>' + links + '</ul></div>') if links else ''}
+{national_html}
 </body></html>
 """
     target = out_dir / "index.html"

@@ -76,11 +76,13 @@ def boundary_note(ds: Dataset, code: str, first_year: int, last_year: int) -> st
     m = ds.municipalities.by_code[code]
     name = ds.municipalities.name(code)
     if m.valid_from and first_year < m.valid_from <= last_year:
-        return (f"{name} bestaat sinds 1 januari {m.valid_from} (herindeling): de politie geeft ook eerdere jaren op de "
-                f"huidige gemeentegrens (herberekend); CBS-bevolkingscijfers van vóór {m.valid_from} ontbreken voor "
-                f"deze code (CBS telt op de grens van elk jaar). Een cijfer per 1.000 inwoners voor een eerder jaar "
-                f"rekent met de bevolking van {m.valid_from} of later; de tabel met gegevens noemt dat jaar.")
+        return (f"{name} bestaat sinds 1 januari {m.valid_from} (herindeling). De politie geeft in haar open-datatabellen "
+                f"ook eerdere jaren op de huidige gemeentegrens (herberekend); CBS-bevolkingscijfers van vóór "
+                f"{m.valid_from} ontbreken voor deze code (CBS telt op de grens van elk jaar), dus een cijfer per 1.000 "
+                f"inwoners voor een eerder jaar rekent met een latere bevolking (de tabel met gegevens noemt het jaar); "
+                f"BRON-ongevallen telt ivbtools per gemeentecode zoals die in het bestand staat.")
     if m.boundary_changed and first_year < m.boundary_changed <= last_year:
         return (f"De grens van {name} is per 1 januari {m.boundary_changed} gewijzigd (herindeling): de politie geeft alle "
-                f"jaren op de huidige grens, CBS-bevolkingscijfers op de grens van elk jaar.")
+                f"jaren op de huidige grens, CBS-bevolkingscijfers op de grens van elk jaar; de jaren vóór en na "
+                f"{m.boundary_changed} beslaan daardoor niet overal hetzelfde gebied.")
     return ""

@@ -364,9 +364,6 @@ def peers_md(ds: Dataset, ev: Evaluation) -> Md:
         lines.append(f"- Trechtergrenzen (95% en 99,8%) verbreed voor de verschillen tussen gemeenten die groter zijn dan "
                      f"toeval (Spiegelhalter 2005, additief model met gewinsoriseerde z-scores): {', '.join(taus)}. "
                      f"Een positie binnen de grenzen is ruis, geen prestatie; daarom geen ranglijst.")
-    note = boundary_note(ds, ev.area_code, rule.baseline_year, ev.year)
-    if note:
-        lines.append(f"- Herindeling: {note}")
     merged = [c for c in cmp.peers if boundary_note(ds, c, rule.baseline_year, ev.year)]
     if merged:
         lines.append(f"- {len(merged)} van de vergelijkbare gemeenten zijn tussen {rule.baseline_year} en {ev.year} "
