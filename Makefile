@@ -38,6 +38,7 @@ ifndef OFFLINE
 	$(BIN)/ivb fetch --all-municipalities --quiet --best-effort --timeout 30 --source-timeout 300
 endif
 	$(BIN)/ivb run --years $(YEARS) --jobs $(JOBS)
+	$(BIN)/ivb national --years $(YEARS) --skip-without-panel
 
 # Tests spread over the machine's cores (pytest-xdist; a file's tests stay together, so each
 # notebook's nbval cells run in order in one process). TEST_WORKERS=0 runs them in one process.

@@ -223,8 +223,11 @@ def test_ivb_national_writes_csv_parquet_and_overview(panel, tmp_path):
     assert csv.gemeente.nunique() == 344 and not csv.oordeel.isna().any()
     page = (folder / "index.html").read_text(encoding="utf-8")
     assert '<img src="verdicts.png"' in page and "Bronnen" in page and "NaN" not in page
+    assert 'href="national/2022/index.html"' in (tmp_path / "out" / "index.html").read_text(encoding="utf-8")
     none = ivb(["national", "--year", "2022", "--output", str(tmp_path / "x")])
     assert none.returncode == 2 and none.stderr.count("\n") == 1 and "ivb fetch --all-municipalities" in none.stderr
+    skipped = ivb(["national", "--years", "2022-2023", "--skip-without-panel", "--output", str(tmp_path / "x")])
+    assert skipped.returncode == 0 and "skipped" in skipped.stderr and not (tmp_path / "x" / "national").exists()
 
 
 @pytest.fixture(scope="module")
@@ -298,7 +301,8 @@ def test_a_dying_dask_worker_fails_only_its_own_report(tmp_path, monkeypatch):
     (["run", "--year", "2022", "--municipalities", "GM9999"], "GM9999"),
     (["run", "--year", "2022", "--municipalities", " , "], "names no municipality"),
     (["run", "--year", "2022", "--municipality", "GM1969", "--municipalities", "GM1969"], "not both"),
-    (["national", "--year", "twenty"], "not a year"),
+    (["national", "--year", "twenty"], "not a year or range"),
+    (["national"], "no year given"),
 ])
 def test_bad_command_lines_are_one_line(args, says, tmp_path):
     proc = ivb(args + (["--output", str(tmp_path / "o")] if args[0] in ("run", "national") else []))

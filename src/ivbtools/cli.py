@@ -151,29 +151,33 @@ def cmd_national(args) -> int:
     import time
 
     from .national import evaluate_all, write_national
+    from .overview import write_overview
     from .params import check_year
-
-    ds = _load(args)
-    _warn(ds)
-    year = check_year(ds, int(args.year)) if str(args.year).isdigit() else None
-    if year is None:
-        raise IvbError(f"--year {args.year!r} is not a year — write e.g. 2023")
     from .peers import has_panel
 
-    if not has_panel(ds, year):
+    years = _years(args)
+    ds = _load(args)
+    _warn(ds)
+    for y in years:
+        check_year(ds, y)
+    missing = [y for y in years if not has_panel(ds, y)]
+    if missing:
         t = ds.observations.table
-        n = t[(t.indicator == "population") & t.area_code.str.startswith("GM") & (t.year <= year)].area_code.nunique()
-        raise IvbError(f"no national panel in the data (population figures up to {year} for {n} municipalities; at "
-                       f"least 20 needed) — run `ivb fetch --all-municipalities` (needs internet), then try again")
-    t0 = time.perf_counter()
-    table = evaluate_all(ds, year)
-    seconds = time.perf_counter() - t0
-    res = write_national(ds, year, Path(args.output), table)
-    from .overview import write_overview
-
+        n = t[(t.indicator == "population") & t.area_code.str.startswith("GM")].area_code.nunique()
+        line = (f"no national panel in the data for {', '.join(map(str, missing))} (population figures for {n} "
+                f"municipalities; at least 20 needed) — run `ivb fetch --all-municipalities` (needs internet)")
+        if args.skip_without_panel:
+            print(f"ivb: national table skipped: {line}", file=sys.stderr)
+            return 0
+        raise IvbError(line + ", then try again")
+    for year in years:
+        t0 = time.perf_counter()
+        table = evaluate_all(ds, year)
+        seconds = time.perf_counter() - t0
+        res = write_national(ds, year, Path(args.output), table)
+        print(f"{year}: {res['rows']} rows ({res['municipalities']} municipalities x {table.doel_id.nunique()} target "
+              f"parts) evaluated in {seconds:.2f} s; written to {res['folder']}/ (national.csv, national.parquet, index.html)")
     write_overview(Path(args.output), ds.policy.municipality)
-    print(f"{res['rows']} rows ({res['municipalities']} municipalities x {table.doel_id.nunique()} target parts) "
-          f"evaluated in {seconds:.2f} s; written to {res['folder']}/ (national.csv, national.parquet, index.html)")
     return 0
 
 
@@ -254,7 +258,10 @@ def build_parser() -> argparse.ArgumentParser:
     f.add_argument("--quiet", action="store_true", help="no progress bars")
     f.set_defaults(func=cmd_fetch)
     n = sub.add_parser("national", help="every target part for every municipality of the national panel (CSV, Parquet, overview)")
-    n.add_argument("--year", required=True, help="evaluation year, e.g. 2023")
+    n.add_argument("--year", type=str, default=None, help="evaluation year, e.g. 2023")
+    n.add_argument("--years", type=str, default=None, help="a range, e.g. 2020-2023")
+    n.add_argument("--skip-without-panel", action="store_true",
+                   help="without a national panel: one line and exit 0 (for make report)")
     n.add_argument("--output", default="outputs", help="output folder (default: ./outputs); writes national/<year>/")
     n.set_defaults(func=cmd_national)
     sub.add_parser("targets", help="list the target parts and their rules").set_defaults(func=cmd_targets)
