@@ -346,7 +346,8 @@ def peers_md(ds: Dataset, ev: Evaluation) -> Md:
     how = {"nearest": " De band gaf te weinig gemeenten, dus zijn de gemeenten gekozen die qua inwonertal het dichtst "
                       "bij liggen.", "list": " De groep is een vaste lijst uit data/peers.yaml."}.get(cmp.how, "")
     lines = [head, "", f"Groep: {cmp.n} {cmp.rule_nl}.{how} Het doel is van {ds.area_name(ds.policy.municipality)}; de "
-             f"andere gemeenten hebben het niet zelf vastgesteld: de regel is hier een maatstaf, geen oordeel over hun beleid."]
+             f"andere gemeenten hebben het niet zelf vastgesteld: de regel is hier een maatstaf, geen oordeel over hun beleid.",
+             "", "In de groep (alfabetisch): " + ", ".join(sorted(ds.area_name(c) for c in cmp.peers)) + "."]
     for f in (cmp.change, cmp.rate):
         if f is None:
             continue
