@@ -26,6 +26,9 @@ class Dataset:
     providers: list[str]
     warnings: list[str] = field(default_factory=list)   # damaged cache entries, not used (one line each)
     municipalities: Municipalities | None = None
+    # derived views computed on first use (the panel, peer groups, the national table of a
+    # year, input digests): keyed by what they depend on besides this dataset
+    memo: dict = field(default_factory=dict, repr=False, compare=False)
 
     def area_name(self, code: str) -> str:
         return self.observations.areas().get(code, code)

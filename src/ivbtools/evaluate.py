@@ -216,7 +216,7 @@ def allowed_count(rule: Rule, required: float) -> int:
     return math.floor(required + 1e-9)
 
 
-def _status(rule: Rule, year: int, met: bool) -> str:
+def status_for(rule: Rule, year: int, met: bool) -> str:
     if year >= rule.target_year:
         return "gehaald" if met else "niet_gehaald"
     if rule.kind == "relative_change":
@@ -255,7 +255,7 @@ def judge(rule: Rule, base: float, obs: float, year: int, dispersion: Dispersion
     a = stats.assess_ratio(int(obs), int(base), r0, strict=rule.kind == "below_baseline",
                            dispersion=dispersion, series_break=series_break)
     met = obs < base * r0 if a.strict else obs <= base * r0 + 1e-9
-    return _status(rule, year, met), a
+    return status_for(rule, year, met), a
 
 
 def evaluate(ds: Dataset, part_id: str, year: int, area: str) -> Evaluation:
@@ -379,7 +379,7 @@ def _evaluate_threshold(ds: Dataset, ev: Evaluation) -> Evaluation:
         ev.verdict_nl = f"Onvoldoende gegevens om het doel te toetsen. Ontbreekt: {ev.missing[0].text_nl()}."
         return ev
     met = ev.observed.value >= rule.threshold
-    ev.status = _status(rule, ev.year, met)
+    ev.status = status_for(rule, ev.year, met)
     if ev.final:
         head = f"{ev.status_nl.capitalize()}: het {_lc(ind.label_nl)} was in {ev.year} {nl_num(ev.observed.value)}"
     else:

@@ -45,11 +45,10 @@ def _peer_rows(ds: Dataset, indicators: list[str]) -> str:
     """What the peer comparison reads: every municipality's figures of these indicators (and
     population, urbanisation class), and the peer rule. Memoised on the dataset: a batch for
     many municipalities asks the same question for every one of them."""
-    memo = ds.__dict__.setdefault("_inputs_memo", {})
-    key = tuple(sorted(indicators))
-    if key not in memo:
-        memo[key] = _peer_rows_digest(ds, list(key))
-    return memo[key]
+    key = ("peer-rows", tuple(sorted(indicators)))
+    if key not in ds.memo:
+        ds.memo[key] = _peer_rows_digest(ds, list(key[1]))
+    return ds.memo[key]
 
 
 def _peer_rows_digest(ds: Dataset, indicators: list[str]) -> str:

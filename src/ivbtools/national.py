@@ -13,8 +13,8 @@ import pandas as pd
 
 from . import stats
 from .dataset import Dataset
-from .evaluate import qualifier_label, required_ratio, status_label
-from .panel import build_panel
+from .evaluate import allowed_count, qualifier_label, required_ratio, status_for, status_label
+from .panel import boundary_change, build_panel
 from .peers import membership, peer_tau
 
 MET = {"gehaald", "op_koers", "op_niveau"}
@@ -24,12 +24,6 @@ COLUMNS = ["gemeente", "naam", "doel_id", "indicator", "jaar", "basisjaar", "bas
            "inwoners", "vergelijkbare_gemeenten", "herindeling"]
 
 
-def _allowed(kind: str, required: np.ndarray) -> np.ndarray:
-    if kind == "below_baseline":
-        return np.ceil(required - 1e-9) - 1
-    return np.floor(required + 1e-9)
-
-
 def evaluate_all(ds: Dataset, year: int, parts: list[str] | None = None) -> pd.DataFrame:
     """One row per (municipality, measurable count part) for `year`."""
     panel = build_panel(ds)
@@ -37,10 +31,9 @@ def evaluate_all(ds: Dataset, year: int, parts: list[str] | None = None) -> pd.D
     codes = panel.codes
     if not codes:
         return pd.DataFrame(columns=COLUMNS)
-    pop = panel.latest("population", year).reindex(codes)
-    pop_year = panel.counts("population")[year] if year in panel.years else pd.Series(np.nan, index=codes)
+    # the rate per 1,000 uses the population of the evaluation year itself (none: no rate)
+    pop = panel.counts("population")[year].to_numpy() if year in panel.years else np.full(len(codes), np.nan)
     n_peers = mem.matrix.sum(axis=1) if mem is not None else np.zeros(len(codes), dtype=int)
-    herindeling = _boundary_flags(ds, codes)
     frames = []
     for part in ds.policy.parts:
         if not part.measurable or (parts and part.id not in parts) or part.rule.kind == "at_least":
@@ -51,7 +44,8 @@ def evaluate_all(ds: Dataset, year: int, parts: list[str] | None = None) -> pd.D
         obs = c[year].to_numpy() if year in c.columns else np.full(len(codes), np.nan)
         r0 = required_ratio(rule, year)
         strict = rule.kind == "below_baseline"
-        brk = any(cv.kind == "break" and not cv.areas and cv.applies([rule.baseline_year, year], "") for cv in ind.caveats)
+        brk = np.array([any(cv.kind == "break" and cv.applies([rule.baseline_year, year], x) for cv in ind.caveats)
+                        for x in codes]) if any(cv.kind == "break" for cv in ind.caveats) else np.zeros(len(codes), bool)
         tau = peer_tau(ds, ind.id, year)["tau"].reindex(codes).to_numpy() if mem is not None else np.full(len(codes), np.nan)
         have = ~np.isnan(base) & ~np.isnan(obs)
         ok = have & (base > 0) & (year > rule.baseline_year)
@@ -59,49 +53,33 @@ def evaluate_all(ds: Dataset, year: int, parts: list[str] | None = None) -> pd.D
         lo, hi = stats.ratio_interval_robust_v(o, b, tau)
         p = stats.ratio_pvalue_v(o, b, r0, tau)
         met = (o < b * r0) if strict else (o <= b * r0 + 1e-9)
-        if year >= rule.target_year:
-            status = np.where(met, "gehaald", "niet_gehaald")
-        elif rule.kind == "relative_change":
-            status = np.where(met, "op_koers", "niet_op_koers")
-        else:
-            status = np.where(met, "op_niveau", "niet_op_niveau")
-        status = status.astype(object)
+        status = np.where(met, status_for(rule, year, True), status_for(rule, year, False)).astype(object)
         status[~have] = "onvoldoende_gegevens"
         status[have & (base == 0)] = "niet_te_beoordelen"
         if year <= rule.baseline_year:
             status[:] = "basisjaar"
-        qual = stats.qualifier_v(lo, hi, r0, np.full(len(codes), brk)).astype(object)
+        qual = stats.qualifier_v(lo, hi, r0, brk).astype(object)
         qual[~ok] = ""
         labels = {(st, q): (status_label(st, rule), qualifier_label(st, rule, q or None))
                   for st, q in set(zip(status.tolist(), qual.tolist()))}   # a handful of distinct pairs
         pairs = list(zip(status.tolist(), qual.tolist()))
         with np.errstate(divide="ignore", invalid="ignore"):
-            per1000 = np.where(pop_year.to_numpy() > 0, obs / pop_year.to_numpy() * 1000, np.nan)
+            per1000 = np.where(pop > 0, obs / pop * 1000, np.nan)
         frames.append(pd.DataFrame({
             "gemeente": codes, "naam": [panel.names.get(x, x) for x in codes], "doel_id": part.id, "indicator": ind.id,
             "jaar": year, "basisjaar": rule.baseline_year, "basis": base, "waarde": obs,
             "verhouding": np.where(ok, o / b, np.nan), "vereiste_verhouding": r0,
-            "vereist_hoogstens": np.where(ok, _allowed(rule.kind, b * r0), np.nan),
+            "vereist_hoogstens": [float(allowed_count(rule, r)) if k else np.nan for r, k in zip(b * r0, ok)],
             "status": status, "oordeel": [labels[k][0] for k in pairs], "gehaald": np.where(ok, met, None),
             "kwalificatie": qual, "zekerheid": [labels[k][1] for k in pairs],
             "interval_laag": np.where(ok, lo, np.nan), "interval_hoog": np.where(ok, hi, np.nan),
             "p_waarde": np.where(ok, p, np.nan), "overdispersie_tau": tau, "reeksbreuk": brk,
-            "per_1000_inwoners": per1000, "inwoners": pop.to_numpy(), "vergelijkbare_gemeenten": n_peers,
-            "herindeling": [herindeling[x] if herindeling[x] and rule.baseline_year < herindeling[x] <= year else 0
-                            for x in codes],
+            "per_1000_inwoners": per1000, "inwoners": pop, "vergelijkbare_gemeenten": n_peers,
+            "herindeling": [(boundary_change(ds, x, rule.baseline_year, year) or ("", 0))[1] for x in codes],
         }))
     if not frames:
         return pd.DataFrame(columns=COLUMNS)
     return pd.concat(frames, ignore_index=True)[COLUMNS]
-
-
-def _boundary_flags(ds: Dataset, codes: list[str]) -> dict[str, int]:
-    """Per code the year it was formed or last changed boundaries (0 when not known)."""
-    out = {}
-    for c in codes:
-        m = ds.municipalities.by_code.get(c) if ds.municipalities is not None else None
-        out[c] = (m.valid_from or m.boundary_changed or 0) if m else 0
-    return out
 
 
 def verdict_counts(table: pd.DataFrame) -> pd.DataFrame:

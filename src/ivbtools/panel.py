@@ -53,9 +53,8 @@ class Panel:
 
 def build_panel(ds: Dataset) -> Panel:
     """The panel of a dataset (cached on it: every report of a run asks for it)."""
-    cached = getattr(ds, "_panel", None)
-    if cached is not None:
-        return cached
+    if "panel" in ds.memo:
+        return ds.memo["panel"]
     t = ds.observations.table
     t = t[t.area_code.str.startswith("GM")]
     if ds.municipalities is not None:
@@ -65,24 +64,36 @@ def build_panel(ds: Dataset) -> Panel:
     names = dict(t.drop_duplicates("area_code")[["area_code", "area_name"]].itertuples(index=False))
     panel = Panel(codes=codes, years=years, names=names, table=t[["indicator", "area_code", "year", "value"]],
                   indicators=frozenset(t.indicator.unique()))
-    object.__setattr__(ds, "_panel", panel)
+    ds.memo["panel"] = panel
     return panel
+
+
+def boundary_change(ds: Dataset, code: str, first_year: int, last_year: int) -> tuple[str, int] | None:
+    """('formed' | 'changed', year) when `code` was formed or changed boundaries after
+    `first_year` and up to `last_year` (code-list validity years), else None."""
+    m = ds.municipalities.by_code.get(code) if ds.municipalities is not None else None
+    if m is None:
+        return None
+    if m.valid_from and first_year < m.valid_from <= last_year:
+        return "formed", m.valid_from
+    if m.boundary_changed and first_year < m.boundary_changed <= last_year:
+        return "changed", m.boundary_changed
+    return None
 
 
 def boundary_note(ds: Dataset, code: str, first_year: int, last_year: int) -> str:
     """One Dutch sentence when `code` was formed or changed boundaries between the years compared."""
-    if ds.municipalities is None or code not in ds.municipalities:
+    change = boundary_change(ds, code, first_year, last_year)
+    if change is None:
         return ""
-    m = ds.municipalities.by_code[code]
+    kind, year = change
     name = ds.municipalities.name(code)
-    if m.valid_from and first_year < m.valid_from <= last_year:
-        return (f"{name} bestaat sinds 1 januari {m.valid_from} (herindeling). De politie geeft in haar open-datatabellen "
+    if kind == "formed":
+        return (f"{name} bestaat sinds 1 januari {year} (herindeling). De politie geeft in haar open-datatabellen "
                 f"ook eerdere jaren op de huidige gemeentegrens (herberekend); CBS-bevolkingscijfers van vóór "
-                f"{m.valid_from} ontbreken voor deze code (CBS telt op de grens van elk jaar), dus een cijfer per 1.000 "
+                f"{year} ontbreken voor deze code (CBS telt op de grens van elk jaar), dus een cijfer per 1.000 "
                 f"inwoners voor een eerder jaar rekent met een latere bevolking (de tabel met gegevens noemt het jaar); "
                 f"BRON-ongevallen telt ivbtools per gemeentecode zoals die in het bestand staat.")
-    if m.boundary_changed and first_year < m.boundary_changed <= last_year:
-        return (f"De grens van {name} is per 1 januari {m.boundary_changed} gewijzigd (herindeling): de politie geeft alle "
-                f"jaren op de huidige grens, CBS-bevolkingscijfers op de grens van elk jaar; de jaren vóór en na "
-                f"{m.boundary_changed} beslaan daardoor niet overal hetzelfde gebied.")
-    return ""
+    return (f"De grens van {name} is per 1 januari {year} gewijzigd (herindeling): de politie geeft alle "
+            f"jaren op de huidige grens, CBS-bevolkingscijfers op de grens van elk jaar; de jaren vóór en na "
+            f"{year} beslaan daardoor niet overal hetzelfde gebied.")

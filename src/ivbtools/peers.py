@@ -56,8 +56,6 @@ class Membership:
     """Peer groups of every municipality of the panel for one year."""
     codes: list[str]
     matrix: np.ndarray          # matrix[i, j]: j is a peer of i (never i itself)
-    population: pd.Series       # the population each group was chosen by
-    urban: pd.Series | None     # the urbanisation class, when used
     how: dict[str, str]         # per code: 'band', 'nearest' (band too small) or 'list'
     rule_nl: str
 
@@ -68,11 +66,8 @@ class Membership:
 
 def membership(ds: Dataset, year: int, panel: Panel | None = None) -> Membership | None:
     """Peer groups for `year`; None when the panel lacks population figures for the rule."""
-    key = ("_membership", year)
-    memo = getattr(ds, "_peer_memo", None)
-    if memo is None:
-        memo = {}
-        object.__setattr__(ds, "_peer_memo", memo)
+    key = ("membership", year)
+    memo = ds.memo
     if key in memo:
         return memo[key]
     panel = panel or build_panel(ds)
@@ -125,7 +120,7 @@ def membership(ds: Dataset, year: int, panel: Panel | None = None) -> Membership
             + f" (data/peers.yaml; minstens {cfg.min_peers}, anders de {cfg.min_peers} die qua inwonertal het dichtst bij liggen)")
     if not use_class and cfg.same_class:
         rule += "; de mate van stedelijkheid ontbreekt in de gegevens, dus alleen op inwonertal gekozen"
-    res = Membership(codes, m, pop, urban if use_class else None, how, rule)
+    res = Membership(codes, m, how, rule)
     memo[key] = res
     return res
 
@@ -138,11 +133,8 @@ def peer_tau(ds: Dataset, indicator: str, year: int) -> pd.DataFrame:
     """Per municipality the overdispersion tau of `indicator` estimated across its peers (and
     itself) from the panel, with the number of second-difference terms behind it.
     Columns: tau (NaN when no terms), terms."""
-    memo = getattr(ds, "_peer_memo", None)
-    if memo is None:
-        memo = {}
-        object.__setattr__(ds, "_peer_memo", memo)
-    key = ("_tau", indicator, year)
+    memo = ds.memo
+    key = ("tau", indicator, year)
     if key in memo:
         return memo[key]
     panel = build_panel(ds)
@@ -151,7 +143,7 @@ def peer_tau(ds: Dataset, indicator: str, year: int) -> pd.DataFrame:
         return pd.DataFrame({"tau": [], "terms": []})
     ind = ds.indicators[indicator]
     breaks = [c.crosses_year for c in ind.caveats if c.kind == "break" and not c.areas]
-    tkey = ("_terms", indicator)
+    tkey = ("dispersion-terms", indicator)
     if tkey not in memo:   # the terms do not depend on the evaluation year, only the groups do
         memo[tkey] = stats.dispersion_terms(panel.counts(indicator).to_numpy(), panel.years, breaks)
     S, m = memo[tkey]
@@ -168,7 +160,7 @@ def peer_tau(ds: Dataset, indicator: str, year: int) -> pd.DataFrame:
 def peer_dispersion(ds: Dataset, indicator: str, area: str, year: int) -> stats.Dispersion | None:
     """The Dispersion (for evaluate) of `area` from its peers, or None without a panel."""
     t = peer_tau(ds, indicator, year)
-    if area not in t.index or not np.isfinite(t.loc[area, "tau"]) or t.loc[area, "terms"] < MIN_TERMS:
+    if area not in t.index or not np.isfinite(t.loc[area, "tau"]):   # NaN: fewer than MIN_TERMS terms
         return None
     mem = membership(ds, year)
     n = int(mem.matrix[mem.codes.index(area)].sum())
@@ -266,12 +258,11 @@ def _funnel_change(t: pd.DataFrame, code: str, required: float) -> Funnel | None
 
 
 def _funnel_rate(t: pd.DataFrame, code: str) -> Funnel | None:
-    ok = t[(t.inwoners > 0) & t.waarde.notna() & (t.waarde > 0) & t.per_1000_inwoners.notna()]
+    ok = t[(t.inwoners > 0) & t.waarde.notna() & (t.waarde > 0)]
     if len(ok) < 5:
         return None
-    rate = float(ok.waarde.sum() / (ok.waarde / ok.per_1000_inwoners * 1000).sum())   # per inhabitant
-    pop = ok.waarde / ok.per_1000_inwoners * 1000
-    expected = rate * pop
+    rate = float(ok.waarde.sum() / ok.inwoners.sum())   # per inhabitant
+    expected = rate * ok.inwoners
     _, tau2 = stats.spiegelhalter_tau2(np.log(ok.waarde / expected), np.sqrt(1 / expected))
     data = pd.DataFrame({"gemeente": ok.gemeente, "naam": ok.naam, "x": expected, "y": ok.per_1000_inwoners,
                          "is_self": ok.gemeente == code})
@@ -281,16 +272,16 @@ def _funnel_rate(t: pd.DataFrame, code: str) -> Funnel | None:
 def compare(ds: Dataset, part_id: str, code: str, year: int) -> PeerComparison | None:
     """The same rule applied to every peer of `code` (from the national table), with funnels on
     the change and on the rate per 1,000 inhabitants; None without a panel."""
+    from .evaluate import required_ratio
     from .national import MET, evaluate_all
 
     mem = membership(ds, year)
     if mem is None or code not in mem.codes:
         return None
-    memo = getattr(ds, "_peer_memo")
-    key = ("_national", year)
-    if key not in memo:
-        memo[key] = evaluate_all(ds, year)
-    nat = memo[key]
+    key = ("national", year)
+    if key not in ds.memo:
+        ds.memo[key] = evaluate_all(ds, year)
+    nat = ds.memo[key]
     peers = mem.peers_of(code)
     t = nat[(nat.doel_id == part_id) & nat.gemeente.isin(peers + [code])]
     pt = t[t.gemeente != code]
@@ -302,14 +293,8 @@ def compare(ds: Dataset, part_id: str, code: str, year: int) -> PeerComparison |
         k_met=int(met.sum()), k_clear=int((met & (judged.kwalificatie == stats.CLEAR_MET)).sum()),
         k_not=int((~met).sum()), k_clear_not=int((~met & (judged.kwalificatie == stats.CLEAR_NOT_MET)).sum()),
         k_missing=len(pt) - len(judged) + (len(peers) - len(pt)),
-        change=_funnel_change(t, code, required_ratio_for(part, year)) if year > part.rule.baseline_year else None,
+        change=_funnel_change(t, code, required_ratio(part.rule, year)) if year > part.rule.baseline_year else None,
         rate=_funnel_rate(t, code), how=mem.how.get(code, ""))
-
-
-def required_ratio_for(part, year: int) -> float:
-    from .evaluate import required_ratio
-
-    return required_ratio(part.rule, year)
 
 
 def missing_text(ds: Dataset, indicator: str, code: str, year: int) -> str:
