@@ -187,6 +187,8 @@ def test_peer_section_and_scorecard_on_the_panel(pds):
         assert re.fullmatch(rf"\d+ van {n} \(\d+ duidelijk\)", cells[part]), cells[part]
         md = str(report.peers_md(pds, evaluate.evaluate(pds, part, 2022, "GM1969")))
         assert f"van {n} " in md and "Positie in de trechter" in md and "nan" not in md.lower()
+    base_year = str(report.peers_md(pds, evaluate.evaluate(pds, "sociaal-woninginbraak", 2018, "GM1969")))
+    assert base_year.startswith("Nog geen vergelijking") and "basisjaar 2018" in base_year
     # E33 across the 2020 break: no peer is 'clearly' anything
     assert cells["sociaal-verward-gedrag"].endswith("(0 duidelijk)")
     assert "heringedeeld" in str(report.peers_md(pds, evaluate.evaluate(pds, "sociaal-woninginbraak", 2022, "GM1969")))

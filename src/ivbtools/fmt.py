@@ -27,6 +27,11 @@ def nl_pct(x: float | None, decimals: int = 1) -> str:
     return ("+" if x > 0 else "") + nl_num(x, decimals) + "%"
 
 
+def nl_ratio(x: float) -> str:
+    """A change ratio as the reports write it: ×0,80."""
+    return "×" + nl_num(x, 2)
+
+
 def nl_p(p: float) -> str:
     if p < 0.001:
         return "p < 0,001"

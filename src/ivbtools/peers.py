@@ -326,6 +326,14 @@ def scorecard_cell(ds: Dataset, part, year: int, area: str) -> str:
     return cmp.k_of_n
 
 
+def rates(ds: Dataset, indicator: str) -> pd.DataFrame:
+    """Every municipality's figure per 1,000 inhabitants (municipalities x years; NaN where the
+    count or that year's population is missing)."""
+    panel = build_panel(ds)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return panel.counts(indicator) / panel.counts("population") * 1000
+
+
 def peer_series(ds: Dataset, indicator: str, code: str, year: int) -> pd.DataFrame | None:
     """Per year: the municipality's figure per 1,000 inhabitants beside its peer group's median
     and quartiles (the group of `year`); None without a panel. Years without a population
@@ -334,12 +342,10 @@ def peer_series(ds: Dataset, indicator: str, code: str, year: int) -> pd.DataFra
     mem = membership(ds, year)
     if mem is None or code not in mem.codes:
         return None
-    panel = build_panel(ds)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        rate = panel.counts(indicator) / panel.counts("population") * 1000
+    rate = rates(ds, indicator)
     group = rate.loc[mem.peers_of(code)]
     out = pd.DataFrame({
-        "jaar": panel.years,
+        "jaar": list(rate.columns),
         "gemeente": rate.loc[code].to_numpy(),
         "groep_p25": group.quantile(0.25).to_numpy(),
         "groep_mediaan": group.median().to_numpy(),

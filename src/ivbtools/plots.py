@@ -12,6 +12,7 @@ from statsmodels.stats.rates import confint_poisson
 
 from .dataset import Dataset
 from .evaluate import Evaluation
+from .fmt import nl_ratio
 
 sns.set_theme(style="whitegrid", context="notebook")
 
@@ -212,10 +213,6 @@ def plot_peers(ds: Dataset, ev: Evaluation):
     return axes[0]
 
 
-def nl_ratio(x: float) -> str:
-    return "×" + f"{x:.2f}".replace(".", ",")
-
-
 VERDICT_COLOURS = {"duidelijk voldaan": "#1a9850", "voldaan, binnen de ruis": "#a6d96a", "voldaan, reeksbreuk": "#d9ef8b",
                    "niet voldaan, reeksbreuk": "#fee08b", "niet voldaan, binnen de ruis": "#fdae61",
                    "duidelijk niet voldaan": "#d73027", "geen oordeel": "#cccccc"}
@@ -250,12 +247,9 @@ def plot_peer_series(ds: Dataset, indicator: str, municipality: str, year: int, 
     if ax is None:
         _, ax = plt.subplots(figsize=(9, 4.5))
     mem = peers.membership(ds, year)
-    from .panel import build_panel
-
-    panel = build_panel(ds)
-    rate = panel.counts(indicator) / panel.counts("population") * 1000
+    rate = peers.rates(ds, indicator)
     for c in mem.peers_of(municipality):
-        ax.plot(panel.years, rate.loc[c].to_numpy(), color="grey", lw=0.5, alpha=0.35)
+        ax.plot(rate.columns, rate.loc[c].to_numpy(), color="grey", lw=0.5, alpha=0.35)
     ax.fill_between(s.jaar, s.groep_p25, s.groep_p75, color="C0", alpha=0.2, label="middelste helft van de groep")
     ax.plot(s.jaar, s.groep_mediaan, color="C0", lw=2, label="mediaan van de groep")
     ax.plot(s.jaar, s.gemeente, color="C3", lw=2.5, marker="o", label=ds.area_name(municipality))

@@ -7,7 +7,7 @@ import pandas as pd
 from .dataset import Dataset
 from .datastatus import data_status_text as data_status_text  # re-exported: part of the report API
 from .evaluate import Evaluation, evaluate_check
-from .fmt import nl_int, nl_num, nl_p, nl_pct, nl_value
+from .fmt import nl_int, nl_num, nl_p, nl_pct, nl_ratio, nl_value
 
 
 class Md:
@@ -316,10 +316,6 @@ def series_table(ds: Dataset, indicator: str, area: str) -> pd.DataFrame:
     return t.fillna("·")
 
 
-def _ratio(x: float) -> str:
-    return "×" + nl_num(x, 2)
-
-
 def peers_md(ds: Dataset, ev: Evaluation) -> Md:
     """The peer section: the same rule applied to every peer (k of n met, how many clearly),
     where the municipality stands on the change and on the rate per 1,000 inhabitants (funnel
@@ -333,6 +329,9 @@ def peers_md(ds: Dataset, ev: Evaluation) -> Md:
     if rule.kind == "at_least":
         return Md("Geen vergelijking met andere gemeenten: dit cijfer komt uit de eigen inwonersenquête van de gemeente "
                   "en bestaat niet als open data voor andere gemeenten.")
+    if ev.year <= rule.baseline_year:
+        return Md(f"Nog geen vergelijking met vergelijkbare gemeenten: {ev.year} ligt niet na het basisjaar "
+                  f"{rule.baseline_year}.")
     cmp = peers.compare(ds, ev.part.id, ev.area_code, ev.year)
     if cmp is None:
         return Md(peers.missing_text(ds, ev.indicator.id, ev.area_code, ev.year))
@@ -353,9 +352,9 @@ def peers_md(ds: Dataset, ev: Evaluation) -> Md:
             continue
         own = f.data[f.data.is_self]
         if f.what == "verandering":
-            val = _ratio(float(own.y.iloc[0])) if not own.empty else "geen cijfer"
+            val = nl_ratio(float(own.y.iloc[0])) if not own.empty else "geen cijfer"
             lines.append(f"- Verandering {rule.baseline_year}–{ev.year}: {ev.area_name} {val}; de groep samen "
-                         f"{_ratio(f.centre)}; vereist {_ratio(f.required)}. Positie in de trechter: {f.position(ev.area_code)}.")
+                         f"{nl_ratio(f.centre)}; vereist {nl_ratio(f.required)}. Positie in de trechter: {f.position(ev.area_code)}.")
         else:
             val = nl_num(float(own.y.iloc[0]), 2) if not own.empty else "geen cijfer"
             lines.append(f"- Per 1.000 inwoners in {ev.year}: {ev.area_name} {val}; de groep samen {nl_num(f.centre, 2)}. "
