@@ -323,3 +323,26 @@ def test_a_bad_peer_file_is_one_line(panel, tmp_path, edit, says):
     (data / "peers.yaml").write_text((data / "peers.yaml").read_text().replace(*edit))
     proc = ivb(["--data", str(data), "national", "--year", "2022", "--output", str(tmp_path / "o")])
     assert proc.returncode == 2 and proc.stderr.count("\n") == 1 and says in proc.stderr and "peers.yaml" in proc.stderr
+
+
+def test_panel_dispersion_agrees_with_a_statsmodels_fit(pds):
+    """Cross-check of the moment estimator with a model fit: a Poisson GLM (statsmodels) with
+    its own level and trend per municipality of Westerkwartier's peer group, and the
+    negative-binomial (NB2) moment estimator of tau^2 from its residuals."""
+    import statsmodels.api as sm
+
+    from ivbtools.panel import build_panel
+
+    group = peers.membership(pds, 2022).peers_of("GM1969") + ["GM1969"]
+    c = build_panel(pds).counts("crimes_total").loc[group]
+    long = c.stack().rename("y").reset_index()
+    long.columns = ["area", "year", "y"]
+    t = long.year - long.year.mean()
+    areas = pd.get_dummies(long.area, dtype=float)
+    X = pd.concat([areas, areas.mul(t, axis=0).add_suffix(":t")], axis=1)
+    fit = sm.GLM(long.y, X, family=sm.families.Poisson()).fit()
+    mu, y = fit.fittedvalues.to_numpy(), long.y.to_numpy()
+    n, p = X.shape
+    tau2_glm = max(0.0, (((y - mu) ** 2).sum() * n / (n - p) - mu.sum()) / (mu ** 2).sum())
+    tau_moment = peers.peer_tau(pds, "crimes_total", 2022).loc["GM1969", "tau"]
+    assert abs(np.sqrt(tau2_glm) - tau_moment) < 0.02, (np.sqrt(tau2_glm), tau_moment)
