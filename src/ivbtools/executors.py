@@ -191,13 +191,12 @@ def _run_on_dask_worker(job: dict) -> dict:
         if _DASK_WORKER is None:
             _DASK_WORKER = Worker()
         with tempfile.TemporaryDirectory(prefix="ivb-dask-") as tmp:
-            local = {**job, "output_notebook": str(Path(tmp) / "out.ipynb"), "output_html": str(Path(tmp) / "out.html")}
-            res = _DASK_WORKER.run(local)
+            nb, page = Path(tmp) / "out.ipynb", Path(tmp) / "out.html"
+            res = _DASK_WORKER.run({**job, "output_notebook": str(nb), "output_html": str(page)})
+            if nb.exists():   # also a failed run's notebook: it shows where it stopped
+                res["notebook"] = nb.read_text(encoding="utf-8")
             if res["ok"]:
-                res["notebook"] = Path(local["output_notebook"]).read_text(encoding="utf-8")
-                res["html"] = Path(local["output_html"]).read_text(encoding="utf-8")
-            elif Path(local["output_notebook"]).exists():
-                res["notebook"] = Path(local["output_notebook"]).read_text(encoding="utf-8")
+                res["html"] = page.read_text(encoding="utf-8")
             return res
 
 
