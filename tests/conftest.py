@@ -25,15 +25,26 @@ TEST_SOURCE = textwrap.dedent("""\
 """)
 
 
+def copy_project_data(dest: Path, src: Path = DATA) -> Path:
+    """A copy of the project's data folder as the checkout ships it: without anything a user's
+    runs wrote into it (the download cache, the fetch log: ivbtools.cache.USER_STATE) and
+    without an analyst's files in local/ — whatever `make report` or an analyst left behind."""
+    from ivbtools.cache import USER_STATE
+
+    shutil.copytree(src, dest, ignore=shutil.ignore_patterns(*USER_STATE))
+    for f in (dest / "local").glob("*"):
+        if f.name != "README.md":
+            if f.is_dir() and not f.is_symlink():
+                shutil.rmtree(f)
+            else:
+                f.unlink()
+    return dest
+
+
 @pytest.fixture
 def data_copy(tmp_path) -> Path:
     """A private copy of the project's data folder that a test may add local figures to."""
-    dest = tmp_path / "data"
-    shutil.copytree(DATA, dest, ignore=shutil.ignore_patterns("cache"))
-    for f in (dest / "local").glob("*"):
-        if f.name != "README.md":
-            f.unlink()
-    return dest
+    return copy_project_data(tmp_path / "data")
 
 
 def add_local(data_dir: Path, rows: str, name: str = "test.csv", header: bool = True) -> Path:

@@ -18,7 +18,7 @@ from ivbtools import evaluate, national, peers, report, stats
 from ivbtools.fetch import fetch_panel
 
 import panel_fixture as pf
-from conftest import DATA, ROOT, comparable as _comparable, digest, ivb
+from conftest import DATA, ROOT, comparable as _comparable, copy_project_data, digest, ivb
 
 PANEL_ENV = ("IVB_POLICE_URL", "IVB_CBS_URL", "IVB_BRON_URL", "IVB_EMBEDDED_ONLY")
 
@@ -30,9 +30,7 @@ def panel(tmp_path_factory):
     from replay import Replay
 
     data = tmp_path_factory.mktemp("panel") / "data"
-    shutil.copytree(DATA, data, ignore=shutil.ignore_patterns("cache", "fetch-log.json"))
-    for f in (data / "local").glob("*.csv"):
-        f.unlink()
+    copy_project_data(data)
     saved = {k: os.environ.get(k) for k in PANEL_ENV}
     with Replay(tables=pf.tables(), bron=pf.bron_zip_all(), page=10_000) as r:
         os.environ["IVB_POLICE_URL"] = os.environ["IVB_CBS_URL"] = r.url

@@ -32,6 +32,10 @@ from . import atomic
 
 INDEX = "index.json"
 PANEL = "ALL"   # the area key of an all-municipality entry (`ivb fetch --all-municipalities`)
+LOG = "fetch-log.json"
+# What a user's runs write into a data folder (besides analyst files in local/): a copy of the
+# project's data for a test, or a frozen data state, leaves these out.
+USER_STATE = ("cache", LOG)
 
 
 def sha256_file(path: Path) -> str:
@@ -252,14 +256,14 @@ class Cache:
 
     # fetch log -----------------------------------------------------------------------------
     def log(self, key: str, area: str, ok: bool, message: str) -> None:
-        path = self.root.parent / "fetch-log.json"
+        path = self.root.parent / LOG
         entries = self.read_log()
         entries[f"{key}:{area}"] = {"source": key, "area": area, "ok": ok, "message": message, "at": now()}
         atomic.write_text(path, json.dumps(entries, ensure_ascii=False, indent=2))
 
     def read_log(self) -> dict:
         try:
-            entries = json.loads((self.root.parent / "fetch-log.json").read_text(encoding="utf-8"))
+            entries = json.loads((self.root.parent / LOG).read_text(encoding="utf-8"))
             return entries if isinstance(entries, dict) else {}
         except (OSError, ValueError):
             return {}
