@@ -11,7 +11,6 @@ table up to 2018 only, as CBS's tables on each year's boundaries do.
 """
 from __future__ import annotations
 
-import csv
 import functools
 from pathlib import Path
 
@@ -33,10 +32,15 @@ RATES = {("47025NED", "0.0.0 "): (45.0, -0.02), ("47025NED", "1.1.1 "): (2.5, -0
          ("47021NED", "E33   "): (2.0, 0.03), ("47021NED", "E35   "): (4.0, -0.02)}
 
 
+# GM codes of the police tables that are not municipalities (as in the real region list)
+PSEUDO = [("GM0998", "Buitenland"), ("GM0999", "Gemeenten; niet in te delen")]
+
+
 def municipalities() -> list[tuple[str, str]]:
-    lines = [ln for ln in (ROOT / "data" / "municipalities.csv").read_text(encoding="utf-8").splitlines()
-             if ln.strip() and not ln.startswith("#")]
-    return [(r["code"], r["name"]) for r in csv.DictReader(lines)]
+    """The current municipalities of data/municipalities.csv (codes and names only)."""
+    from ivbtools.municipalities import current_codes
+
+    return current_codes(ROOT / "data" / "municipalities.csv")
 
 
 @functools.lru_cache(maxsize=1)
@@ -62,14 +66,19 @@ def _table(tid, title, dim, dim_title, keys, measure):
     d = _draws()
     t = police_table(tid, title, dim, dim_title, keys, measure)
     regions = [("NL01  ", "Nederland")] + [(c, f"{n} (gemeente)" if n == "Groningen" else n) for c, n in munis]
+    police = tid.startswith("47")
+    if police:   # the police tables list registrations without a municipality under two GM codes
+        regions += PSEUDO
     rows, i = [], 0
     for cat, _ in keys:
         for y in YEARS:
             per = {c: d["counts"].get((tid, cat, c, y), 0) for c, _ in munis}
-            rows.append({"ID": i, dim: cat, "RegioS": "NL01  ", "Perioden": f"{y}JJ00", measure: sum(per.values())})
+            pseudo = {c: 3 + (y % 5) for c, _ in PSEUDO} if police else {}   # invented, small
+            rows.append({"ID": i, dim: cat, "RegioS": "NL01  ", "Perioden": f"{y}JJ00",
+                         measure: sum(per.values()) + sum(pseudo.values())})
             i += 1
-            for c, _ in munis:
-                rows.append({"ID": i, dim: cat, "RegioS": c, "Perioden": f"{y}JJ00", measure: per[c]})
+            for c, v in list(per.items()) + list(pseudo.items()):
+                rows.append({"ID": i, dim: cat, "RegioS": c, "Perioden": f"{y}JJ00", measure: v})
                 i += 1
     t["sets"]["RegioS"] = [{"Key": k, "Title": n, "Description": ""} for k, n in regions]
     t["sets"]["Perioden"] = [{"Key": f"{y}JJ00", "Title": str(y), "Description": "", "Status": "Definitief"} for y in YEARS]

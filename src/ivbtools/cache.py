@@ -201,6 +201,22 @@ class Cache:
             return None
         return payload if isinstance(payload, dict) and payload.get("zip_sha256") == sha else None
 
+    def merge_former(self, seen: dict[str, dict]) -> None:
+        """Record former municipality codes seen in a table (name, last year with figures) in
+        former-municipalities.json, so that such a code gets one line instead of 'unknown'."""
+        from .municipalities import SEEN_FORMER
+
+        path = self.root / SEEN_FORMER
+        try:
+            current = json.loads(path.read_text(encoding="utf-8"))
+            current = current if isinstance(current, dict) else {}
+        except (OSError, ValueError):
+            current = {}
+        for code, info in seen.items():
+            old = current.get(code) or {}
+            current[code] = {"name": info["name"], "last_year": max(int(info["last_year"]), int(old.get("last_year") or 0))}
+        atomic.write_text(path, json.dumps(current, ensure_ascii=False, indent=1, sort_keys=True))
+
     def all_meta(self) -> list[dict]:
         """Every raw file's metadata; a damaged one is listed with 'damaged' set."""
         out = []

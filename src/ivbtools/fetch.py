@@ -222,7 +222,7 @@ def _bron_fetch(cache, data_dir, cfg, areas, years, refresh, budget, quiet, repo
                 if a == PANEL:
                     rows, dropped = _current_only(bron.tidy_rows(counts, list(municipalities.by_code) + ["NL01"], None, sid)
                                                   + _former_rows(counts, municipalities, sid), municipalities)
-                    entry = {**entry, "note": entry["note"] + _dropped_note(dropped)}
+                    entry = {**entry, "note": entry["note"] + _dropped_note(dropped, municipalities)}
                 else:
                     rows = bron.tidy_rows(counts, [a], None, sid)
                 if a not in ("NL01", PANEL) and not rows:
@@ -250,8 +250,9 @@ def _former_rows(counts: bron.BronCounts, municipalities, sid: str) -> list[dict
 
 def _current_only(rows: list[dict], municipalities) -> tuple[list[dict], dict[str, int]]:
     """Rows of current municipalities (data/municipalities.csv) and NL01, named as in the code
-    list; figures under former codes (municipalities merged away) are counted and left out: the
-    panel compares municipalities on the boundaries the police tables use, the current ones."""
+    list; figures under other GM codes (municipalities merged away, and the police tables'
+    pseudo-municipalities GM0998/GM0999) are counted and left out: the panel compares
+    municipalities on the boundaries the police tables use, the current ones."""
     kept, dropped = [], {}
     for r in rows:
         a = r["area_code"]
@@ -264,12 +265,32 @@ def _current_only(rows: list[dict], municipalities) -> tuple[list[dict], dict[st
     return kept, dropped
 
 
-def _dropped_note(dropped: dict[str, int]) -> str:
+def _dropped_note(dropped: dict[str, int], municipalities) -> str:
     if not dropped:
         return ""
-    some = ", ".join(sorted(dropped)[:5]) + (", …" if len(dropped) > 5 else "")
-    return (f" {sum(dropped.values())} figures for {len(dropped)} former municipalities ({some}) are not kept: "
-            f"the panel compares municipalities on current boundaries (data/municipalities.csv).")
+    pseudo = sorted(a for a in dropped if getattr(municipalities.others.get(a), "kind", "") == "pseudo")
+    former = sorted(a for a in dropped if a not in pseudo)
+    notes = []
+    if former:
+        some = ", ".join(former[:5]) + (", …" if len(former) > 5 else "")
+        notes.append(f" {sum(dropped[a] for a in former)} figures for {len(former)} former municipalities ({some}) are "
+                     f"not kept: the panel compares municipalities on current boundaries (data/municipalities.csv).")
+    if pseudo:
+        notes.append(f" {sum(dropped[a] for a in pseudo)} figures under {', '.join(pseudo)} (registrations without a "
+                     f"municipality, not municipalities) are not kept.")
+    return "".join(notes)
+
+
+def _former_seen(rows: list[dict], regions: dict[str, str], municipalities) -> dict[str, dict]:
+    """Former municipalities in a table's answer: GM codes that are neither current nor pseudo,
+    with their name and the last year with a figure (for one line about such a code)."""
+    out: dict[str, dict] = {}
+    for r in rows:
+        a = r["area_code"]
+        if a.startswith("GM") and a not in municipalities and a not in municipalities.others:
+            e = out.setdefault(a, {"name": regions.get(a, r.get("area_name", a)), "last_year": 0})
+            e["last_year"] = max(e["last_year"], int(r["year"]))
+    return out
 
 
 def _odata_panel_fetch(cache, data_dir, spec, years, refresh, budget, report, sources, municipalities):
@@ -291,10 +312,12 @@ def _odata_panel_fetch(cache, data_dir, spec, years, refresh, budget, report, so
             return
         retrieved = now()
         sid, entry = odata.source_entry(spec, ref, retrieved)
-        rows, dropped = _current_only(odata.tidy_rows(spec, raw, sid), municipalities)
+        tidy = odata.tidy_rows(spec, raw, sid)
+        rows, dropped = _current_only(tidy, municipalities)
+        former = _former_seen(tidy, raw["regions"], municipalities)
         n_areas = len({r["area_code"] for r in rows if r["area_code"] != "NL01"})
         missing_measures = sorted(set(spec.optional_measures) - set(raw["extra_measures"]))
-        entry["note"] += _dropped_note(dropped) + (
+        entry["note"] += _dropped_note(dropped, municipalities) + (
             f" Not in this table: {', '.join(missing_measures)} (optional)." if missing_measures else "")
         entry["title"] += f", alle gemeenten ({n_areas})"
         if not n_areas:
@@ -306,6 +329,8 @@ def _odata_panel_fetch(cache, data_dir, spec, years, refresh, budget, report, so
                              {"municipalities": n_areas, "dropped_former": dropped})
         if meta is None:
             return
+        if former:
+            cache.merge_former(former)
         report.outcomes.append(Outcome(spec.key, PANEL, True, f"table {ref.id}: {len(rows):,} figures for {n_areas} "
                                                               f"municipalities and NL01 in {data_requests} data requests, "
                                                               f"{meta['bytes']:,} bytes", len(rows)))

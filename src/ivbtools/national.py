@@ -145,6 +145,8 @@ def write_national(ds: Dataset, year: int, out_dir, table: pd.DataFrame | None =
                        + "</tr>" for i, r in zip(counts.index, counts.to_numpy()))
         head = "".join(f"<th>{html.escape(c)}</th>" for c in counts.columns)
         n = table.gemeente.nunique()
+        total = len(ds.municipalities) if ds.municipalities is not None else n
+        everyone = f"alle {n} gemeenten" if n == total else f"{n} van de {total} gemeenten"
         finals = {p.id: p.rule.target_year for p in ds.policy.parts if p.measurable}
         early = sorted({titles[i] for i in counts.index if year < finals.get(i, year)})
         interim = ("'Voldaan' betekent: in het doeljaar het doel gehaald; in een eerder jaar (tussenstand) op koers "
@@ -152,7 +154,9 @@ def write_national(ds: Dataset, year: int, out_dir, table: pd.DataFrame | None =
                    f"{len(counts)} doelen: voor die doelen zijn dit tussenstanden." if early else ""))
         page = f"""<!doctype html><html lang="nl"><head><meta charset="utf-8"><title>IVB-doelen voor alle gemeenten, {year}</title>
 <style>body{{font-family:sans-serif;max-width:70em;margin:2em auto}}td,th{{padding:.3em .6em;border-bottom:1px solid #ddd;text-align:left}}</style></head><body>
-<h1>De doelen van {html.escape(ds.policy.title)} toegepast op alle {n} gemeenten, {year}</h1>
+<h1>De doelen van {html.escape(ds.policy.title)} toegepast op {everyone}, {year}</h1>
+<p>Nederland telt {total} gemeenten (codelijst data/municipalities.csv); {"alle" if n == total else n} hebben cijfers in deze
+tabel. Registraties zonder gemeente (politiecodes GM0998 "Buitenland" en GM0999 "niet in te delen") tellen niet als gemeente.</p>
 <p>Elke gemeente getoetst met dezelfde regel als {html.escape(ds.area_name(ds.policy.municipality))}, met de overdispersie
 geschat over haar eigen vergelijkbare gemeenten (data/peers.yaml). De andere gemeenten hebben deze doelen niet zelf vastgesteld:
 dit is een maatstaf. Geen kaart en geen ranglijst: een verschil binnen de ruis is geen prestatie.</p>
