@@ -34,7 +34,7 @@ def main() -> None:
     shutil.copytree(ROOT / "data", data, ignore=shutil.ignore_patterns("cache", "local", "fetch-log.json"))
     (data / "local").mkdir()
     os.environ.pop("IVB_EMBEDDED_ONLY", None)
-    with Replay(tables=pf.tables(), bron=pf.bron_zip_all(), page=10_000) as r:
+    with Replay(tables=pf.tables(), bron=pf.bron_files_all(), page=10_000) as r:
         os.environ["IVB_POLICE_URL"] = os.environ["IVB_CBS_URL"] = r.url
         os.environ["IVB_BRON_URL"] = r.url + "/bron"
         rep = fetch_panel(data, quiet=True)

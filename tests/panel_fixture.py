@@ -6,8 +6,11 @@ yearly counts for 2012-2023, drawn from a fixed random seed: a population betwee
 variation with coefficient of variation TRUE_TAU (negative-binomial type 2), so that tests can
 check that the panel's dispersion estimate recovers it. E33 jumps by BREAK_FACTOR from 2020 in
 every municipality (a registration break, like the real one). NL01 is the sum of the
-municipalities. Four former municipality codes (merged away in 2019) appear in the population
-table up to 2018 only, as CBS's tables on each year's boundaries do.
+municipalities (and of two pseudo-municipalities, GM0998/GM0999, as in the police tables). Four
+former municipality codes (merged away in 2019) appear in the population table up to 2018 only,
+as CBS's tables on each year's boundaries do. The nuisance table is monthly with a partial
+current year; the population table is wide (hundreds of columns) and goes back to 1995; BRON
+comes as one zip per year.
 """
 from __future__ import annotations
 
@@ -16,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from replay import BRON_HEADER, police_table
+from replay import police_table
 
 ROOT = Path(__file__).resolve().parents[1]
 YEARS = list(range(2012, 2024))
@@ -61,77 +64,84 @@ def _draws() -> dict:
     return {"pop": pop, "counts": counts}
 
 
-def _table(tid, title, dim, dim_title, keys, measure):
+def _table(tid, title, dim, dim_title, keys, measure, monthly=False):
+    """A police table for every municipality (and the pseudo-municipalities), the drawn counts as
+    yearly figures; a monthly table also has (invented) monthly figures and a partial current year."""
     munis = municipalities()
     d = _draws()
-    t = police_table(tid, title, dim, dim_title, keys, measure)
-    regions = [("NL01  ", "Nederland")] + [(c, f"{n} (gemeente)" if n == "Groningen" else n) for c, n in munis]
-    police = tid.startswith("47")
-    if police:   # the police tables list registrations without a municipality under two GM codes
-        regions += PSEUDO
+    regions = [("NL01  ", "Nederland")] + [(c, f"{n} (gemeente)" if n == "Groningen" else n) for c, n in munis] + PSEUDO
+    t = police_table(tid, title, dim, dim_title, keys, measure, regions=[], years=YEARS,
+                     frequency="Permaand" if monthly else "Perjaar", monthly=monthly,
+                     partial=YEARS[-1] + 1 if monthly else None)
+    periods = t["sets"]["Perioden"]
     rows, i = [], 0
     for cat, _ in keys:
-        for y in YEARS:
-            per = {c: d["counts"].get((tid, cat, c, y), 0) for c, _ in munis}
-            pseudo = {c: 3 + (y % 5) for c, _ in PSEUDO} if police else {}   # invented, small
-            rows.append({"ID": i, dim: cat, "RegioS": "NL01  ", "Perioden": f"{y}JJ00",
-                         measure: sum(per.values()) + sum(pseudo.values())})
+        for p in periods:
+            y, grain = int(p["Key"][:4]), p["Key"][4:6]
+            per = {c: d["counts"].get((tid, cat, c, min(y, YEARS[-1])), 0) for c, _ in munis}
+            per.update({c: 3 + (y % 5) for c, _ in PSEUDO})   # invented, small
+            if grain == "MM":
+                per = {c: v // 12 for c, v in per.items()}
+            elif y not in YEARS:   # the partial year's total so far
+                per = {c: v * 10 // 12 for c, v in per.items()}
+            rows.append({"ID": i, dim: cat, "RegioS": "NL01  ", "Perioden": p["Key"], measure: sum(per.values())})
             i += 1
-            for c, v in list(per.items()) + list(pseudo.items()):
-                rows.append({"ID": i, dim: cat, "RegioS": c, "Perioden": f"{y}JJ00", measure: v})
+            for c, v in per.items():
+                rows.append({"ID": i, dim: cat, "RegioS": c, "Perioden": p["Key"], measure: v})
                 i += 1
     t["sets"]["RegioS"] = [{"Key": k, "Title": n, "Description": ""} for k, n in regions]
-    t["sets"]["Perioden"] = [{"Key": f"{y}JJ00", "Title": str(y), "Description": "", "Status": "Definitief"} for y in YEARS]
     t["sets"]["TypedDataSet"] = rows
-    t["sets"]["UntypedDataSet"] = [{**r, measure: str(r[measure])} for r in rows]
     return t
 
 
+POPULATION_YEARS = list(range(1995, YEARS[-1] + 1))   # CBS lists every municipality since 1995
+
+
 def _population():
+    """The wide population table (hundreds of columns), every year since 1995 on each year's
+    boundaries: Westerkwartier from 2019, four former codes up to 2018. No class column: the
+    population per urbanisation class, with the invented class (from size) holding the middle
+    inhabitant."""
+    from replay import wide_population
+
     munis = municipalities()
     pop = _draws()["pop"]
-    t = _table("70072ned", "Regionale kerncijfers Nederland", "Dummy", "x", [], "TotaleBevolking_1")
-    t["sets"]["DataProperties"] = [p for p in t["sets"]["DataProperties"] if p["Key"] != "Dummy"] + [
-        {"odata.type": "Cbs.OData.Topic", "ID": 9, "Position": 9, "ParentID": None, "Type": "Topic",
-         "Key": "MateVanStedelijkheid_105", "Title": "Mate van stedelijkheid", "Description": "", "Datatype": "Long",
-         "Unit": "code", "Decimals": 0, "Default": "Missing", "PresentationType": "Absolute"}]
-    del t["sets"]["Dummy"]
-    t["sets"]["RegioS"] += [{"Key": c, "Title": n, "Description": ""} for c, n in FORMER]
-    rows, i = [], 0
-    for y in YEARS:
-        rows.append({"ID": i, "RegioS": "NL01  ", "Perioden": f"{y}JJ00", "TotaleBevolking_1": sum(pop.values()),
-                     "MateVanStedelijkheid_105": None})
-        i += 1
+    rows = []
+    for y in POPULATION_YEARS:
+        rows.append({"RegioS": "NL01  ", "Perioden": f"{y}JJ00", "TotaleBevolking_1": sum(pop.values()), "classes": None})
         for c, _ in munis:
             if c == "GM1969" and y < 2019:
                 continue   # on each year's boundaries: Westerkwartier exists from 2019
             p = pop[c] + 100 * (y - 2017)
-            urban = 1 + sum(p < b for b in (100_000, 50_000, 25_000, 10_000))   # invented class 1..5 from size
-            rows.append({"ID": i, "RegioS": c, "Perioden": f"{y}JJ00", "TotaleBevolking_1": p,
-                         "MateVanStedelijkheid_105": urban})
-            i += 1
+            rows.append({"RegioS": c, "Perioden": f"{y}JJ00", "TotaleBevolking_1": p, "classes": class_shares(p)})
         if y < 2019:
             for c, _ in FORMER:
-                rows.append({"ID": i, "RegioS": c, "Perioden": f"{y}JJ00", "TotaleBevolking_1": 15_000,
-                             "MateVanStedelijkheid_105": 5})
-                i += 1
-    t["sets"]["TypedDataSet"] = rows
-    t["sets"]["UntypedDataSet"] = [{**r, "TotaleBevolking_1": str(r["TotaleBevolking_1"])} for r in rows]
-    t["info"]["Catalog"] = "CBS"
-    return t
+                rows.append({"RegioS": c, "Perioden": f"{y}JJ00", "TotaleBevolking_1": 15_000,
+                             "classes": class_shares(15_000)})
+    regions = [("NL01  ", "Nederland")] + list(munis) + FORMER
+    return wide_population(rows, regions, POPULATION_YEARS)
+
+
+def urban_class(population: int) -> int:
+    """The invented urbanisation class of the fixture: 1 (>= 100,000 inhabitants) .. 5 (< 10,000)."""
+    return 1 + sum(population < b for b in (100_000, 50_000, 25_000, 10_000))
+
+
+def class_shares(population: int) -> tuple[float, ...]:
+    """Shares of the population per class: 60% in the invented class, 10% in each other one (so
+    the middle inhabitant lives in the invented class)."""
+    k = urban_class(population)
+    return tuple(0.6 if c == k else 0.1 for c in range(1, 6))
 
 
 def tables() -> dict:
-    from replay import default_tables
+    from replay import CRIMES, NUISANCE
 
-    base = default_tables()
-    crimes = [(d["Key"], d["Title"]) for d in base["47025NED"]["sets"]["SoortMisdrijf"]]
-    nuisance = [(d["Key"], d["Title"]) for d in base["47021NED"]["sets"]["Overlast"]]
     return {
         "47025NED": _table("47025NED", "Geregistreerde misdrijven; soort misdrijf, regio", "SoortMisdrijf",
-                           "Soort misdrijf", crimes, "GeregistreerdeMisdrijven_1"),
+                           "Soort misdrijf", CRIMES, "GeregistreerdeMisdrijven_1"),
         "47021NED": _table("47021NED", "Geregistreerde overlast; soort overlast, regio", "Overlast", "Soort overlast",
-                           nuisance, "GeregistreerdeOverlast_1"),
+                           NUISANCE, "GeregistreerdeOverlast_1", monthly=True),
         "70072ned": _population(),
     }
 
@@ -151,16 +161,8 @@ def bron_rows() -> list[tuple]:
     return out
 
 
-def bron_zip_all() -> bytes:
-    import io
-    import zipfile
+def bron_files_all() -> dict[str, bytes]:
+    """The per-year BRON zips of the fixture (2014 up to the replay's newest published year)."""
+    from replay import bron_year_files
 
-    lines = [BRON_HEADER]
-    for k, (year, ap3, sla, gme, naam) in enumerate(bron_rows(), start=1):
-        lines.append(",".join(map(str, [f"{year}{k:07d}", "", "", f"{year}0101", year, ap3, 0, sla, 0, 0, gme,
-                                        naam.replace(",", " "), "XX", "fixture"])))
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
-        zf.writestr("Ongevallengegevens/ongevallen.txt", "\r\n".join(lines) + "\r\n")
-        zf.writestr("Ongevallengegevens/partijen.txt", "VKL_NUMMER,NUMMER\r\n")
-    return buf.getvalue()
+    return bron_year_files(bron_rows(), first=2014)

@@ -11,7 +11,7 @@ from ivbtools.evaluate import evaluate
 from ivbtools.fetch import fetch
 
 from conftest import digest, ivb
-from replay import BRON_ROWS, Replay, _fixture_value, bron_zip, default_tables
+from replay import BRON_ROWS, Replay, _fixture_value, bron_zip, default_tables, last_bron_year
 
 
 def test_fetch_two_municipalities_fills_the_cache_with_provenance(server, data_copy):
@@ -19,7 +19,8 @@ def test_fetch_two_municipalities_fills_the_cache_with_provenance(server, data_c
     assert proc.returncode == 0, proc.stderr
     extracts = sorted(p.name for p in (data_copy / "cache" / "observations").glob("*.csv"))
     for area in ("GM1969", "GM0014", "NL01"):
-        for stem in ("police-crimes-47025NED", "police-nuisance-47021NED", "cbs-population-70072ned", "bron-01-01-2014_31-12-2023"):
+        for stem in ("police-crimes-47025NED", "police-nuisance-47021NED", "cbs-population-70072ned",
+                     f"bron-2017-{last_bron_year()}"):
             assert f"{stem}-{area}.csv" in extracts
     ds = ivbtools.load(data_copy)
     # values arrive unchanged, padded keys stripped
@@ -133,24 +134,51 @@ def test_unknown_municipality_is_named_before_anything_is_downloaded(server, dat
     assert proc.returncode == 2 and "GM0363 is not a region of table 47025NED" in proc.stderr
 
 
-def test_table_id_is_resolved_from_the_catalogue(data_copy, monkeypatch):
+def test_the_known_table_is_used_while_it_fits_and_a_successor_only_when_it_is_gone(data_copy, monkeypatch):
     tables = default_tables()
     newer = json.loads(json.dumps(tables["47025NED"]).replace("47025NED", "47099NED"))
     newer["info"]["Modified"] = "2025-02-01T02:00:00"
     tables["47099NED"] = newer
-    # a monthly table with the same columns, modified later still, must not be chosen
-    monthly = json.loads(json.dumps(tables["47025NED"]).replace("47025NED", "47013NED").replace("JJ00", "MM01"))
-    monthly["info"]["Modified"] = "2025-06-01T02:00:00"
-    tables["47013NED"] = monthly
+    # the replay's catalogue also lists the monthly sibling 47013NED, newer still: never taken
+    assert tables["47013NED"]["info"]["Modified"] > newer["info"]["Modified"]
     with Replay(tables=tables) as r:
         monkeypatch.setenv("IVB_POLICE_URL", r.url)
         rep = fetch(data_copy, ["GM1969"], quiet=True, timeout=5, only={"police-crimes"})
-        assert rep.outcomes[0].message.startswith("table 47099NED")
-        r.faults["ODataCatalog"] = "500"
-        rep = fetch(data_copy, ["GM1969"], refresh=True, quiet=True, timeout=5, only={"police-crimes"})
         assert rep.outcomes[0].message.startswith("table 47025NED")
+        assert not any("ODataCatalog" in q for q in r.requests)   # the known id fits: no catalogue search
+        del tables["47025NED"]                                     # withdrawn
+        rep = fetch(data_copy, ["GM1969"], refresh=True, quiet=True, timeout=5, only={"police-crimes"})
+        assert rep.outcomes[0].message.startswith("table 47099NED")
+        catalogue = [q for q in r.requests if "ODataCatalog" in q]
+        assert catalogue and all("substringof" in q and "%24select" in q for q in catalogue)   # filtered on the server
+        assert not any("/47013NED/" in q for q in r.requests)      # its Frequency differs: not even inspected
     meta = json.loads((data_copy / "cache" / "raw" / "police-crimes" / "GM1969.json.meta.json").read_text())
-    assert meta["resolved_by"] == "known id (catalogue unreachable)" and meta["table_id"] == "47025NED"
+    assert meta["table_id"] == "47099NED" and meta["resolved_by"].startswith("catalogue (")
+    assert "404" in meta["resolved_by"]
+    sources = (data_copy / "cache" / "sources.yaml").read_text(encoding="utf-8")
+    assert "Tabel gevonden via de catalogus" in sources
+
+
+def test_a_failed_download_falls_back_to_the_next_fitting_table(data_copy, monkeypatch):
+    tables = default_tables()
+    tables["47099NED"] = json.loads(json.dumps(tables["47025NED"]).replace("47025NED", "47099NED"))
+    with Replay(tables=tables) as r:
+        monkeypatch.setenv("IVB_POLICE_URL", r.url)
+        r.faults["/47025NED/TypedDataSet"] = "500"
+        rep = fetch(data_copy, ["GM1969"], quiet=True, timeout=5, only={"police-crimes"})
+    assert not rep.failed and rep.outcomes[0].message.startswith("table 47099NED")
+    meta = json.loads((data_copy / "cache" / "raw" / "police-crimes" / "GM1969.json.meta.json").read_text())
+    assert meta["resolved_by"] == "catalogue (table 47025NED failed)"
+
+
+def test_a_monthly_only_successor_is_not_taken(data_copy, monkeypatch):
+    tables = default_tables()
+    del tables["47025NED"]   # gone, and the catalogue holds only the monthly sibling
+    with Replay(tables=tables) as r:
+        monkeypatch.setenv("IVB_POLICE_URL", r.url)
+        rep = fetch(data_copy, ["GM1969"], quiet=True, timeout=5, only={"police-crimes"})
+    assert rep.failed and "table 47025NED" in rep.failed[0].message and "HTTP 404" in rep.failed[0].message
+    assert not (data_copy / "cache" / "observations").exists()
 
 
 def test_truncated_download_leaves_no_partial_file(server, data_copy):

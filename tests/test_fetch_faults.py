@@ -3,9 +3,11 @@ cache entry replaced by an invalid one, the next healthy fetch succeeds without 
 `ivb check` / `ivb run` keep working throughout."""
 from __future__ import annotations
 
+import io
 import json
 import os
 import time
+import zipfile
 
 import pytest
 
@@ -15,7 +17,7 @@ from ivbtools.cache import Cache
 from ivbtools.fetch import fetch
 
 from conftest import add_local, digest, ivb
-from replay import BRON_LAST_MODIFIED, BRON_ROWS, Replay, bron_zip, default_tables
+from replay import BRON_LAST_MODIFIED, BRON_ROWS, Replay, bron_name, bron_year_files, bron_zip, default_tables, last_bron_year
 
 
 def one_line(proc, code):
@@ -85,7 +87,7 @@ def test_rows_without_the_measure_leave_the_cache_and_the_next_fetch_works(data_
 
 
 @pytest.mark.parametrize("bad_zip, expect", [
-    (bron_zip(cut_last_record=True), "fields where the header has 14 — the file is cut off"),
+    (bron_zip([r for r in BRON_ROWS if r[0] == 2020], cut_last_record=True), "fields where the header has 14 — the file is cut off"),
     (b"PK\x03\x04 not really a zip", "not a complete zip"),
 ])
 def test_a_broken_bron_zip_never_replaces_the_good_one(data_copy, monkeypatch, bad_zip, expect):
@@ -95,19 +97,58 @@ def test_a_broken_bron_zip_never_replaces_the_good_one(data_copy, monkeypatch, b
         monkeypatch.setenv("IVB_BRON_URL", r.url + "/bron")
         assert not fetch(data_copy, ["GM1969"], quiet=True, timeout=5, only={"bron"}).failed
         before = digest(data_copy / "cache")
-        r.bron = bad_zip
+        good = r.bron[bron_name(2020)]
+        r.bron[bron_name(2020)] = bad_zip
         proc = ivb(["--data", str(data_copy), "fetch", "--municipality", "GM1969", "--only", "bron", "--refresh",
-                    "--timeout", "5"])
+                    "--timeout", "5", "--years", "2020"])
         lines = one_line(proc, 2)
         assert len(lines) == 1 and expect in lines[0]
         assert digest(data_copy / "cache") == before
         assert not [p for p in (data_copy / "cache").rglob("*") if ".staging" in str(p)]
-        r.bron = bron_zip()
+        # a refresh of every year: the broken year keeps its previous copy, the others are read again
+        proc = ivb(["--data", str(data_copy), "fetch", "--municipality", "GM1969", "--only", "bron", "--refresh",
+                    "--timeout", "5"])
+        assert proc.returncode == 1 and expect in proc.stderr and "previous copy of 01-01-2020_31-12-2020.zip is kept" in proc.stderr
+        assert ivbtools.load(data_copy).observations.get("traffic_accidents", "GM1969", 2020).value == 4
+        r.bron[bron_name(2020)] = good
         assert not fetch(data_copy, ["GM1969"], quiet=True, timeout=5, only={"bron"}).failed
     check_ok(data_copy)
 
 
-def test_bron_zip_with_a_top_level_folder_is_read(data_copy, monkeypatch):
+def test_bron_per_year_files_in_two_encodings_are_read(data_copy, monkeypatch):
+    """BRON as published: one zip per year under a folder of that name, older years in
+    Windows-1252; the newest year not published yet is a note, not a failure."""
+    with Replay() as r:
+        monkeypatch.setenv("IVB_BRON_URL", r.url + "/bron")
+        rep = fetch(data_copy, ["GM1900"], quiet=True, timeout=5, only={"bron"})
+        for year, raw in ((2019, "Súdwest-Fryslân".encode("cp1252")), (2023, "Westerkwartier".encode())):
+            with zipfile.ZipFile(io.BytesIO(r.bron[bron_name(year)])) as zf:   # the replay's files as published
+                text = zf.read(f"{bron_name(year).removesuffix('.zip')}/Ongevallengegevens/ongevallen.txt")
+            assert raw in text
+    assert not rep.failed
+    notes = [o.message for o in rep.outcomes if o.area == "-"]
+    assert notes == [f"{bron_name(last_bron_year() + 1)}: not published yet (HTTP 404); the years before are used"]
+    ds = ivbtools.load(data_copy)
+    got = ds.observations.get("traffic_accidents", "GM1900", 2019)
+    assert got.value == 1 and got.area_name == "Súdwest-Fryslân"   # counted by hand from BRON_ROWS
+    requested = [q for q in r.requests if q.startswith("/bron/")]
+    assert requested == [f"/bron/{bron_name(y)}" for y in range(2017, last_bron_year() + 2)]
+
+
+def test_bron_text_that_is_neither_utf8_nor_cp1252_is_one_line(tmp_path):
+    import zipfile
+    z = tmp_path / "b.zip"
+    with zipfile.ZipFile(z, "w") as zf:
+        zf.writestr("Ongevallengegevens/ongevallen.txt", "VKL_NUMMER,JAAR_VKL,AP3_CODE,GME_ID,GME_NAAM\r\n".encode()
+                    + b"1,2019,UMS,14,Gron\x81ngen\r\n")
+    with pytest.raises(ivbtools.IvbError, match=r"ongevallen.txt line 2: byte 0x81 is neither UTF-8 nor Windows-1252"):
+        bron.count_accidents(z)
+
+
+def test_bron_multi_year_file_is_read_when_configured(data_copy, monkeypatch):
+    live = data_copy / "live.yaml"
+    live.write_text(live.read_text().replace('  file_pattern: "01-01-{year}_31-12-{year}.zip"',
+                                             "  periods: [{file: 01-01-2014_31-12-2023.zip, first: 2014, last: 2023}]"))
     with Replay(bron=bron_zip(prefix="01-01-2014_31-12-2023/")) as r:
         monkeypatch.setenv("IVB_BRON_URL", r.url + "/bron")
         rep = fetch(data_copy, ["GM1969"], quiet=True, timeout=5, only={"bron"})
@@ -118,11 +159,13 @@ def test_bron_zip_with_a_top_level_folder_is_read(data_copy, monkeypatch):
     assert meta["last_modified"] == BRON_LAST_MODIFIED and meta["url"].endswith("/bron/01-01-2014_31-12-2023.zip")
 
 
-def test_bron_period_file_gone_names_the_setting(server, data_copy):
-    server.faults["/bron/"] = "404"
+def test_bron_file_gone_names_the_setting(server, data_copy):
+    del server.bron[bron_name(2019)]   # an older year that should be there
     proc = ivb(["--data", str(data_copy), "fetch", "--municipality", "GM1969", "--only", "bron", "--timeout", "5"])
-    lines = one_line(proc, 2)
-    assert "HTTP 404" in lines[0] and "data/live.yaml (bron.periods)" in lines[0]
+    lines = one_line(proc, 1)   # one line per area (GM1969, NL01)
+    assert len(lines) == 2 and all("01-01-2019_31-12-2019.zip: not found (HTTP 404)" in ln for ln in lines)
+    assert all("data/live.yaml (bron.file_pattern)" in ln for ln in lines)
+    assert ivbtools.load(data_copy).observations.get("traffic_accidents", "GM1969", 2020).layer == "cache"
 
 
 def test_cached_data_edited_after_download_is_never_used_silently(server, data_copy):
@@ -135,8 +178,9 @@ def test_cached_data_edited_after_download_is_never_used_silently(server, data_c
     ds = ivbtools.load(data_copy)
     assert any(str(extract) in w and "ivb fetch --refresh" in w for w in ds.warnings)
     assert ds.observations.get("confused_person_e33", "GM1969", 2022).layer == "snapshot"   # the document's 395
-    proc = check_ok(data_copy)
-    assert "warning:" in proc.stderr and "was changed or damaged" in proc.stderr
+    proc = ivb(["--data", str(data_copy), "check"])
+    lines = one_line(proc, 1)
+    assert len(lines) == 1 and "the download cache is damaged" in lines[0] and "was changed or damaged" in lines[0]
     sources = ivb(["--data", str(data_copy), "sources"]).stdout
     assert "DAMAGED" in sources and extract.name in sources
     # the raw file edited: the next plain fetch notices and downloads again
@@ -160,8 +204,8 @@ def test_truncated_metadata_is_named_and_refetched(server, data_copy):
     json.loads(meta.read_text())   # whole again
     index = data_copy / "cache" / "index.json"
     index.write_text(index.read_text()[:50])
-    proc = check_ok(data_copy)
-    assert "index.json is damaged" in proc.stderr and "ivb fetch --refresh" in proc.stderr
+    lines = one_line(ivb(["--data", str(data_copy), "check"]), 1)
+    assert len(lines) == 1 and "index.json is damaged" in lines[0] and "ivb fetch --refresh" in lines[0]
 
 
 def test_a_successor_table_retires_its_predecessor(data_copy, monkeypatch):
@@ -169,7 +213,7 @@ def test_a_successor_table_retires_its_predecessor(data_copy, monkeypatch):
     with Replay(tables=tables) as r:
         monkeypatch.setenv("IVB_POLICE_URL", r.url)
         assert not fetch(data_copy, ["GM1969"], quiet=True, timeout=5, only={"police-crimes"}).failed
-        newer = json.loads(json.dumps(tables["47025NED"]).replace("47025NED", "47099NED"))
+        newer = json.loads(json.dumps(tables.pop("47025NED")).replace("47025NED", "47099NED"))   # the known id is gone
         newer["info"]["Modified"] = "2025-02-01T02:00:00"
         tables["47099NED"] = newer
         rep = fetch(data_copy, ["GM1969"], quiet=True, timeout=5, only={"police-crimes"}, refresh=True)
@@ -184,10 +228,11 @@ def test_a_successor_table_retires_its_predecessor(data_copy, monkeypatch):
 def test_two_bron_period_files_do_not_conflict(server, data_copy):
     live = data_copy / "live.yaml"
     text = live.read_text()
-    live.write_text(text.replace("    - {file: 01-01-2014_31-12-2023.zip, first: 2014, last: 2023}",
-                                 "    - {file: 01-01-2014_31-12-2023.zip, first: 2014, last: 2023}\n"
+    live.write_text(text.replace('  file_pattern: "01-01-{year}_31-12-{year}.zip"',
+                                 "  periods:\n    - {file: 01-01-2014_31-12-2023.zip, first: 2014, last: 2023}\n"
                                  "    - {file: 01-01-2015_31-12-2024.zip, first: 2015, last: 2024}"))
-    # the replay serves only the 2014-2023 file: the newer one fails, the older one stays usable
+    server.bron = bron_zip(prefix="01-01-2014_31-12-2023/")   # only the 2014-2023 file is served
+    # the newer one fails, the older one stays usable
     proc = ivb(["--data", str(data_copy), "fetch", "--municipality", "GM1969", "--only", "bron", "--quiet"])
     assert "01-01-2015_31-12-2024.zip: not found (HTTP 404)" in proc.stderr
     check_ok(data_copy)
@@ -226,7 +271,8 @@ def test_cached_fetch_does_not_count_bron_again(server, data_copy, monkeypatch):
         raise AssertionError("BRON counted again")
     monkeypatch.setattr(bron, "count_accidents", boom)
     rep = fetch(data_copy, ["GM1969"], quiet=True, timeout=5)
-    assert not rep.failed and all(o.from_cache for o in rep.outcomes)
+    # every figure from the cache; only the year not published yet is asked for again
+    assert not rep.failed and all(o.from_cache for o in rep.outcomes if o.area != "-")
 
 
 def test_a_refusing_proxy_is_named(server, data_copy, monkeypatch):

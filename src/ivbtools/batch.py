@@ -21,8 +21,8 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from . import atomic
-from .dataset import Dataset
+from . import atomic, datastate
+from .dataset import Dataset, load
 from .errors import IvbError
 from .inputs import digest, scorecard_inputs, target_inputs
 
@@ -191,16 +191,42 @@ def run_batch(ds: Dataset, years: list[int], municipality, data_dir: Path, noteb
               jobs: int = 1, timeout: int = 600, quiet: bool = False, force: bool = False,
               executor=None) -> BatchResult:
     """`municipality`: one code or a list of codes; every report of every municipality goes to
-    one executor, and each (municipality, year) is published as soon as its reports are done."""
-    from .executors import LocalExecutor
-    from .overview import write_overview
+    one executor, and each (municipality, year) is published as soon as its reports are done.
+    Every report and the scorecard read one frozen copy of `data_dir` (datastate.py); `ds` is
+    loaded again from that copy."""
 
     municipalities = [municipality] if isinstance(municipality, str) else list(municipality)
     out_dir = Path(out_dir)
     for nb in ("target.ipynb", "scorecard.ipynb"):
         if not (Path(notebooks) / nb).is_file():
             raise IvbError(f"{notebooks}/{nb} not found — run from the project folder or pass --notebooks DIR")
+    refuse_output_in_data(out_dir, Path(data_dir))
     atomic.check_writable(out_dir)
+    stage_root = Path(tempfile.mkdtemp(prefix=".staging-", dir=out_dir))
+    try:
+        # one consistent data state from start to end: a fetch during the run changes the next run
+        frozen = datastate.freeze(data_dir, stage_root / "data")
+        ds = load(frozen)
+        return _run(ds, years, municipalities, Path(data_dir), frozen, Path(notebooks), out_dir, stage_root, jobs,
+                    timeout, quiet, force, executor)
+    finally:
+        atomic.remove_tree(stage_root)
+
+
+def refuse_output_in_data(out_dir: Path, data_dir: Path) -> None:
+    """The output folder must not lie inside the data folder: reports written there would mix
+    with the figures (every CSV in data/local/ is read as figures; the snapshot is immutable)."""
+    out, data = Path(out_dir).resolve(), Path(data_dir).resolve()
+    if out == data or data in out.parents:
+        raise IvbError(f"--output {out_dir} lies inside the data folder {data} — reports there would mix with the "
+                       f"figures; choose a folder outside it, e.g. --output outputs")
+
+
+def _run(ds: Dataset, years: list[int], municipalities: list[str], data_dir: Path, frozen: Path, notebooks: Path,
+         out_dir: Path, stage_root: Path, jobs: int, timeout: int, quiet: bool, force: bool, executor) -> BatchResult:
+    from .executors import LocalExecutor
+    from .overview import write_overview
+
     started = dt.datetime.now().astimezone().isoformat(timespec="seconds")
     all_jobs = [j for m in municipalities for j in plan(ds, years, m, Path(data_dir), Path(notebooks))]
     result = BatchResult(jobs=all_jobs)
@@ -216,7 +242,6 @@ def run_batch(ds: Dataset, years: list[int], municipality, data_dir: Path, noteb
         if not (out_dir / "index.html").exists():
             write_overview(out_dir, ds.policy.municipality)
         return result
-    stage_root = Path(tempfile.mkdtemp(prefix=".staging-", dir=out_dir))
     by_key = {j.key: j for j in to_run}
     remaining: dict[tuple[str, int], int] = {}
     for j in to_run:
@@ -230,7 +255,8 @@ def run_batch(ds: Dataset, years: list[int], municipality, data_dir: Path, noteb
     specs = [{"key": j.key, "input": str(Path(notebooks) / j.notebook),
               "output_notebook": str(stage_of(j) / f"{j.name}.ipynb"),
               "output_html": str(stage_of(j) / f"{j.name}.html"),
-              "parameters": j.parameters, "cwd": str(notebooks), "timeout": timeout} for j in to_run]
+              "parameters": {**j.parameters, "data_dir": str(frozen)}, "cwd": str(notebooks), "timeout": timeout}
+             for j in to_run]
     for j in to_run:
         stage_of(j).mkdir(parents=True, exist_ok=True)
     published: set[tuple[str, int]] = set()
@@ -262,7 +288,6 @@ def run_batch(ds: Dataset, years: list[int], municipality, data_dir: Path, noteb
     finally:
         if result.interrupted or sys.exc_info()[0] is not None:
             executor.stop()
-        atomic.remove_tree(stage_root)
     return result
 
 

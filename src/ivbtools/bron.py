@@ -1,13 +1,18 @@
-"""Rijkswaterstaat's BRON: download a period zip and count accidents per municipality and year.
+"""Rijkswaterstaat's BRON: download the zips and count accidents per municipality and year.
 
-The reader streams `Ongevallengegevens/ongevallen.txt` out of the zip line by line, so memory
-stays flat however large the national file is (benchmarks/bron_memory.py measures it).
+Rijkswaterstaat publishes one zip per year (`01-01-2023_31-12-2023.zip`, everything under a
+folder of that name), as public code that reads the current host does; a multi-year file is
+read the same way. The reader streams `Ongevallengegevens/ongevallen.txt` out of the zip line
+by line, so memory stays flat however large the file is (benchmarks/bron_memory.py), and
+decompresses it once: the zip's CRC is checked while counting, not in a second full pass.
+Older years are Windows-1252 (latin-1) text, newer ones UTF-8: each is decoded correctly
+(`Súdwest-Fryslân` intact), and a file that is neither is one line naming the line.
 """
 from __future__ import annotations
 
 import csv
-import io
 import os
+import time
 import zipfile
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -18,6 +23,7 @@ from tqdm import tqdm
 
 from .errors import IvbError
 from .neterrors import NETWORK_ERRORS, describe
+from .web import proxy_for
 
 MEMBER = "Ongevallengegevens/ongevallen.txt"
 REQUIRED = ("VKL_NUMMER", "JAAR_VKL", "AP3_CODE", "GME_ID")
@@ -58,6 +64,25 @@ def find_member(zf: zipfile.ZipFile, member: str) -> str | None:
     return (preferred or hits or [None])[0]
 
 
+def _decoded_lines(raw, zip_path, member: str):
+    """The member's lines as text: UTF-8, or Windows-1252 (a superset of latin-1's letters) for
+    files written that way; one line (IvbError) for a byte that is neither."""
+    encoding = "utf-8"
+    for n, line in enumerate(raw, start=1):
+        if n == 1 and line.startswith(b"\xef\xbb\xbf"):
+            line = line[3:]
+        try:
+            yield line.decode(encoding)
+        except UnicodeDecodeError:
+            try:
+                text = line.decode("cp1252")
+            except UnicodeDecodeError as exc:
+                raise IvbError(f"{zip_path}: {member} line {n}: byte 0x{line[exc.start]:02x} is neither UTF-8 nor "
+                               f"Windows-1252 text — the file is damaged or in an unknown encoding; fetch it again") from None
+            encoding = "cp1252"   # the file is Windows-1252 from here on
+            yield text
+
+
 def count_accidents(zip_path: Path, member: str = MEMBER) -> BronCounts:
     """Count accidents (all / injury / fatal) and casualties per municipality and year, streaming.
     A row with fewer fields than the header (a file cut off mid-record) is refused with its line."""
@@ -75,8 +100,8 @@ def count_accidents(zip_path: Path, member: str = MEMBER) -> BronCounts:
         except (zipfile.BadZipFile, OSError, RuntimeError) as exc:
             raise IvbError(f"{zip_path}: {found} cannot be read ({exc}) — fetch it again") from None
         with raw:
-            text = io.TextIOWrapper(raw, encoding="utf-8-sig", errors="replace", newline="")
-            first = text.readline()
+            text = _decoded_lines(raw, zip_path, found)
+            first = next(text, "")
             delimiter = max(",;|\t", key=first.count)
             header = [h.strip().strip('"') for h in next(csv.reader([first], delimiter=delimiter))]
             missing = [c for c in REQUIRED if c not in header]
@@ -153,44 +178,67 @@ def counts_from_json(payload: dict) -> BronCounts:
     return out
 
 
-def download(url: str, part: Path, budget, quiet: bool, setting: str = "bron.periods") -> dict:
-    """Stream `url` to `part` within the source's time budget; verify length and zip integrity;
-    remove `part` on any failure. Returns the URL actually read and its Last-Modified header."""
-    from .odata import proxy_for
+class NotPublished(IvbError):
+    """HTTP 404 for a BRON file: not (yet) published under that name."""
 
+
+def download(url: str, part: Path, budget, quiet: bool, setting: str = "bron.file_pattern") -> dict:
+    """Stream `url` to `part` within the file's time budget (the session retries connection
+    errors and HTTP 5xx; a transfer cut off mid-file is started again while time is left);
+    check its length and that the zip's directory reads (the contents are checked by their CRC
+    while counting: no second full decompression); remove `part` on any failure. Returns the
+    URL actually read and its Last-Modified header."""
     part.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        with requests.get(url, stream=True, timeout=budget.request_timeout()) as resp:
-            if resp.status_code == 404:
-                raise IvbError(f"{url}: not found (HTTP 404) — Rijkswaterstaat publishes a new BRON period file each year; "
-                               f"set the current file name in data/live.yaml ({setting})")
-            resp.raise_for_status()
-            total = int(resp.headers.get("Content-Length") or 0)
-            done = 0
-            with open(part, "wb") as fh, tqdm(total=total or None, unit="B", unit_scale=True, desc=f"BRON {Path(url).name}",
-                                               disable=True if quiet else None, leave=False) as bar:
-                for chunk in resp.iter_content(chunk_size=1 << 16):
-                    fh.write(chunk)
-                    done += len(chunk)
-                    bar.update(len(chunk))
-                    budget.request_timeout()   # raises once the source's time is up
-                fh.flush()
-                os.fsync(fh.fileno())
-            info = {"url": resp.url, "last_modified": resp.headers.get("Last-Modified", ""),
-                    "content_length": total}
-        if total and done != total:
-            raise IvbError(f"{url}: download stopped after {done} of {total} bytes — try again")
+    attempts = 0
+    while True:
+        attempts += 1
         try:
-            with zipfile.ZipFile(part) as zf:
-                bad = zf.testzip()
-        except (zipfile.BadZipFile, OSError, EOFError):
-            bad = "?"
-        if bad is not None:
-            raise IvbError(f"{url}: the downloaded file is not a complete zip — try again")
-        return info
-    except NETWORK_ERRORS as exc:
-        part.unlink(missing_ok=True)
-        raise IvbError(describe(exc, url, budget.timeout, proxy_for(url))) from None
-    except BaseException:
-        part.unlink(missing_ok=True)
-        raise
+            return _download_once(url, part, budget, quiet, setting)
+        except (requests.exceptions.ChunkedEncodingError, requests.exceptions.ConnectionError, _CutOff) as exc:
+            part.unlink(missing_ok=True)
+            if attempts <= 1 and budget.left() > 5:
+                budget.count(0, retried=True)
+                time.sleep(1.0)
+                continue
+            if isinstance(exc, _CutOff):
+                raise IvbError(str(exc)) from None
+            raise IvbError(describe(exc, url, budget.timeout, proxy_for(url))) from None
+        except NETWORK_ERRORS as exc:
+            part.unlink(missing_ok=True)
+            raise IvbError(describe(exc, url, budget.timeout, proxy_for(url))) from None
+        except BaseException:
+            part.unlink(missing_ok=True)
+            raise
+
+
+class _CutOff(Exception):
+    pass
+
+
+def _download_once(url: str, part: Path, budget, quiet: bool, setting: str) -> dict:
+    with budget.session.get(url, stream=True, timeout=budget.request_timeout()) as resp:
+        if resp.status_code == 404:
+            raise NotPublished(f"{url}: not found (HTTP 404) — not published under this name (yet); Rijkswaterstaat "
+                               f"publishes each year's file the year after; check the name in data/live.yaml ({setting})")
+        resp.raise_for_status()
+        total = int(resp.headers.get("Content-Length") or 0)
+        done = 0
+        with open(part, "wb") as fh, tqdm(total=total or None, unit="B", unit_scale=True, desc=f"BRON {Path(url).name}",
+                                           disable=True if quiet else None, leave=False) as bar:
+            for chunk in resp.iter_content(chunk_size=1 << 16):
+                fh.write(chunk)
+                done += len(chunk)
+                bar.update(len(chunk))
+                budget.request_timeout()   # raises once the file's time is up
+            fh.flush()
+            os.fsync(fh.fileno())
+        info = {"url": resp.url, "last_modified": resp.headers.get("Last-Modified", ""), "content_length": total}
+    budget.count(done)
+    if total and done != total:
+        raise _CutOff(f"{url}: download stopped after {done} of {total} bytes, also when tried again — try again later")
+    try:
+        with zipfile.ZipFile(part) as zf:   # reads the central directory only
+            zf.namelist()
+    except (zipfile.BadZipFile, OSError, EOFError):
+        raise IvbError(f"{url}: the downloaded file is not a complete zip — try again") from None
+    return info

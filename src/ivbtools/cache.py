@@ -268,7 +268,11 @@ class Cache:
         atomic.write_text(path, text)
 
     def _used_source_ids(self) -> set[str]:
-        return {e.get("source_id") for e in self._index_or_empty().values() if isinstance(e, dict)}
+        used = set()
+        for e in self._index_or_empty().values():
+            if isinstance(e, dict):
+                used |= {e.get("source_id"), *(e.get("source_ids") or [])}
+        return used
 
     # fetch log -----------------------------------------------------------------------------
     def log(self, key: str, area: str, ok: bool, message: str) -> None:

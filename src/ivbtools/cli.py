@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import re
 import sys
@@ -58,7 +59,6 @@ def cmd_run(args) -> int:
 
     years = _years(args)
     ds = _load(args)
-    _warn(ds)
     if args.municipalities and args.municipality_given:
         raise IvbError("give --municipality or --municipalities, not both")
     if args.municipalities:
@@ -77,6 +77,8 @@ def cmd_run(args) -> int:
         municipality = check_municipality(ds, args.municipality)
     for y in years:
         check_year(ds, y)
+    _refuse_worse(ds, years, [municipality] if isinstance(municipality, str) else municipality, Path(args.output))
+    _warn(ds)
     if args.jobs < 1:
         raise IvbError(f"--jobs {args.jobs} must be 1 or more")
     if args.timeout < 1:
@@ -155,9 +157,12 @@ def cmd_national(args) -> int:
     from .params import check_year
     from .peers import has_panel
 
+    from .batch import refuse_output_in_data
+
     years = _years(args)
     ds = _load(args)
     _warn(ds)
+    refuse_output_in_data(Path(args.output), ds.root)
     for y in years:
         check_year(ds, y)
     missing = [y for y in years if not has_panel(ds, y)]
@@ -202,9 +207,41 @@ def cmd_sources(args) -> int:
     return 0
 
 
+def _damage_line(ds) -> str:
+    """One line about a damaged download cache (ds.warnings: entries that are not used)."""
+    more = len(ds.warnings) - 1
+    return (f"the download cache is damaged: {ds.warnings[0]}"
+            + (f" (and {more} more damaged entr{'y' if more == 1 else 'ies'}: `ivb sources` lists them)" if more else ""))
+
+
+def _refuse_worse(ds, years: list[int], municipalities: list[str], out_dir: Path) -> None:
+    """With a damaged cache, a run would publish reports from fewer figures: refuse to replace
+    reports that were built from downloaded figures (run.json of each year says so)."""
+    from .batch import RUN_FILE, output_folder
+
+    if not ds.warnings:
+        return
+    better = []
+    for m in municipalities:
+        for y in years:
+            run = output_folder(out_dir, ds, m, y) / RUN_FILE
+            try:
+                layers = json.loads(run.read_text(encoding="utf-8")).get("figures_by_layer", {})
+            except (OSError, ValueError):
+                continue
+            if int(layers.get("cache", 0)) + int(layers.get("panel", 0)) > 0:
+                better.append(f"{m} {y}")
+    if better:
+        raise IvbError(f"{_damage_line(ds)} — the published reports for {', '.join(better[:4])}"
+                       f"{' …' if len(better) > 4 else ''} were built from downloaded figures and are kept; repair the "
+                       f"cache first with `ivb fetch --refresh` (or remove data/cache to run on the snapshot alone)")
+
+
 def cmd_check(args) -> int:
     ds = _load(args)
-    _warn(ds)
+    if ds.warnings:
+        print(f"ivb: error: {_damage_line(ds)}", file=sys.stderr)
+        return 1
     t = ds.observations.table
     print(f"data ok: {len(ds.observations.all_rows)} rows from {len(ds.providers)} providers, {len(t)} figures after "
           f"precedence, {len(ds.observations.disagreements)} disagreements, {len(ds.policy.parts)} target parts, "

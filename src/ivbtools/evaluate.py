@@ -296,6 +296,7 @@ def evaluate(ds: Dataset, part_id: str, year: int, area: str) -> Evaluation:
     for fig, y in ((ev.baseline, rule.baseline_year), (ev.observed, year)):
         if fig is None:
             ev.missing.append(_missing(ds, ind, area, y))
+    _note_provisional(ds, ev, [ev.baseline, ev.observed])
     ev.dispersion, ev.dispersion_years, ev.panel = dispersion_for(ds, ind, area, year)
     ev.national = compare_national(ds, ind, area, rule.baseline_year, year, ev.dispersion)
     if ev.missing:
@@ -330,6 +331,16 @@ def evaluate(ds: Dataset, part_id: str, year: int, area: str) -> Evaluation:
         if c.kind == "abnormal_year" and c.applies([rule.baseline_year, year], area):
             ev.context_nl.append(f"Ongewoon jaar ({c.label_nl or ', '.join(map(str, c.in_years))}): {c.text_nl}")
     return ev
+
+
+def _note_provisional(ds: Dataset, ev: Evaluation, figures) -> None:
+    """A figure the publisher marks provisional ('Voorlopig') is said so beside the verdict."""
+    prov = sorted({f.year for f in figures if f is not None and f.source_id in ds.sources
+                   and ds.sources[f.source_id].is_provisional(f.year)})
+    if prov:
+        years = " en ".join(map(str, prov))
+        ev.context_nl.append(f"Voorlopig cijfer ({years}): de bron markeert het als voorlopig. Het kan nog worden "
+                             f"bijgesteld, en daarmee ook dit oordeel.")
 
 
 def _policy_municipality(ds: Dataset) -> str:
@@ -372,6 +383,7 @@ def _scenarios(ds: Dataset, ev: Evaluation, series_break: bool) -> list[Scenario
 def _evaluate_threshold(ds: Dataset, ev: Evaluation) -> Evaluation:
     ind, rule = ev.indicator, ev.part.rule
     ev.observed = _figure(ds, ind.id, ev.area_code, ev.year)
+    _note_provisional(ds, ev, [ev.observed])
     ev.required = ev.required_final = rule.threshold
     ev.national = None
     if ev.observed is None:

@@ -14,20 +14,22 @@ knows which years each entry holds; a later fetch that asks for more completes i
 from __future__ import annotations
 
 import csv
+import dataclasses
+import datetime as dt
 import io
 import json
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from tqdm import tqdm
 
-from . import atomic, bron, odata
+from . import atomic, bron, odata, web
 from .cache import PANEL, Cache, now
 from .errors import IvbError
 from .municipalities import load_municipalities
 from .observations import REQUIRED_COLUMNS, read_observation_csv
 from .registry import Source, load_indicators
+from .web import Budget
 from .yamlio import read_yaml
 
 SOURCE_TIMEOUT = 300.0   # seconds for one source (all its requests), besides the per-request timeout
@@ -76,6 +78,20 @@ def _stage_extract(stage: Path, data_dir: Path, name: str, rows: list[dict], ent
     return path
 
 
+def _stage_extract_many(stage: Path, data_dir: Path, name: str, rows: list[dict], entries: dict[str, dict],
+                        municipalities) -> Path:
+    """As _stage_extract, for rows that name several sources (one per BRON file)."""
+    buf = io.StringIO()
+    w = csv.DictWriter(buf, fieldnames=REQUIRED_COLUMNS, lineterminator="\n")
+    w.writeheader()
+    w.writerows(rows)
+    path = stage / name
+    atomic.write_text(path, buf.getvalue())
+    read_observation_csv(path, load_indicators(data_dir / "indicators.yaml"),
+                         {sid: _source(e) for sid, e in entries.items()}, "cache", municipalities)
+    return path
+
+
 def _cached_outcome(cache: Cache, source: str, area: str) -> Outcome:
     """A verified cache entry that holds what was asked: nothing to download; an earlier failed
     attempt for it is cleared from the log (the cache is in a good state)."""
@@ -111,7 +127,8 @@ def _commit_odata(cache, data_dir, stage, spec, ref, area, payload, raw, rows, s
     atomic.write_text(raw_file, json.dumps(payload, ensure_ascii=False))
     meta = cache.adopt_raw(spec.key, f"{area}.json", raw_file, {
         "url": raw["url"], "pages": raw["pages"], "table_id": ref.id, "title": ref.title, "modified": ref.modified,
-        "resolved_by": ref.resolved_by, "area": area, "years": need, "periods": raw["periods"],
+        "resolved_by": ref.resolved_by, "frequency": ref.frequency, "area": area, "years": need,
+        "periods": raw["periods"], "partial_years": raw["partial_years"], "provisional_years": raw["provisional_years"],
         "retrieved_at": retrieved, **extra_meta})
     cache.commit_extract(spec.key, area, extract, cache.extract_path(spec.key, ref.id, area), {
         "raw": f"{area}.json", "table_id": ref.id, "years": need, "source_id": sid,
@@ -119,6 +136,55 @@ def _commit_odata(cache, data_dir, stage, spec, ref, area, payload, raw, rows, s
     sources[sid] = entry
     cache.log(spec.key, area, True, f"{len(rows)} figures from table {ref.id}")
     return meta
+
+
+def _recorded_frequency(cache: Cache, spec: odata.TableSpec) -> odata.TableSpec:
+    """The spec with the Frequency the known table declared when it was last read (recorded in
+    the cache), so that a successor must match what the service really says, not only the
+    documented value in data/live.yaml."""
+    for m in cache.all_meta():
+        if str(m.get("file", "")).startswith(f"raw/{spec.key}/") and m.get("table_id") == spec.known_id \
+                and m.get("frequency"):
+            return dataclasses.replace(spec, frequency=m["frequency"])
+    return spec
+
+
+def _first_fitting_download(spec: odata.TableSpec, areas: list[str] | None, years, budget,
+                            cache: Cache | None = None) -> tuple[odata.TableRef, dict]:
+    """Download from the first table that fits (the known id, else the catalogue's newest match of
+    the same frequency and layout); a download that fails falls back to the next fitting table.
+    When every one fails, the first failure is the one reported."""
+    first: IvbError | None = None
+    tables = odata.tables_to_try(_recorded_frequency(cache, spec) if cache is not None else spec, budget)
+    while True:
+        try:
+            ref = next(tables)
+        except StopIteration:
+            raise first or IvbError(f"{spec.key}: no table fits data/live.yaml") from None
+        except IvbError as exc:
+            if first is not None and "time limit" not in str(exc):
+                raise first from None
+            raise
+        try:
+            raw = odata.download(spec, ref, areas, years, budget)
+            odata.validate_rows(spec, raw, ref.id)
+            return ref, raw
+        except odata.CodeError:
+            raise
+        except IvbError as exc:
+            if "time limit" in str(exc):
+                raise
+            first = first or exc
+
+
+def _period_note(raw: dict) -> str:
+    """Partial and provisional years of an answer, for the fetch's one-line outcome."""
+    notes = []
+    if raw.get("partial_years"):
+        notes.append("left out, not a whole year yet: " + ", ".join(f"{y} ({lbl})" for y, lbl in sorted(raw["partial_years"].items())))
+    if raw.get("provisional_years"):
+        notes.append("provisional: " + ", ".join(map(str, raw["provisional_years"])))
+    return ("; " + "; ".join(notes)) if notes else ""
 
 
 def _odata_spec_fetch(cache, data_dir, spec, areas, years, refresh, budget, report, sources, municipalities):
@@ -129,17 +195,15 @@ def _odata_spec_fetch(cache, data_dir, spec, areas, years, refresh, budget, repo
         stage = cache.staging()
         try:
             try:
-                ref = odata.resolve_table(spec, budget)
-                raw = odata.download(spec, ref, todo, need, budget)
-                odata.validate_rows(spec, raw, ref.id)
+                ref, raw = _first_fitting_download(spec, todo, need, budget, cache)
             except IvbError as exc:
                 report.fail(cache, spec.key, todo, str(exc))
                 todo = []
             retrieved = now()
             for a in todo:
-                part = {"table": ref.__dict__, "regions": {a: raw["regions"][a]},
-                        "rows": [r for r in raw["rows"] if str(r["RegioS"]).strip() == a]}
-                sid, entry = odata.source_entry(spec, ref, retrieved)
+                part = {**{k: v for k, v in raw.items() if k not in ("rows", "regions")}, "table": ref.provenance(),
+                        "regions": {a: raw["regions"][a]}, "rows": [r for r in raw["rows"] if str(r["RegioS"]).strip() == a]}
+                sid, entry = odata.source_entry(spec, ref, retrieved, raw)
                 rows = odata.tidy_rows(spec, part, sid)
                 if not rows:
                     report.fail(cache, spec.key, [a], f"table {ref.id}: no figures for {a} in the years asked for — "
@@ -149,7 +213,8 @@ def _odata_spec_fetch(cache, data_dir, spec, areas, years, refresh, budget, repo
                                      municipalities, report, sources, {})
                 if meta is not None:
                     report.outcomes.append(Outcome(spec.key, a, True, f"table {ref.id}: {len(rows)} figures, "
-                                                                      f"{meta['bytes']:,} bytes", len(rows)))
+                                                                      f"{meta['bytes']:,} bytes" + _period_note(raw),
+                                                   len(rows)))
         finally:
             cache.remove_staging(stage)
     for a in areas:
@@ -168,78 +233,151 @@ def _bron_counts(cache: Cache, name: str, member: str, meta: dict) -> bron.BronC
     return counts
 
 
-def _bron_fetch(cache, data_dir, cfg, areas, years, refresh, budget, quiet, report, sources, municipalities):
-    base = (os.environ.get(cfg.get("env") or "", "") or cfg["base_url"]).rstrip("/")
-    member = cfg.get("member", bron.MEMBER)
-    wanted = sorted((p for p in cfg["periods"] if not years or (p["first"] <= max(years) and p["last"] >= min(years))),
-                    key=lambda p: (p["last"], p["first"]))   # the newest period file is committed last and wins
-    if not wanted:
-        span = f"{years[0]}–{years[-1]}" if years else "any year"
-        report.fail(cache, "bron", areas, f"no BRON period file covers {span} — add one to data/live.yaml (bron.periods)")
-        return
-    for period in wanted:
-        name = period["file"]
+BRON_PATTERN = "01-01-{year}_31-12-{year}.zip"
+BRON_SECONDS_PER_FILE = 600.0
+
+
+def bron_files(cfg: dict, years: list[int] | None, this_year: int | None = None) -> list[dict]:
+    """The BRON files to read, oldest first: one per year from `file_pattern` (years from
+    `first_year` up to last year, or those asked for), or the configured multi-year `periods`."""
+    if cfg.get("periods"):
+        files = [dict(p) for p in cfg["periods"] if not years or (p["first"] <= max(years) and p["last"] >= min(years))]
+    else:
+        last = (this_year or dt.date.today().year) - 1   # a year's file appears the year after
+        ys = sorted(y for y in years if y <= last) if years else list(range(int(cfg.get("first_year", 2017)), last + 1))
+        pattern = cfg.get("file_pattern", BRON_PATTERN)
+        files = [{"file": pattern.format(year=y), "first": y, "last": y} for y in ys]
+    return sorted(files, key=lambda p: (p["last"], p["first"]))
+
+
+@dataclass
+class _BronFile:
+    period: dict
+    counts: bron.BronCounts
+    meta: dict
+    sid: str
+    entry: dict
+    cached: bool
+    failed: str = ""   # the download failed: this is the previously cached copy, kept
+
+
+def _bron_file(cache, cfg, base, period, member, refresh, timeout, quiet) -> _BronFile:
+    """One BRON file, counted: the verified cached zip (counts cached by its sha256), else a
+    download with its own time budget; a failed download falls back to the cached zip."""
+    name = period["file"]
+    try:
+        cached_meta = cache.verified_raw("bron", name)   # hashes the zip once
+    except Exception:
+        cached_meta = None
+    counts, cached, failed = None, False, ""
+    if cached_meta is not None and not refresh:
         try:
-            cached_meta = cache.verified_raw("bron", name)   # hashes the zip once
-            cached_ok = not refresh
-        except Exception:
-            cached_ok = False
+            counts, cached = _bron_counts(cache, name, member, cached_meta), True
+        except IvbError:
+            counts = None
+    if counts is None:
+        budget = Budget.start(timeout, float(cfg.get("seconds_per_file", BRON_SECONDS_PER_FILE)), f"BRON {name}")
         stage = cache.staging()
         try:
-            if cached_ok:
-                try:
-                    counts = _bron_counts(cache, name, member, cached_meta)
-                except IvbError:
-                    cached_ok = False
-            if not cached_ok:
-                part = stage / name
-                try:
-                    info = bron.download(f"{base}/{name}", part, budget, quiet)
-                    counts = bron.count_accidents(part, member)   # validates layout and every row before adoption
-                except IvbError as exc:
-                    report.fail(cache, "bron", areas, str(exc) + " (cache kept)")
-                    continue
+            part = stage / name
+            try:
+                info = bron.download(f"{base}/{name}", part, budget, quiet)
+                counts = bron.count_accidents(part, member)   # validates layout and every row before adoption
+            except IvbError as exc:
+                if cached_meta is None:
+                    raise
+                failed = str(exc)
+                counts, cached = _bron_counts(cache, name, member, cached_meta), True   # keep the good copy
+            else:
                 meta = cache.adopt_raw("bron", name, part, {
                     "url": info["url"], "table_id": f"BRON {name}", "title": cfg["publisher"], "modified": "",
                     "last_modified": info["last_modified"], "period": [period["first"], period["last"]]})
                 cache.write_counts("bron", name, bron.counts_to_json(counts, meta["sha256"]))
-            meta = cache.read_meta("bron", name)
-            day = meta["retrieved_at"][:10]
-            sid = f"bron-{name.removesuffix('.zip')}-{day.replace('-', '')}"
-            entry = {"id": sid, "kind": "official_table", "publisher": cfg["publisher"],
-                     "title": f"BRON verkeersongevallen {period['first']}-{period['last']} ({name}), geteld per gemeente en jaar",
-                     "url": meta["url"], "document": f"{name}: {member}", "retrieved": day,
-                     "note": f"Counted by ivbtools from {counts.rows} accident records ({counts.unmapped} without a "
-                             f"municipality: counted nationally only); sha256 {meta['sha256'][:12]}…; "
-                             f"Last-Modified {meta.get('last_modified') or 'not sent'}."}
-            for a in areas:
-                e = cache.entry("bron", a)
-                if cached_ok and e and e.get("raw") == name and e.get("raw_sha256") == meta["sha256"] \
-                        and cache.entry_status("bron", a, None, check_raw=False) == "ok":
-                    report.outcomes.append(_cached_outcome(cache, "bron", a))
-                    sources[sid] = entry   # same zip retrieval (raw_sha256 matched), so the same source id
-                    continue
-                if a == PANEL:
-                    rows, dropped = _current_only(bron.tidy_rows(counts, list(municipalities.by_code) + ["NL01"], None, sid)
-                                                  + _former_rows(counts, municipalities, sid), municipalities)
-                    entry = {**entry, "note": entry["note"] + _dropped_note(dropped, municipalities)}
-                else:
-                    rows = bron.tidy_rows(counts, [a], None, sid)
-                if a not in ("NL01", PANEL) and not rows:
-                    report.fail(cache, "bron", [a], f"BRON {name}: no accidents with GME_ID {a[2:]} — check the municipality code")
-                    continue
-                extract = _stage_extract(stage, data_dir, f"x-{a}.csv", rows, entry, municipalities)
-                cache.commit_extract("bron", a, extract, cache.extract_path("bron", name.removesuffix(".zip"), a), {
-                    "raw": name, "raw_sha256": meta["sha256"], "table_id": f"BRON {name}", "years": None,
-                    "source_id": sid, "retrieved_at": meta["retrieved_at"], "figures": len(rows)})
-                sources[sid] = entry
-                cache.log("bron", a, True, f"{len(rows)} figures from {name}")
-                report.outcomes.append(Outcome("bron", a, True, f"{name} ({meta.get('bytes', 0):,} bytes, {counts.rows:,} "
-                                                                f"accidents): {len(rows)} figures"
-                                               + ("" if not cached_ok else f" (counts cached, retrieved {day})"),
-                                               len(rows), cached_ok))
         finally:
             cache.remove_staging(stage)
+    meta = cache.read_meta("bron", name)
+    day = meta["retrieved_at"][:10]
+    sid = f"bron-{name.removesuffix('.zip')}-{day.replace('-', '')}"
+    span = str(period["first"]) if period["first"] == period["last"] else f"{period['first']}-{period['last']}"
+    entry = {"id": sid, "kind": "official_table", "publisher": cfg["publisher"],
+             "title": f"BRON verkeersongevallen {span} ({name}), geteld per gemeente en jaar",
+             "url": meta["url"], "document": f"{name}: {member}", "retrieved": day,
+             "note": f"Geteld door ivbtools uit {counts.rows} ongevalsregistraties ({counts.unmapped} zonder gemeente: "
+                     f"alleen landelijk geteld); sha256 {meta['sha256'][:12]}…; Last-Modified "
+                     f"{meta.get('last_modified') or 'niet meegestuurd'}."}
+    return _BronFile(period, counts, meta, sid, entry, cached, failed)
+
+
+def _bron_fetch(cache, data_dir, cfg, areas, years, refresh, timeout, quiet, report, sources, municipalities):
+    base = web.base_url(cfg)
+    member = cfg.get("member", bron.MEMBER)
+    files = bron_files(cfg, years)
+    if not files:
+        span = f"{years[0]}–{years[-1]}" if years else "any year"
+        report.fail(cache, "bron", areas, f"no BRON file covers {span} — see data/live.yaml (bron)")
+        return
+    got: list[_BronFile] = []
+    for i, period in enumerate(files):
+        try:
+            got.append(_bron_file(cache, cfg, base, period, member, refresh, timeout, quiet))
+        except bron.NotPublished as exc:
+            if i == len(files) - 1 and not cfg.get("periods"):   # the newest year: published the year after
+                report.outcomes.append(Outcome("bron", "-", True, f"{period['file']}: not published yet (HTTP 404); "
+                                                                  f"the years before are used"))
+                continue
+            report.fail(cache, "bron", areas, str(exc))
+        except IvbError as exc:
+            report.fail(cache, "bron", areas, str(exc))
+    for f in got:
+        if f.failed:
+            report.fail(cache, "bron", areas, f"{f.failed} (the previous copy of {f.period['file']} is kept and used)")
+    if not got or all(f.failed for f in got):
+        return   # nothing new: every extract stays as it was
+    # per year the newest file that covers it (files are sorted oldest first)
+    combined, sid_of = bron.BronCounts(), {}
+    for f in got:
+        for (a, y), c in f.counts.by_area_year.items():
+            if f.period["first"] <= y <= f.period["last"]:
+                combined.by_area_year[(a, y)] = c
+                sid_of[y] = f.sid
+        combined.names.update({k: v for k, v in f.counts.names.items() if k not in combined.names})
+        combined.rows += f.counts.rows
+    raws = {f.period["file"]: f.meta["sha256"] for f in got}
+    first, last = min(f.period["first"] for f in got), max(f.period["last"] for f in got)
+    label = f"BRON {first}-{last}" if first != last else f"BRON {first}"
+    stage = cache.staging()
+    try:
+        for a in areas:
+            e = cache.entry("bron", a)
+            if all(f.cached for f in got) and e and e.get("raws") == raws \
+                    and cache.entry_status("bron", a, None, check_raw=False) == "ok":
+                report.outcomes.append(_cached_outcome(cache, "bron", a))
+                sources.update({f.sid: f.entry for f in got})
+                continue
+            if a == PANEL:
+                rows, dropped = _current_only(bron.tidy_rows(combined, list(municipalities.by_code) + ["NL01"], None, "")
+                                              + _former_rows(combined, municipalities, ""), municipalities)
+            else:
+                rows, dropped = bron.tidy_rows(combined, [a], None, ""), {}
+            rows = [{**r, "source_id": sid_of[r["year"]]} for r in rows]
+            if a not in ("NL01", PANEL) and not rows:
+                report.fail(cache, "bron", [a], f"{label}: no accidents with GME_ID {a[2:]} — check the municipality code")
+                continue
+            entries = {f.sid: ({**f.entry, "note": f.entry["note"] + _dropped_note(dropped, municipalities)}
+                               if a == PANEL else f.entry) for f in got}
+            extract = _stage_extract_many(stage, data_dir, f"x-{a}.csv", rows, entries, municipalities)
+            cache.commit_extract("bron", a, extract, cache.extract_path("bron", f"{first}-{last}", a), {
+                "raw": got[-1].period["file"], "raws": raws, "table_id": label, "years": None,
+                "source_id": got[-1].sid, "source_ids": sorted(entries), "retrieved_at": got[-1].meta["retrieved_at"],
+                "figures": len(rows)})
+            sources.update(entries)
+            cache.log("bron", a, True, f"{len(rows)} figures from {len(got)} BRON file(s)")
+            n_acc = sum(f.counts.rows for f in got)
+            report.outcomes.append(Outcome("bron", a, True, f"{label}: {len(got)} file(s), {n_acc:,} accidents"
+                                           + (" (counts cached)" if all(f.cached for f in got) else "")
+                                           + f": {len(rows)} figures", len(rows), all(f.cached for f in got)))
+    finally:
+        cache.remove_staging(stage)
 
 
 def _former_rows(counts: bron.BronCounts, municipalities, sid: str) -> list[dict]:
@@ -303,20 +441,19 @@ def _odata_panel_fetch(cache, data_dir, spec, years, refresh, budget, report, so
     stage = cache.staging()
     try:
         try:
-            ref = odata.resolve_table(spec, budget)
             first = len(budget.urls)
-            raw = odata.download(spec, ref, None, need, budget)
-            odata.validate_rows(spec, raw, ref.id)
+            ref, raw = _first_fitting_download(spec, None, need, budget, cache)
         except IvbError as exc:
             report.fail(cache, spec.key, [PANEL], str(exc))
             return
         retrieved = now()
-        sid, entry = odata.source_entry(spec, ref, retrieved)
+        sid, entry = odata.source_entry(spec, ref, retrieved, raw)
         tidy = odata.tidy_rows(spec, raw, sid)
         rows, dropped = _current_only(tidy, municipalities)
         former = _former_seen(tidy, raw["regions"], municipalities)
         n_areas = len({r["area_code"] for r in rows if r["area_code"] != "NL01"})
-        missing_measures = sorted(set(spec.optional_measures) - set(raw["extra_measures"]))
+        missing_measures = sorted((set(spec.optional_measures) | set(spec.class_measures))
+                                  - set(raw["extra_measures"]) - set(raw["class_measures"]))
         entry["note"] += _dropped_note(dropped, municipalities) + (
             f" Not in this table: {', '.join(missing_measures)} (optional)." if missing_measures else "")
         entry["title"] += f", alle gemeenten ({n_areas})"
@@ -324,7 +461,7 @@ def _odata_panel_fetch(cache, data_dir, spec, years, refresh, budget, report, so
             report.fail(cache, spec.key, [PANEL], f"table {ref.id}: no figures for any current municipality — cache kept")
             return
         data_requests = len([u for u in budget.urls[first:] if "/TypedDataSet" in u])
-        meta = _commit_odata(cache, data_dir, stage, spec, ref, PANEL, {"table": ref.__dict__, **raw}, raw, rows, sid,
+        meta = _commit_odata(cache, data_dir, stage, spec, ref, PANEL, {"table": ref.provenance(), **raw}, raw, rows, sid,
                              entry, need, retrieved, municipalities, report, sources,
                              {"municipalities": n_areas, "dropped_former": dropped})
         if meta is None:
@@ -333,7 +470,7 @@ def _odata_panel_fetch(cache, data_dir, spec, years, refresh, budget, report, so
             cache.merge_former(former)
         report.outcomes.append(Outcome(spec.key, PANEL, True, f"table {ref.id}: {len(rows):,} figures for {n_areas} "
                                                               f"municipalities and NL01 in {data_requests} data requests, "
-                                                              f"{meta['bytes']:,} bytes", len(rows)))
+                                                              f"{meta['bytes']:,} bytes" + _period_note(raw), len(rows)))
     finally:
         cache.remove_staging(stage)
 
@@ -350,7 +487,7 @@ def _run_sources(data_dir: Path, areas: list[str], only, quiet: bool, timeout: f
     steps = [s for s in specs if not only or s.key in only] + ([cfg["bron"]] if cfg.get("bron") and (not only or "bron" in only) else [])
     for step in tqdm(steps, desc="sources", unit="table", disable=True if quiet else None, leave=False):
         key = step.key if isinstance(step, odata.TableSpec) else "bron"
-        budget = odata.Budget.start(timeout, source_timeout, key)
+        budget = Budget.start(timeout, source_timeout, key)
         try:
             if isinstance(step, odata.TableSpec):
                 odata_step(cache, step, budget, report, sources)
@@ -379,7 +516,7 @@ def fetch_panel(data_dir: Path, years: list[int] | None = None, refresh: bool = 
         data_dir, [PANEL], only, quiet, timeout, source_timeout,
         lambda cache, spec, budget, report, sources: _odata_panel_fetch(cache, data_dir, spec, years, refresh, budget,
                                                                         report, sources, codes),
-        lambda cache, cfg, budget, report, sources: _bron_fetch(cache, data_dir, cfg, [PANEL], years, refresh, budget,
+        lambda cache, cfg, budget, report, sources: _bron_fetch(cache, data_dir, cfg, [PANEL], years, refresh, timeout,
                                                                 quiet, report, sources, codes))
 
 
@@ -396,7 +533,7 @@ def fetch(data_dir: Path, municipalities: list[str], years: list[int] | None = N
         data_dir, areas, only, quiet, timeout, source_timeout,
         lambda cache, spec, budget, report, sources: _odata_spec_fetch(cache, data_dir, spec, areas, years, refresh,
                                                                        budget, report, sources, codes),
-        lambda cache, cfg, budget, report, sources: _bron_fetch(cache, data_dir, cfg, areas, years, refresh, budget,
+        lambda cache, cfg, budget, report, sources: _bron_fetch(cache, data_dir, cfg, areas, years, refresh, timeout,
                                                                 quiet, report, sources, codes))
 
 

@@ -24,13 +24,15 @@ def describe(exc: BaseException, what: str, timeout: float, proxy: str | None = 
         return f"{what}: no answer within {timeout:g} s — the service is slow or unreachable; try again later"
     if isinstance(exc, requests.ConnectionError):
         text = str(exc)
+        if "Read timed out" in text:   # urllib3 gave up after its retries
+            return f"{what}: no answer within {timeout:g} s (also when tried again) — the service is slow or unreachable; try again later"
         if "NameResolution" in text or "Name or service not known" in text or "getaddrinfo" in text:
             return f"{what}: the host name could not be resolved (no DNS / no internet) — check the connection"
         if "RemoteDisconnected" in text or "Connection aborted" in text or "IncompleteRead" in text:
-            return f"{what}: the connection was dropped during the transfer — try again"
+            return f"{what}: the connection was dropped during the transfer (also when tried again) — try again later"
         return f"{what}: cannot connect (no network, or the service is down) — check the connection"
     if isinstance(exc, (requests.exceptions.ChunkedEncodingError, requests.exceptions.ContentDecodingError)):
-        return f"{what}: the transfer was cut off — try again"
+        return f"{what}: the transfer was cut off (also when asked again) — try again later"
     if isinstance(exc, (json.JSONDecodeError, ValueError)):
         return f"{what}: the answer is not the expected JSON — the service may have changed"
     return f"{what}: {type(exc).__name__}: {' '.join(str(exc).split())[:200]}"

@@ -102,13 +102,17 @@ def snapshot_folder(data_dir: Path) -> tuple[Path, str]:
 
 
 EMBEDDED_ONLY = "IVB_EMBEDDED_ONLY"
+EMBEDDED_MARKER = ".embedded-only"   # in a frozen data state (datastate.py) made from such a folder
 
 
 def embedded_only(data_dir: Path) -> bool:
     """True when this data folder's user layers (data/local/ and the download cache) are to be
     ignored: IVB_EMBEDDED_ONLY names the folder (or is '*' for any). The test suite sets it to
     the checkout's data/ so that `make test` and nbval see only the embedded snapshot, whatever
-    an analyst has put in data/local/ or fetched; `make notebooks` sets it for the same reason."""
+    an analyst has put in data/local/ or fetched; `make notebooks` sets it for the same reason.
+    A batch's frozen copy of such a folder carries a marker file that says the same."""
+    if (Path(data_dir) / EMBEDDED_MARKER).is_file():
+        return True
     flag = os.environ.get(EMBEDDED_ONLY, "")
     if not flag:
         return False

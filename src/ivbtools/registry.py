@@ -81,6 +81,10 @@ class Source:
     url: str | None
     retrieved: str
     note: str = ""
+    provisional_years: tuple[int, ...] = ()   # years the publisher marks provisional ('Voorlopig')
+
+    def is_provisional(self, year: int) -> bool:
+        return int(year) in self.provisional_years
 
     @property
     def kind_rank(self) -> int:
@@ -155,6 +159,14 @@ def load_indicators(path: Path) -> dict[str, Indicator]:
 _DATE = re.compile(r"^\d{4}-\d{2}(-\d{2})?$")
 
 
+def _years_list(value, where: str) -> tuple[int, ...]:
+    if value in (None, "", []):
+        return ()
+    if not isinstance(value, list) or not all(isinstance(y, int) for y in value):
+        raise IvbError(f"{where}: provisional_years must be a list of years, e.g. [2024]")
+    return tuple(sorted(value))
+
+
 def load_sources(paths: list[Path]) -> dict[str, Source]:
     """Load the sources registry, plus any analyst registry (data/local/sources.yaml)."""
     out: dict[str, Source] = {}
@@ -195,5 +207,6 @@ def load_sources(paths: list[Path]) -> dict[str, Source]:
                 url=d.get("url"),
                 retrieved=retrieved,
                 note=str(d.get("note") or ""),
+                provisional_years=_years_list(d.get("provisional_years"), where),
             )
     return out

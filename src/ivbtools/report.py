@@ -98,7 +98,8 @@ def data_table(ds: Dataset, ev: Evaluation) -> pd.DataFrame:
     return pd.DataFrame({
         "gebied": t.area_name + " (" + t.area_code + ")",
         "jaar": t.year.astype(int),
-        "waarde": [nl_value(v, ind.unit) for v in t.value],
+        "waarde": [nl_value(v, ind.unit) + (" (voorlopig)" if ds.sources[s].is_provisional(y) else "")
+                   for v, s, y in zip(t.value, t.source_id, t.year)],
         **({"per 1.000 inwoners": [per_1000(ds, a, int(y), v) for a, y, v in zip(t.area_code, t.year, t.value)]} if rate else {}),
         "bron": [f"{ds.sources[s].publisher}: {ds.sources[s].title}" for s in t.source_id],
         "soort bron": [ds.sources[s].kind_label for s in t.source_id],
@@ -310,9 +311,11 @@ def series_table(ds: Dataset, indicator: str, area: str) -> pd.DataFrame:
         cols.update({"Nederland": nat.value, "bron landelijk": nat.source_id})
     t = pd.DataFrame(cols).sort_index()
     t.index.name = "jaar"
-    for c in (ds.area_name(area), "Nederland"):
+    def mark(sid, year) -> str:
+        return " (voorlopig)" if isinstance(sid, str) and sid in ds.sources and ds.sources[sid].is_provisional(year) else ""
+    for c, src in ((ds.area_name(area), "bron gemeente"), ("Nederland", "bron landelijk")):
         if c in t:
-            t[c] = [nl_value(v, ind.unit) if pd.notna(v) else "·" for v in t[c]]
+            t[c] = [nl_value(v, ind.unit) + mark(sid, y) if pd.notna(v) else "·" for v, sid, y in zip(t[c], t[src], t.index)]
     return t.fillna("·")
 
 
