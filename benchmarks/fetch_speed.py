@@ -33,6 +33,9 @@ def one_round(zip_bytes: bytes, tmp: Path) -> tuple[float, float]:
     data = tmp / "data"
     shutil.copytree(ROOT / "data", data, ignore=shutil.ignore_patterns("cache", "local", "fetch-log.json"))
     (data / "local").mkdir()
+    live = data / "live.yaml"   # the synthetic zip holds 2014-2023: read it as one multi-year file
+    live.write_text(live.read_text().replace('  file_pattern: "01-01-{year}_31-12-{year}.zip"',
+                                             "  periods: [{file: 01-01-2014_31-12-2023.zip, first: 2014, last: 2023}]"))
     with Replay(bron=zip_bytes) as r:
         os.environ.update(IVB_POLICE_URL=r.url, IVB_CBS_URL=r.url, IVB_BRON_URL=r.url + "/bron")
         t0 = time.perf_counter()

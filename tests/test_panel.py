@@ -15,7 +15,7 @@ import pytest
 
 import ivbtools
 from ivbtools import evaluate, national, peers, report, stats
-from ivbtools.fetch import fetch_panel
+from ivbtools.fetch import fetch, fetch_panel
 
 import panel_fixture as pf
 from conftest import DATA, ROOT, comparable as _comparable, copy_project_data, digest, ivb
@@ -35,10 +35,18 @@ def panel(tmp_path_factory):
     with Replay(tables=pf.tables(), bron=pf.bron_files_all(), page=10_000) as r:
         os.environ["IVB_POLICE_URL"] = os.environ["IVB_CBS_URL"] = r.url
         os.environ["IVB_BRON_URL"] = r.url + "/bron"
-        rep = fetch_panel(data, quiet=True)
-        requests = list(r.requests)
+        # the two fetches of `make report`, with its options, while the service drops connections
+        # and cuts bodies off now and then (as CBS's has been seen to do)
+        r.resets.update({"/47025NED/TypedDataSet": 1, "/70072ned/Perioden": 1, "/bron/01-01-2021": 1})
+        r.cutoffs.update({"/47021NED/TypedDataSet": 1, "/70072ned/TypedDataSet": 1})
+        own = fetch(data, ["GM1969"], quiet=True, timeout=30, source_timeout=300)
+        first = len(r.requests)
+        rep = fetch_panel(data, quiet=True, timeout=30, source_timeout=300)
+        requests = list(r.requests[first:])
+        faults_left = sum(r.resets.values()) + sum(r.cutoffs.values())
+        sent, everything = r.bytes_sent, list(r.requests)
     os.environ["IVB_EMBEDDED_ONLY"] = str(ROOT / "data")   # the checkout's data only; this copy reads its cache
-    yield data, rep, requests
+    yield data, rep, requests, (own, faults_left, sent, everything)
     for k, v in saved.items():
         if v is None:
             os.environ.pop(k, None)
@@ -52,16 +60,39 @@ def pds(panel):
 
 
 def test_fetch_all_municipalities_sends_a_handful_of_data_requests_per_table(panel):
-    data, rep, requests = panel
+    data, rep, requests, (_, _, _, everything) = panel
     assert not rep.failed, [o.message for o in rep.failed]
     data_requests = [u for u in requests if "/TypedDataSet" in u]
     per_table = pd.Series([re.search(r"/odata/(\w+)/", u).group(1) for u in data_requests]).value_counts()
     assert set(per_table.index) == {"47025NED", "47021NED", "70072ned"}
     assert per_table.max() <= 5, per_table.to_dict()
     assert not any("eq%20%27GM" in u or "eq+%27GM" in u for u in data_requests), "a query per municipality"
-    # BRON: one request per yearly file (2017 up to the year not published yet), each counted once
+    # BRON: the municipality's fetch downloaded one file per year (2017 up to the year not published
+    # yet, one reset retried); the panel fetch counts the cached files and asks only for the missing year
     from replay import bron_name, last_bron_year
-    assert [u for u in requests if u.startswith("/bron/")] == [f"/bron/{bron_name(y)}" for y in range(2017, last_bron_year() + 2)]
+    years = range(2017, last_bron_year() + 2)
+    assert sorted(set(u for u in everything if u.startswith("/bron/"))) == [f"/bron/{bron_name(y)}" for y in years]
+    assert [u for u in requests if u.startswith("/bron/")] == [f"/bron/{bron_name(last_bron_year() + 1)}"]
+
+
+def test_the_fetches_of_make_report_succeed_under_resets_and_stay_small(panel, pds):
+    """Issue #14, done when: both fetches of `make report` succeed with its options while the
+    service resets connections, transfer a few MB, read crimes from 47025NED (not the newer
+    monthly sibling), count BRON from per-year files, choose peers with the urbanisation class."""
+    _, rep, _, (own, faults_left, sent, _) = panel
+    assert not own.failed and not rep.failed, [o.message for o in own.failed + rep.failed]
+    assert faults_left == 0                      # every reset and cut-off happened and was retried
+    assert sent < 12_000_000, sent               # a few MB for 342 municipalities x 12 years and 8 BRON files
+    t = pds.observations.table
+    crimes = {pds.sources[s].title for s in t[t.indicator == "crimes_total"].source_id}
+    assert crimes and all("tabel 47025NED" in title for title in crimes)
+    bron_sources = sorted(set(t[t.indicator == "traffic_accidents"].source_id))
+    # one source per yearly file that holds accidents (the fixture's records run 2014-2023)
+    assert bron_sources == [f"bron-01-01-{y}_31-12-{y}-{ivbtools.fetch.now()[:10].replace('-', '')}" for y in range(2017, 2024)]
+    assert "dezelfde mate van stedelijkheid" in peers.membership(pds, 2022).rule_nl
+    # no half year, no pseudo-municipality
+    assert t[t.indicator.isin(["confused_person_e33", "youth_nuisance_e35"])].year.max() == pf.YEARS[-1]
+    assert not {"GM0998", "GM0999"} & set(t.area_code)
 
 
 def test_panel_covers_every_current_municipality_on_current_boundaries(pds):
@@ -253,6 +284,7 @@ def test_run_for_two_municipalities_shows_peers_in_every_report(local_run):
             body = re.sub(r"<style.*?</style>", "", html, flags=re.S)   # the CSS names a state 'None'
             body = re.sub(r"data:image/[^\"']+", "", body)                # base64 can spell NaN
             assert not re.search(r"\bNaN\b|\bNone\b|>nan<", body)
+            assert "GM0998" not in body and "Buitenland" not in body and "niet in te delen" not in body
         assert "vergelijkbare gemeenten (k van n)" in (folder / "scorecard.html").read_text(encoding="utf-8")
 
 

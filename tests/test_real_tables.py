@@ -61,3 +61,224 @@ def test_former_codes_seen_in_the_population_table_get_one_line(data_copy, monke
     # the code list's own entry (with its successor) wins over what the data showed
     proc = ivb(["--data", str(data_copy), "fetch", "--municipality", "GM0015"])
     assert "merged into Westerkwartier (GM1969)" in proc.stderr
+
+
+# --- the replay as the services are ----------------------------------------------------------------
+
+def _env(monkeypatch, url: str) -> None:
+    for var in ("IVB_POLICE_URL", "IVB_CBS_URL"):
+        monkeypatch.setenv(var, url)
+    monkeypatch.setenv("IVB_BRON_URL", url + "/bron")
+
+
+def test_the_wide_population_table_is_asked_only_for_its_columns(data_copy, monkeypatch):
+    from urllib.parse import parse_qs, urlparse
+
+    import panel_fixture as pf
+    import requests
+    from replay import CLASS_COLUMNS, Replay
+
+    from ivbtools.fetch import fetch_panel
+
+    with Replay(tables=pf.tables(), page=10_000) as r:
+        monkeypatch.setenv("IVB_CBS_URL", r.url)
+        rep = fetch_panel(data_copy, quiet=True, only={"cbs-population"})
+        data = [q for q in r.requests if "/TypedDataSet" in q]
+        sent = r.bytes_sent
+        first = parse_qs(urlparse(data[0]).query)
+        wide = requests.get(r.url + urlparse(data[0]).path, params={"$format": "json", "$filter": first["$filter"][0]},
+                            timeout=60).content   # what a client without $select would get for the first page
+    assert not rep.failed
+    for q in data:
+        query = parse_qs(urlparse(q).query)
+        assert query["$select"][0].split(",") == ["RegioS", "Perioden", "TotaleBevolking_1"] + CLASS_COLUMNS
+        assert "substringof('JJ',Perioden)" in query["$filter"][0]
+    assert len(data) == 2                       # 29 years x ~346 regions in pages of 10,000
+    assert sent < 3_000_000, sent               # every page of the selected columns, and the metadata
+    assert len(wide) > 20 * (sent / len(data)), (len(wide), sent)   # one unselected page dwarfs them
+
+
+def test_the_urbanisation_class_comes_from_the_population_per_class(data_copy, monkeypatch):
+    import panel_fixture as pf
+    from replay import Replay
+
+    import ivbtools
+    from ivbtools import peers
+    from ivbtools.fetch import fetch_panel
+
+    with Replay(tables=pf.tables(), page=10_000) as r:
+        monkeypatch.setenv("IVB_CBS_URL", r.url)
+        assert not fetch_panel(data_copy, quiet=True, only={"cbs-population"}).failed
+    ds = ivbtools.load(data_copy)
+    t = ds.observations.table
+    cls = t[(t.indicator == "urbanisation_class") & (t.year == 2022)].set_index("area_code").value
+    pop = t[(t.indicator == "population") & (t.year == 2022)].set_index("area_code").value
+    assert len(cls) == 342 and "NL01" not in cls.index
+    # the fixture puts the middle inhabitant in the class it derives from the population (by hand: urban_class)
+    assert all(cls[c] == pf.urban_class(int(pop[c])) for c in cls.index)
+    m = peers.membership(ds, 2022)
+    assert "dezelfde mate van stedelijkheid" in m.rule_nl
+    wk = cls["GM1969"]
+    assert all(cls[c] == wk for c in m.peers_of("GM1969"))
+    src = ds.sources[t[t.indicator == "urbanisation_class"].source_id.iloc[0]]
+    assert "middelste inwoner" in src.note
+
+
+def test_resets_and_cut_off_bodies_are_retried(data_copy, monkeypatch):
+    from replay import Replay
+
+    from ivbtools.fetch import fetch
+
+    with Replay() as r:
+        _env(monkeypatch, r.url)
+        r.resets.update({"/47025NED/TypedDataSet": 2, "/47021NED/RegioS": 1, "/bron/01-01-2020": 1})
+        r.cutoffs.update({"/70072ned/TypedDataSet": 1, "/47021NED/TypedDataSet": 2})
+        rep = fetch(data_copy, ["GM1969"], quiet=True, timeout=5)
+        assert not rep.failed, [o.message for o in rep.failed]
+        assert not any(r.resets.values()) and not any(r.cutoffs.values())   # every fault was met, and overcome
+        # a service that keeps failing: one line, after the retries
+        r.faults["/47025NED/TypedDataSet"] = "500"
+        n = len(r.requests)
+        rep = fetch(data_copy, ["GM1969"], quiet=True, timeout=5, refresh=True, only={"police-crimes"})
+        assert rep.failed and "the server answered HTTP 500" in rep.failed[0].message
+        tries = [q for q in r.requests[n:] if "/47025NED/TypedDataSet" in q]
+        assert len(tries) == 4   # the first request and three retries
+
+
+def test_a_maintenance_page_and_a_malformed_address_are_named(data_copy, monkeypatch):
+    from replay import Replay
+
+    from conftest import ivb
+
+    with Replay() as r:
+        _env(monkeypatch, r.url)
+        r.faults["/ODataFeed/"] = "html"
+        proc = ivb(["--data", str(data_copy), "fetch", "--municipality", "GM1969", "--only", "police-crimes"])
+    lines = [ln for ln in proc.stderr.splitlines() if ln.strip()]
+    assert proc.returncode == 2 and len(lines) == 1 and "Traceback" not in proc.stderr
+    assert "a web page (HTML) instead of data" in lines[0] and "try again later" in lines[0]
+    monkeypatch.setenv("IVB_CBS_URL", "opendata.cbs.nl")
+    proc = ivb(["--data", str(data_copy), "fetch", "--municipality", "GM1969"])
+    lines = [ln for ln in proc.stderr.splitlines() if ln.strip()]
+    assert proc.returncode == 2 and len(lines) == 1
+    assert "IVB_CBS_URL='opendata.cbs.nl' is not a web address" in lines[0]
+
+
+def test_partial_years_are_left_out_and_provisional_ones_marked(data_copy, monkeypatch):
+    from replay import PARTIAL_YEAR, Replay
+
+    import ivbtools
+    from ivbtools import evaluate, report
+    from ivbtools.fetch import fetch
+
+    with Replay() as r:
+        _env(monkeypatch, r.url)
+        rep = fetch(data_copy, ["GM1969"], quiet=True, timeout=5, only={"police-nuisance", "cbs-population"})
+    assert not rep.failed
+    msg = [o.message for o in rep.outcomes if o.source == "police-nuisance"][0]
+    assert f"left out, not a whole year yet: {PARTIAL_YEAR} (t/m oktober)" in msg and "provisional: 2023" in msg
+    ds = ivbtools.load(data_copy)
+    t = ds.observations.table
+    assert t[(t.indicator == "confused_person_e33") & (t.year == PARTIAL_YEAR)].empty   # January-October: not a year
+    ev = evaluate.evaluate(ds, "sociaal-verward-gedrag", 2023, "GM1969")
+    assert any(c.startswith("Voorlopig cijfer (2023)") for c in ev.context_nl)
+    table = report.data_table(ds, ev)
+    assert table.loc[("Westerkwartier (GM1969)", 2023), "waarde"].endswith("(voorlopig)")
+    assert not table.loc[("Westerkwartier (GM1969)", 2022), "waarde"].endswith("(voorlopig)")
+    src = ds.sources[ds.observations.get("confused_person_e33", "GM1969", 2023).source_id]
+    assert f"{PARTIAL_YEAR} (t/m oktober)" in src.note and src.provisional_years == (2023,)
+
+
+def test_bron_is_decompressed_once(data_copy, monkeypatch):
+    import zipfile
+
+    from replay import Replay
+
+    from ivbtools.fetch import fetch
+
+    def twice(*a, **k):
+        raise AssertionError("testzip decompresses the whole archive a second time")
+    monkeypatch.setattr(zipfile.ZipFile, "testzip", twice)
+    with Replay() as r:
+        _env(monkeypatch, r.url)
+        assert not fetch(data_copy, ["GM1969"], quiet=True, timeout=5, only={"bron"}).failed
+
+
+# --- never a worse state ---------------------------------------------------------------------------
+
+def test_a_damaged_cache_never_replaces_reports_built_from_better_data(data_copy, monkeypatch, tmp_path):
+    from conftest import digest, ivb
+    from replay import Replay
+
+    from ivbtools.fetch import fetch
+
+    with Replay() as r:
+        _env(monkeypatch, r.url)
+        assert not fetch(data_copy, ["GM1969"], quiet=True, timeout=5, only={"police-nuisance"}).failed
+    out = tmp_path / "out"
+    (out / "2022").mkdir(parents=True)
+    # a year published earlier from downloaded figures (as run.json records it)
+    (out / "2022" / "run.json").write_text(json.dumps({"figures_by_layer": {"local": 0, "cache": 40, "panel": 0,
+                                                                            "snapshot": 12}}))
+    index = data_copy / "cache" / "index.json"
+    index.write_text(index.read_text()[:40])   # cut off
+    before = digest(out)
+    proc = ivb(["--data", str(data_copy), "run", "--year", "2022", "--output", str(out), "--quiet"])
+    lines = [ln for ln in proc.stderr.splitlines() if ln.strip()]
+    assert proc.returncode == 2 and len(lines) == 1 and "Traceback" not in proc.stderr
+    assert "the download cache is damaged" in lines[0] and "index.json is damaged" in lines[0]
+    assert "GM1969 2022" in lines[0] and "ivb fetch --refresh" in lines[0]
+    assert digest(out) == before
+    proc = ivb(["--data", str(data_copy), "check"])
+    assert proc.returncode == 1 and "the download cache is damaged" in proc.stderr
+
+
+def test_output_inside_the_data_folder_is_refused(data_copy):
+    from conftest import digest, ivb
+
+    before = digest(data_copy)
+    for out in (data_copy, data_copy / "local", data_copy / "snapshot" / "v1"):
+        proc = ivb(["--data", str(data_copy), "run", "--year", "2022", "--output", str(out)])
+        lines = [ln for ln in proc.stderr.splitlines() if ln.strip()]
+        assert proc.returncode == 2 and len(lines) == 1 and "lies inside the data folder" in lines[0]
+    assert digest(data_copy) == before
+
+
+def test_a_batch_reads_one_data_state_whatever_a_fetch_does_meanwhile(data_copy, tmp_path):
+    """An executor that, while the batch runs, changes the data folder as `ivb fetch --refresh`
+    would (a new figure replaces the old by renaming), then loads the data each job is given."""
+    from pathlib import Path
+
+    import ivbtools
+    from conftest import ROOT, add_local
+    from ivbtools import batch
+
+    add_local(data_copy, "confused_person_e33,GM1969,Westerkwartier,2022,400,test-fixture\n", name="a.csv")
+    seen = []
+
+    class FetchingExecutor:
+        def run(self, jobs):
+            replacement = data_copy / "local" / ".b.csv"
+            replacement.write_text("indicator,area_code,area_name,year,value,source_id\n"
+                                   "confused_person_e33,GM1969,Westerkwartier,2022,999,test-fixture\n")
+            replacement.replace(data_copy / "local" / "a.csv")   # as a fetch commits: rename into place
+            for j in jobs:
+                ds = ivbtools.load(j["parameters"]["data_dir"])
+                seen.append((Path(j["parameters"]["data_dir"]), ds.observations.get("confused_person_e33", "GM1969", 2022).value))
+                Path(j["output_notebook"]).write_text('{"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}')
+                Path(j["output_html"]).write_text("<html></html>")
+                yield {"key": j["key"], "ok": True, "error": "", "seconds": 0.0}
+
+        def stop(self):
+            pass
+
+    out = tmp_path / "out"
+    res = batch.run_batch(ivbtools.load(data_copy), [2022], "GM1969", data_copy, ROOT / "notebooks", out,
+                          quiet=True, executor=FetchingExecutor())
+    assert not res.failed and seen
+    assert {v for _, v in seen} == {400}                      # every job: the state when the batch began
+    assert all(d != data_copy and not d.exists() for d, _ in seen)   # a frozen copy, removed afterwards
+    card = json.loads((out / "2022" / "scorecard.json").read_text())
+    e33 = [p for p in card["parts"] if p["doel_id"] == "sociaal-verward-gedrag"][0]
+    assert "400" in json.dumps(e33) and "999" not in json.dumps(e33)   # the scorecard read the same state
+    assert ivbtools.load(data_copy).observations.get("confused_person_e33", "GM1969", 2022).value == 999   # the next run
