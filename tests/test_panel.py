@@ -328,6 +328,26 @@ def test_a_dying_dask_worker_fails_only_its_own_report(tmp_path, monkeypatch):
     assert len(ok) == 6 and all((out / "2022" / f"{n}.html").is_file() for n in ok)
 
 
+def test_a_cluster_of_other_machines_reads_the_frozen_data_state_it_was_sent(tmp_path, monkeypatch):
+    """With ship_data (the default for --scheduler) the batch's frozen data folder travels to the
+    workers as one archive and is unpacked there: the jobs read that copy, not a folder of the
+    worker's own."""
+    from conftest import copy_project_data, stub_notebooks
+    from ivbtools import batch
+    from ivbtools.executors import DaskExecutor
+
+    data = copy_project_data(tmp_path / "data")
+    nbs = stub_notebooks(tmp_path, "import ivbtools\nds = ivbtools.load(data_dir)\n"
+                                   "print('read', data_dir, ds.observations.get('confused_person_e33', 'GM1969', 2022).value)")
+    out = tmp_path / "out"
+    res = batch.run_batch(ivbtools.load(data), [2022], "GM1969", data, nbs, out, quiet=True,
+                          executor=DaskExecutor(None, workers=1, ship_data=True))
+    assert not res.failed, [j.error for j in res.failed]
+    text = (out / "2022" / "sociaal-verward-gedrag.ipynb").read_text()
+    printed = re.search(r"read (\S+) (\d+)", text)
+    assert printed and "ivb-data-" in printed.group(1) and printed.group(2) == "395"   # the document's E33 2022
+
+
 @pytest.mark.parametrize("args, says", [
     (["fetch"], "--all-municipalities"),
     (["fetch", "--municipality", "GM1969", "--all-municipalities"], "not both"),

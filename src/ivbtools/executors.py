@@ -178,14 +178,21 @@ _DASK_WORKER = None          # one ivbtools Worker (warm kernel) per dask worker
 _DASK_LOCK = threading.Lock()
 
 
-def _run_on_dask_worker(job: dict) -> dict:
+def _run_on_dask_worker(job: dict, data_state: bytes | None = None, state_digest: str = "") -> dict:
     """Runs inside a dask worker process: the job on this process's warm kernel, into a local
     temporary folder; the notebook and HTML travel back as text, so the cluster's machines need
-    the project and data folders but no shared output folder."""
+    the project but no shared output folder. `data_state`: the batch's frozen data folder as an
+    archive (a cluster of other machines), unpacked once per machine and state and read instead
+    of a data folder of the worker's own."""
     import tempfile
 
     from .worker import Worker
 
+    if data_state is not None:
+        from .datastate import unpack
+
+        folder = unpack(data_state, state_digest)
+        job = {**job, "parameters": {**job["parameters"], "data_dir": str(folder)}}
     global _DASK_WORKER
     with _DASK_LOCK:
         if _DASK_WORKER is None:
@@ -224,11 +231,13 @@ class DaskExecutor:
     allowed-failures setting: ALLOWED_FAILURES on a LocalCluster); when it still fails, only
     that job fails, and the nanny restarts the worker for the other jobs."""
 
-    def __init__(self, address: str | None = None, workers: int = 2):
+    def __init__(self, address: str | None = None, workers: int = 2, ship_data: bool | None = None):
         from distributed import Client, LocalCluster
 
         from .errors import IvbError
 
+        # the batch's frozen data state travels with the jobs to a cluster of other machines
+        self.ship_data = bool(address) if ship_data is None else ship_data
         self.cluster = None
         self._futures: list = []
         try:
@@ -258,9 +267,16 @@ class DaskExecutor:
         from distributed import as_completed
 
         by_future = {}
+        state, digest = None, ""
+        if self.ship_data and jobs:
+            from .datastate import pack, state_digest
+
+            folder = Path(jobs[0]["parameters"]["data_dir"])
+            digest = state_digest(folder)
+            [state] = self.client.scatter([pack(folder)], broadcast=True)
         for j in jobs:
             remote = {k: v for k, v in j.items() if k not in ("output_notebook", "output_html")}
-            f = self.client.submit(_run_on_dask_worker, remote, pure=False)
+            f = self.client.submit(_run_on_dask_worker, remote, state, digest, pure=False)
             by_future[f] = j
         self._futures = list(by_future)
         for fut in as_completed(self._futures):
