@@ -282,3 +282,21 @@ def test_a_batch_reads_one_data_state_whatever_a_fetch_does_meanwhile(data_copy,
     e33 = [p for p in card["parts"] if p["doel_id"] == "sociaal-verward-gedrag"][0]
     assert "400" in json.dumps(e33) and "999" not in json.dumps(e33)   # the scorecard read the same state
     assert ivbtools.load(data_copy).observations.get("confused_person_e33", "GM1969", 2022).value == 999   # the next run
+
+
+def test_an_entry_with_a_partial_year_is_fetched_again_a_month_later(data_copy, monkeypatch):
+    from replay import Replay
+
+    from ivbtools.cache import INDEX, Cache
+    from ivbtools.fetch import fetch
+
+    with Replay() as r:
+        _env(monkeypatch, r.url)
+        assert not fetch(data_copy, ["GM1969"], quiet=True, timeout=5, only={"police-nuisance"}).failed
+        cache = Cache(data_copy)
+        assert cache.entry_status("police-nuisance", "GM1969", None) == "ok"   # this month: nothing new
+        idx = json.loads((data_copy / "cache" / INDEX).read_text())
+        idx["police-nuisance:GM1969"]["retrieved_at"] = "2000-01-31T12:00:00+00:00"   # fetched in an earlier month
+        (data_copy / "cache" / INDEX).write_text(json.dumps(idx))
+        rep = fetch(data_copy, ["GM1969"], quiet=True, timeout=5, only={"police-nuisance"})
+    assert [o.from_cache for o in rep.outcomes] == [False, True]   # GM1969 asked again; NL01 was fetched this month

@@ -132,7 +132,7 @@ def _commit_odata(cache, data_dir, stage, spec, ref, area, payload, raw, rows, s
         "retrieved_at": retrieved, **extra_meta})
     cache.commit_extract(spec.key, area, extract, cache.extract_path(spec.key, ref.id, area), {
         "raw": f"{area}.json", "table_id": ref.id, "years": need, "source_id": sid,
-        "retrieved_at": retrieved, "figures": len(rows)})
+        "retrieved_at": retrieved, "figures": len(rows), "partial_years": sorted(raw["partial_years"])})
     sources[sid] = entry
     cache.log(spec.key, area, True, f"{len(rows)} figures from table {ref.id}")
     return meta
