@@ -22,8 +22,8 @@ import requests
 from tqdm import tqdm
 
 from .errors import IvbError
-from .neterrors import NETWORK_ERRORS, describe
-from .web import proxy_for
+from .neterrors import NETWORK_ERRORS
+from .web import failure
 
 MEMBER = "Ongevallengegevens/ongevallen.txt"
 REQUIRED = ("VKL_NUMMER", "JAAR_VKL", "AP3_CODE", "GME_ID")
@@ -194,7 +194,7 @@ def download(url: str, part: Path, budget, quiet: bool, setting: str = "bron.fil
         attempts += 1
         try:
             return _download_once(url, part, budget, quiet, setting)
-        except (requests.exceptions.ChunkedEncodingError, requests.exceptions.ConnectionError, _CutOff) as exc:
+        except (requests.exceptions.ChunkedEncodingError, _CutOff) as exc:   # cut off mid-file
             part.unlink(missing_ok=True)
             if attempts <= 1 and budget.left() > 5:
                 budget.count(0, retried=True)
@@ -202,10 +202,10 @@ def download(url: str, part: Path, budget, quiet: bool, setting: str = "bron.fil
                 continue
             if isinstance(exc, _CutOff):
                 raise IvbError(str(exc)) from None
-            raise IvbError(describe(exc, url, budget.timeout, proxy_for(url))) from None
-        except NETWORK_ERRORS as exc:
+            raise failure(exc, url, budget.timeout, url) from None
+        except NETWORK_ERRORS as exc:   # the session has retried connection errors and HTTP 5xx already
             part.unlink(missing_ok=True)
-            raise IvbError(describe(exc, url, budget.timeout, proxy_for(url))) from None
+            raise failure(exc, url, budget.timeout, url) from None
         except BaseException:
             part.unlink(missing_ok=True)
             raise

@@ -48,6 +48,7 @@ class Outcome:
 @dataclass
 class FetchReport:
     outcomes: list[Outcome] = field(default_factory=list)
+    unreachable: dict[str, str] = field(default_factory=dict)   # host -> the line that said it cannot be reached
 
     @property
     def failed(self) -> list[Outcome]:
@@ -169,7 +170,7 @@ def _first_fitting_download(spec: odata.TableSpec, areas: list[str] | None, year
             raw = odata.download(spec, ref, areas, years, budget)
             odata.validate_rows(spec, raw, ref.id)
             return ref, raw
-        except odata.CodeError:
+        except (odata.CodeError, web.Unreachable):
             raise
         except IvbError as exc:
             if "time limit" in str(exc):
@@ -190,6 +191,9 @@ def _period_note(raw: dict) -> str:
 def _odata_spec_fetch(cache, data_dir, spec, areas, years, refresh, budget, report, sources, municipalities):
     status = {a: ("refresh" if refresh else cache.entry_status(spec.key, a, years)) for a in areas}
     todo = [a for a in areas if status[a] != "ok"]
+    if todo and spec.host in report.unreachable:   # an earlier source found the host unreachable
+        report.fail(cache, spec.key, todo, report.unreachable[spec.host])
+        todo = []
     if todo:
         need = _years_needed(cache, spec.key, todo, status, years)
         stage = cache.staging()
@@ -197,6 +201,8 @@ def _odata_spec_fetch(cache, data_dir, spec, areas, years, refresh, budget, repo
             try:
                 ref, raw = _first_fitting_download(spec, todo, need, budget, cache)
             except IvbError as exc:
+                if isinstance(exc, web.Unreachable):
+                    report.unreachable[spec.host] = str(exc)
                 report.fail(cache, spec.key, todo, str(exc))
                 todo = []
             retrieved = now()
@@ -284,7 +290,7 @@ def _bron_file(cache, cfg, base, period, member, refresh, timeout, quiet) -> _Br
                 info = bron.download(f"{base}/{name}", part, budget, quiet)
                 counts = bron.count_accidents(part, member)   # validates layout and every row before adoption
             except IvbError as exc:
-                if cached_meta is None:
+                if cached_meta is None or isinstance(exc, web.Unreachable):
                     raise
                 failed = str(exc)
                 counts, cached = _bron_counts(cache, name, member, cached_meta), True   # keep the good copy
@@ -295,6 +301,13 @@ def _bron_file(cache, cfg, base, period, member, refresh, timeout, quiet) -> _Br
                 cache.write_counts("bron", name, bron.counts_to_json(counts, meta["sha256"]))
         finally:
             cache.remove_staging(stage)
+    f = _bron_file_from(cache, cfg, period, member, counts)
+    f.cached, f.failed = cached, failed
+    return f
+
+
+def _bron_file_from(cache, cfg, period, member, counts) -> _BronFile:
+    name = period["file"]
     meta = cache.read_meta("bron", name)
     day = meta["retrieved_at"][:10]
     sid = f"bron-{name.removesuffix('.zip')}-{day.replace('-', '')}"
@@ -305,7 +318,18 @@ def _bron_file(cache, cfg, base, period, member, refresh, timeout, quiet) -> _Br
              "note": f"Geteld door ivbtools uit {counts.rows} ongevalsregistraties ({counts.unmapped} zonder gemeente: "
                      f"alleen landelijk geteld); sha256 {meta['sha256'][:12]}…; Last-Modified "
                      f"{meta.get('last_modified') or 'niet meegestuurd'}."}
-    return _BronFile(period, counts, meta, sid, entry, cached, failed)
+    return _BronFile(period, counts, meta, sid, entry, True)
+
+
+def _cached_bron_file(cache, cfg, period, member) -> _BronFile | None:
+    """The verified cached copy of a BRON file that could not be fetched (marked as such), or None."""
+    try:
+        meta = cache.verified_raw("bron", period["file"])
+        f = _bron_file_from(cache, cfg, period, member, _bron_counts(cache, period["file"], member, meta))
+    except Exception:
+        return None
+    f.failed = "the host cannot be reached"
+    return f
 
 
 def _bron_fetch(cache, data_dir, cfg, areas, years, refresh, timeout, quiet, report, sources, municipalities):
@@ -317,9 +341,21 @@ def _bron_fetch(cache, data_dir, cfg, areas, years, refresh, timeout, quiet, rep
         report.fail(cache, "bron", areas, f"no BRON file covers {span} — see data/live.yaml (bron)")
         return
     got: list[_BronFile] = []
+    unreachable = ""
     for i, period in enumerate(files):
+        if unreachable:   # the host cannot be reached: the other files would fail the same way
+            cached = _cached_bron_file(cache, cfg, period, member)
+            if cached is not None:
+                got.append(cached)
+            continue
         try:
             got.append(_bron_file(cache, cfg, base, period, member, refresh, timeout, quiet))
+        except web.Unreachable as exc:
+            unreachable = str(exc)
+            report.fail(cache, "bron", areas, unreachable)
+            cached = _cached_bron_file(cache, cfg, period, member)
+            if cached is not None:
+                got.append(cached)
         except bron.NotPublished as exc:
             if i == len(files) - 1 and not cfg.get("periods"):   # the newest year: published the year after
                 report.outcomes.append(Outcome("bron", "-", True, f"{period['file']}: not published yet (HTTP 404); "
@@ -329,7 +365,7 @@ def _bron_fetch(cache, data_dir, cfg, areas, years, refresh, timeout, quiet, rep
         except IvbError as exc:
             report.fail(cache, "bron", areas, str(exc))
     for f in got:
-        if f.failed:
+        if f.failed and not unreachable:
             report.fail(cache, "bron", areas, f"{f.failed} (the previous copy of {f.period['file']} is kept and used)")
     if not got or all(f.failed for f in got):
         return   # nothing new: every extract stays as it was
@@ -440,10 +476,15 @@ def _odata_panel_fetch(cache, data_dir, spec, years, refresh, budget, report, so
     need = _years_needed(cache, spec.key, [PANEL], {PANEL: status}, years)
     stage = cache.staging()
     try:
+        if spec.host in report.unreachable:
+            report.fail(cache, spec.key, [PANEL], report.unreachable[spec.host])
+            return
         try:
             first = len(budget.urls)
             ref, raw = _first_fitting_download(spec, None, need, budget, cache)
         except IvbError as exc:
+            if isinstance(exc, web.Unreachable):
+                report.unreachable[spec.host] = str(exc)
             report.fail(cache, spec.key, [PANEL], str(exc))
             return
         retrieved = now()

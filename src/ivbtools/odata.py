@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from urllib.parse import urlencode, urlparse
 
 from .errors import IvbError
-from .web import Budget, base_url, get_json
+from .web import Budget, Unreachable, base_url, get_json
 
 MAX_META_PAGES = 200
 MONTHS_NL = ["januari", "februari", "maart", "april", "mei", "juni", "juli", "augustus", "september", "oktober",
@@ -229,7 +229,7 @@ def tables_to_try(spec: TableSpec, budget: Budget):
     try:
         ref, why = inspect_table(spec, spec.known_id, budget, "known id")
     except IvbError as exc:
-        if "time limit" in str(exc):
+        if "time limit" in str(exc) or isinstance(exc, Unreachable):
             raise
         ref, why = None, str(exc)
     if ref is not None:

@@ -30,6 +30,22 @@ BACKOFF = 0.5          # seconds; doubled per consecutive error (0, 1, 2 s)
 RETRY_STATUS = (429, 500, 502, 503, 504)
 
 
+class Unreachable(IvbError):
+    """The host cannot be reached at all (no DNS, connection refused, a refusing proxy): further
+    requests to it in this fetch would fail the same way."""
+
+
+def failure(exc: BaseException, what: str, timeout: float, url: str) -> IvbError:
+    """One line for a failed request, as Unreachable when the host cannot be reached at all."""
+    line = describe(exc, what, timeout, proxy_for(url))
+    text = str(exc)
+    dropped = "Read timed out" in text or "RemoteDisconnected" in text or "Connection aborted" in text
+    if isinstance(exc, requests.exceptions.ProxyError) or (isinstance(exc, requests.ConnectionError) and not dropped
+                                                           and not isinstance(exc, requests.Timeout)):
+        return Unreachable(line)
+    return IvbError(line)
+
+
 class DeadlineRetry(Retry):
     """urllib3's Retry that never waits or retries past the source's deadline."""
 
@@ -155,9 +171,9 @@ def get_json(url: str, budget: Budget):
                 budget.count(0, retried=True)
                 time.sleep(min(BACKOFF * 2 ** attempt, max(0.0, budget.left() - 1)))
                 continue
-            raise IvbError(describe(exc, budget.what, budget.timeout, proxy_for(url))) from None
+            raise failure(exc, budget.what, budget.timeout, url) from None
         except NETWORK_ERRORS as exc:
-            raise IvbError(describe(exc, budget.what, budget.timeout, proxy_for(url))) from None
+            raise failure(exc, budget.what, budget.timeout, url) from None
         budget.count(len(body))
         if _kind(resp, body) == "html":
             raise IvbError(f"{budget.what}: the service sent a web page (HTML) instead of data — probably maintenance "
