@@ -202,7 +202,7 @@ def run_batch(ds: Dataset, years: list[int], municipality, data_dir: Path, noteb
             raise IvbError(f"{notebooks}/{nb} not found — run from the project folder or pass --notebooks DIR")
     refuse_output_in_data(out_dir, Path(data_dir))
     atomic.check_writable(out_dir)
-    stage_root = Path(tempfile.mkdtemp(prefix=".staging-", dir=out_dir))
+    stage_root = Path(tempfile.mkdtemp(prefix=".staging-", dir=out_dir)).resolve()   # kernels run elsewhere
     try:
         # one consistent data state from start to end: a fetch during the run changes the next run
         frozen = datastate.freeze(data_dir, stage_root / "data")
