@@ -235,7 +235,13 @@ def tables_to_try(spec: TableSpec, budget: Budget):
     if ref is not None:
         yield ref
         why = f"table {spec.known_id} failed"
-    for t in catalogue_candidates(spec, budget):
+    try:
+        candidates = catalogue_candidates(spec, budget)
+    except IvbError as exc:
+        if ref is not None or "time limit" in str(exc):
+            raise
+        raise IvbError(f"{why}; the catalogue could not be searched for a successor ({exc})") from None
+    for t in candidates:
         try:
             cand, _ = inspect_table(spec, t["Identifier"], budget, f"catalogue ({why})")
         except IvbError as exc:
@@ -245,7 +251,8 @@ def tables_to_try(spec: TableSpec, budget: Budget):
         if cand is not None:
             yield cand
     if ref is None:
-        raise IvbError(why if why else f"no table fits {spec.key}")
+        raise IvbError(f"{why or 'no table fits'}; no other table in the catalogue fits (same frequency, columns, NL01 "
+                       f"and categories) — if the publisher replaced it, put the new id in data/live.yaml ({spec.key})")
 
 
 # --- downloading -------------------------------------------------------------------------------
