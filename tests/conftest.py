@@ -92,9 +92,12 @@ def batch_2022(tmp_path_factory):
     import subprocess
     import sys
 
+    import os
+
     out = tmp_path_factory.mktemp("outputs")
+    # a relative --output, as `make report` passes it (the kernels run in notebooks/, not here)
     proc = subprocess.run([sys.executable, "-m", "ivbtools.cli", "run", "--years", "2022-2023", "--jobs", "2", "--quiet",
-                           "--output", str(out)], cwd=ROOT, capture_output=True, text=True)
+                           "--output", os.path.relpath(out, ROOT)], cwd=ROOT, capture_output=True, text=True)
     return out, proc
 
 

@@ -300,21 +300,3 @@ def test_an_entry_with_a_partial_year_is_fetched_again_a_month_later(data_copy, 
         (data_copy / "cache" / INDEX).write_text(json.dumps(idx))
         rep = fetch(data_copy, ["GM1969"], quiet=True, timeout=5, only={"police-nuisance"})
     assert [o.from_cache for o in rep.outcomes] == [False, True]   # GM1969 asked again; NL01 was fetched this month
-
-
-def test_a_relative_output_folder_works(data_copy, tmp_path):
-    """`make report` runs `ivb run --output outputs`: a relative folder, while the kernels run in
-    the notebooks folder; the frozen data state must be found from there."""
-    import subprocess
-    import sys
-
-    from conftest import stub_notebooks
-
-    nbs = stub_notebooks(tmp_path, "import ivbtools\nds = ivbtools.load(data_dir)\nprint('figures', len(ds.observations.table))")
-    work = tmp_path / "work"
-    work.mkdir()
-    proc = subprocess.run([sys.executable, "-m", "ivbtools.cli", "--data", str(data_copy), "run", "--year", "2022",
-                           "--jobs", "1", "--quiet", "--notebooks", str(nbs), "--output", "outputs"],
-                          cwd=work, capture_output=True, text=True, timeout=600)
-    assert proc.returncode == 0, proc.stderr
-    assert "figures" in (work / "outputs" / "2022" / "sociaal-verward-gedrag.ipynb").read_text()
