@@ -17,7 +17,7 @@ from ivbtools.cache import Cache
 from ivbtools.fetch import fetch
 
 from conftest import add_local, digest, ivb
-from replay import BRON_LAST_MODIFIED, BRON_ROWS, Replay, bron_name, bron_year_files, bron_zip, default_tables, last_bron_year
+from replay import BRON_LAST_MODIFIED, BRON_ROWS, Replay, bron_name, bron_zip, default_tables, last_bron_year
 
 
 def one_line(proc, code):

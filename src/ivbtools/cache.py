@@ -33,6 +33,7 @@ from . import atomic
 INDEX = "index.json"
 PANEL = "ALL"   # the area key of an all-municipality entry (`ivb fetch --all-municipalities`)
 LOG = "fetch-log.json"
+SEEN_FORMER = "former-municipalities.json"   # former municipality codes a fetch saw in the data
 # What a user's runs write into a data folder (besides analyst files in local/): a copy of the
 # project's data for a test, or a frozen data state, leaves these out.
 USER_STATE = ("cache", LOG)
@@ -207,8 +208,6 @@ class Cache:
     def merge_former(self, seen: dict[str, dict]) -> None:
         """Record former municipality codes seen in a table (name, last year with figures) in
         former-municipalities.json, so that such a code gets one line instead of 'unknown'."""
-        from .municipalities import SEEN_FORMER
-
         path = self.root / SEEN_FORMER
         try:
             current = json.loads(path.read_text(encoding="utf-8"))

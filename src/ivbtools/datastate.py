@@ -23,7 +23,7 @@ from pathlib import Path
 
 from . import atomic
 from .cache import LOG
-from .providers import EMBEDDED_MARKER, embedded_only
+from .embedded import EMBEDDED_MARKER, embedded_only
 
 SKIP_IN_CACHE = ("raw", "retired")
 

@@ -19,10 +19,11 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from .cache import SEEN_FORMER
+from .embedded import embedded_only
 from .errors import IvbError
 
 FILE = "municipalities.csv"
-SEEN_FORMER = "former-municipalities.json"   # in data/cache/, written by `ivb fetch --all-municipalities`
 KINDS = ("current", "pseudo", "former")
 
 
@@ -147,8 +148,6 @@ def load_municipalities(data_dir: Path, seen_former: bool = True) -> Municipalit
 
 
 def _seen_former(data_dir: Path) -> dict:
-    from .providers import embedded_only
-
     if embedded_only(data_dir):
         return {}
     try:

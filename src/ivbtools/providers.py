@@ -5,12 +5,12 @@ downloads (police open data, CBS, BRON) are one more provider writing to the cac
 """
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 
+from .embedded import EMBEDDED_MARKER, EMBEDDED_ONLY, embedded_only  # noqa: F401  (re-exported)
 from .errors import IvbError
 from .observations import read_observation_csv, read_panel_csv
 from .registry import Indicator, Source
@@ -99,29 +99,6 @@ def snapshot_folder(data_dir: Path) -> tuple[Path, str]:
     if listed != present:
         raise IvbError(f"{folder}: files {sorted(present ^ listed)} differ from MANIFEST.yaml — the snapshot is immutable; put new figures in data/local/")
     return folder, str(manifest.get("version", folder.name))
-
-
-EMBEDDED_ONLY = "IVB_EMBEDDED_ONLY"
-EMBEDDED_MARKER = ".embedded-only"   # in a frozen data state (datastate.py) made from such a folder
-
-
-def embedded_only(data_dir: Path) -> bool:
-    """True when this data folder's user layers (data/local/ and the download cache) are to be
-    ignored: IVB_EMBEDDED_ONLY names the folder (or is '*' for any). The test suite sets it to
-    the checkout's data/ so that `make test` and nbval see only the embedded snapshot, whatever
-    an analyst has put in data/local/ or fetched; `make notebooks` sets it for the same reason.
-    A batch's frozen copy of such a folder carries a marker file that says the same."""
-    if (Path(data_dir) / EMBEDDED_MARKER).is_file():
-        return True
-    flag = os.environ.get(EMBEDDED_ONLY, "")
-    if not flag:
-        return False
-    if flag == "*":
-        return True
-    try:
-        return Path(flag).resolve() == Path(data_dir).resolve()
-    except OSError:
-        return False
 
 
 def default_providers(data_dir: Path) -> list:
