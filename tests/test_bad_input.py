@@ -186,7 +186,11 @@ def _batch_processes(out: Path, nbs: Path) -> list[str]:
     return found
 
 
-def test_ctrl_c_mid_batch_keeps_the_previous_report(world, tmp_path):
+@pytest.mark.parametrize("wait_for, then", [("runner", 0.3), ("runner", 2.5), ("kernel", 1.0)],
+                         ids=["workers starting", "kernels starting", "cells running"])
+def test_ctrl_c_mid_batch_keeps_the_previous_report(world, tmp_path, wait_for, then):
+    """Ctrl-C at three moments: no output changes and no process is left, kernels included
+    (jupyter_client starts them in a session of their own: the batch ends them by name)."""
     data_dir, out = world
     before = digest(out)
     nbs = stub_notebooks(tmp_path, "import time\ntime.sleep(60)")
@@ -194,11 +198,11 @@ def test_ctrl_c_mid_batch_keeps_the_previous_report(world, tmp_path):
                                    "--output", str(out), "--notebooks", str(nbs)],
                             cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.time() + 90
-    while time.time() < deadline and "kernel" not in _batch_processes(out, nbs):
-        time.sleep(0.2)
-    time.sleep(1)  # the kernels are running their cells now
+    while time.time() < deadline and wait_for not in _batch_processes(out, nbs):
+        time.sleep(0.1)
+    time.sleep(then)
     running = _batch_processes(out, nbs)
-    assert "kernel" in running and "runner" in running, "the check below would not see them"
+    assert "runner" in running, "the check below would not see them"
     proc.send_signal(signal.SIGINT)
     _, stderr = proc.communicate(timeout=60)
     assert proc.returncode == 130
@@ -222,3 +226,23 @@ def test_bad_csv_through_papermill_names_file_and_line(world, tmp_path, case):
     last = proc.stderr.strip().splitlines()[-1]
     assert last.startswith("IvbError: ") and expect in last
     assert digest(data_dir) == before
+
+
+def test_a_kernel_in_a_session_of_its_own_is_found_and_ended():
+    """The worker's kernels lead their own sessions (jupyter_client), so killing the worker's
+    process group misses them; they carry JPY_PARENT_PID, by which the executor ends them."""
+    from ivbtools.executors import _alive, end_processes, kernels_of
+
+    parent = 4_000_000 + os.getpid() % 100_000   # no real process has this id: only our stand-in names it
+    child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"], start_new_session=True,
+                             env={**os.environ, "JPY_PARENT_PID": str(parent)})
+    try:
+        deadline = time.time() + 10
+        while time.time() < deadline and child.pid not in kernels_of(parent):
+            time.sleep(0.05)
+        assert kernels_of(parent) == [child.pid]
+        end_processes(kernels_of(parent))
+        child.wait(timeout=10)
+        assert not _alive(child.pid) and kernels_of(parent) == []
+    finally:
+        child.kill()

@@ -73,17 +73,66 @@ class _WorkerProcess:
         self.log.close()
 
     def kill(self) -> None:
-        """SIGTERM first (the worker shuts its kernel down), then SIGKILL the whole group."""
+        """SIGTERM first (the worker shuts its kernel down), then SIGKILL the whole group; then
+        the worker's kernels, which jupyter_client starts in a session of their own (so the
+        group kill does not reach them): found by the JPY_PARENT_PID they carry, which also
+        covers a kernel still starting when the worker was stopped."""
+        kernels = kernels_of(self.proc.pid)
         for sig, wait in ((signal.SIGTERM, 3.0), (signal.SIGKILL, 5.0)):
             try:
                 os.killpg(self.proc.pid, sig)
             except (ProcessLookupError, PermissionError):
-                return
+                break
             try:
                 self.proc.wait(timeout=wait)
-                return
+                break
             except subprocess.TimeoutExpired:
                 continue
+        end_processes(kernels + kernels_of(self.proc.pid))
+
+
+def kernels_of(parent: int) -> list[int]:
+    """Kernel processes started for `parent` (their environment names it as JPY_PARENT_PID).
+    Linux (/proc); elsewhere an empty list."""
+    found = []
+    needle = f"JPY_PARENT_PID={parent}".encode()
+    for d in Path("/proc").glob("[0-9]*"):
+        try:
+            if needle in (d / "environ").read_bytes().split(b"\0"):
+                found.append(int(d.name))
+        except (OSError, ValueError):
+            continue
+    return found
+
+
+def end_processes(pids: list[int], grace: float = 3.0) -> None:
+    """SIGTERM each process's group (a kernel leads its own), then SIGKILL what is left."""
+    pids = sorted(set(pids))
+    for pid in pids:
+        try:
+            os.killpg(pid, signal.SIGTERM)
+        except (ProcessLookupError, PermissionError):
+            pass
+    deadline = time.monotonic() + grace
+    while pids and time.monotonic() < deadline:
+        pids = [p for p in pids if _alive(p)]
+        time.sleep(0.1)
+    for pid in pids:
+        try:
+            os.killpg(pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except OSError:
+        return False
+    try:   # a zombie is dead for our purpose
+        return (Path("/proc") / str(pid) / "stat").read_text().split(") ", 1)[1][0] != "Z"
+    except (OSError, IndexError):
+        return True
 
 
 class LocalExecutor:

@@ -4,6 +4,7 @@ Targets are data (data/targets/*.yaml); this module only reads and validates the
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -28,10 +29,12 @@ class Rule:
     threshold: float | None = None
 
     def describe_nl(self) -> str:
-        if self.kind == "relative_change":
-            pct = f"{abs(self.change) * 100:g}%"
-            word = "lager" if self.change < 0 else "hoger"
-            return f"in {self.target_year} minstens {pct} {word} dan in {self.baseline_year}"
+        if self.kind == "relative_change":   # an upper limit: value(target) <= value(baseline) * (1 + change)
+            if self.change < 0:
+                return f"in {self.target_year} minstens {abs(self.change) * 100:g}% lager dan in {self.baseline_year}"
+            factor = f"{1 + self.change:g}".replace(".", ",")
+            return (f"in {self.target_year} ten hoogste {factor} keer het niveau van {self.baseline_year} "
+                    f"(hooguit {self.change * 100:g}% hoger)")
         if self.kind == "at_or_below_baseline":
             return f"in {self.target_year} lager dan of gelijk aan het niveau van {self.baseline_year}"
         if self.kind == "below_baseline":
@@ -151,6 +154,41 @@ def _rule(d: dict, where: str, ind: Indicator) -> Rule:
     return Rule(kind=kind, target_year=target_year, baseline_year=baseline_year, change=change, threshold=threshold)
 
 
+LOWER = re.compile(r"\b(lager|minder|daling|dalen|daalt|gedaald|afname|afnemen|afgenomen|neemt af|vermindering|"
+                   r"verminderd|verminderen|reductie|omlaag)\b", re.I)
+HIGHER = re.compile(r"\b(hoger|meer|stijging|stijgen|stijgt|gestegen|toename|toenemen|toegenomen|neemt toe|groei|groeit|"
+                    r"omhoog)\b", re.I)
+CAP = re.compile(r"\b(hooguit|maximaal|ten hoogste|niet meer dan|niet hoger dan)\b", re.I)
+
+
+def _check_rule_words(rule: Rule, title: str, quote: str, ind: Indicator, where: str) -> None:
+    """A relative change is an upper limit (value <= baseline x (1 + change)). Its sign must agree
+    with the target's own words and with the indicator's better direction: `change: 0.2` in a
+    target titled '20% lager' would allow a rise of 20% and call it met."""
+    if rule.kind != "relative_change":
+        return
+    text = f"{title} {quote}"
+    lower, higher, cap = LOWER.search(text), HIGHER.search(text), CAP.search(text)
+    pct = f"{abs(rule.change) * 100:g}%"
+    if rule.change > 0:
+        if lower and not (higher and cap):
+            raise IvbError(f"{where}: change {rule.change:g} allows a rise of up to {pct} (ten hoogste "
+                           f"{1 + rule.change:g} keer het basisjaar), but the target says '{lower.group(0)}' — for "
+                           f"'{pct} lager' write change: -{rule.change:g}")
+        if ind.better == "lower" and not cap:
+            raise IvbError(f"{where}: change {rule.change:g} allows {ind.id} to rise by up to {pct}, but lower is better "
+                           f"for {ind.id} (data/indicators.yaml) — for a fall write change: -{rule.change:g}; a target "
+                           f"that allows a limited rise says so ('hooguit {pct} meer')")
+    else:
+        if higher and not lower:
+            raise IvbError(f"{where}: change {rule.change:g} demands a fall of at least {pct}, but the target says "
+                           f"'{higher.group(0)}' — for a limited rise write change: {abs(rule.change):g}")
+        if ind.better == "higher":
+            raise IvbError(f"{where}: change {rule.change:g} demands a fall of {ind.id}, but higher is better for "
+                           f"{ind.id} (data/indicators.yaml) — a relative_change is an upper limit; for a level to "
+                           f"reach use at_least")
+
+
 def load_policy(path: Path, indicators: dict[str, Indicator]) -> Policy:
     path = Path(path)
     doc = require_mapping(read_yaml(path), path, "a targets file")
@@ -198,7 +236,9 @@ def load_policy(path: Path, indicators: dict[str, Indicator]) -> Policy:
                 raise IvbError(f"{where}: unknown indicator {iid!r} — use one of {', '.join(sorted(indicators))}")
             if not p.get("rule"):
                 raise IvbError(f"{where}: 'rule' is missing — see the rule kinds at the top of the file")
-            policy.parts.append(Part(**common, indicator=iid, rule=_rule(p["rule"], where, indicators[iid])))
+            rule = _rule(p["rule"], where, indicators[iid])
+            _check_rule_words(rule, p["title"], p["quote"], indicators[iid], where)
+            policy.parts.append(Part(**common, indicator=iid, rule=rule))
     for c in doc.get("checks") or []:
         c = require_mapping(c, path, "a check")
         where = f"{path}: check {c.get('id', '?')!r}"
