@@ -59,6 +59,13 @@ CSV_CASES = {
     "prose": ("Dit is geen tabel.\n", "x.csv:1: does not look like an observations CSV"),
     "comma in ; file": (HEADER.replace(",", ";") + "traffic_accidents;GM1969;Westerkwartier;2023;12,5;test-fixture\n",
                         "x.csv:2: value '12,5' is not a whole number"),
+    "partly empty row": (HEADER + GOOD + "traffic_accidents,,Westerkwartier,,250,test-fixture\n",
+                         "x.csv:3: a partly empty row (area_code, year empty) — fill in the missing fields, or delete the row"),
+    "more than the country": (HEADER + "confused_person_e33,GM1969,Westerkwartier,2022,900000,test-fixture\n",
+                              "x.csv:2: 900,000 for confused_person_e33 in Westerkwartier is more than the national figure for 2022"),
+    "more than its inhabitants": (HEADER + "population,GM1969,Westerkwartier,2022,65000,test-fixture\n"
+                                  "confused_person_e33,GM1969,Westerkwartier,2022,90000,test-fixture\n",
+                                  "x.csv:3: 90,000 for confused_person_e33 is more than the 65,000 inhabitants of Westerkwartier (2022)"),
 }
 
 
@@ -84,6 +91,35 @@ def test_a_spreadsheet_dropped_into_data_local_is_named(world):
     assert_clean_failure(proc, data_dir, out, before, "cijfers.xlsx: only .csv files are read in data/local/")
 
 
+def test_a_dutch_excel_export_with_empty_rows_and_columns_loads(world):
+    """Dutch Excel saves ';'-separated, with empty columns after the last one and empty rows
+    (';;;;;') below the data: both are skipped like blank lines."""
+    data_dir, out = world
+    text = (HEADER.replace(",", ";").replace("\n", ";;\n") + GOOD.replace(",", ";").replace("\n", ";;\n")
+            + ";;;;;;;;\n" * 3 + ",,,,,\n")
+    (data_dir / "local" / "x.csv").write_bytes(text.replace("\n", "\r\n").encode("cp1252"))
+    proc = subprocess.run(IVB + ["--data", str(data_dir), "check"], cwd=ROOT, capture_output=True, text=True)
+    assert proc.returncode == 0 and proc.stdout.startswith("data ok: 106 rows"), proc.stderr
+
+
+@pytest.mark.parametrize("kind", ["share not mounted", "loop"])
+def test_a_file_link_that_leads_nowhere_is_named(world, kind):
+    data_dir, out = world
+    link = data_dir / "local" / "cijfers.csv"
+    if kind == "loop":
+        other = data_dir / "local" / "ander.csv"
+        os.symlink(other, link)
+        os.symlink(link, other)
+    else:
+        os.symlink("/mnt/gemeente-share/veiligheid/cijfers.csv", link)
+    before = (digest(data_dir), digest(out))
+    proc = subprocess.run(IVB + ["--data", str(data_dir), "run", "--year", "2022", "--output", str(out)],
+                          cwd=ROOT, capture_output=True, text=True)
+    assert proc.returncode == 2
+    line = assert_clean_failure(proc, data_dir, out, before, "a symbolic link that leads nowhere")
+    assert ("cijfers.csv" in line or "ander.csv" in line) and "remove the link" in line
+
+
 def test_bom_semicolon_and_crlf_are_accepted(world):
     data_dir, out = world
     text = "\ufeff" + (HEADER + GOOD).replace(",", ";").replace("\n", "\r\n")
@@ -101,6 +137,9 @@ YAML_CASES = {
     "20 instead of 0.2": (TARGET.replace("target_year: 2023, change: -0.20}", "target_year: 2023, change: -20}", 1), "write -0.20 for '20% lower'"),
     "duplicate id": (TARGET.replace("id: verkeer-slachtoffers", "id: verkeer-ongevallen"), "target 'verkeer-ongevallen': id is used twice"),
     "unknown indicator": (TARGET.replace("indicator: burglary_home", "indicator: inbraak"), "unknown indicator 'inbraak'"),
+    "0.2 in a '20% lager' target": (TARGET.replace("target_year: 2023, change: -0.20}", "target_year: 2023, change: 0.2}", 1),
+                                    "change 0.2 allows a rise of up to 20% (ten hoogste 1.2 keer het basisjaar), but the "
+                                    "target says 'lager' — for '20% lager' write change: -0.2"),
 }
 
 
@@ -132,6 +171,8 @@ PAPERMILL_CASES = {
     "municipality GM9999": (["-r", "municipality", "GM9999"], "GM9999 is not a municipality in the code list"),
     "municipality GM0363": (["-r", "municipality", "GM0363"], "GM0363: no figures for this municipality"),
     "papermill int coercion": (["-p", "municipality", "0014"], "pass it as text: -r municipality GM0014"),
+    "misspelt parameter": (["-p", "target", "sociaal-woninginbraak"],
+                           "parameter target unknown — this notebook's parameters are target_id, year, municipality, data_dir"),
 }
 
 
@@ -168,6 +209,9 @@ def test_dying_or_hanging_notebook_fails_alone(world, tmp_path, body, timeout, e
     assert "6 of 7 notebooks ok" in proc.stdout
     assert (out / "2022" / "sociaal-verward-gedrag.html").exists()
     assert not list(out.glob(".staging-*"))
+    # as the README says: the notebook of the failed report is kept, saying what stopped it
+    kept = (out / "2022" / "_failed" / "jeugd-overlast.ipynb").read_text(encoding="utf-8")
+    assert "Niet voltooid" in kept and expect.split(": ")[1] in kept
 
 
 def _batch_processes(out: Path, nbs: Path) -> list[str]:

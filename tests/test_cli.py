@@ -30,7 +30,11 @@ def _one_line_error(proc):
 
 
 @pytest.mark.parametrize("args, message", [
-    (["run", "--year", "2023a"], "--years '2023a' is not a year or range"),
+    (["run", "--year", "2023a"], "--year '2023a' is not a year — write 2023"),
+    (["run", "--year", "2023.0"], "--year '2023.0' is not a year — write 2023"),
+    (["run", "--years", "2020.0-2023"], "--years '2020.0-2023' is not a year or range"),
+    (["run", "--year", "1850"], "year 1850 is outside the data (2012–2023) — choose a year in that range; figures are "
+                                "accepted for 1990–"),
     (["run", "--years", "2023-2020"], "runs backwards"),
     (["run", "--year", "2031"], "year 2031 is outside the data"),
     (["run", "--year", "2022", "--municipality", "GM9999"], "GM9999 is not a municipality in the code list"),
@@ -108,7 +112,7 @@ def test_unwritable_output_folder(tmp_path):
     out = tmp_path / "not-a-folder"
     out.write_text("a file where the output folder should be")  # unwritable even for root
     line = _one_line_error(run(IVB + ["run", "--year", "2022", "--output", str(out)]))
-    assert "is not writable" in line and out.read_text().startswith("a file")
+    assert f"{out} is a file, not a folder" in line and out.read_text().startswith("a file")
 
 
 def test_papermill_from_the_project_folder_without_cwd(tmp_path):

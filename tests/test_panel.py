@@ -398,3 +398,19 @@ def test_panel_dispersion_agrees_with_a_statsmodels_fit(pds):
     tau2_glm = max(0.0, (((y - mu) ** 2).sum() * n / (n - p) - mu.sum()) / (mu ** 2).sum())
     tau_moment = peers.peer_tau(pds, "crimes_total", 2022).loc["GM1969", "tau"]
     assert abs(np.sqrt(tau2_glm) - tau_moment) < 0.02, (np.sqrt(tau2_glm), tau_moment)
+
+
+def test_a_missing_population_is_named_with_the_year_used_instead(pds):
+    """Without Westerkwartier's 2022 population the peer group is chosen with the 2021 one, and
+    the rate has no point in its funnel: both are said, with the years."""
+    import copy
+
+    ds = copy.deepcopy(pds)
+    t = ds.observations.table
+    ds.observations.table = t[~((t.indicator == "population") & (t.area_code == "GM1969") & (t.year == 2022))]
+    ds.memo.clear()
+    mem = peers.membership(ds, 2022)
+    assert mem.pop_year["GM1969"] == 2021 and mem.pop_year["GM0014"] == 2022
+    md = str(report.peers_md(ds, evaluate.evaluate(ds, "sociaal-woninginbraak", 2022, "GM1969")))
+    assert "Het inwonertal van 2022 ontbreekt voor Westerkwartier: de groep is gekozen met dat van 2021." in md
+    assert "Westerkwartier geen cijfer (inwonertal 2022 ontbreekt)" in md

@@ -95,3 +95,29 @@ def test_adding_a_target_needs_no_code_change(tmp_path):
     pol = _policy(tmp_path, PART.replace("id: a", "id: nieuw-doel")
                   + "  rule: {kind: relative_change, baseline_year: 2020, target_year: 2023, change: -0.1}\n")
     assert pol.measurable_ids() == ["nieuw-doel"] and pol.parts[0].rule.change == -0.1
+
+
+def test_an_upper_limit_reads_as_one_and_a_capped_rise_is_accepted(tmp_path):
+    """A relative change is an upper limit: value <= baseline x (1 + change). A positive change
+    reads 'ten hoogste 1,1 keer', never 'minstens … hoger', and is accepted only where the
+    target's own words allow a limited rise ('hooguit … meer')."""
+    rule = "  rule: {kind: relative_change, baseline_year: 2020, target_year: 2023, change: %s}\n"
+    capped = PART.replace("title: A", "title: Ongevallen hooguit 10% meer").replace(
+        "quote: q", "quote: Het aantal ongevallen neemt met hooguit 10% toe.")
+    pol = _policy(tmp_path, capped + rule % "0.1")
+    assert pol.parts[0].rule.describe_nl() == "in 2023 ten hoogste 1,1 keer het niveau van 2020 (hooguit 10% hoger)"
+    assert _policy(tmp_path, PART + rule % "-0.2").parts[0].rule.describe_nl() == "in 2023 minstens 20% lager dan in 2020"
+    # a positive change with nothing that allows a rise: refused, naming the better direction
+    with pytest.raises(IvbError, match="lower is better for traffic_accidents"):
+        _policy(tmp_path, PART + rule % "0.1")
+    # words and sign disagree, either way round
+    lower = PART.replace("title: A", "title: Ongevallen 20% lager")
+    with pytest.raises(IvbError, match=re.escape("allows a rise of up to 20% (ten hoogste 1.2 keer het basisjaar), "
+                                                 "but the target says 'lager'")):
+        _policy(tmp_path, lower + rule % "0.2")
+    higher = PART.replace("quote: q", "quote: Het aantal is 20% hoger").replace("traffic_accidents", "traffic_safety_mark")
+    with pytest.raises(IvbError, match="compares counts"):   # a mark cannot take a relative change at all
+        _policy(tmp_path, higher + rule % "-0.2")
+    higher = PART.replace("quote: q", "quote: Het aantal is in 2023 20% hoger")
+    with pytest.raises(IvbError, match="demands a fall of at least 20%, but the target says 'hoger'"):
+        _policy(tmp_path, higher + rule % "-0.2")

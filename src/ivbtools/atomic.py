@@ -51,15 +51,19 @@ def move_into_place(src: Path, dest: Path) -> None:
         raise _fail(dest, exc) from None
 
 
-def check_writable(folder: Path) -> None:
+def check_writable(folder: Path, what: str = "output folder", other: str = "or pass --output DIR") -> None:
+    """One line when `folder` (or a folder above it) is a file, or cannot be written."""
     folder = Path(folder)
+    for p in [folder, *folder.parents]:
+        if p.exists() and not p.is_dir():
+            raise IvbError(f"{what} {folder}: {p} is a file, not a folder — rename or remove it, {other}")
     try:
         folder.mkdir(parents=True, exist_ok=True)
         probe = folder / f".write-test-{os.getpid()}"
         probe.write_bytes(b"")
         probe.unlink()
     except OSError as exc:
-        raise IvbError(f"output folder {folder} is not writable ({exc.strerror}) — fix its permissions or pass --output DIR") from None
+        raise IvbError(f"{what} {folder} is not writable ({exc.strerror}) — fix its permissions, {other}") from None
 
 
 def remove_tree(folder: Path) -> None:

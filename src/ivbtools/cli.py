@@ -14,13 +14,16 @@ from .errors import IvbError
 def _years(args) -> list[int]:
     if args.year is not None and args.years is not None:
         raise IvbError("give --year or --years, not both")
+    option = "--years" if args.years is not None else "--year"
     spec = args.years if args.years is not None else (str(args.year) if args.year is not None else None)
     if spec is None:
         raise IvbError("no year given — pass --year 2023 or --years 2020-2023")
-    m = re.fullmatch(r"\s*(\d{4})\s*(?:-\s*(\d{4})\s*)?", spec)
+    m = re.fullmatch(r"\s*(\d{4})\s*(?:-\s*(\d{4})\s*)?", spec) if option == "--years" else \
+        re.fullmatch(r"\s*(\d{4})\s*", spec)
     if not m:
-        raise IvbError(f"--years {spec!r} is not a year or range — write 2023 or 2020-2023")
-    lo, hi = int(m.group(1)), int(m.group(2) or m.group(1))
+        raise IvbError(f"{option} {spec!r} is not a year{' or range' if option == '--years' else ''} — write "
+                       f"{'2023 or 2020-2023' if option == '--years' else '2023 (a range: --years 2020-2023)'}")
+    lo, hi = int(m.group(1)), int(m.group(2) or m.group(1)) if option == "--years" else int(m.group(1))
     if lo > hi:
         raise IvbError(f"--years {spec!r} runs backwards — write the earlier year first, e.g. 2020-2023")
     return list(range(lo, hi + 1))

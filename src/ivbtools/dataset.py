@@ -9,7 +9,7 @@ from pathlib import Path
 
 from .errors import IvbError
 from .municipalities import Municipalities, load_municipalities
-from .observations import Observations, resolve
+from .observations import Observations, implausible_local_figure, resolve
 from .providers import default_providers, embedded_only, snapshot_folder
 from .registry import Indicator, Source, load_indicators, load_sources
 from .targets import Policy, load_policies
@@ -99,6 +99,10 @@ def _load(root: Path, data_dir) -> Dataset:
     frames = [f for prov in providers for f in prov.observations(indicators, sources, municipalities)]
     _, version = snapshot_folder(root)
     warnings = [w for prov in providers for w in getattr(prov, "warnings", [])]
+    observations = resolve(frames, sources)
+    implausible = implausible_local_figure(observations, indicators)
+    if implausible:
+        raise IvbError(implausible)
     return Dataset(root=root, indicators=indicators, sources=sources, policy=policy,
-                   observations=resolve(frames, sources), snapshot_version=version,
+                   observations=observations, snapshot_version=version,
                    providers=[p.describe() for p in providers], warnings=warnings, municipalities=municipalities)

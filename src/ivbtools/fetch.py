@@ -522,7 +522,7 @@ def _run_sources(data_dir: Path, areas: list[str], only, quiet: bool, timeout: f
     (an IvbError, or a full disk) fails only its areas not yet done; source entries last."""
     cfg = read_yaml(data_dir / "live.yaml")
     cache = Cache(data_dir)
-    atomic.check_writable(cache.root)
+    atomic.check_writable(cache.root, "cache folder", "or run with --data DIR on a data folder you can write")
     report, sources = FetchReport(), {}
     specs = [odata.TableSpec.from_yaml(d) for d in cfg.get("odata", [])]
     steps = [s for s in specs if not only or s.key in only] + ([cfg["bron"]] if cfg.get("bron") and (not only or "bron" in only) else [])

@@ -87,12 +87,15 @@ def read_observation_csv(path: Path, indicators: dict[str, Indicator], sources: 
     seen: dict[tuple, int] = {}
     this_year = dt.date.today().year
     for lineno, line in enumerate(lines, start=1):
-        if not line.strip() or line.lstrip().startswith("#"):
+        # blank lines, comments, and a spreadsheet's empty rows (';;;;;', ',,,,,') are skipped
+        if not line.strip(" \t,;") or line.lstrip().startswith("#"):
             continue
         if header is None:
             if ";" in line and "," not in line:
                 delimiter = ";"  # Dutch Excel default
             header = [c.strip().lower() for c in next(csv.reader([line], delimiter=delimiter))]
+            while header and header[-1] == "":   # a spreadsheet's empty columns after the last one used
+                header.pop()
             if not set(header) & set(REQUIRED_COLUMNS):
                 raise IvbError(f"{path}:{lineno}: does not look like an observations CSV — the first line must be the header {HEADER_HINT}")
             missing = [c for c in REQUIRED_COLUMNS if c not in header]
@@ -106,10 +109,18 @@ def read_observation_csv(path: Path, indicators: dict[str, Indicator], sources: 
             continue
         cells = next(csv.reader([line], delimiter=delimiter))
         where = f"{path}:{lineno}"
+        if all(not c.strip() for c in cells):   # e.g. '"";""' : empty all the same
+            continue
+        while len(cells) > len(header) and not cells[-1].strip():   # empty cells after the last column
+            cells.pop()
         if len(cells) != len(header):
             raise IvbError(f"{where}: {len(cells)} fields where the header has {len(header)} — check for a stray "
                            f"'{delimiter}' (a decimal comma needs quotes) or a missing value")
         rec = {k: v.strip() for k, v in zip(header, cells)}
+        empty = [k for k in REQUIRED_COLUMNS if not rec[k] and k != "value"]
+        if empty:
+            raise IvbError(f"{where}: a partly empty row ({', '.join(empty)} empty) — fill in the missing "
+                           f"field{'s' if len(empty) > 1 else ''}, or delete the row")
         ind = indicators.get(rec["indicator"])
         if ind is None:
             raise IvbError(f"{where}: unknown indicator {rec['indicator']!r} — use one of {', '.join(sorted(indicators))} (data/indicators.yaml)")
@@ -274,3 +285,33 @@ def resolve(frames: list[pd.DataFrame], sources: dict[str, Source]) -> Observati
 
 _DISAGREE_COLUMNS = ["indicator", "area_code", "year", "chosen_value", "chosen_source", "chosen_origin",
                      "other_value", "other_source", "other_origin", "difference"]
+
+
+def implausible_local_figure(obs: Observations, indicators: dict[str, Indicator]) -> str:
+    """'' or one line for the first analyst figure (data/local) of a municipality that cannot be
+    right: a count of events larger than the municipality's population (same year, else the
+    nearest), or larger than the national figure of the same year. The registry's fixed
+    `max_plausible` is national; this limit scales with the municipality."""
+    t = obs.all_rows
+    local = t[(t.layer == "local") & t.area_code.str.startswith("GM")]
+    events = [i for i, ind in indicators.items() if ind.is_count and ind.better != "none"]
+    local = local[local.indicator.isin(events)]
+    if local.empty:
+        return ""
+    table = obs.table
+    pop = table[table.indicator == "population"]
+    for r in local.itertuples():
+        p = pop[pop.area_code == r.area_code]
+        if not p.empty:
+            near = p.iloc[(p.year - r.year).abs().argsort()].iloc[0]
+            if r.value > near.value:
+                return (f"data/local/{r.origin}: {int(r.value):,} for {r.indicator} is more than the "
+                        f"{int(near.value):,} inhabitants of {r.area_name} ({int(near.year)}) — check for a typing error")
+        ind = indicators[r.indicator]
+        nat = table[(table.indicator == (ind.national_indicator or r.indicator)) & (table.area_code == (ind.national_area or "NL01"))
+                    & (table.year == r.year)]
+        if not nat.empty and r.value > nat.value.iloc[0]:
+            return (f"data/local/{r.origin}: {int(r.value):,} for {r.indicator} in {r.area_name} is more than the "
+                    f"national figure for {r.year} ({int(nat.value.iloc[0]):,}) — check for a typing error")
+    return ""
+

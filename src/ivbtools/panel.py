@@ -42,6 +42,16 @@ class Panel:
         c = self.counts(indicator)
         return int(c[[y for y in years if y in c.columns]].notna().all(axis=1).sum()) if set(years) <= set(c.columns) else 0
 
+    def latest_year(self, indicator: str, year: int) -> pd.Series:
+        """Per municipality the year whose figure `latest` takes (NaN when there is none)."""
+        c = self.counts(indicator)
+        cols = [y for y in self.years if y <= year]
+        if not cols:
+            return pd.Series(np.nan, index=self.codes)
+        have = c[cols].notna().to_numpy()
+        idx = np.where(have.any(axis=1), have.shape[1] - 1 - np.argmax(have[:, ::-1], axis=1), -1)
+        return pd.Series([cols[i] if i >= 0 else np.nan for i in idx], index=self.codes)
+
     def latest(self, indicator: str, year: int) -> pd.Series:
         """Per municipality the figure of `year`, else the latest earlier one (e.g. population)."""
         c = self.counts(indicator)

@@ -6,12 +6,37 @@ before anything is computed.
 """
 from __future__ import annotations
 
+import datetime as dt
 import re
 
 from .dataset import Dataset
 from .errors import IvbError
 
 MUNICIPALITY = re.compile(r"^GM\d{4}$")
+_PARAMETER_TYPES = (str, int, float, bool, type(None), list, dict)   # what papermill can inject
+
+
+def reject_unknown(namespace: dict, known: list[str]) -> None:
+    """Stop a notebook whose caller passed a parameter it does not have: papermill only warns
+    ('Passed unknown parameter') and injects it as a variable, and the notebook would quietly run
+    with its default instead (`-p target x` for `-p target_id x`). Called in the first cell after
+    the parameters, before anything else is defined: every plain value there (a type papermill can
+    inject) that is neither a known parameter nor IPython's own is an unknown parameter. (In
+    JupyterLab, a later cell's plain variable counts too when this cell is run again: restart the
+    kernel, or `del` it.)"""
+    hidden: set = set()
+    try:
+        hidden = set(get_ipython().user_ns_hidden)   # noqa: F821 - defined inside IPython
+    except NameError:
+        pass
+    unknown = sorted(k for k, v in namespace.items()
+                     if not k.startswith("_") and k not in known and k not in hidden
+                     and k not in ("In", "Out", "exit", "quit", "get_ipython", "open")
+                     and isinstance(v, _PARAMETER_TYPES))
+    if unknown:
+        raise IvbError(f"parameter{'s' if len(unknown) > 1 else ''} {', '.join(unknown)} unknown — this notebook's "
+                       f"parameters are {', '.join(known)}; check the spelling (papermill only warns and runs the "
+                       f"defaults)")
 
 
 def check_year(ds: Dataset, year) -> int:
@@ -24,8 +49,13 @@ def check_year(ds: Dataset, year) -> int:
     span = ds.observations.years()
     lo, hi = span if span else (ds.policy.period[0], ds.policy.period[1])
     if not lo <= year <= hi:
-        raise IvbError(f"parameter year {year} is outside the data ({lo}–{hi}) — choose a year in that range, "
-                       f"or add figures for {year} under data/local/")
+        from .observations import MIN_YEAR
+
+        this_year = dt.date.today().year
+        can_add = MIN_YEAR <= year <= this_year   # the loader accepts figures for these years only
+        raise IvbError(f"parameter year {year} is outside the data ({lo}–{hi}) — choose a year in that range"
+                       + (f", or add figures for {year} under data/local/" if can_add else
+                          f"; figures are accepted for {MIN_YEAR}–{this_year} only"))
     return year
 
 

@@ -8,7 +8,7 @@ few vectorised steps.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -58,6 +58,7 @@ class Membership:
     matrix: np.ndarray          # matrix[i, j]: j is a peer of i (never i itself)
     how: dict[str, str]         # per code: 'band', 'nearest' (band too small) or 'list'
     rule_nl: str
+    pop_year: dict = field(default_factory=dict)   # per code: the year whose population chose the group (None: none)
 
     def peers_of(self, code: str) -> list[str]:
         i = self.codes.index(code)
@@ -120,7 +121,8 @@ def membership(ds: Dataset, year: int, panel: Panel | None = None) -> Membership
             + f" (data/peers.yaml; minstens {cfg.min_peers}, anders de {cfg.min_peers} die qua inwonertal het dichtst bij liggen)")
     if not use_class and cfg.same_class:
         rule += "; de mate van stedelijkheid ontbreekt in de gegevens, dus alleen op inwonertal gekozen"
-    res = Membership(codes, m, how, rule)
+    years_used = panel.latest_year("population", year)
+    res = Membership(codes, m, how, rule, {c: (None if pd.isna(y) else int(y)) for c, y in years_used.items()})
     memo[key] = res
     return res
 

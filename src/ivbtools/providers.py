@@ -5,6 +5,7 @@ downloads (police open data, CBS, BRON) are one more provider writing to the cac
 """
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -38,6 +39,13 @@ class CsvFolderProvider:
             raise IvbError(f"{folder}: the folder cannot be read ({exc.strerror}) — check its permissions") from None
         if self.layer == "local":
             for p in entries:
+                if p.is_symlink() and not p.exists():
+                    try:
+                        target = os.readlink(p)
+                    except OSError:
+                        target = "?"
+                    raise IvbError(f"{p}: a symbolic link that leads nowhere (to {target}: gone, not mounted, or a "
+                                   f"loop) — mount or restore its target, or remove the link from data/local/")
                 if p.is_file() and not p.name.startswith(".") and p.suffix.lower() not in (".csv", ".md", ".yaml", ".example"):
                     raise IvbError(f"{p}: only .csv files are read in data/local/ — save the sheet as CSV (UTF-8), "
                                    f"or move the file out of data/local/")

@@ -347,6 +347,10 @@ def peers_md(ds: Dataset, ev: Evaluation) -> Md:
                  "is hoe sterk de breuk overal doorwerkt.")
     how = {"nearest": " De band gaf te weinig gemeenten, dus zijn de gemeenten gekozen die qua inwonertal het dichtst "
                       "bij liggen.", "list": " De groep is een vaste lijst uit data/peers.yaml."}.get(cmp.how, "")
+    used = peers.membership(ds, ev.year).pop_year.get(ev.area_code)
+    if used != ev.year:
+        how += (f" Het inwonertal van {ev.year} ontbreekt voor {ev.area_name}: de groep is gekozen met dat van {used}."
+                if used is not None else f" Voor {ev.area_name} ontbreekt een inwonertal tot en met {ev.year}.")
     lines = [head, "", f"Groep: {cmp.n} {cmp.rule_nl}.{how} Het doel is van {ds.area_name(ds.policy.municipality)}; de "
              f"andere gemeenten hebben het niet zelf vastgesteld: de regel is hier een maatstaf, geen oordeel over hun beleid.",
              "", "In de groep (alfabetisch): " + ", ".join(sorted(ds.area_name(c) for c in cmp.peers)) + "."]
@@ -355,11 +359,11 @@ def peers_md(ds: Dataset, ev: Evaluation) -> Md:
             continue
         own = f.data[f.data.is_self]
         if f.what == "verandering":
-            val = nl_ratio(float(own.y.iloc[0])) if not own.empty else "geen cijfer"
+            val = nl_ratio(float(own.y.iloc[0])) if not own.empty else f"geen cijfer ({_why_missing(ds, ev, True)})"
             lines.append(f"- Verandering {rule.baseline_year}–{ev.year}: {ev.area_name} {val}; de groep samen "
                          f"{nl_ratio(f.centre)}; vereist {nl_ratio(f.required)}. Positie in de trechter: {f.position(ev.area_code)}.")
         else:
-            val = nl_num(float(own.y.iloc[0]), 2) if not own.empty else "geen cijfer"
+            val = nl_num(float(own.y.iloc[0]), 2) if not own.empty else f"geen cijfer ({_why_missing(ds, ev, False)})"
             lines.append(f"- Per 1.000 inwoners in {ev.year}: {ev.area_name} {val}; de groep samen {nl_num(f.centre, 2)}. "
                          f"Positie in de trechter: {f.position(ev.area_code)}.")
     taus = [f"{nl_num(100 * np.sqrt(f.tau2), 0)}% ({f.what})" for f in (cmp.change, cmp.rate) if f is not None]
@@ -373,6 +377,17 @@ def peers_md(ds: Dataset, ev: Evaluation) -> Md:
                      f"heringedeeld ({', '.join(ds.area_name(c) for c in merged[:6])}{', …' if len(merged) > 6 else ''}); "
                      f"hun cijfers staan op de huidige grens.")
     return Md("\n".join(lines))
+
+
+def _why_missing(ds: Dataset, ev: Evaluation, change: bool) -> str:
+    """Why the municipality has no point in a funnel: which figure of which year is missing."""
+    ind, area, year = ev.indicator, ev.area_code, ev.year
+    wanted = [(ind.id, ev.part.rule.baseline_year), (ind.id, year)] if change else [(ind.id, year), ("population", year)]
+    gone = [(i, y) for i, y in wanted if ds.observations.get(i, area, y) is None]
+    if not gone:
+        return "niet te berekenen"
+    return "; ".join(f"{'inwonertal' if i == 'population' else ds.indicators[i].label_nl.lower()} {y} ontbreekt"
+                     for i, y in gone)
 
 
 def peer_series_view(ds: Dataset, indicator: str, municipality: str, year: int):

@@ -139,10 +139,28 @@ class Worker:
         except Exception as exc:   # kernel died, timed out, failed to start: a new kernel for the next job
             self.drop_kernel()
             msg = " ".join(str(exc).split()) or type(exc).__name__
-            return {"key": job["key"], "ok": False, "error": f"{type(exc).__name__}: {msg[:500]}",
-                    "seconds": time.perf_counter() - t0}
+            error = f"{type(exc).__name__}: {msg[:500]}"
+            if not out_nb.exists():   # papermill keeps no notebook here: leave one that says what happened
+                _write_unfinished(job, out_nb, error)
+            return {"key": job["key"], "ok": False, "error": error, "seconds": time.perf_counter() - t0}
         out_html.write_text(render_html(out_nb), encoding="utf-8")
         return {"key": job["key"], "ok": True, "error": "", "seconds": time.perf_counter() - t0}
+
+
+def _write_unfinished(job: dict, out_nb: Path, error: str) -> None:
+    """The notebook with its parameters, headed by what stopped it (a time-out, a kernel that
+    died): kept under _failed/ by the batch, like the notebook of a cell that raised."""
+    try:
+        import nbformat
+        from papermill.iorw import load_notebook_node
+        from papermill.parameterize import parameterize_notebook
+
+        nb = parameterize_notebook(load_notebook_node(job["input"]), job["parameters"])
+        nb.cells.insert(0, nbformat.v4.new_markdown_cell(
+            f"**Niet voltooid** — {error}\n\nDe cellen hieronder zijn niet (volledig) uitgevoerd."))
+        nbformat.write(nb, str(out_nb))
+    except Exception:   # the report failed already; a missing explanation must not hide that
+        pass
 
 
 def main() -> None:
