@@ -355,7 +355,7 @@ def test_a_cluster_of_other_machines_reads_the_frozen_data_state_it_was_sent(tmp
     (["run", "--year", "2022", "--municipalities", "GM9999"], "GM9999"),
     (["run", "--year", "2022", "--municipalities", " , "], "names no municipality"),
     (["run", "--year", "2022", "--municipality", "GM1969", "--municipalities", "GM1969"], "not both"),
-    (["national", "--year", "twenty"], "not a year or range"),
+    (["national", "--year", "twenty"], "--year 'twenty' is not a year"),
     (["national"], "no year given"),
 ])
 def test_bad_command_lines_are_one_line(args, says, tmp_path):
