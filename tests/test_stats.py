@@ -131,3 +131,37 @@ def test_dispersion_estimate_is_about_right_on_simulated_series():
         assert np.mean(est) == pytest.approx(tau ** 2, rel=0.25)
     flat = [estimate_dispersion(years, rng.poisson(np.full(12, 150.0))).tau for _ in range(50)]
     assert np.median(flat) == 0.0   # pure Poisson: usually no extra variation at all
+
+
+def test_robust_p_value_and_robust_interval_agree_on_a_grid_zeros_included():
+    """p < 0.05 exactly when r0 lies outside the printed robust 95% interval, for every count
+    pair of a grid with zeros (the review found 322 violations at a new count of 0), scalar and
+    vectorised alike. The issue's case: 0 against 10, r0 = 0.6, tau = 0.2 lies inside."""
+    assert ratio_interval_robust(0, 10, 0.2).high > 0.6 and ratio_pvalue_robust(0, 10, 0.6, 0.2) > 0.05
+    violations, checked = 0, 0
+    news, bases, r0s, taus, ps = [], [], [], [], []
+    for new in list(range(0, 16)) + [40, 120]:
+        for base in list(range(1, 16)) + [60]:
+            for tau in (0.05, 0.2, 0.4):
+                rob = ratio_interval_robust(new, base, tau)
+                for r0 in (0.2, 0.6, 0.8, 1.0, 1.25, 2.0):
+                    if min(abs(r0 - rob.low), abs(r0 - rob.high)) < 1e-9:
+                        continue
+                    p = ratio_pvalue_robust(new, base, r0, tau)
+                    checked += 1
+                    violations += (p < 0.05) != (not rob.contains(r0))
+                    news.append(new), bases.append(base), r0s.append(r0), taus.append(tau), ps.append(p)
+    assert checked > 5_000 and violations == 0
+    pv = stats.ratio_pvalue_v(np.array(news), np.array(bases), np.array(r0s), np.array(taus))
+    assert np.allclose(pv, ps, rtol=1e-6, atol=1e-12)
+
+
+def test_zero_count_p_value_inverts_the_interval_by_hand():
+    """New count 0, base b: the exact upper bound at level alpha is (alpha/2)^(-1/b) - 1; widened
+    by exp(z sqrt(2) tau). At the p-value the widened bound equals r0 (solved here with scipy)."""
+    b, r0, tau = 12, 0.7, 0.15
+    p = ratio_pvalue_robust(0, b, r0, tau)
+    bound = ((p / 2) ** (-1 / b) - 1) * math.exp(sps.norm.isf(p / 2) * math.sqrt(2) * tau)
+    assert bound == pytest.approx(r0, rel=1e-8)
+    # without overdispersion it is the exact central p-value, 2 (1 - p0)^b
+    assert ratio_pvalue_robust(0, b, r0, 0.0) == pytest.approx(2 * (1 / (1 + r0)) ** b)

@@ -29,6 +29,7 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
+from scipy import optimize
 from scipy import stats as sps
 from statsmodels.stats.proportion import proportion_confint
 
@@ -94,13 +95,36 @@ def ratio_interval_robust(new: int, base: int, tau: float, alpha: float = ALPHA)
     return Interval(_widen(est, ex.low, sd, upward=False), _widen(est, ex.high, sd, upward=True))
 
 
+def _zero_bound(base, alpha, tau):
+    """The robust upper bound of the ratio when the new count is 0, at level `alpha`: the exact
+    bound (alpha/2)^(-1/base) - 1 (Clopper-Pearson with x = 0) widened by exp(z * sqrt(2) tau)."""
+    z = sps.norm.isf(np.asarray(alpha) / 2)
+    with np.errstate(over="ignore"):   # a tiny alpha: the bound is infinite, as it should be
+        return ((np.asarray(alpha) / 2) ** (-1 / np.asarray(base, dtype=float)) - 1) * np.exp(z * np.sqrt(2) * tau)
+
+
+def _pvalue_zero_new(base: int, r0: float, tau: float) -> float:
+    """p-value of 'ratio = r0' when the new count is 0: the level at which the robust interval
+    [0, bound(alpha)] just reaches r0, so that p < 0.05 exactly when r0 lies outside the printed
+    95% interval (the interval inverted, as for every other count)."""
+    if r0 <= float(_zero_bound(base, 1.0, tau)):
+        return 1.0
+    f = lambda la: float(_zero_bound(base, math.exp(la), tau)) - r0   # noqa: E731 - decreasing in la
+    lo = -700.0
+    if f(lo) < 0:
+        return 0.0
+    return float(math.exp(optimize.brentq(f, lo, 0.0, xtol=1e-12)))
+
+
 def ratio_pvalue_robust(new: int, base: int, r0: float, tau: float) -> float:
-    """Two-sided p-value consistent with the robust interval: p < 0.05 iff r0 lies outside it."""
+    """Two-sided p-value consistent with the robust interval: p < 0.05 iff r0 lies outside it
+    (zeros included: a new count of 0 inverts the widened interval [0, bound] exactly)."""
     if tau == 0:
         return ratio_pvalue_exact(new, base, r0)
-    if new == 0 or base == 0:
-        # no log-scale centre: fall back on the exact p-value, made no smaller by tau
-        return ratio_pvalue_exact(new, base, r0)
+    if base == 0:
+        return ratio_pvalue_exact(new, base, r0)   # no ratio: never assessed (the verdict says so)
+    if new == 0:
+        return _pvalue_zero_new(base, r0, tau)
     est = new / base
     ex = ratio_interval_exact(new, base)
     bound = ex.low if r0 < est else ex.high
@@ -279,7 +303,25 @@ def ratio_pvalue_v(new, base, r0, tau) -> np.ndarray:
         se = np.hypot(half / Z, np.sqrt(2) * tau)
         robust = 2 * sps.norm.sf(np.abs(np.log(est) - np.log(r0)) / se)
     use_robust = (tau > 0) & (new > 0) & (base > 0) & np.isfinite(half)
-    return np.where(use_robust, robust, exact)
+    out = np.where(use_robust, robust, exact)
+    zero = (tau > 0) & (new == 0) & (base > 0)
+    if zero.any():
+        out = out.copy()
+        out[zero] = _pvalue_zero_new_v(base[zero], r0[zero], tau[zero])
+    return out
+
+
+def _pvalue_zero_new_v(base, r0, tau) -> np.ndarray:
+    """`_pvalue_zero_new` for arrays: bisection on log(alpha)."""
+    one = _zero_bound(base, 1.0, tau)
+    lo, hi = np.full(len(base), -700.0), np.zeros(len(base))
+    for _ in range(80):
+        mid = (lo + hi) / 2
+        above = _zero_bound(base, np.exp(mid), tau) > r0   # the bound still exceeds r0: p is larger
+        lo, hi = np.where(above, mid, lo), np.where(above, hi, mid)
+    p = np.exp((lo + hi) / 2)
+    p = np.where(_zero_bound(base, np.exp(-700.0), tau) < r0, 0.0, p)
+    return np.where(r0 <= one, 1.0, p)
 
 
 def qualifier_v(lo, hi, r0, series_break) -> np.ndarray:
