@@ -72,7 +72,9 @@ def test_analyst_csv_changes_the_accident_verdict_and_names_the_lockdown_baselin
     assert ev.status == "gehaald"                       # 220 <= 0.8 * 358 = 286.4
     assert ev.required == pytest.approx(286.4) and ev.allowed == 286
     _, hi = _cp_ratio(220, 358)
-    assert hi < 0.8 and ev.qualifier == stats.CLEAR_MET and ev.qualifier_nl == "duidelijk gehaald"
+    # no own series to estimate the overdispersion from: clear on Poisson noise alone, and it says so
+    assert hi < 0.8 and ev.qualifier == stats.CLEAR_MET and ev.qualifier_nl == "duidelijk gehaald bij alleen Poisson-toeval"
+    assert ev.stats_nl.startswith("Voorwaarde: er is geen schatting van de extra jaar-op-jaarschommeling")
     assert ev.assessment.p_exact == pytest.approx(_p_two(220, 358, 0.8), rel=1e-9)
     assert any("coronajaren" in c and "landelijke verandering" in c for c in ev.context_nl)
     assert ev.national.local_index == pytest.approx(100 * 220 / 358)
@@ -211,7 +213,11 @@ def test_scorecard_lists_every_part_with_holm_across_target_year_tests(data_copy
     c = card.set_index("doel_id")
     p1, p2 = _p_two(250, 358, 0.8), _p_two(60, 75, 1.0)
     small, large = sorted([p1, p2])
-    holm = {small: min(1, 2 * small), large: min(1, max(2 * small, large))}   # Holm by hand, m = 2
+    # the family is fixed by the policy: the four count targets that do not straddle the E33 break;
+    # the two without a 2023 figure count with p = 1. Holm by hand, m = 4
+    assert list(c[c.in_familie].index) == ["verkeer-ongevallen", "verkeer-slachtoffers", "sociaal-woninginbraak",
+                                           "jeugd-overlast"]
+    holm = {small: min(1, 4 * small), large: min(1, max(4 * small, 3 * large))}
     assert c.loc["verkeer-ongevallen", "p_waarde"] == pytest.approx(p1, rel=1e-9)   # full precision kept
     assert c.loc["verkeer-ongevallen", "p_holm"] == pytest.approx(holm[p1], rel=1e-9)
     assert c.loc["sociaal-woninginbraak", "p_holm"] == pytest.approx(holm[p2], rel=1e-9)
@@ -228,3 +234,36 @@ def test_scorecard_view_has_every_verdict_and_no_nan(ds, year):
     text = view.to_string()
     assert not any(bad in text.split() for bad in ("NaN", "nan", "None", "<NA>"))
     assert (view.oordeel.str.len() > 0).all() and (view.thema.str.len() > 0).all() and (view.doel.str.len() > 0).all()
+
+
+def test_the_e33_report_checks_its_baseline_and_words_the_break_conditionally(ds):
+    """2017 = 137 and the document's own +63% for 2019-2022 (395 in 2022) imply about 242 in 2019:
+    +77% from 2017, against +19% nationally (99,662 / 83,611). By hand with scipy: the central
+    binomial p-value of 242 against 137 at the national ratio is 0.0002."""
+    from scipy import stats as sps
+
+    ev = evaluate(ds, "sociaal-verward-gedrag", 2022, "GM1969")
+    implied = round(395 / 1.63)
+    r_nat = 99662 / 83611
+    p0 = r_nat / (1 + r_nat)
+    n = implied + 137
+    p_hand = 2 * min(sps.binom.cdf(implied, n, p0), sps.binom.sf(implied - 1, n, p0))
+    assert implied == 242 and 0.0001 < p_hand < 0.0005
+    check = ev.baseline_check_nl
+    assert check.startswith("Controle van het basiscijfer: van 137 in 2017 naar ongeveer 242 in 2019")
+    assert "+77%" in check and "landelijk over dezelfde jaren +19%" in check and "bij alleen Poisson-toeval" in check
+    assert check in ev.context_nl
+    text = " ".join(ev.context_nl) + ev.stats_nl + ev.dispersion_nl + ev.national.text_nl
+    assert "vermoedelijk deels een registratie-effect" in text
+    assert "als de registratiewijziging hier even sterk doorwerkte als landelijk" in text
+    assert "als er geen reeksbreuk was" in text
+    for overclaim in ("zuivere vergelijking", "eerlijke maatstaf", "zonder de reeksbreuk", "is deels een registratie-effect"):
+        assert overclaim not in text
+    # the national comparison puts its Poisson-only condition first
+    assert "bij alleen Poisson-toeval is dat verschil met de landelijke ontwikkeling groter" in ev.national.text_nl
+
+
+def test_a_baseline_that_fits_the_national_change_is_not_flagged(data_copy):
+    add_local(data_copy, "burglary_home,GM1969,Westerkwartier,2023,60,test-fixture\n")
+    ev = evaluate(ivbtools.load(data_copy), "sociaal-woninginbraak", 2023, "GM1969")
+    assert ev.baseline_check_nl == ""   # 70 in 2019 against 75 in 2018: -7%, nationally within noise of it

@@ -68,12 +68,18 @@ def status_label(status: str, rule: Rule | None) -> str:
     return STATUS_NL[status]
 
 
-def qualifier_label(status: str, rule: Rule | None, code: str | None) -> str:
-    """'duidelijk gehaald', 'duidelijk boven het vereiste niveau', 'onbeslist: binnen de ruis', …"""
+POISSON_ONLY_NL = "bij alleen Poisson-toeval"
+
+
+def qualifier_label(status: str, rule: Rule | None, code: str | None, poisson_only: bool = False) -> str:
+    """'duidelijk gehaald', 'duidelijk boven het vereiste niveau', 'onbeslist: binnen de ruis', …;
+    a clear verdict without any estimate of the overdispersion says that it rests on Poisson
+    noise alone ('duidelijk gehaald bij alleen Poisson-toeval'), never plain 'duidelijk'."""
     if code is None:
         return ""
     if code in (stats.CLEAR_MET, stats.CLEAR_NOT_MET):
-        return "duidelijk " + status_label(status, rule).replace("tussenstand: ", "")
+        label = "duidelijk " + status_label(status, rule).replace("tussenstand: ", "")
+        return f"{label} {POISSON_ONLY_NL}" if poisson_only else label
     return QUALIFIER_NL[code]
 
 
@@ -162,6 +168,7 @@ class Evaluation:
     missing: list[Missing] = field(default_factory=list)
     national: NationalComparison | None = None
     caveats: list[str] = field(default_factory=list)
+    baseline_check_nl: str = ""           # the baseline departs from the national change beyond noise
 
     @property
     def status_nl(self) -> str:
@@ -172,8 +179,13 @@ class Evaluation:
         return self.assessment.qualifier if self.assessment is not None else None
 
     @property
+    def poisson_only(self) -> bool:
+        """The qualifier rests on Poisson noise alone: no estimate of the overdispersion was had."""
+        return self.assessment is not None and self.assessment.dispersion is None
+
+    @property
     def qualifier_nl(self) -> str:
-        return qualifier_label(self.status, self.part.rule, self.qualifier)
+        return qualifier_label(self.status, self.part.rule, self.qualifier, self.poisson_only)
 
     @property
     def final(self) -> bool:
@@ -229,15 +241,17 @@ def break_caveats(ind: Indicator, years: list[int], area: str):
 
 
 def dispersion_for(ds: Dataset, ind: Indicator, area: str, year: int) -> tuple[Dispersion | None, int, bool]:
-    """The overdispersion the qualifier uses: with a national panel, the estimate across the
-    municipality's peers (the same as the national table uses; none when the group has too few
-    usable years); without a panel, the municipality's own series. Also returns the number of
+    """The overdispersion the qualifier uses. With a national panel: the estimate across the
+    municipality's peers, else (a group of small counts with too few usable years) the estimate
+    pooled over every municipality — the same chain as the national table; without a panel, the
+    municipality's own series. None only when none of these can be had: the qualifier then says
+    that it rests on Poisson noise alone, with the tipping point. Also returns the number of
     yearly figures of the own series, and whether the panel decided."""
-    from .peers import has_panel, peer_dispersion
+    from .peers import has_panel, peer_dispersion, pool_dispersion
 
     own, n = own_dispersion(ds, ind, area)
     if area.startswith("GM") and has_panel(ds, year):
-        return peer_dispersion(ds, ind.id, area, year), n, True
+        return peer_dispersion(ds, ind.id, area, year) or pool_dispersion(ds, ind.id, year), n, True
     return own, n, False
 
 
@@ -325,12 +339,72 @@ def evaluate(ds: Dataset, part_id: str, year: int, area: str) -> Evaluation:
     ev.dispersion_nl = _dispersion_sentence(ev)
     for c in breaks:
         ev.context_nl.append(f"Reeksbreuk tussen {rule.baseline_year} en {year} ({c.label_nl or 'registratiewijziging'}): "
-                             f"{c.text_nl} Het oordeel kan daarom op de telling alleen niet 'duidelijk' zijn; "
-                             f"de landelijke index (met dezelfde breuk) is de zuivere vergelijking.")
+                             f"{c.text_nl} Het oordeel kan daarom op de telling alleen niet 'duidelijk' zijn. De "
+                             f"landelijke index heeft dezelfde breuk: die is de beste beschikbare vergelijking, als de "
+                             f"registratiewijziging hier even sterk doorwerkte als landelijk.")
     for c in ind.caveats:
         if c.kind == "abnormal_year" and c.applies([rule.baseline_year, year], area):
             ev.context_nl.append(f"Ongewoon jaar ({c.label_nl or ', '.join(map(str, c.in_years))}): {c.text_nl}")
+    ev.baseline_check_nl = baseline_check(ds, ev)
+    if ev.baseline_check_nl:
+        ev.context_nl.append(ev.baseline_check_nl)
     return ev
+
+
+def _next_figure(ds: Dataset, ev: Evaluation) -> tuple[int, float, str] | None:
+    """The first figure after the baseline year that lies on the same side of every break:
+    the municipality's own, else one implied by a statement of the policy document (a stated
+    change from that year to a year with a figure). (year, value, how it is known)."""
+    ind, rule, area = ev.indicator, ev.part.rule, ev.area_code
+    same_side = [y for y in range(rule.baseline_year + 1, ev.year + 1) if not break_caveats(ind, [rule.baseline_year, y], area)]
+    for y in same_side:
+        f = _figure(ds, ind.id, area, y)
+        if f is not None:
+            return y, f.value, f"{nl_int(f.value)} in {y}"
+    for c in ds.policy.checks:
+        if c.kind == "change" and c.indicator == ind.id and c.area == area and c.from_year in same_side:
+            to = _figure(ds, ind.id, area, c.to_year)
+            if to is not None and c.stated_change > -1:
+                v = to.value / (1 + c.stated_change)
+                return c.from_year, v, (f"ongeveer {nl_int(round(v))} in {c.from_year} (afgeleid: {nl_int(to.value)} in "
+                                         f"{c.to_year} en de {nl_pct(100 * c.stated_change, 0)} die het beleidsdocument "
+                                         f"voor {c.from_year}–{c.to_year} noemt)")
+    return None
+
+
+def baseline_check(ds: Dataset, ev: Evaluation) -> str:
+    """A baseline whose change to the next known year departs from the national change over the
+    same years beyond noise is flagged: it may rest on other boundaries or another definition.
+    '' when it fits, or when there is nothing to check it against."""
+    ind, rule = ev.indicator, ev.part.rule
+    if ev.baseline is None or not ev.baseline.value or not ind.national_indicator:
+        return ""
+    nxt = _next_figure(ds, ev)
+    if nxt is None:
+        return ""
+    y, value, how = nxt
+    nb = _figure(ds, ind.national_indicator, ind.national_area, rule.baseline_year)
+    nn = _figure(ds, ind.national_indicator, ind.national_area, y)
+    if nb is None or nn is None or not nb.value:
+        return ""
+    r_nat = nn.value / nb.value
+    a = stats.assess_ratio(int(round(value)), int(ev.baseline.value), r_nat, dispersion=ev.dispersion)
+    if a.qualifier == stats.WITHIN_NOISE:
+        return ""
+    local = value / ev.baseline.value
+    others = ds.observations.alternatives(ind.id, ev.area_code, rule.baseline_year)
+    alt = (f" Een andere bron geeft voor {rule.baseline_year} {nl_int(others[0].value)}; het oordeel onder elk cijfer "
+           f"staat hieronder." if others else "")
+    if a.robust is not None:
+        beyond = f"is, met de geschatte overdispersie, groter dan toeval kan verklaren (tweezijdig {nl_p(a.pvalue)})"
+    else:
+        beyond = (f"is bij alleen Poisson-toeval groter dan toeval kan verklaren (tweezijdig {nl_p(a.pvalue)})"
+                  + (f", en blijft dat bij een extra jaar-op-jaarschommeling tot {nl_num(100 * a.tipping, 0)}%"
+                     if a.tipping is not None else ""))
+    return (f"Controle van het basiscijfer: van {nl_int(ev.baseline.value)} in {rule.baseline_year} naar {how} is "
+            f"{nl_pct(100 * (local - 1), 0)}; landelijk over dezelfde jaren {nl_pct(100 * (r_nat - 1), 0)}. Die afwijking "
+            f"van de landelijke ontwikkeling {beyond}: het basiscijfer kan op een andere gemeentegrens of een andere "
+            f"definitie berusten. Het oordeel rust op dit basiscijfer; controleer het bij de bron.{alt}")
 
 
 def _note_provisional(ds: Dataset, ev: Evaluation, figures) -> None:
@@ -372,7 +446,7 @@ def _scenarios(ds: Dataset, ev: Evaluation, series_break: bool) -> list[Scenario
                 status, a = judge(rule, b.value, o.value, ev.year, ev.dispersion, series_break)
                 q = a.qualifier
             label = status_label(status, rule)
-            ql = qualifier_label(status, rule, q)
+            ql = qualifier_label(status, rule, q, ev.dispersion is None)
             text = (f"met {nl_value(b.value, ind.unit)} voor {b.year} uit {_source_name(ds, b.source_id)} en "
                     f"{nl_value(o.value, ind.unit)} voor {o.year} uit {_source_name(ds, o.source_id)}: "
                     f"{label}" + (f" ({ql})" if ql else "") + (" — gekozen volgens de voorrangsregel" if chosen else ""))
@@ -447,23 +521,32 @@ def _interval_text(iv) -> str:
 def _stats_sentence(ev: Evaluation) -> str:
     a, rule = ev.assessment, ev.part.rule
     cmp = "kleiner dan" if a.strict else "ten hoogste"
-    lines = [f"Zekerheid: {ev.qualifier_nl}. De vraag is of de verhouding {ev.year}/{rule.baseline_year} "
-             f"{cmp} {nl_num(a.r0, 3 if round(a.r0, 2) != a.r0 else 2)} is; gemeten is {nl_num(a.estimate, 2)}."]
+    q = a.qualifier
+    lines = []
+    if a.dispersion is None and q in (stats.CLEAR_MET, stats.CLEAR_NOT_MET):   # the condition first, then the conclusion
+        lines.append("Voorwaarde: er is geen schatting van de extra jaar-op-jaarschommeling (overdispersie); wat "
+                     "hieronder 'duidelijk' heet, geldt bij alleen Poisson-toeval (zie het kantelpunt).")
+    lines.append(f"Zekerheid: {ev.qualifier_nl}. De vraag is of de verhouding {ev.year}/{rule.baseline_year} "
+                 f"{cmp} {nl_num(a.r0, 3 if round(a.r0, 2) != a.r0 else 2)} is; gemeten is {nl_num(a.estimate, 2)}.")
     lines.append(f"95%-interval van die verhouding bij alleen Poisson-toeval (beide tellingen schommelen; exacte "
                  f"conditionele methode): {_interval_text(a.exact)}, tweezijdig {nl_p(a.p_exact)}.")
     if a.robust is not None:
-        whose = "van de vergelijkbare gemeenten" if a.dispersion.origin == "peers" else "van de eigen reeks"
+        whose = {"peers": "van de vergelijkbare gemeenten", "pool": "van alle gemeenten samen"}.get(
+            a.dispersion.origin, "van de eigen reeks")
         lines.append(f"Robuust 95%-interval, met de overdispersie {whose}: {_interval_text(a.robust)}, "
                      f"tweezijdig {nl_p(a.p_robust)}. De zekerheid volgt uit dit robuuste interval.")
-    q = a.qualifier
     if q == stats.BREAK:
         lines.append("Het interval ligt aan één kant van de grens, maar de reeks is tussen de twee jaren gebroken: "
-                     "het verschil is deels een registratie-effect. Zie de landelijke vergelijking.")
+                     "het verschil is vermoedelijk deels een registratie-effect. Zie de landelijke vergelijking.")
     elif q == stats.WITHIN_NOISE:
         lines.append("Het interval omvat de grens: het verschil met het vereiste niveau valt binnen de toevalsmarge, "
                      "en een volgend jaar kan aan de andere kant van de grens uitkomen.")
+    elif a.dispersion is None:
+        lines.append("Bij alleen Poisson-toeval ligt het hele interval aan één kant van de grens; of het verschil ook "
+                     "groter is dan de gewone jaar-op-jaarschommeling, hangt af van die schommeling (kantelpunt hieronder).")
     else:
-        lines.append("Het hele interval ligt aan één kant van de grens: het verschil is groter dan toeval kan verklaren.")
+        lines.append("Het hele robuuste interval ligt aan één kant van de grens: het verschil is groter dan toeval, ook "
+                     "met de geschatte extra jaar-op-jaarschommeling, kan verklaren.")
     return " ".join(lines)
 
 
@@ -471,7 +554,7 @@ def _dispersion_sentence(ev: Evaluation) -> str:
     """How overdispersion was handled: the estimate, or the tipping point when there is none."""
     a = ev.assessment
     d = ev.dispersion
-    if d is not None and d.origin == "peers":
+    if d is not None and d.origin in ("peers", "pool"):
         return (f"Overdispersie: politie- en ongevallentellingen schommelen van jaar tot jaar meer dan zuiver "
                 f"toeval (Poisson). Geschat uit de landelijke gegevens ({d.years[0]}–{d.years[-1]}), {d.method}: een "
                 f"extra jaar-op-jaarschommeling van {nl_num(100 * d.tau, 0)}%; het robuuste interval rekent die mee. "
@@ -484,7 +567,7 @@ def _dispersion_sentence(ev: Evaluation) -> str:
     short = (f"De eigen reeks van {ev.area_name} heeft {ev.dispersion_years} jaarcijfer(s); voor een schatting zijn er "
              f"minstens {stats.MIN_DISPERSION_YEARS} nodig.")
     if ev.panel:
-        short = ("De vergelijkbare gemeenten hebben samen te weinig bruikbare jaren (tellingen van minstens "
+        short = ("Ook alle gemeenten samen hebben te weinig bruikbare jaren (tellingen van minstens "
                  f"{stats.MIN_PANEL_COUNT} per jaar, zonder reeksbreuk) voor een schatting uit de landelijke gegevens.")
     intro = ("Overdispersie: politie- en ongevallentellingen schommelen van jaar tot jaar vaak meer dan zuiver toeval "
              f"(Poisson). {short}")
@@ -493,7 +576,7 @@ def _dispersion_sentence(ev: Evaluation) -> str:
     if a.tipping is None:
         return (f"{intro} Al bij alleen Poisson-toeval valt het verschil binnen de ruis; extra schommeling maakt het "
                 f"interval alleen breder, dus de conclusie 'binnen de ruis' blijft staan.")
-    what = ("zonder de reeksbreuk zou het verschil groter zijn dan toeval" if a.qualifier == stats.BREAK else
+    what = ("als er geen reeksbreuk was, zou het verschil groter zijn dan toeval" if a.qualifier == stats.BREAK else
             f"de conclusie '{ev.qualifier_nl}' blijft staan")
     return (f"{intro} Kantelpunt: {what} zolang die extra schommeling kleiner is dan {nl_num(100 * a.tipping, 0)}% "
             f"per jaar; bij meer zou het verschil binnen de ruis vallen.")
@@ -536,14 +619,22 @@ def compare_national(ds: Dataset, ind: Indicator, area: str, base_year: int, yea
             how = f"{'steeg' if nc.local_index >= 100 else 'daalde'}, terwijl het landelijk {'steeg' if nc.index >= 100 else 'daalde'}"
     iv = a.decisive
     which = "robuust, met overdispersie" if a.robust is not None else "bij alleen Poisson-toeval"
-    noise = ("dat verschil met de landelijke ontwikkeling is groter dan toeval kan verklaren"
-             if a.qualifier != stats.WITHIN_NOISE else "dat verschil met de landelijke ontwikkeling valt binnen de ruis")
+    if a.qualifier == stats.WITHIN_NOISE:
+        noise = "dat verschil met de landelijke ontwikkeling valt binnen de ruis"
+    elif dispersion is None:   # the condition first
+        noise = ("bij alleen Poisson-toeval is dat verschil met de landelijke ontwikkeling groter dan toeval kan "
+                 "verklaren")
+    else:
+        noise = "dat verschil met de landelijke ontwikkeling is groter dan toeval kan verklaren"
     ratio_iv = f"{nl_num(iv.low / r_nat, 2)}–{'∞' if math.isinf(iv.high) else nl_num(iv.high / r_nat, 2)}"
     nc.text_nl = (f"{nat_txt} {name}: index {nl_num(nc.local_index, 0)}. Het aantal {how}; {noise} "
                   f"(verhouding gemeente/land {nl_num(rel, 2)}, 95%-interval {ratio_iv} {which}; tweezijdig {nl_p(a.pvalue)}).")
     if dispersion is None and a.tipping is not None:
-        nc.text_nl += (f" Zonder schatting van de overdispersie: die conclusie blijft staan zolang de extra "
-                       f"jaar-op-jaarschommeling kleiner is dan {nl_num(100 * a.tipping, 0)}%.")
+        nc.text_nl += (f" Met extra jaar-op-jaarschommeling blijft die conclusie staan zolang die schommeling "
+                       f"kleiner is dan {nl_num(100 * a.tipping, 0)}%.")
+    if break_caveats(ind, [base_year, year], area):
+        nc.text_nl += (" De landelijke reeks heeft dezelfde registratiewijziging: dit is de beste beschikbare "
+                       "vergelijking, als die wijziging hier even sterk doorwerkte als landelijk.")
     return nc
 
 
@@ -609,6 +700,20 @@ def evaluate_check(ds: Dataset, check: Check) -> dict:
 
 # --- scorecard -----------------------------------------------------------------------------------
 
+def test_family(ds: Dataset, area: str) -> list[str]:
+    """The target-year tests corrected together (Holm), fixed by the policy before any figure is
+    seen: every count target of the policy whose baseline and target year do not straddle a
+    known registration break (a test across a break is never 'duidelijk' and stays outside)."""
+    out = []
+    for p in ds.policy.parts:
+        if not p.measurable or p.rule.kind == "at_least":
+            continue
+        if break_caveats(ds.indicators[p.indicator], [p.rule.baseline_year, p.rule.target_year], area):
+            continue
+        out.append(p.id)
+    return out
+
+
 def scorecard(ds: Dataset, year: int, area: str) -> pd.DataFrame:
     """Every target part (measurable and qualitative) for one year: verdict, qualifier and key
     figures at full precision, plus a Holm-adjusted p-value across the target-year tests."""
@@ -651,16 +756,23 @@ def scorecard(ds: Dataset, year: int, area: str) -> pd.DataFrame:
             "gemeente_index": nat.local_index if nat else None,
             "landelijk_verschil_duidelijk": nat.clear if nat else None,
             "bronafhankelijk": ev.source_sensitive if a is not None else None,
+            "basiscijfer_controle": ev.baseline_check_nl if ev.part.measurable else "",
             "vergelijkbare_gemeenten": scorecard_cell(ds, part, year, area),
             "ontbreekt": "; ".join(m.text_nl() for m in ev.missing),
             "bronnen": ", ".join(sorted({f.source_id for f in (ev.baseline, ev.observed) if f})),
             "toelichting": ev.verdict_nl,
         })
     card = pd.DataFrame(rows)
-    final = card.status.isin(["gehaald", "niet_gehaald"]) & card.p_waarde.notna()
+    family = test_family(ds, area)
+    card["in_familie"] = card.doel_id.isin(family)
     card["p_holm"] = None
+    final = card.in_familie & card.status.isin(["gehaald", "niet_gehaald"])
     if final.any():
-        card.loc[final, "p_holm"] = multipletests(card.loc[final, "p_waarde"].astype(float), method="holm")[1]
+        # the family is fixed in advance (test_family): a part without a p-value counts with p = 1,
+        # so the correction never depends on which figures happen to exist
+        p = card.loc[card.in_familie, "p_waarde"].astype(float).fillna(1.0)
+        adjusted = pd.Series(multipletests(p, method="holm")[1], index=p.index)
+        card.loc[final, "p_holm"] = adjusted[final[final].index]
     card["p_holm"] = card["p_holm"].astype(float)
     card["p_holm_tekst"] = [nl_p(p) if pd.notna(p) else "" for p in card.p_holm]
     for col in ("doeljaar", "basisjaar", "jaar", "vereist_hoogstens"):

@@ -15,12 +15,13 @@ from . import stats
 from .dataset import Dataset
 from .evaluate import allowed_count, qualifier_label, required_ratio, status_for, status_label
 from .panel import boundary_change, build_panel
-from .peers import membership, peer_tau
+from .peers import membership, peer_tau, pool_tau
 
 MET = {"gehaald", "op_koers", "op_niveau"}
 COLUMNS = ["gemeente", "naam", "doel_id", "indicator", "jaar", "basisjaar", "basis", "waarde", "verhouding",
            "vereiste_verhouding", "vereist_hoogstens", "status", "oordeel", "gehaald", "kwalificatie", "zekerheid",
-           "interval_laag", "interval_hoog", "p_waarde", "overdispersie_tau", "reeksbreuk", "per_1000_inwoners",
+           "interval_laag", "interval_hoog", "p_waarde", "overdispersie_tau", "overdispersie_bron", "kantelpunt_tau",
+           "reeksbreuk", "per_1000_inwoners",
            "inwoners", "vergelijkbare_gemeenten", "herindeling"]
 
 
@@ -47,6 +48,11 @@ def evaluate_all(ds: Dataset, year: int, parts: list[str] | None = None) -> pd.D
         brk = np.array([any(cv.kind == "break" and cv.applies([rule.baseline_year, year], x) for cv in ind.caveats)
                         for x in codes]) if any(cv.kind == "break" for cv in ind.caveats) else np.zeros(len(codes), bool)
         tau = peer_tau(ds, ind.id, year)["tau"].reindex(codes).to_numpy() if mem is not None else np.full(len(codes), np.nan)
+        tau_source = np.where(np.isfinite(tau), "vergelijkbare gemeenten", "").astype(object)
+        pooled = pool_tau(ds, ind.id, year) if mem is not None else None
+        if pooled is not None:   # a group with too few usable terms: the pool of every municipality, as evaluate does
+            tau_source[~np.isfinite(tau)] = "alle gemeenten"
+            tau = np.where(np.isfinite(tau), tau, pooled[0])
         have = ~np.isnan(base) & ~np.isnan(obs)
         ok = have & (base > 0) & (year > rule.baseline_year)
         b, o = np.where(ok, base, 1.0), np.where(ok, obs, 0.0)
@@ -60,9 +66,11 @@ def evaluate_all(ds: Dataset, year: int, parts: list[str] | None = None) -> pd.D
             status[:] = "basisjaar"
         qual = stats.qualifier_v(lo, hi, r0, brk).astype(object)
         qual[~ok] = ""
-        labels = {(st, q): (status_label(st, rule), qualifier_label(st, rule, q or None))
-                  for st, q in set(zip(status.tolist(), qual.tolist()))}   # a handful of distinct pairs
-        pairs = list(zip(status.tolist(), qual.tolist()))
+        poisson = ~np.isfinite(tau)
+        pairs = list(zip(status.tolist(), qual.tolist(), poisson.tolist()))
+        labels = {(st, q, po): (status_label(st, rule), qualifier_label(st, rule, q or None, po))
+                  for st, q, po in set(pairs)}   # a handful of distinct triples
+        tipping = stats.tipping_tau_v(o, b, r0)
         with np.errstate(divide="ignore", invalid="ignore"):
             per1000 = np.where(pop > 0, obs / pop * 1000, np.nan)
         frames.append(pd.DataFrame({
@@ -73,7 +81,8 @@ def evaluate_all(ds: Dataset, year: int, parts: list[str] | None = None) -> pd.D
             "status": status, "oordeel": [labels[k][0] for k in pairs], "gehaald": np.where(ok, met, None),
             "kwalificatie": qual, "zekerheid": [labels[k][1] for k in pairs],
             "interval_laag": np.where(ok, lo, np.nan), "interval_hoog": np.where(ok, hi, np.nan),
-            "p_waarde": np.where(ok, p, np.nan), "overdispersie_tau": tau, "reeksbreuk": brk,
+            "p_waarde": np.where(ok, p, np.nan), "overdispersie_tau": tau, "overdispersie_bron": tau_source,
+            "kantelpunt_tau": np.where(ok, tipping, np.nan), "reeksbreuk": brk,
             "per_1000_inwoners": per1000, "inwoners": pop, "vergelijkbare_gemeenten": n_peers,
             "herindeling": [(boundary_change(ds, x, rule.baseline_year, year) or ("", 0))[1] for x in codes],
         }))

@@ -173,6 +173,32 @@ def peer_dispersion(ds: Dataset, indicator: str, area: str, year: int) -> stats.
                             origin="peers")
 
 
+def pool_tau(ds: Dataset, indicator: str, year: int) -> tuple[float, int] | None:
+    """tau of `indicator` pooled over every municipality of the panel (the fallback when a peer
+    group has too few usable terms), with its number of terms; None when even the pool has fewer
+    than MIN_TERMS."""
+    if membership(ds, year) is None:
+        return None
+    peer_tau(ds, indicator, year)   # fills the memo with the terms
+    S, m = ds.memo[("dispersion-terms", indicator)]
+    terms = int(np.sum(m) / 6)
+    if terms < MIN_TERMS:
+        return None
+    return float(stats.pooled_tau(S, m)), terms
+
+
+def pool_dispersion(ds: Dataset, indicator: str, year: int) -> stats.Dispersion | None:
+    """The Dispersion (for evaluate) pooled over every municipality, or None."""
+    pooled = pool_tau(ds, indicator, year)
+    if pooled is None:
+        return None
+    tau, terms = pooled
+    return stats.Dispersion(tau=tau, years=tuple(build_panel(ds).years), df=terms, pearson_phi=float("nan"),
+                            method=f"over alle gemeenten samen, omdat de vergelijkbare gemeenten te weinig bruikbare "
+                                   f"jaren hebben (tweede verschillen van de log-tellingen, momentschatter van tau²; "
+                                   f"{terms} termen)", origin="pool")
+
+
 def has_panel(ds: Dataset, year: int) -> bool:
     """Whether the data hold a panel of municipalities with population figures for `year`."""
     return membership(ds, year) is not None

@@ -297,8 +297,34 @@ def scorecard_header_md(ds: Dataset, area: str, year: int) -> Md:
 
 
 def verdicts_text(card: pd.DataFrame) -> str:
-    return "\n".join(f"- **{r.doel_id}** ({r.oordeel}" + (f"; {r.zekerheid}" if r.zekerheid else "") + f"): {r.toelichting}"
-                     for r in card.itertuples())
+    lines = [f"- **{r.doel_id}** ({r.oordeel}" + (f"; {r.zekerheid}" if r.zekerheid else "") + f"): {r.toelichting}"
+             + (f" {r.basiscijfer_controle}" if getattr(r, "basiscijfer_controle", "") else "")
+             for r in card.itertuples()]
+    return "\n".join(lines + ["", family_text(card)])
+
+
+def family_text(card: pd.DataFrame) -> str:
+    """How sure the set of target-year verdicts is as a whole (the Holm family, fixed in advance)."""
+    fam = card[card.in_familie]
+    m = len(fam)
+    if m == 0:
+        return ""
+    names = ", ".join(fam.doel_id)
+    chance = 100 * (1 - 0.95 ** m)
+    text = (f"**De verdicten samen.** {m} doelen vormen de vooraf vastgelegde familie van toetsen in het doeljaar "
+            f"({names}; een toets over een reeksbreuk heen telt niet mee, want die is nooit 'duidelijk'). Per doel "
+            f"betekent 'duidelijk': buiten de 95%-marge. Zonder correctie is de kans dat minstens één van {m} zulke "
+            f"oordelen bij toeval 'duidelijk' uitvalt ongeveer {nl_num(chance, 0)}%; de kolom p (Holm) corrigeert "
+            f"daarvoor, zodat die kans voor de hele set ten hoogste 5% is.")
+    tested = fam[fam.p_holm.notna()]
+    if tested.empty:
+        return text + " Het doeljaar is nog niet bereikt, of de cijfers ontbreken: er is nog geen gecorrigeerde toets."
+    sure = tested[(tested.p_holm < 0.05) & tested.kwalificatie.isin(["duidelijk_gehaald", "duidelijk_niet_gehaald"])]
+    loose = tested[(tested.p_holm >= 0.05) & tested.kwalificatie.isin(["duidelijk_gehaald", "duidelijk_niet_gehaald"])]
+    text += (f" Na correctie blijven {len(sure)} van de {len(tested)} getoetste doelen duidelijk"
+             + (f"; {', '.join(loose.doel_id)} {'is' if len(loose) == 1 else 'zijn'} per doel duidelijk, maar als deel "
+                f"van de set niet (p (Holm) ≥ 0,05)" if len(loose) else "") + ".")
+    return text
 
 
 def series_table(ds: Dataset, indicator: str, area: str) -> pd.DataFrame:

@@ -147,6 +147,20 @@ def tipping_tau(new: int, base: int, r0: float) -> float | None:
     return math.sqrt(max(0.0, gap ** 2 - half ** 2) / 2) / Z
 
 
+def tipping_tau_v(new, base, r0) -> np.ndarray:
+    """`tipping_tau` for arrays (NaN where the exact interval already includes r0, or a count is 0)."""
+    new, base = np.asarray(new, dtype=float), np.asarray(base, dtype=float)
+    r0 = np.asarray(r0, dtype=float) * np.ones_like(new)
+    lo, hi = ratio_interval_exact_v(new, base)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        est = new / base
+        bound = np.where(r0 < est, lo, hi)
+        gap, half = np.abs(np.log(est) - np.log(r0)), np.abs(np.log(est) - np.log(bound))
+        t = np.sqrt(np.maximum(0.0, gap ** 2 - half ** 2) / 2) / Z
+    inside = (lo <= r0) & (r0 <= hi)
+    return np.where(inside | (new == 0) | (base == 0) | ~np.isfinite(t), np.nan, t)
+
+
 @dataclass(frozen=True)
 class Dispersion:
     """Extra-Poisson year-to-year variation of one series (tau: coefficient of variation)."""
@@ -155,7 +169,7 @@ class Dispersion:
     df: int
     pearson_phi: float      # Pearson chi2 / df of the Poisson trend fit (1 = pure Poisson)
     method: str = "Poisson-trend (statsmodels GLM), momentschatter van tau²"
-    origin: str = "own"     # "own": the municipality's own series; "peers": across its peer group (panel)
+    origin: str = "own"     # "own": own series; "peers": across its peer group (panel); "pool": every municipality
 
 
 def estimate_dispersion(years, counts, break_years=()) -> Dispersion | None:
