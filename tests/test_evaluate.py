@@ -162,7 +162,24 @@ def test_own_series_gives_an_overdispersion_estimate_and_a_robust_interval(data_
     a = ev.assessment
     assert a.robust is not None and a.robust.low <= a.exact.low and a.robust.high >= a.exact.high
     assert a.pvalue == a.p_robust
-    assert "Overdispersie" in ev.dispersion_nl and "geschatte extra jaar-op-jaarschommeling" in ev.dispersion_nl
+    # the municipality's own part: a Poisson trend fit with the national series as offset (by hand with
+    # statsmodels), the moment estimator of tau^2; the shared part from the national series; both said
+    import numpy as np
+    import statsmodels.api as sm
+    y = np.array([120, 104, 96, 130, 88, 99, 80, 70, 61, 75, 52, 58], dtype=float)
+    nat = ivbtools.load(data_copy).observations.series("burglary_home", "NL01").set_index("year").value
+    t = np.arange(2012, 2024) - 2017.5
+    fit = sm.GLM(y, np.column_stack([np.ones(12), t]), family=sm.families.Poisson(),
+                 offset=np.log(nat.loc[2012:2023].to_numpy(dtype=float))).fit()
+    mu = fit.fittedvalues
+    tau2 = max(0.0, (((y - mu) ** 2).sum() * 12 / 10 - mu.sum()) / (mu ** 2).sum())
+    d = ev.dispersion
+    assert d.tau_idio == pytest.approx(np.sqrt(tau2), rel=1e-6)
+    assert d.tau == pytest.approx(np.hypot(d.tau_idio, d.tau_common), rel=1e-9)
+    assert "Overdispersie" in ev.dispersion_nl and "een eigen extra jaar-op-jaarschommeling van" in ev.dispersion_nl
+    assert "schommeling die alle gemeenten delen" in ev.dispersion_nl
+    # the national comparison uses the own part only
+    assert ev.national.assessment.dispersion.tau == pytest.approx(d.tau_idio)
 
 
 @pytest.mark.parametrize("count_2019, status", [(242, "bevestigd"), (300, "niet bevestigd")])

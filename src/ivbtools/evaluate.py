@@ -22,8 +22,9 @@ figure is missing; `missing` names each one), niet_te_beoordelen (baseline 0), n
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
+import numpy as np
 import pandas as pd
 
 from . import stats
@@ -159,6 +160,7 @@ class Evaluation:
     assessment: RatioAssessment | None = None
     dispersion: Dispersion | None = None
     dispersion_years: int = 0             # how many yearly figures the own series has
+    series_mean: float | None = None      # the own series' mean yearly count (how informative its estimate is)
     panel: bool = False                   # a national panel decided the dispersion (peers.py)
     verdict_nl: str = ""
     stats_nl: str = ""
@@ -240,7 +242,8 @@ def break_caveats(ind: Indicator, years: list[int], area: str):
     return [c for c in ind.caveats if c.kind == "break" and c.applies(years, area)]
 
 
-def dispersion_for(ds: Dataset, ind: Indicator, area: str, year: int) -> tuple[Dispersion | None, int, bool]:
+def dispersion_for(ds: Dataset, ind: Indicator, area: str, year: int,
+                   base_year: int | None = None) -> tuple[Dispersion | None, int, bool]:
     """The overdispersion the qualifier uses. With a national panel: the estimate across the
     municipality's peers, else (a group of small counts with too few usable years) the estimate
     pooled over every municipality — the same chain as the national table; without a panel, the
@@ -249,17 +252,37 @@ def dispersion_for(ds: Dataset, ind: Indicator, area: str, year: int) -> tuple[D
     yearly figures of the own series, and whether the panel decided."""
     from .peers import has_panel, peer_dispersion, pool_dispersion
 
-    own, n = own_dispersion(ds, ind, area)
+    compared = [y for y in (base_year, year) if y is not None] or [year]
+    own, n = own_dispersion(ds, ind, area, compared)
     if area.startswith("GM") and has_panel(ds, year):
-        return peer_dispersion(ds, ind.id, area, year) or pool_dispersion(ds, ind.id, year), n, True
+        return (peer_dispersion(ds, ind.id, area, year, compared)
+                or pool_dispersion(ds, ind.id, year, compared, area)), n, True
     return own, n, False
 
 
-def own_dispersion(ds: Dataset, ind: Indicator, area: str) -> tuple[Dispersion | None, int]:
-    """Overdispersion of the municipality's own yearly series (None when it is too short)."""
+def own_dispersion(ds: Dataset, ind: Indicator, area: str, compared: list[int] | None = None) -> tuple[Dispersion | None, int]:
+    """Overdispersion of the municipality's own yearly series (None when it is too short). With
+    the national series beside it: the municipality's own part (a trend fit with the national
+    series as offset, abnormal years left out) plus the variation shared with the country, from
+    the national series; otherwise the series' total variation (abnormal years left out)."""
+    from .peers import excluded_years, is_abnormal, national_series, year_shocks
+
     s = ds.observations.series(ind.id, area)
     breaks = [c.crosses_year for c in ind.caveats if c.kind == "break" and (not c.areas or area in c.areas)]
-    return stats.estimate_dispersion(s.year.tolist(), s.value.tolist(), breaks), len(s)
+    _, abnormal = excluded_years(ind)
+    years, counts = s.year.astype(int).tolist(), s.value.tolist()
+    shocks = year_shocks(ds, ind.id) if area != (ind.national_area or "NL01") else None
+    if shocks is not None and shocks.tau_normal is not None:
+        nat = national_series(ds, ind, years)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            idio = stats.estimate_dispersion(years, counts, breaks, offset=np.log(nat), excluded_years=abnormal)
+        if idio is not None:
+            ab = is_abnormal(ind, compared or years[-1:], area)
+            tau, shared = stats.combine(idio.tau, shocks, ab)
+            return replace(idio, tau=tau, tau_idio=idio.tau, tau_common=shared, abnormal=ab and shared is not None,
+                           method="Poisson-trend met de landelijke reeks als offset (statsmodels GLM), momentschatter van "
+                                  "tau²; plus de landelijke jaarschommeling"), len(s)
+    return stats.estimate_dispersion(years, counts, breaks, excluded_years=abnormal), len(s)
 
 
 def judge(rule: Rule, base: float, obs: float, year: int, dispersion: Dispersion | None,
@@ -311,8 +334,11 @@ def evaluate(ds: Dataset, part_id: str, year: int, area: str) -> Evaluation:
         if fig is None:
             ev.missing.append(_missing(ds, ind, area, y))
     _note_provisional(ds, ev, [ev.baseline, ev.observed])
-    ev.dispersion, ev.dispersion_years, ev.panel = dispersion_for(ds, ind, area, year)
-    ev.national = compare_national(ds, ind, area, rule.baseline_year, year, ev.dispersion)
+    ev.dispersion, ev.dispersion_years, ev.panel = dispersion_for(ds, ind, area, year, rule.baseline_year)
+    own_series = ds.observations.series(ind.id, area)
+    ev.series_mean = float(own_series.value.mean()) if len(own_series) else None
+    ev.national = compare_national(ds, ind, area, rule.baseline_year, year,
+                                   ev.dispersion.for_national if ev.dispersion is not None else None)
     if ev.missing:
         ev.verdict_nl = ("Onvoldoende gegevens om het doel te toetsen. Ontbreekt: "
                          + "; ".join(m.text_nl() for m in ev.missing) + ".")
@@ -550,20 +576,53 @@ def _stats_sentence(ev: Evaluation) -> str:
     return " ".join(lines)
 
 
+def _pct(x: float) -> str:
+    return f"{nl_num(100 * x, 0)}%"
+
+
+def _parts_text(d: Dispersion, lag: int) -> str:
+    """The split of a dispersion estimate: own part (with its uncertainty and any widening for
+    autocorrelation), the shared part, the total; what the national comparison uses."""
+    if d.tau_idio is None:
+        return f"een extra jaar-op-jaarschommeling van {_pct(d.tau)}"
+    own = f"een eigen extra jaar-op-jaarschommeling van {_pct(d.tau_idio)}"
+    if d.interval is not None:
+        own += f" (95%-interval {nl_num(100 * d.interval[0], 0)}–{_pct(d.interval[1])})"
+    if d.widened > 1.01:
+        own += (f", verbreed met factor {nl_num(math.sqrt(d.widened), 2)} omdat de afwijkingen van opeenvolgende jaren "
+                f"samenhangen (autocorrelatie {nl_num(d.rho, 2)}) en de vergelijking {lag} jaar overspant")
+    shared = ""
+    if d.tau_common is not None:
+        shared = (f", plus {_pct(d.tau_common)} schommeling die alle gemeenten delen (uit de landelijke reeks"
+                  + (", met de ongewone jaren, omdat het basis- of evaluatiejaar er een is" if d.abnormal else
+                     ", zonder ongewone jaren") + f"): samen {_pct(d.tau)}")
+    return own + shared
+
+
 def _dispersion_sentence(ev: Evaluation) -> str:
-    """How overdispersion was handled: the estimate, or the tipping point when there is none."""
+    """How overdispersion was handled: the estimate (its parts and uncertainty), or the tipping
+    point when there is none."""
     a = ev.assessment
     d = ev.dispersion
+    lag = ev.year - ev.part.rule.baseline_year if ev.part.rule and ev.part.rule.baseline_year else 0
+    skipped = (f" Jaren {', '.join(map(str, d.excluded_years))} tellen niet mee in de schatting (ongewoon jaar of "
+               f"reeksbreuk)." if d is not None and d.excluded_years else "")
+    national = (f" De vergelijking met Nederland gebruikt alleen het eigen deel: gedeelde schommelingen vallen daar weg."
+                if d is not None and d.tau_idio is not None else "")
     if d is not None and d.origin in ("peers", "pool"):
         return (f"Overdispersie: politie- en ongevallentellingen schommelen van jaar tot jaar meer dan zuiver "
-                f"toeval (Poisson). Geschat uit de landelijke gegevens ({d.years[0]}–{d.years[-1]}), {d.method}: een "
-                f"extra jaar-op-jaarschommeling van {nl_num(100 * d.tau, 0)}%; het robuuste interval rekent die mee. "
-                f"Dezelfde schatting geldt in de landelijke tabel (`ivb national`).")
+                f"toeval (Poisson). Geschat uit de landelijke gegevens ({d.years[0]}–{d.years[-1]}), {d.method}: "
+                f"{_parts_text(d, lag)}; het robuuste interval rekent die mee.{skipped}{national} Dezelfde schatting "
+                f"geldt in de landelijke tabel (`ivb national`).")
     if d is not None:
+        mean = ev.series_mean
+        weak = (f" Bij tellingen rond {nl_int(mean)} per jaar en {d.df} vrijheidsgraden zegt zo'n schatting weinig: in "
+                f"simulaties geeft een derde tot de helft van zulke reeksen 0%, ook als de werkelijke schommeling 10–20% is."
+                if mean is not None and mean < 50 else "")
         return (f"Overdispersie: politie- en ongevallentellingen schommelen van jaar tot jaar meer dan zuiver "
                 f"toeval (Poisson). De eigen reeks van {ev.area_name} ({len(d.years)} jaren, {d.years[0]}–{d.years[-1]}) "
-                f"geeft een geschatte extra jaar-op-jaarschommeling van {nl_num(100 * d.tau, 0)}% "
-                f"({d.method}; Pearson-dispersie {nl_num(d.pearson_phi, 2)}); het robuuste interval rekent die mee.")
+                f"geeft {_parts_text(d, lag)} ({d.method}; Pearson-dispersie {nl_num(d.pearson_phi, 2)}); het "
+                f"robuuste interval rekent die mee.{weak}{skipped}{national}")
     short = (f"De eigen reeks van {ev.area_name} heeft {ev.dispersion_years} jaarcijfer(s); voor een schatting zijn er "
              f"minstens {stats.MIN_DISPERSION_YEARS} nodig.")
     if ev.panel:
@@ -748,6 +807,10 @@ def scorecard(ds: Dataset, year: int, area: str) -> pd.DataFrame:
             "interval_robuust_laag": a.robust.low if a and a.robust else None,
             "interval_robuust_hoog": a.robust.high if a and a.robust else None,
             "overdispersie_tau": ev.dispersion.tau if ev.dispersion else None,
+            "overdispersie_eigen": ev.dispersion.tau_idio if ev.dispersion else None,
+            "overdispersie_gedeeld": ev.dispersion.tau_common if ev.dispersion else None,
+            "overdispersie_bron": {"peers": "vergelijkbare gemeenten", "pool": "alle gemeenten", "own": "eigen reeks"}.get(
+                ev.dispersion.origin, "") if ev.dispersion else "",
             "kantelpunt_tau": a.tipping if a else None,
             "reeksbreuk": bool(a.series_break) if a else None,
             "p_waarde": a.pvalue if a else None,

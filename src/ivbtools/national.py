@@ -47,12 +47,12 @@ def evaluate_all(ds: Dataset, year: int, parts: list[str] | None = None) -> pd.D
         strict = rule.kind == "below_baseline"
         brk = np.array([any(cv.kind == "break" and cv.applies([rule.baseline_year, year], x) for cv in ind.caveats)
                         for x in codes]) if any(cv.kind == "break" for cv in ind.caveats) else np.zeros(len(codes), bool)
-        tau = peer_tau(ds, ind.id, year)["tau"].reindex(codes).to_numpy() if mem is not None else np.full(len(codes), np.nan)
+        tau = _tau(ds, ind, rule, year, codes) if mem is not None else np.full(len(codes), np.nan)
         tau_source = np.where(np.isfinite(tau), "vergelijkbare gemeenten", "").astype(object)
-        pooled = pool_tau(ds, ind.id, year) if mem is not None else None
-        if pooled is not None:   # a group with too few usable terms: the pool of every municipality, as evaluate does
-            tau_source[~np.isfinite(tau)] = "alle gemeenten"
-            tau = np.where(np.isfinite(tau), tau, pooled[0])
+        if mem is not None:
+            pooled = _tau(ds, ind, rule, year, codes, pooled=True)
+            tau_source[~np.isfinite(tau) & np.isfinite(pooled)] = "alle gemeenten"
+            tau = np.where(np.isfinite(tau), tau, pooled)   # too few usable terms in the group: every municipality
         have = ~np.isnan(base) & ~np.isnan(obs)
         ok = have & (base > 0) & (year > rule.baseline_year)
         b, o = np.where(ok, base, 1.0), np.where(ok, obs, 0.0)
@@ -89,6 +89,32 @@ def evaluate_all(ds: Dataset, year: int, parts: list[str] | None = None) -> pd.D
     if not frames:
         return pd.DataFrame(columns=COLUMNS)
     return pd.concat(frames, ignore_index=True)[COLUMNS]
+
+
+def _tau(ds: Dataset, ind, rule, year: int, codes: list[str], pooled: bool = False) -> np.ndarray:
+    """Per municipality the tau of an absolute verdict, as peers._dispersion builds it for one:
+    the idiosyncratic tau of its peer group (or of every municipality), widened for
+    autocorrelation over the lag of the comparison, plus the shared year variation (of all years
+    when the baseline or evaluation year is abnormal)."""
+    from .peers import _terms, is_abnormal, year_shocks
+
+    if pooled:
+        p = pool_tau(ds, ind.id, year)
+        if p is None:
+            return np.full(len(codes), np.nan)
+        idio, rho = np.full(len(codes), p[0]), np.full(len(codes), np.nan if p[2] is None else p[2])
+    else:
+        t = peer_tau(ds, ind.id, year).reindex(codes)
+        idio, rho = t["tau"].to_numpy(dtype=float), t["rho"].to_numpy(dtype=float)
+    lag = year - rule.baseline_year
+    widen = np.array([stats.lag_factor(None if not np.isfinite(r) else float(r), lag) for r in rho])
+    idio = idio * np.sqrt(widen)
+    shocks = year_shocks(ds, ind.id) if _terms(ds, ind.id)["relative"] else None
+    if shocks is None:
+        return idio
+    years = [rule.baseline_year, year]
+    shared = np.array([stats.combine(0.0, shocks, is_abnormal(ind, years, c))[1] or 0.0 for c in codes])
+    return np.hypot(idio, shared)
 
 
 def verdict_counts(table: pd.DataFrame) -> pd.DataFrame:

@@ -26,7 +26,7 @@ interval.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from scipy import optimize
@@ -163,24 +163,87 @@ def tipping_tau_v(new, base, r0) -> np.ndarray:
 
 @dataclass(frozen=True)
 class Dispersion:
-    """Extra-Poisson year-to-year variation of one series (tau: coefficient of variation)."""
+    """Extra-Poisson year-to-year variation (tau: coefficient of variation) of one municipality's
+    counts, split where the data allow it into the municipality's own (idiosyncratic) part and the
+    part shared by every municipality (year shocks of the national series).
+
+    `tau` is what an absolute verdict (the municipality's own ratio against the rule) uses:
+    sqrt(tau_idio^2 + tau_common^2), with the shared variation of normal years, or of all years
+    when the baseline or the evaluation year is itself abnormal (a lockdown year). The national
+    comparison uses `tau_idio` alone: shared shocks cancel in a ratio to the national ratio."""
     tau: float
     years: tuple[int, ...]
     df: int
-    pearson_phi: float      # Pearson chi2 / df of the Poisson trend fit (1 = pure Poisson)
+    pearson_phi: float      # Pearson chi2 / df of the Poisson trend fit (1 = pure Poisson); NaN for the panel
     method: str = "Poisson-trend (statsmodels GLM), momentschatter van tau²"
     origin: str = "own"     # "own": own series; "peers": across its peer group (panel); "pool": every municipality
+    tau_idio: float | None = None        # the municipality's own part (None: not separated)
+    tau_common: float | None = None      # the shared part used in `tau` (None: not separated)
+    abnormal: bool = False               # the shared part includes abnormal years (baseline/evaluation year abnormal)
+    rho: float | None = None             # autocorrelation of the yearly deviations (panel only)
+    widened: float = 1.0                 # factor on tau^2 for that autocorrelation (>= 1)
+    interval: tuple[float, float] | None = None   # 95% interval of tau_idio (bootstrap over municipalities)
+    excluded_years: tuple[int, ...] = ()  # abnormal and break (transition) years left out of the estimate
+
+    @property
+    def for_national(self) -> "Dispersion":
+        """The dispersion of the comparison with the national change: the idiosyncratic part."""
+        if self.tau_idio is None:
+            return self
+        return replace(self, tau=self.tau_idio, tau_common=0.0, abnormal=False)
 
 
-def estimate_dispersion(years, counts, break_years=()) -> Dispersion | None:
-    """Estimate tau from a yearly series: fit log mu = level(segment) + slope * year by
+@dataclass(frozen=True)
+class YearShocks:
+    """Variation shared by every municipality: second differences of the national series, in
+    normal years (abnormal and break years left out) and in all years (break years left out)."""
+    tau_normal: float | None
+    tau_all: float | None
+    terms_normal: int
+    terms_all: int
+
+
+MIN_COMMON_TERMS = 3   # second-difference terms of the national series needed for its shared variation
+
+
+def common_shocks(years, national, break_years=(), abnormal_years=()) -> YearShocks:
+    """The shared year-to-year variation from the national series (its Poisson part removed)."""
+    y = np.asarray(national, dtype=float)[None, :]
+    Sn, mn = dispersion_terms(y, years, break_years, abnormal_years, min_count=0)
+    Sa, ma = dispersion_terms(y, years, break_years, (), min_count=0)
+    tn, ta = int(mn.sum() / 6), int(ma.sum() / 6)
+    return YearShocks(pooled_tau(Sn, mn) if tn >= MIN_COMMON_TERMS else None,
+                      pooled_tau(Sa, ma) if ta >= MIN_COMMON_TERMS else None, tn, ta)
+
+
+def combine(tau_idio: float, shocks: YearShocks | None, abnormal: bool) -> tuple[float, float | None]:
+    """tau of an absolute verdict: the idiosyncratic part and the shared part (all years when an
+    abnormal year is compared, else normal years); (tau, shared tau used)."""
+    if shocks is None:
+        return tau_idio, None
+    shared = shocks.tau_all if abnormal and shocks.tau_all is not None else shocks.tau_normal
+    if shared is None:
+        return tau_idio, None
+    return math.hypot(tau_idio, shared), shared
+
+
+def estimate_dispersion(years, counts, break_years=(), offset=None, excluded_years=()) -> Dispersion | None:
+    """Estimate tau from a yearly series: fit log mu = level(segment) + slope * year [+ offset] by
     Poisson maximum likelihood (segments split at each break year, e.g. 2020 for E33), then
-    tau^2 = max(0, (sum (y-mu)^2 * n/(n-p) - sum mu) / sum mu^2). None when the series is too
-    short (fewer than MIN_DISPERSION_YEARS years or MIN_RESIDUAL_DF residual degrees of freedom)."""
+    tau^2 = max(0, (sum (y-mu)^2 * n/(n-p) - sum mu) / sum mu^2). `offset` (log of the national
+    series) makes it the municipality's own part, year shocks shared with the country removed;
+    `excluded_years` (abnormal years) are left out of the fit. None when the series is too short
+    (fewer than MIN_DISPERSION_YEARS years or MIN_RESIDUAL_DF residual degrees of freedom)."""
     import statsmodels.api as sm
 
     y = np.asarray(counts, dtype=float)
     t = np.asarray(years, dtype=float)
+    off = None if offset is None else np.asarray(offset, dtype=float)
+    keep = ~np.isin(t, list(excluded_years)) & np.isfinite(y)
+    if off is not None:
+        keep &= np.isfinite(off)
+    y, t = y[keep], t[keep]
+    off = off[keep] if off is not None else None
     if len(y) < MIN_DISPERSION_YEARS or (y <= 0).all():
         return None
     seg = np.zeros(len(t), dtype=int)
@@ -192,11 +255,12 @@ def estimate_dispersion(years, counts, break_years=()) -> Dispersion | None:
     n, p = X.shape
     if n - p < MIN_RESIDUAL_DF:
         return None
-    fit = sm.GLM(y, X, family=sm.families.Poisson()).fit()
+    fit = sm.GLM(y, X, family=sm.families.Poisson(), offset=off).fit()
     mu = np.asarray(fit.fittedvalues)
     tau2 = max(0.0, (float(((y - mu) ** 2).sum()) * n / (n - p) - float(mu.sum())) / float((mu ** 2).sum()))
     phi = float((((y - mu) ** 2) / mu).sum() / (n - p))
-    return Dispersion(tau=math.sqrt(tau2), years=tuple(int(v) for v in t), df=n - p, pearson_phi=phi)
+    return Dispersion(tau=math.sqrt(tau2), years=tuple(int(v) for v in t), df=n - p, pearson_phi=phi,
+                      excluded_years=tuple(sorted(set(excluded_years))))
 
 
 # --- assessment of one ratio against a required ratio --------------------------------------------
@@ -345,7 +409,38 @@ def qualifier_v(lo, hi, r0, series_break) -> np.ndarray:
     return np.where(np.asarray(series_break, dtype=bool) & (code != WITHIN_NOISE), BREAK, code)
 
 
-def dispersion_terms(counts: np.ndarray, years, break_years=()) -> tuple[np.ndarray, np.ndarray]:
+def _term_mask(y: np.ndarray, yrs: np.ndarray, width: int, break_years, excluded_years, min_count: float) -> np.ndarray:
+    """Which windows of `width` consecutive years may form a term: positive counts, consecutive
+    years, no known break inside or at either end (the break year is a transition year), no
+    excluded (abnormal) year, and a series whose median count is at least `min_count` (chosen on
+    the series, not year by year, which would truncate the noise)."""
+    cols = [y[:, i:y.shape[1] - width + 1 + i] for i in range(width)]
+    with np.errstate(all="ignore"):
+        big = np.nanmedian(y, axis=1) >= min_count if min_count > 0 else np.ones(len(y), bool)
+    ok = np.logical_and.reduce([c > 0 for c in cols]) & big[:, None]
+    first, last = yrs[:len(yrs) - width + 1], yrs[width - 1:]
+    clean = (last - first) == width - 1
+    for brk in break_years:
+        clean &= ~((first <= brk) & (brk <= last))
+    for ex in excluded_years:
+        clean &= ~((first <= ex) & (ex <= last))
+    return ok & clean[None, :]
+
+
+def _relative(counts, reference) -> tuple[np.ndarray, np.ndarray]:
+    """log counts, relative to a reference series when given (removing year shocks it shares), and
+    the reference's own Poisson variance per year (0 without one)."""
+    y = np.asarray(counts, dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        logs = np.log(y)
+        if reference is None:
+            return logs, np.zeros(y.shape[1])
+        ref = np.asarray(reference, dtype=float)
+        return logs - np.log(ref)[None, :], np.where(ref > 0, 1 / ref + 1 / ref ** 2, np.nan)
+
+
+def dispersion_terms(counts: np.ndarray, years, break_years=(), excluded_years=(), reference=None,
+                     min_count: float = MIN_PANEL_COUNT) -> tuple[np.ndarray, np.ndarray]:
     """Per series (rows of `counts`, columns = consecutive `years`, NaN = missing), the terms of
     a moment estimator of tau^2 that needs no model fit and pools across municipalities.
 
@@ -354,33 +449,97 @@ def dispersion_terms(counts: np.ndarray, years, break_years=()) -> tuple[np.ndar
     consecutive years removes level and slope: its variance is 6 tau^2 plus the Poisson part,
     about 6/mu + 6/mu^2 for a slowly changing mu (delta method with its second-order term; mu
     estimated by the mean of the three counts, not by each count, which would bias it). So
-    sum(d2^2 - Poisson part) / (6 * number of terms) estimates tau^2. A series takes part when
-    its median count is at least MIN_PANEL_COUNT (chosen on the series, not year by year, which
-    would truncate the noise); a term needs three positive counts and no known break within its
-    three years. In simulation (tests/test_panel.py) it recovers tau = 0.10 within a few
-    hundredths for counts of 40 and more and errs on the high side (wider intervals) for
-    counts near 20. Returns (S, m) per row: the sum of (d2^2 - Poisson part) and 6 x the
-    number of terms; tau^2 of a group = sum S / sum m."""
+    sum(d2^2 - Poisson part) / (6 * number of terms) estimates tau^2. With a `reference` series
+    (the national counts) the second differences are of log(count / reference): year shocks
+    shared with the country cancel, and tau^2 is the municipality's own part. A term needs three
+    positive counts and no known break (nor the break year itself, a transition year) and no
+    excluded (abnormal) year within its three years; a series takes part when its median count is
+    at least `min_count`. In simulation it recovers tau = 0.10 within a few hundredths for counts
+    of 40 and more and errs on the high side (wider intervals) for counts near 20. Returns (S, m)
+    per row: the sum of (d2^2 - Poisson part) and 6 x the number of terms; tau^2 of a group =
+    sum S / sum m."""
     y = np.asarray(counts, dtype=float)
     yrs = np.asarray(list(years))
     if y.shape[1] < 3:
         return np.zeros(len(y)), np.zeros(len(y))
+    ok = _term_mask(y, yrs, 3, break_years, excluded_years, min_count)
+    logs, ref_var = _relative(y, reference)
     a, b, c = y[:, :-2], y[:, 1:-1], y[:, 2:]
-    with np.errstate(all="ignore"):
-        big = np.nanmedian(np.where(np.isnan(y), np.nan, y), axis=1) >= MIN_PANEL_COUNT
-    ok = (a > 0) & (b > 0) & (c > 0) & big[:, None]
-    consecutive = (yrs[2:] - yrs[:-2]) == 2
-    clean = consecutive.copy()
-    for brk in break_years:
-        clean &= ~((yrs[:-2] < brk) & (brk <= yrs[2:]))
-    ok &= clean[None, :]
     with np.errstate(divide="ignore", invalid="ignore"):
-        d2 = np.log(c) - 2 * np.log(b) + np.log(a)
+        d2 = logs[:, 2:] - 2 * logs[:, 1:-1] + logs[:, :-2]
         m3 = (a + b + c) / 3
-        term = d2 ** 2 - (6 / m3 + 6 / m3 ** 2)
+        ref_part = ref_var[:-2] + 4 * ref_var[1:-1] + ref_var[2:]
+        term = d2 ** 2 - (6 / m3 + 6 / m3 ** 2) - ref_part[None, :]
+    ok &= np.isfinite(term)
     S = np.where(ok, term, 0.0).sum(axis=1)
     m = 6.0 * ok.sum(axis=1)
     return S, m
+
+
+def first_difference_terms(counts: np.ndarray, years, break_years=(), excluded_years=(), reference=None,
+                           min_count: float = MIN_PANEL_COUNT) -> tuple[np.ndarray, np.ndarray]:
+    """As `dispersion_terms`, from first differences centred on each series' mean first
+    difference (which removes its slope): sum(d1c^2 - Poisson part) and 2 x the number of
+    terms, so that S/m estimates sigma^2 (1 - rho) for yearly deviations with lag-one correlation
+    rho (and tau^2 when rho = 0). With the second differences this gives rho (`autocorrelation`)."""
+    y = np.asarray(counts, dtype=float)
+    yrs = np.asarray(list(years))
+    if y.shape[1] < 2:
+        return np.zeros(len(y)), np.zeros(len(y))
+    ok = _term_mask(y, yrs, 2, break_years, excluded_years, min_count)
+    logs, ref_var = _relative(y, reference)
+    a, b = y[:, :-1], y[:, 1:]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        d1 = logs[:, 1:] - logs[:, :-1]
+        ok &= np.isfinite(d1)
+        n = ok.sum(axis=1)
+        mean = np.where(n > 0, np.where(ok, d1, 0.0).sum(axis=1) / np.maximum(n, 1), 0.0)
+        m2 = (a + b) / 2
+        poisson = 2 / m2 + 2 / m2 ** 2 + ref_var[:-1] + ref_var[1:]
+        # no n/(n-1): the first differences telescope, so their mean has almost no variance of its own
+        term = (d1 - mean[:, None]) ** 2 - poisson
+    ok &= (n >= 3)[:, None]
+    S = np.where(ok, term, 0.0).sum(axis=1)
+    m = 2.0 * ok.sum(axis=1)
+    return S, m
+
+
+MAX_RHO = 0.9
+
+
+def autocorrelation(S2, m2, S1, m1) -> float | None:
+    """Lag-one autocorrelation rho of the yearly deviations from pooled second- and first-
+    difference terms: for an AR(1) with variance sigma^2, S2/m2 = sigma^2 (1-rho)(3-rho)/3 and
+    S1/m1 = sigma^2 (1-rho), so rho = 3 - 3 (S2/m2) / (S1/m1). None without terms or variance."""
+    S2, m2, S1, m1 = float(np.sum(S2)), float(np.sum(m2)), float(np.sum(S1)), float(np.sum(m1))
+    if m2 == 0 or m1 == 0 or S1 <= 0 or S2 <= 0:
+        return None
+    return float(min(MAX_RHO, max(-MAX_RHO, 3 - 3 * (S2 / m2) / (S1 / m1))))
+
+
+def lag_factor(rho: float | None, lag: int) -> float:
+    """How much the extra variance of a ratio of two years `lag` apart grows under positive
+    autocorrelation, relative to what the second-difference estimate assumes (independent years):
+    3 (1 - rho^lag) / ((1 - rho)(3 - rho)), never below 1 (a negative rho is not used to narrow)."""
+    if rho is None or rho <= 0 or lag <= 0:
+        return 1.0
+    return max(1.0, 3 * (1 - rho ** lag) / ((1 - rho) * (3 - rho)))
+
+
+def bootstrap_interval(S, m, level: float = 0.95, draws: int = 400, seed: int = 20261202) -> tuple[float, float] | None:
+    """A percentile bootstrap interval of tau from per-series terms (series resampled with
+    replacement; a fixed seed, so a report is the same every run); None with fewer than 5 series
+    that have terms."""
+    S, m = np.asarray(S, dtype=float), np.asarray(m, dtype=float)
+    have = m > 0
+    S, m = S[have], m[have]
+    if len(S) < 5:
+        return None
+    rng = np.random.default_rng(seed)
+    idx = rng.integers(0, len(S), size=(draws, len(S)))
+    tau = np.sqrt(np.clip(S[idx].sum(axis=1) / m[idx].sum(axis=1), 0, None))
+    lo, hi = np.quantile(tau, [(1 - level) / 2, 1 - (1 - level) / 2])
+    return float(lo), float(hi)
 
 
 def pooled_tau(S, m) -> float | None:
