@@ -5,6 +5,7 @@ all-municipality fixture (tests/panel_fixture.py: made-up values)."""
 from __future__ import annotations
 
 import json
+import math
 import os
 import re
 import shutil
@@ -146,14 +147,65 @@ def test_dispersion_terms_on_simulated_series():
     assert stats.pooled_tau(*stats.dispersion_terms(stepped, years)) > 0.14   # unnamed: the step inflates tau
 
 
-def test_spiegelhalter_tau2_by_hand():
-    # ten units, s = 0.1 each (w = 100), estimates +-0.1 around 0: every z = +-1, phi = 1,
-    # tau2 = (10*1 - 9) / (1000 - 100000/1000) = 1/900
-    y = np.array([0.1, -0.1] * 5)
-    theta0, tau2 = stats.spiegelhalter_tau2(y, np.full(10, 0.1))
-    assert theta0 == pytest.approx(0.0, abs=1e-12)
-    assert tau2 == pytest.approx(1 / 900)
-    assert stats.spiegelhalter_tau2(y / 2, np.full(10, 0.1))[1] == 0.0   # phi = 0.25: no overdispersion
+def test_funnel_overdispersion_is_dersimonian_laird_and_funnelplotr_by_hand():
+    """funnel_tau2 around the fixed-effect mean is statsmodels' DerSimonian-Laird; around a given
+    centre it is FunnelPlotR's tau_func with untrimmed z-scores (computed here by hand)."""
+    from statsmodels.stats.meta_analysis import combine_effects
+
+    y = np.array([0.10, -0.12, 0.25, 0.02, -0.30, 0.18, -0.05, 0.08])
+    s = np.array([0.10, 0.15, 0.08, 0.20, 0.12, 0.09, 0.11, 0.14])
+    _, tau2 = stats.funnel_tau2(y, s)
+    assert tau2 == pytest.approx(combine_effects(y, s ** 2, method_re="dl").tau2, rel=1e-12)
+    w = 1 / s ** 2
+    n, phi = len(y), np.mean((y / s) ** 2)                       # FunnelPlotR: z-scores around the target 0
+    by_hand = max(0.0, (n * phi - (n - 1)) / (w.sum() - (w ** 2).sum() / w.sum()))
+    assert stats.funnel_tau2(y, s, 0.0) == (0.0, pytest.approx(by_hand, rel=1e-12))
+    assert stats.funnel_tau2(y / 10, s, 0.0)[1] == 0.0           # no overdispersion
+
+
+def test_funnel_limits_by_hand():
+    """Without overdispersion: FunnelPlotR's exact Poisson limits, chi-square quantiles; with it:
+    exp(+-z sqrt(1/E + tau^2)) around the centre."""
+    from scipy import stats as sps
+
+    lo, hi = stats.poisson_limits(np.array([10.0]), 1.959964)
+    assert lo[0] == pytest.approx(sps.chi2.ppf(0.025, 20) / 20, rel=1e-6)   # 9.591 / 20 = 0.4795
+    assert hi[0] == pytest.approx(sps.chi2.ppf(0.975, 22) / 20, rel=1e-6)   # 36.781 / 20 = 1.8390
+    assert (round(lo[0], 4), round(hi[0], 4)) == (0.4795, 1.8390)
+    f = peers.Funnel("per 1.000 inwoners", pd.DataFrame({"gemeente": [], "x": [], "y": [], "is_self": [], "count": []}),
+                     3.0, 0.01, "x")
+    lo, hi = f.limits(np.array([10.0]), 1.959964)
+    assert (lo[0], hi[0]) == (pytest.approx(3 * math.exp(-1.959964 * math.sqrt(0.11))),
+                              pytest.approx(3 * math.exp(1.959964 * math.sqrt(0.11))))
+
+
+def test_a_zero_count_is_placed_by_exact_tails():
+    """0 where 2 are expected is ordinary (P = e^-2 = 0.135); where 10 are expected it is far below
+    (P = e^-10 = 4.5e-5 < 0.001)."""
+    data = pd.DataFrame({"gemeente": ["A", "B"], "naam": ["A", "B"], "x": [2.0, 10.0], "y": [0.0, 0.0],
+                         "is_self": [False, False], "count": [0, 0]})
+    f = peers.Funnel("per 1.000 inwoners", data, 1.0, 0.0, "x")
+    assert f.position("A").startswith("binnen de 95%-grenzen")
+    assert f.position("B").startswith("onder de 99,8%-grens")
+
+
+def test_funnels_flag_what_they_should_with_real_differences_between_municipalities():
+    """Seeded: groups of 40 peers whose true rates differ by 15% (log-normal) and counts of 10-400.
+    Limits that include that variation (DerSimonian-Laird, untrimmed) flag about 0.2% of units
+    outside the 99.8% limits; the 10%/90% winsorised z-scores of before flagged 1.2-1.4%."""
+    rng = np.random.default_rng(2005)
+    flagged = total = 0
+    for _ in range(400):
+        expected = np.exp(rng.uniform(np.log(10), np.log(400), 40))
+        true = np.exp(rng.normal(0, 0.15, 40))
+        obs = rng.poisson(expected * true)
+        rate = obs.sum() / expected.sum()
+        e = rate * expected
+        _, tau2 = stats.funnel_tau2(np.log(np.maximum(obs, 0.5) / e), np.sqrt(1 / e), 0.0)
+        low, high = stats.count_tails(obs, e, tau2)
+        flagged += int((np.minimum(low, high) < stats.norm_tail(peers.Z998)).sum())
+        total += len(obs)
+    assert flagged / total < 0.006, flagged / total
 
 
 def test_vectorised_intervals_equal_the_scalar_ones():

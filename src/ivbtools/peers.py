@@ -296,16 +296,21 @@ Z95, Z998 = 1.959963984540054, 3.090232306167813
 @dataclass
 class Funnel:
     """One funnel plot (Spiegelhalter 2005): each unit's estimate against its precision, with
-    limits around the group's value widened by the group's additive overdispersion."""
+    limits around one centre — the group's pooled value — widened by the group's additive
+    overdispersion (DerSimonian-Laird, no winsorising). Positions use the same centre. Units with
+    a count of 0 are kept (estimated with half a count for the spread; placed by exact tails)."""
     what: str                    # "verandering" or "per 1.000 inwoners"
-    data: pd.DataFrame           # gemeente, naam, x (precision axis: a count), y (estimate), is_self
-    centre: float                # the group's value (weighted, back-transformed)
+    data: pd.DataFrame           # gemeente, naam, x (precision axis: a count), y (estimate), is_self, count
+    centre: float                # the group's value (pooled; limits and positions both around it)
     tau2: float                  # additive overdispersion on the log scale
     x_label: str
     required: float | None = None   # the level the rule requires (change funnel only)
 
     def limits(self, x, z: float) -> tuple[np.ndarray, np.ndarray]:
         x = np.asarray(x, dtype=float)
+        if self.what != "verandering" and self.tau2 == 0:   # exact Poisson limits, as FunnelPlotR
+            lo, hi = stats.poisson_limits(x, z)
+            return self.centre * lo, self.centre * hi
         var = self._poisson_var(x) + self.tau2
         return self.centre * np.exp(-z * np.sqrt(var)), self.centre * np.exp(z * np.sqrt(var))
 
@@ -318,13 +323,19 @@ class Funnel:
         row = self.data[self.data.gemeente == code]
         if row.empty:
             return "geen cijfers"
-        x, y = float(row.x.iloc[0]), float(row.y.iloc[0])
-        lo95, hi95 = (float(v) for v in self.limits(x, Z95))
-        lo998, hi998 = (float(v) for v in self.limits(x, Z998))
-        if lo95 <= y <= hi95:
+        r = row.iloc[0]
+        if self.what == "verandering":
+            x, y = float(r.x), float(r.y)
+            inside = [(lo <= y <= hi) for lo, hi in (tuple(float(v) for v in self.limits(x, z)) for z in (Z95, Z998))]
+            above = y > self.centre
+        else:   # exact tails of the count around the centre's expected count
+            low, high = stats.count_tails(r["count"], r.x, self.tau2)
+            inside = [min(low, high) >= stats.norm_tail(z) for z in (Z95, Z998)]
+            above = high < low
+        if inside[0]:
             return "binnen de 95%-grenzen: niet te onderscheiden van de groep"
-        side = "boven" if y > hi95 else "onder"
-        if lo998 <= y <= hi998:
+        side = "boven" if above else "onder"
+        if inside[1]:
             return f"{side} de 95%-grens maar binnen de 99,8%-grens: mogelijk afwijkend"
         return f"{side} de 99,8%-grens: duidelijk afwijkend van de groep"
 
@@ -357,26 +368,28 @@ class PeerComparison:
 
 
 def _funnel_change(t: pd.DataFrame, code: str, required: float) -> Funnel | None:
-    ok = t[(t.basis > 0) & t.waarde.notna() & (t.waarde > 0)]
+    ok = t[(t.basis > 0) & t.waarde.notna()]
     if len(ok) < 5:
         return None
     centre = float(ok.waarde.sum() / ok.basis.sum())
     s = np.sqrt(1 / (centre * ok.basis) + 1 / ok.basis)
-    _, tau2 = stats.spiegelhalter_tau2(np.log(ok.waarde / ok.basis), s)
-    data = pd.DataFrame({"gemeente": ok.gemeente, "naam": ok.naam, "x": ok.basis, "y": ok.waarde / ok.basis,
-                         "is_self": ok.gemeente == code})
+    y = np.maximum(ok.waarde, 0.5) / ok.basis   # a count of 0 as half a count (on the log scale)
+    _, tau2 = stats.funnel_tau2(np.log(y), s, np.log(centre))
+    data = pd.DataFrame({"gemeente": ok.gemeente, "naam": ok.naam, "x": ok.basis, "y": y, "is_self": ok.gemeente == code,
+                         "count": ok.waarde})
     return Funnel("verandering", data, centre, tau2, "aantal in het basisjaar", required)
 
 
 def _funnel_rate(t: pd.DataFrame, code: str) -> Funnel | None:
-    ok = t[(t.inwoners > 0) & t.waarde.notna() & (t.waarde > 0)]
+    ok = t[(t.inwoners > 0) & t.waarde.notna()]
     if len(ok) < 5:
         return None
     rate = float(ok.waarde.sum() / ok.inwoners.sum())   # per inhabitant
     expected = rate * ok.inwoners
-    _, tau2 = stats.spiegelhalter_tau2(np.log(ok.waarde / expected), np.sqrt(1 / expected))
+    y = np.maximum(ok.waarde, 0.5) / expected
+    _, tau2 = stats.funnel_tau2(np.log(y), np.sqrt(1 / expected), 0.0)   # centre: the pooled rate itself
     data = pd.DataFrame({"gemeente": ok.gemeente, "naam": ok.naam, "x": expected, "y": ok.per_1000_inwoners,
-                         "is_self": ok.gemeente == code})
+                         "is_self": ok.gemeente == code, "count": ok.waarde})
     return Funnel("per 1.000 inwoners", data, rate * 1000, tau2, "verwacht aantal bij het groepsgemiddelde")
 
 

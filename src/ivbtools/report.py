@@ -395,7 +395,7 @@ def peers_md(ds: Dataset, ev: Evaluation) -> Md:
     taus = [f"{nl_num(100 * np.sqrt(f.tau2), 0)}% ({f.what})" for f in (cmp.change, cmp.rate) if f is not None]
     if taus:
         lines.append(f"- Trechtergrenzen (95% en 99,8%) verbreed voor de verschillen tussen gemeenten die groter zijn dan "
-                     f"toeval (Spiegelhalter 2005, additief model met gewinsoriseerde z-scores): {', '.join(taus)}. "
+                     f"toeval (Spiegelhalter 2005; DerSimonian-Laird, zonder trimmen, rond één middelpunt: de groep samen; bij kleine aantallen exacte Poisson-kansen): {', '.join(taus)}. "
                      f"Een positie binnen de grenzen is ruis, geen prestatie; daarom geen ranglijst.")
     merged = [c for c in cmp.peers if boundary_note(ds, c, rule.baseline_year, ev.year)]
     if merged:

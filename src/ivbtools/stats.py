@@ -550,24 +550,48 @@ def pooled_tau(S, m) -> float | None:
     return math.sqrt(max(0.0, S / m))
 
 
-def spiegelhalter_tau2(y, s, winsor: float = 0.10) -> tuple[float, float]:
-    """Additive random-effects overdispersion for a funnel plot (Spiegelhalter 2005, "Handling
-    over-dispersion of performance indicators"): units with estimates `y` (log scale) and
-    within-unit standard errors `s` around the weighted target theta0. z-scores are winsorised
-    at `winsor` and 1 - `winsor`; phi = mean(z^2); when n*phi > n - 1,
-    tau^2 = (n*phi - (n-1)) / (sum w - sum w^2 / sum w) with w = 1/s^2, else 0.
-    Returns (theta0, tau2) on the log scale."""
+def funnel_tau2(y, s, centre: float | None = None) -> tuple[float, float]:
+    """Additive between-unit variance for a funnel plot (Spiegelhalter 2005; the
+    DerSimonian-Laird moment estimator, as FunnelPlotR computes it): units with estimates `y`
+    (log scale) and within-unit standard errors `s`; Q = sum ((y - centre) / s)^2 and
+    tau^2 = max(0, (Q - (n - 1)) / (sum w - sum w^2 / sum w)) with w = 1/s^2. `centre`: the
+    funnel's one centre (the group's pooled value, on the log scale); None: the fixed-effect
+    weighted mean, which makes it exactly DerSimonian-Laird. No winsorising: with the 10-70 peers
+    of a group, trimming the z-scores biases tau^2 down and flags too many units. Returns
+    (centre, tau2)."""
     y, s = np.asarray(y, dtype=float), np.asarray(s, dtype=float)
     keep = np.isfinite(y) & np.isfinite(s) & (s > 0)
     y, s = y[keep], s[keep]
     n = len(y)
     if n < 3:
-        return (float(np.nan), 0.0)
+        return (float("nan") if centre is None else float(centre)), 0.0
     w = 1 / s ** 2
-    theta0 = float(np.sum(w * y) / np.sum(w))
-    z = (y - theta0) / s
-    lo, hi = np.quantile(z, [winsor, 1 - winsor])
-    phi = float(np.mean(np.clip(z, lo, hi) ** 2))
-    if n * phi <= n - 1:
-        return theta0, 0.0
-    return theta0, float((n * phi - (n - 1)) / (np.sum(w) - np.sum(w ** 2) / np.sum(w)))
+    theta0 = float(np.sum(w * y) / np.sum(w)) if centre is None else float(centre)
+    q = float(np.sum(w * (y - theta0) ** 2))
+    return theta0, max(0.0, (q - (n - 1)) / float(np.sum(w) - np.sum(w ** 2) / np.sum(w)))
+
+
+def norm_tail(z: float) -> float:
+    """One-sided tail of the standard normal beyond z (0.025 for 1.96, 0.001 for 3.09)."""
+    return float(sps.norm.sf(z))
+
+
+def poisson_limits(expected, z: float) -> tuple[np.ndarray, np.ndarray]:
+    """Exact Poisson funnel limits for an observed/expected ratio at `expected` counts (as
+    FunnelPlotR draws them without overdispersion): chi-square quantiles, two-sided at the level
+    of `z` (1.96 for 95%, 3.09 for 99.8%)."""
+    e = np.asarray(expected, dtype=float)
+    tail = float(sps.norm.sf(z))
+    return sps.chi2.ppf(tail, 2 * e) / (2 * e), sps.chi2.ppf(1 - tail, 2 * (e + 1)) / (2 * e)
+
+
+def count_tails(observed, mean, tau2: float) -> tuple[np.ndarray, np.ndarray]:
+    """P(X <= observed) and P(X >= observed) for a count with this mean: Poisson, or with
+    additive overdispersion tau2 a negative binomial (gamma-Poisson with variance mean +
+    tau2 * mean^2). A funnel position from these is exact also at small counts and for 0."""
+    o, mu = np.asarray(observed, dtype=float), np.asarray(mean, dtype=float)
+    if tau2 <= 0:
+        return sps.poisson.cdf(o, mu), sps.poisson.sf(o - 1, mu)
+    r = 1 / tau2
+    p = r / (r + mu)
+    return sps.nbinom.cdf(o, r, p), sps.nbinom.sf(o - 1, r, p)
