@@ -245,3 +245,14 @@ def test_tau_interval_from_the_bootstrap_holds_the_truth():
     lo, hi = stats.bootstrap_interval(S, m)
     assert lo < 0.12 < hi and hi - lo < 0.08
     assert stats.bootstrap_interval(S[:3], m[:3]) is None   # too few series to say
+
+
+def test_the_methods_file_is_the_one_the_reports_cite():
+    """docs/methods.md is the commitment the reports cite: editing it without bumping the version
+    and the recorded hash (a reviewed change of results) fails here."""
+    import hashlib
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parents[1] / "docs" / "methods.md").read_bytes()
+    assert hashlib.sha256(text).hexdigest() == stats.METHODS_SHA256
+    assert f"Version: {stats.METHODS_VERSION} (" in text.decode("utf-8")

@@ -617,7 +617,8 @@ def _dispersion_sentence(ev: Evaluation) -> str:
     if d is not None:
         mean = ev.series_mean
         weak = (f" Bij tellingen rond {nl_int(mean)} per jaar en {d.df} vrijheidsgraden zegt zo'n schatting weinig: in "
-                f"simulaties geeft een derde tot de helft van zulke reeksen 0%, ook als de werkelijke schommeling 10–20% is."
+                f"simulaties (docs/methods.md) geeft bij tellingen rond 20 tot de helft van zulke reeksen 0%, ook als de "
+                f"werkelijke schommeling 10% is."
                 if mean is not None and mean < 50 else "")
         return (f"Overdispersie: politie- en ongevallentellingen schommelen van jaar tot jaar meer dan zuiver "
                 f"toeval (Poisson). De eigen reeks van {ev.area_name} ({len(d.years)} jaren, {d.years[0]}–{d.years[-1]}) "

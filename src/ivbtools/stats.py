@@ -33,6 +33,12 @@ from scipy import optimize
 from scipy import stats as sps
 from statsmodels.stats.proportion import proportion_confint
 
+# The decision rules, levels and estimators are written down in docs/methods.md; a change to it is a
+# deliberate change of results: the version is printed in every report and the test suite checks
+# the file against this hash.
+METHODS_VERSION = "2"
+METHODS_SHA256 = "8753799dea753511478ba3813086a38c9daf1c0ce62eeb918d3c712ab5cf9ca3"
+
 ALPHA = 0.05
 Z = float(sps.norm.ppf(1 - ALPHA / 2))  # 1.959963...
 MIN_DISPERSION_YEARS = 6   # fewer yearly counts give no usable estimate of tau
