@@ -466,3 +466,27 @@ def test_a_missing_population_is_named_with_the_year_used_instead(pds):
     md = str(report.peers_md(ds, evaluate.evaluate(ds, "sociaal-woninginbraak", 2022, "GM1969")))
     assert "Het inwonertal van 2022 ontbreekt voor Westerkwartier: de groep is gekozen met dat van 2021." in md
     assert "Westerkwartier geen cijfer (inwonertal 2022 ontbreekt)" in md
+
+
+def test_no_national_table_row_rests_silently_on_poisson_noise(pds):
+    """Before: 31% of the fixture's rows had no tau (a peer group of small counts) and read plain
+    'duidelijk'. Now such a group borrows the tau pooled over every municipality; a row without any
+    tau would say 'bij alleen Poisson-toeval' and carry its tipping point."""
+    table = national.evaluate_all(pds, 2022)
+    judged = table[table.kwalificatie.isin([stats.CLEAR_MET, stats.CLEAR_NOT_MET, stats.WITHIN_NOISE])]
+    assert len(judged) > 1000
+    no_tau = judged[~np.isfinite(judged.overdispersie_tau.astype(float))]
+    # the fixture's casualties are too few anywhere for a tau: their clear rows say so
+    assert set(no_tau.doel_id) == {"verkeer-slachtoffers"}
+    clear_no_tau = no_tau[no_tau.kwalificatie != stats.WITHIN_NOISE]
+    assert len(clear_no_tau) > 0 and clear_no_tau.zekerheid.str.endswith(" bij alleen Poisson-toeval").all()
+    pooled = judged[judged.overdispersie_bron == "alle gemeenten"]
+    assert len(pooled) > 0 and np.isfinite(pooled.overdispersie_tau.astype(float)).all()
+    # a clear row without tau: its tipping point is there
+    clear = table[table.kwalificatie.isin([stats.CLEAR_MET, stats.CLEAR_NOT_MET])]
+    assert clear.kantelpunt_tau.notna().all()
+    # the report for a municipality of such a group tells where its tau came from
+    row = pooled.iloc[0]
+    ev = evaluate.evaluate(pds, row.doel_id, 2022, row.gemeente)
+    assert ev.dispersion is not None and ev.dispersion.origin == "pool"
+    assert "over alle gemeenten samen" in ev.dispersion_nl
