@@ -284,3 +284,12 @@ def test_a_baseline_that_fits_the_national_change_is_not_flagged(data_copy):
     add_local(data_copy, "burglary_home,GM1969,Westerkwartier,2023,60,test-fixture\n")
     ev = evaluate(ivbtools.load(data_copy), "sociaal-woninginbraak", 2023, "GM1969")
     assert ev.baseline_check_nl == ""   # 70 in 2019 against 75 in 2018: -7%, nationally within noise of it
+
+
+def test_an_own_series_of_small_counts_says_its_estimate_carries_little(data_copy):
+    rows = "".join(f"burglary_home,GM1969,Westerkwartier,{y},{v},test-fixture\n"
+                   for y, v in zip(range(2012, 2024), [22, 19, 25, 18, 21, 20, 24, 17, 23, 19, 16, 21]))
+    add_local(data_copy, rows)
+    ev = evaluate(ivbtools.load(data_copy), "sociaal-woninginbraak", 2023, "GM1969")
+    assert ev.dispersion is not None and ev.series_mean == pytest.approx(sum([22, 19, 25, 18, 21, 20, 24, 17, 23, 19, 16, 21]) / 12)
+    assert "zegt zo'n schatting weinig" in ev.dispersion_nl and "docs/methods.md" in ev.dispersion_nl
