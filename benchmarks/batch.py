@@ -44,7 +44,7 @@ def measured(phase: str, years: str, out: Path, jobs: int) -> tuple[float, float
 def jobs_of(years: list[int]) -> list[tuple[str, dict]]:
     sys.path.insert(0, str(ROOT / "src"))
     import ivbtools
-    from ivbtools.batch import plan
+    from ivbtools.batch.run import plan
 
     ds = ivbtools.load(ROOT / "data")
     return [(j.notebook, j.parameters) for j in plan(ds, years, "GM1969", ROOT / "data")]

@@ -2,7 +2,7 @@
 
 Generates synthetic BRON zips (the real folder layout and column names, made-up records;
 nothing here is a real figure) of increasing size, counts them with
-ivbtools.bron.count_accidents under tracemalloc, and prints the peak memory and the ratios
+ivbtools.live.bron.count_accidents under tracemalloc, and prints the peak memory and the ratios
 against the smallest file. Flat memory means the peak ratio stays near 1 while the rows
 ratio grows. For contrast it also measures reading the same text whole with pandas.
 
@@ -49,7 +49,7 @@ def peak(fn) -> tuple[int, float]:
 
 
 def main() -> None:
-    from ivbtools.bron import MEMBER, count_accidents
+    from ivbtools.live.bron import MEMBER, count_accidents
 
     ap = argparse.ArgumentParser()
     ap.add_argument("--sizes", default="20000,200000,1000000")

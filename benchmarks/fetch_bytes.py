@@ -27,10 +27,10 @@ sys.path[:0] = [str(ROOT / "src"), str(ROOT / "tests")]
 def main() -> None:
     import requests
 
+    from ivbtools.live.fetch import fetch, fetch_panel
+
     import panel_fixture as pf
     from replay import Replay
-
-    from ivbtools.fetch import fetch, fetch_panel
 
     work = Path(tempfile.mkdtemp(prefix="ivb-bench-bytes-"))
     data = work / "data"

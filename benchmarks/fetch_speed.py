@@ -23,10 +23,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT / "src"), str(ROOT / "tests"), str(ROOT / "benchmarks")]
 
+from ivbtools.live.fetch import fetch  # noqa: E402
+
 from bron_memory import make_zip  # noqa: E402
 from replay import Replay  # noqa: E402
-
-from ivbtools.fetch import fetch  # noqa: E402
 
 
 def one_round(zip_bytes: bytes, tmp: Path) -> tuple[float, float]:

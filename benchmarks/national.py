@@ -23,11 +23,13 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 
 def main() -> None:
+    from ivbtools.data import dataset
+    from ivbtools.live.fetch import fetch_panel
+    from ivbtools.verdict import alltable as national
+    from ivbtools.verdict import evaluate
+
     import panel_fixture as pf
     from replay import Replay
-
-    from ivbtools import dataset, evaluate, national
-    from ivbtools.fetch import fetch_panel
 
     work = Path(tempfile.mkdtemp(prefix="ivb-bench-national-"))
     data = work / "data"

@@ -27,9 +27,9 @@ TEST_SOURCE = textwrap.dedent("""\
 
 def copy_project_data(dest: Path, src: Path = DATA) -> Path:
     """A copy of the project's data folder as the checkout ships it: without anything a user's
-    runs wrote into it (the download cache, the fetch log: ivbtools.cache.USER_STATE) and
+    runs wrote into it (the download cache, the fetch log: ivbtools.data.cache.USER_STATE) and
     without an analyst's files in local/ — whatever `make report` or an analyst left behind."""
-    from ivbtools.cache import USER_STATE
+    from ivbtools.data.cache import USER_STATE
 
     shutil.copytree(src, dest, ignore=shutil.ignore_patterns(*USER_STATE))
     for f in (dest / "local").glob("*"):
@@ -89,10 +89,9 @@ def stub_notebooks(tmp_path: Path, target_body: str) -> Path:
 def batch_2022(tmp_path_factory):
     """One real batch (`ivb run --years 2022-2023`) on the embedded data, shared by the tests that
     read its outputs. Tests that change outputs work on a copy."""
+    import os
     import subprocess
     import sys
-
-    import os
 
     out = tmp_path_factory.mktemp("outputs")
     # a relative --output, as `make report` passes it (the kernels run in notebooks/, not here)

@@ -41,7 +41,7 @@ PSEUDO = [("GM0998", "Buitenland"), ("GM0999", "Gemeenten; niet in te delen")]
 
 def municipalities() -> list[tuple[str, str]]:
     """The current municipalities of data/municipalities.csv (codes and names only)."""
-    from ivbtools.municipalities import current_codes
+    from ivbtools.data.municipalities import current_codes
 
     return current_codes(ROOT / "data" / "municipalities.csv")
 

@@ -92,9 +92,9 @@ def police_table(table_id, title, dim, dim_title, keys, measure, modified="2024-
                 rows.append({"ID": i, dim: cat, "RegioS": reg, "Perioden": p["Key"], measure: v})
                 i += 1
     props = [
-        {"odata.type": "Cbs.OData.Dimension", "ID": 0, "Position": 0, "ParentID": None, "Type": "Dimension", "Key": dim, "Title": dim_title, "Description": ""},
-        {"odata.type": "Cbs.OData.GeoDimension", "ID": 1, "Position": 1, "ParentID": None, "Type": "GeoDimension", "Key": "RegioS", "Title": "Regio's", "Description": ""},
-        {"odata.type": "Cbs.OData.TimeDimension", "ID": 2, "Position": 2, "ParentID": None, "Type": "TimeDimension", "Key": "Perioden", "Title": "Perioden", "Description": ""},
+        {"odata.type": "Cbs.OData.Dimension", "ID": 0, "Position": 0, "ParentID": None, "Type": "Dimension", "Key": dim, "Title": dim_title, "Description": ""},  # noqa: E501
+        {"odata.type": "Cbs.OData.GeoDimension", "ID": 1, "Position": 1, "ParentID": None, "Type": "GeoDimension", "Key": "RegioS", "Title": "Regio's", "Description": ""},  # noqa: E501
+        {"odata.type": "Cbs.OData.TimeDimension", "ID": 2, "Position": 2, "ParentID": None, "Type": "TimeDimension", "Key": "Perioden", "Title": "Perioden", "Description": ""},  # noqa: E501
         _topic(3, measure, "Aantal"),
     ]
     return {
@@ -119,8 +119,8 @@ def wide_population(rows: list[dict], regions, years, modified="2024-03-01T02:00
     filler = [f"Onderwerp{k}_{k}" for k in range(2, 52)] + [f"Onderwerp{k}_{k}" for k in range(57, 57 + WIDE_COLUMNS - 55)]
     names = ["TotaleBevolking_1"] + filler[:50] + CLASS_COLUMNS + filler[50:]
     props = [
-        {"odata.type": "Cbs.OData.GeoDimension", "ID": 0, "Position": 0, "ParentID": None, "Type": "GeoDimension", "Key": "RegioS", "Title": "Regio's", "Description": ""},
-        {"odata.type": "Cbs.OData.TimeDimension", "ID": 1, "Position": 1, "ParentID": None, "Type": "TimeDimension", "Key": "Perioden", "Title": "Perioden", "Description": ""},
+        {"odata.type": "Cbs.OData.GeoDimension", "ID": 0, "Position": 0, "ParentID": None, "Type": "GeoDimension", "Key": "RegioS", "Title": "Regio's", "Description": ""},  # noqa: E501
+        {"odata.type": "Cbs.OData.TimeDimension", "ID": 1, "Position": 1, "ParentID": None, "Type": "TimeDimension", "Key": "Perioden", "Title": "Perioden", "Description": ""},  # noqa: E501
     ] + [_topic(k + 2, n, n) for k, n in enumerate(names)]
     full = []
     for i, r in enumerate(rows):
@@ -213,7 +213,7 @@ def bron_zip(rows=BRON_ROWS, delimiter=",", prefix="", cut_last_record=False, en
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
         zf.writestr(prefix + "Ongevallengegevens/ongevallen.txt", text.encode(encoding))
         zf.writestr(prefix + "Ongevallengegevens/partijen.txt", "VKL_NUMMER,NUMMER\r\n")
-        zf.writestr(prefix + "ReferentiebestandenOngevallen/aflopen3.txt", "AP3_CODE,AP3_OMS\r\nDOD,Dodelijk\r\nLET,Letsel\r\nUMS,Uitsluitend materiele schade\r\n")
+        zf.writestr(prefix + "ReferentiebestandenOngevallen/aflopen3.txt", "AP3_CODE,AP3_OMS\r\nDOD,Dodelijk\r\nLET,Letsel\r\nUMS,Uitsluitend materiele schade\r\n")  # noqa: E501
         zf.writestr(prefix + "Netwerkgegevens/puntlocaties.txt", "FK_VELD5,X_COORD,Y_COORD\r\n")
     return buf.getvalue()
 
@@ -400,7 +400,7 @@ class Replay:
             root = f"{base}/{parts[0]}/odata/{tid}"
             if len(parts) == 3:
                 names = ["TableInfos", "UntypedDataSet", "TypedDataSet"] + [n for n in table["sets"] if n != "TypedDataSet"]
-                return h._send(200, json.dumps({"odata.metadata": f"{root}/$metadata", "value": [{"name": n, "url": f"{root}/{n}"} for n in names]}).encode())
+                return h._send(200, json.dumps({"odata.metadata": f"{root}/$metadata", "value": [{"name": n, "url": f"{root}/{n}"} for n in names]}).encode())  # noqa: E501
             name = parts[3]
             if name == "TableInfos":
                 rows = [table["info"]]

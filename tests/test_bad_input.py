@@ -223,7 +223,7 @@ def _batch_processes(out: Path, nbs: Path) -> list[str]:
             cwd = os.path.realpath(proc_dir / "cwd")
         except OSError:
             continue
-        if b"ivbtools.worker" in cmdline and str(out).encode() in cmdline:
+        if b"ivbtools.batch.worker" in cmdline and str(out).encode() in cmdline:
             found.append("runner")
         elif cwd == os.path.realpath(nbs):
             found.append("kernel")
@@ -275,7 +275,7 @@ def test_bad_csv_through_papermill_names_file_and_line(world, tmp_path, case):
 def test_a_kernel_in_a_session_of_its_own_is_found_and_ended():
     """The worker's kernels lead their own sessions (jupyter_client), so killing the worker's
     process group misses them; they carry JPY_PARENT_PID, by which the executor ends them."""
-    from ivbtools.executors import _alive, end_processes, kernels_of
+    from ivbtools.batch.executors import _alive, end_processes, kernels_of
 
     parent = 4_000_000 + os.getpid() % 100_000   # no real process has this id: only our stand-in names it
     child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"], start_new_session=True,

@@ -8,11 +8,11 @@ import subprocess
 import sys
 
 import pytest
+from test_outputs import BAD, labels_for, table_rows, visible_text
 
-from ivbtools.evaluate import qualifier_label
+from ivbtools.verdict.evaluate import qualifier_label
 
 from conftest import ROOT, add_local, stub_notebooks
-from test_outputs import BAD, labels_for, table_rows, visible_text
 
 IVB = [sys.executable, "-m", "ivbtools.cli"]
 

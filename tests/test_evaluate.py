@@ -4,8 +4,10 @@ import pytest
 from scipy import stats as sps
 
 import ivbtools
-from ivbtools import report, stats
-from ivbtools.evaluate import evaluate, evaluate_check, scorecard
+from ivbtools import stats
+from ivbtools.present import report
+from ivbtools.verdict.evaluate import evaluate, evaluate_check
+from ivbtools.verdict.scorecard import scorecard
 
 from conftest import add_local
 
@@ -53,7 +55,7 @@ def test_e33_2023_names_the_missing_figure(ds):
 
 
 def test_caveats_apply_by_kind(ds):
-    from ivbtools.registry import Caveat
+    from ivbtools.data.registry import Caveat
     c = Caveat("x", kind="break", crosses_year=2020)
     assert c.applies([2021, 2022], "GM1969") is False
     assert c.applies([2017, 2022], "GM1969") is True

@@ -10,7 +10,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import ivbtools
-from ivbtools import IvbError, atomic, batch
+from ivbtools import IvbError, atomic
+from ivbtools.batch import run as batch
 
 from conftest import DATA, TEST_SOURCE
 

@@ -6,9 +6,10 @@ import json
 import pytest
 
 import ivbtools
-from ivbtools import IvbError, bron
-from ivbtools.evaluate import evaluate
-from ivbtools.fetch import fetch
+from ivbtools import IvbError
+from ivbtools.live import bron
+from ivbtools.live.fetch import fetch
+from ivbtools.verdict.evaluate import evaluate
 
 from conftest import digest, ivb
 from replay import BRON_ROWS, Replay, _fixture_value, bron_zip, default_tables, last_bron_year
@@ -30,7 +31,7 @@ def test_fetch_two_municipalities_fills_the_cache_with_provenance(server, data_c
     nl = ds.observations.get("burglary_home", "NL01", 2020)
     assert nl.value == _fixture_value("47025NED", "1.1.1 ", "NL01  ", 2020) * 100
     src = ds.sources[nl.source_id]
-    assert "tabel 47025NED" in src.title and "gewijzigd 2024-03-01" in src.title and src.retrieved == ivbtools.fetch.now()[:10]
+    assert "tabel 47025NED" in src.title and "gewijzigd 2024-03-01" in src.title and src.retrieved == ivbtools.live.fetch.now()[:10]
     # an area's name comes from the table's region list
     assert ds.area_name("GM0014") == "Groningen"
     # the snapshot's national E33 figure now disagrees with the (fixture) table and is listed
@@ -51,7 +52,7 @@ def test_run_after_fetch_reports_with_table_id_and_retrieval_date(server, data_c
                 "--output", str(out)], timeout=600)
     assert proc.returncode == 0, proc.stderr
     html = (out / "GM0014" / "2023" / "sociaal-verward-gedrag.html").read_text(encoding="utf-8")
-    assert "tabel 47021NED" in html and ivbtools.fetch.now()[:10] in html and "Groningen" in html
+    assert "tabel 47021NED" in html and ivbtools.live.fetch.now()[:10] in html and "Groningen" in html
     # Westerkwartier's targets as a benchmark; none of Westerkwartier's own text or figures as Groningen's
     assert "als maatstaf toegepast op Groningen" in html and "concludeert zelf" not in html and "137 meldingen" not in html
     scorecard_html = (out / "GM0014" / "2023" / "scorecard.html").read_text(encoding="utf-8")
@@ -76,7 +77,7 @@ def test_network_gone_gives_one_line_and_keeps_the_cache(server, data_copy):
     assert digest(data_copy / "cache") == before
     ds = ivbtools.load(data_copy)
     assert ds.observations.get("confused_person_e33", "GM1969", 2022).layer == "cache"
-    from ivbtools.report import data_status_text
+    from ivbtools.present.report import data_status_text
     assert "LET OP: ophalen van police-crimes voor GM1969, NL01 mislukte" in data_status_text(ds)
 
 

@@ -12,9 +12,9 @@ import zipfile
 import pytest
 
 import ivbtools
-from ivbtools import bron
-from ivbtools.cache import Cache
-from ivbtools.fetch import fetch
+from ivbtools.data.cache import Cache
+from ivbtools.live import bron
+from ivbtools.live.fetch import fetch
 
 from conftest import add_local, digest, ivb
 from replay import BRON_LAST_MODIFIED, BRON_ROWS, Replay, bron_name, bron_zip, default_tables, last_bron_year
@@ -121,7 +121,7 @@ def test_bron_per_year_files_in_two_encodings_are_read(data_copy, monkeypatch):
     with Replay() as r:
         monkeypatch.setenv("IVB_BRON_URL", r.url + "/bron")
         rep = fetch(data_copy, ["GM1900"], quiet=True, timeout=5, only={"bron"})
-        for year, raw in ((2019, "Súdwest-Fryslân".encode("cp1252")), (2023, "Westerkwartier".encode())):
+        for year, raw in ((2019, "Súdwest-Fryslân".encode("cp1252")), (2023, b"Westerkwartier")):
             with zipfile.ZipFile(io.BytesIO(r.bron[bron_name(year)])) as zf:   # the replay's files as published
                 text = zf.read(f"{bron_name(year).removesuffix('.zip')}/Ongevallengegevens/ongevallen.txt")
             assert raw in text
@@ -139,7 +139,7 @@ def test_bron_text_that_is_neither_utf8_nor_cp1252_is_one_line(tmp_path):
     import zipfile
     z = tmp_path / "b.zip"
     with zipfile.ZipFile(z, "w") as zf:
-        zf.writestr("Ongevallengegevens/ongevallen.txt", "VKL_NUMMER,JAAR_VKL,AP3_CODE,GME_ID,GME_NAAM\r\n".encode()
+        zf.writestr("Ongevallengegevens/ongevallen.txt", b"VKL_NUMMER,JAAR_VKL,AP3_CODE,GME_ID,GME_NAAM\r\n"
                     + b"1,2019,UMS,14,Gron\x81ngen\r\n")
     with pytest.raises(ivbtools.IvbError, match=r"ongevallen.txt line 2: byte 0x81 is neither UTF-8 nor Windows-1252"):
         bron.count_accidents(z)
@@ -254,7 +254,7 @@ def test_a_later_fetch_completes_the_years(server, data_copy):
 
 
 def test_bad_code_failures_stay_out_of_other_reports(server, data_copy):
-    from ivbtools.report import data_status_text
+    from ivbtools.present.report import data_status_text
     fetch_ok(data_copy)
     server.faults["/47025NED/"] = "500"
     proc = ivb(["--data", str(data_copy), "fetch", "--municipality", "GM0014", "--quiet", "--only", "police-crimes"])

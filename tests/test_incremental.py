@@ -10,7 +10,8 @@ import shutil
 import pytest
 
 import ivbtools
-from ivbtools import batch, inputs
+from ivbtools.batch import inputs
+from ivbtools.batch import run as batch
 
 from conftest import ROOT, FakeExecutor, add_local
 

@@ -15,11 +15,17 @@ import pandas as pd
 import pytest
 
 import ivbtools
-from ivbtools import evaluate, national, peers, report, stats
-from ivbtools.fetch import fetch, fetch_panel
+from ivbtools import stats
+from ivbtools.live.fetch import fetch, fetch_panel
+from ivbtools.panel import dispersion, groups
+from ivbtools.present import report
+from ivbtools.verdict import alltable as national
+from ivbtools.verdict import comparison, evaluate
+from ivbtools.verdict import scorecard as scorecard_mod
 
 import panel_fixture as pf
-from conftest import DATA, ROOT, comparable as _comparable, copy_project_data, digest, ivb
+from conftest import DATA, ROOT, copy_project_data, digest, ivb
+from conftest import comparable as _comparable
 
 PANEL_ENV = ("IVB_POLICE_URL", "IVB_CBS_URL", "IVB_BRON_URL", "IVB_EMBEDDED_ONLY")
 
@@ -89,8 +95,8 @@ def test_the_fetches_of_make_report_succeed_under_resets_and_stay_small(panel, p
     assert crimes and all("tabel 47025NED" in title for title in crimes)
     bron_sources = sorted(set(t[t.indicator == "traffic_accidents"].source_id))
     # one source per yearly file that holds accidents (the fixture's records run 2014-2023)
-    assert bron_sources == [f"bron-01-01-{y}_31-12-{y}-{ivbtools.fetch.now()[:10].replace('-', '')}" for y in range(2017, 2024)]
-    assert "dezelfde mate van stedelijkheid" in peers.membership(pds, 2022).rule_nl
+    assert bron_sources == [f"bron-01-01-{y}_31-12-{y}-{ivbtools.live.fetch.now()[:10].replace('-', '')}" for y in range(2017, 2024)]
+    assert "dezelfde mate van stedelijkheid" in groups.membership(pds, 2022).rule_nl
     # no half year, no pseudo-municipality
     assert t[t.indicator.isin(["confused_person_e33", "youth_nuisance_e35"])].year.max() == pf.YEARS[-1]
     assert not {"GM0998", "GM0999"} & set(t.area_code)
@@ -127,7 +133,7 @@ def test_a_failing_table_keeps_its_previous_panel_entry(panel, tmp_path, monkeyp
 
 
 def test_panel_dispersion_recovers_the_fixture_tau(pds):
-    t = peers.peer_tau(pds, "crimes_total", 2022)
+    t = dispersion.peer_tau(pds, "crimes_total", 2022)
     assert 0.085 <= t.loc["GM1969", "tau"] <= 0.115          # the fixture's true tau is 0.10
     d = evaluate.evaluate(pds, "sociaal-woninginbraak", 2022, "GM1969").dispersion
     assert d is not None and d.origin == "peers"
@@ -172,7 +178,7 @@ def test_funnel_limits_by_hand():
     assert lo[0] == pytest.approx(sps.chi2.ppf(0.025, 20) / 20, rel=1e-6)   # 9.591 / 20 = 0.4795
     assert hi[0] == pytest.approx(sps.chi2.ppf(0.975, 22) / 20, rel=1e-6)   # 36.781 / 20 = 1.8390
     assert (round(lo[0], 4), round(hi[0], 4)) == (0.4795, 1.8390)
-    f = peers.Funnel("per 1.000 inwoners", pd.DataFrame({"gemeente": [], "x": [], "y": [], "is_self": [], "count": []}),
+    f = comparison.Funnel("per 1.000 inwoners", pd.DataFrame({"gemeente": [], "x": [], "y": [], "is_self": [], "count": []}),
                      3.0, 0.01, "x")
     lo, hi = f.limits(np.array([10.0]), 1.959964)
     assert (lo[0], hi[0]) == (pytest.approx(3 * math.exp(-1.959964 * math.sqrt(0.11))),
@@ -184,7 +190,7 @@ def test_a_zero_count_is_placed_by_exact_tails():
     (P = e^-10 = 4.5e-5 < 0.001)."""
     data = pd.DataFrame({"gemeente": ["A", "B"], "naam": ["A", "B"], "x": [2.0, 10.0], "y": [0.0, 0.0],
                          "is_self": [False, False], "count": [0, 0]})
-    f = peers.Funnel("per 1.000 inwoners", data, 1.0, 0.0, "x")
+    f = comparison.Funnel("per 1.000 inwoners", data, 1.0, 0.0, "x")
     assert f.position("A").startswith("binnen de 95%-grenzen")
     assert f.position("B").startswith("onder de 99,8%-grens")
 
@@ -203,7 +209,7 @@ def test_funnels_flag_what_they_should_with_real_differences_between_municipalit
         e = rate * expected
         _, tau2 = stats.funnel_tau2(np.log(np.maximum(obs, 0.5) / e), np.sqrt(1 / e), 0.0)
         low, high = stats.count_tails(obs, e, tau2)
-        flagged += int((np.minimum(low, high) < stats.norm_tail(peers.Z998)).sum())
+        flagged += int((np.minimum(low, high) < stats.norm_tail(comparison.Z998)).sum())
         total += len(obs)
     assert flagged / total < 0.006, flagged / total
 
@@ -243,7 +249,7 @@ def test_national_table_agrees_with_the_single_municipality_evaluation(pds):
 
 
 def test_peer_group_follows_the_configured_rule(pds, panel, tmp_path):
-    mem = peers.membership(pds, 2022)
+    mem = groups.membership(pds, 2022)
     t = pds.observations.table
     pop = t[(t.indicator == "population") & (t.year == 2022) & t.area_code.str.startswith("GM")].set_index("area_code").value
     urb = t[(t.indicator == "urbanisation_class") & (t.year == 2022)].set_index("area_code").value
@@ -257,15 +263,15 @@ def test_peer_group_follows_the_configured_rule(pds, panel, tmp_path):
     cfg = (data / "peers.yaml").read_text().replace("groups: {}", "groups:\n  GM1969: [GM0014, GM0363, GM1680]")
     (data / "peers.yaml").write_text(cfg)
     ds2 = ivbtools.load(data)
-    assert peers.membership(ds2, 2022).peers_of("GM1969") == ["GM0014", "GM0363", "GM1680"]
-    cmp = peers.compare(ds2, "sociaal-woninginbraak", "GM1969", 2022)
+    assert groups.membership(ds2, 2022).peers_of("GM1969") == ["GM0014", "GM0363", "GM1680"]
+    cmp = comparison.compare(ds2, "sociaal-woninginbraak", "GM1969", 2022)
     assert cmp.n == 3 and cmp.k_met + cmp.k_not + cmp.k_missing == 3
 
 
 def test_peer_section_and_scorecard_on_the_panel(pds):
-    card = evaluate.scorecard(pds, 2022, "GM1969")
+    card = scorecard_mod.scorecard(pds, 2022, "GM1969")
     cells = dict(zip(card.doel_id, card.vergelijkbare_gemeenten))
-    n = len(peers.membership(pds, 2022).peers_of("GM1969"))
+    n = len(groups.membership(pds, 2022).peers_of("GM1969"))
     for part in ("verkeer-ongevallen", "verkeer-slachtoffers", "sociaal-verward-gedrag", "sociaal-woninginbraak", "jeugd-overlast"):
         assert re.fullmatch(rf"\d+ van {n} \(\d+ duidelijk\)", cells[part]), cells[part]
         md = str(report.peers_md(pds, evaluate.evaluate(pds, part, 2022, "GM1969")))
@@ -293,7 +299,7 @@ def test_a_report_says_when_its_municipality_was_merged_in_the_years_compared(ds
 def test_peer_section_on_the_embedded_snapshot_says_what_is_missing(ds):
     md = str(report.peers_md(ds, evaluate.evaluate(ds, "sociaal-verward-gedrag", 2022, "GM1969")))
     assert "ivb fetch --all-municipalities" in md and "minstens 20" in md and "1 gemeente(n)" in md
-    card = evaluate.scorecard(ds, 2022, "GM1969")
+    card = scorecard_mod.scorecard(ds, 2022, "GM1969")
     assert card.vergelijkbare_gemeenten.str.len().min() > 0
 
 
@@ -362,9 +368,10 @@ def test_unreachable_scheduler_is_one_line(panel, tmp_path):
 def test_a_dying_dask_worker_fails_only_its_own_report(tmp_path, monkeypatch):
     """A notebook that kills its dask worker process (the kernel's parent) fails alone: dask
     retries it once on another worker, then gives up; every other report is published."""
+    from ivbtools.batch import run as batch
+    from ivbtools.batch.executors import DaskExecutor
+
     from conftest import stub_notebooks
-    from ivbtools import batch
-    from ivbtools.executors import DaskExecutor
 
     monkeypatch.setenv("IVB_EMBEDDED_ONLY", "*")
     nbs = stub_notebooks(tmp_path, "import os, signal\nif target_id == 'sociaal-verward-gedrag':\n"
@@ -384,9 +391,10 @@ def test_a_cluster_of_other_machines_reads_the_frozen_data_state_it_was_sent(tmp
     """With ship_data (the default for --scheduler) the batch's frozen data folder travels to the
     workers as one archive and is unpacked there: the jobs read that copy, not a folder of the
     worker's own."""
+    from ivbtools.batch import run as batch
+    from ivbtools.batch.executors import DaskExecutor
+
     from conftest import copy_project_data, stub_notebooks
-    from ivbtools import batch
-    from ivbtools.executors import DaskExecutor
 
     data = copy_project_data(tmp_path / "data")
     nbs = stub_notebooks(tmp_path, "import ivbtools\nds = ivbtools.load(data_dir)\n"
@@ -435,9 +443,9 @@ def test_panel_dispersion_agrees_with_a_statsmodels_fit(pds):
     negative-binomial (NB2) moment estimator of tau^2 from its residuals."""
     import statsmodels.api as sm
 
-    from ivbtools.panel import build_panel
+    from ivbtools.panel.table import build_panel
 
-    group = peers.membership(pds, 2022).peers_of("GM1969") + ["GM1969"]
+    group = groups.membership(pds, 2022).peers_of("GM1969") + ["GM1969"]
     c = build_panel(pds).counts("crimes_total").loc[group]
     long = c.stack().dropna().rename("y").reset_index()   # the panel's years reach back to 1995 (population)
     long.columns = ["area", "year", "y"]
@@ -448,7 +456,7 @@ def test_panel_dispersion_agrees_with_a_statsmodels_fit(pds):
     mu, y = fit.fittedvalues.to_numpy(), long.y.to_numpy()
     n, p = X.shape
     tau2_glm = max(0.0, (((y - mu) ** 2).sum() * n / (n - p) - mu.sum()) / (mu ** 2).sum())
-    tau_moment = peers.peer_tau(pds, "crimes_total", 2022).loc["GM1969", "tau"]
+    tau_moment = dispersion.peer_tau(pds, "crimes_total", 2022).loc["GM1969", "tau"]
     assert abs(np.sqrt(tau2_glm) - tau_moment) < 0.02, (np.sqrt(tau2_glm), tau_moment)
 
 
@@ -461,7 +469,7 @@ def test_a_missing_population_is_named_with_the_year_used_instead(pds):
     t = ds.observations.table
     ds.observations.table = t[~((t.indicator == "population") & (t.area_code == "GM1969") & (t.year == 2022))]
     ds.memo.clear()
-    mem = peers.membership(ds, 2022)
+    mem = groups.membership(ds, 2022)
     assert mem.pop_year["GM1969"] == 2021 and mem.pop_year["GM0014"] == 2022
     md = str(report.peers_md(ds, evaluate.evaluate(ds, "sociaal-woninginbraak", 2022, "GM1969")))
     assert "Het inwonertal van 2022 ontbreekt voor Westerkwartier: de groep is gekozen met dat van 2021." in md

@@ -4,7 +4,7 @@ import re
 import pytest
 
 from ivbtools import IvbError
-from ivbtools.params import check_municipality, check_target, check_year
+from ivbtools.present.params import check_municipality, check_target, check_year
 
 
 def test_unknown_target_names_the_valid_ids(ds):

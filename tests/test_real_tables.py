@@ -25,8 +25,9 @@ def test_a_copy_of_the_data_leaves_out_everything_a_users_runs_wrote(tmp_path):
 
 
 def test_pseudo_and_former_codes_are_named_not_counted(data_copy):
+    from ivbtools.data.municipalities import load_municipalities
+
     from conftest import ivb
-    from ivbtools.municipalities import load_municipalities
 
     codes = load_municipalities(data_copy)
     # the police region list holds 344 GM keys; two are not municipalities (342 in 2024)
@@ -43,11 +44,11 @@ def test_pseudo_and_former_codes_are_named_not_counted(data_copy):
 
 
 def test_former_codes_seen_in_the_population_table_get_one_line(data_copy, monkeypatch):
-    import panel_fixture as pf
-    from replay import Replay
+    from ivbtools.live.fetch import fetch_panel
 
+    import panel_fixture as pf
     from conftest import ivb
-    from ivbtools.fetch import fetch_panel
+    from replay import Replay
 
     with Replay(tables=pf.tables(), page=10_000) as r:
         monkeypatch.setenv("IVB_CBS_URL", r.url)
@@ -74,11 +75,12 @@ def _env(monkeypatch, url: str) -> None:
 def test_the_wide_population_table_is_asked_only_for_its_columns(data_copy, monkeypatch):
     from urllib.parse import parse_qs, urlparse
 
-    import panel_fixture as pf
     import requests
-    from replay import CLASS_COLUMNS, Replay
 
-    from ivbtools.fetch import fetch_panel
+    from ivbtools.live.fetch import fetch_panel
+
+    import panel_fixture as pf
+    from replay import CLASS_COLUMNS, Replay
 
     with Replay(tables=pf.tables(), page=10_000) as r:
         monkeypatch.setenv("IVB_CBS_URL", r.url)
@@ -99,12 +101,12 @@ def test_the_wide_population_table_is_asked_only_for_its_columns(data_copy, monk
 
 
 def test_the_urbanisation_class_comes_from_the_population_per_class(data_copy, monkeypatch):
+    import ivbtools
+    from ivbtools.live.fetch import fetch_panel
+    from ivbtools.panel import groups
+
     import panel_fixture as pf
     from replay import Replay
-
-    import ivbtools
-    from ivbtools import peers
-    from ivbtools.fetch import fetch_panel
 
     with Replay(tables=pf.tables(), page=10_000) as r:
         monkeypatch.setenv("IVB_CBS_URL", r.url)
@@ -116,7 +118,7 @@ def test_the_urbanisation_class_comes_from_the_population_per_class(data_copy, m
     assert len(cls) == 342 and "NL01" not in cls.index
     # the fixture puts the middle inhabitant in the class it derives from the population (by hand: urban_class)
     assert all(cls[c] == pf.urban_class(int(pop[c])) for c in cls.index)
-    m = peers.membership(ds, 2022)
+    m = groups.membership(ds, 2022)
     assert "dezelfde mate van stedelijkheid" in m.rule_nl
     wk = cls["GM1969"]
     assert all(cls[c] == wk for c in m.peers_of("GM1969"))
@@ -125,9 +127,9 @@ def test_the_urbanisation_class_comes_from_the_population_per_class(data_copy, m
 
 
 def test_resets_and_cut_off_bodies_are_retried(data_copy, monkeypatch):
-    from replay import Replay
+    from ivbtools.live.fetch import fetch
 
-    from ivbtools.fetch import fetch
+    from replay import Replay
 
     with Replay() as r:
         _env(monkeypatch, r.url)
@@ -146,9 +148,8 @@ def test_resets_and_cut_off_bodies_are_retried(data_copy, monkeypatch):
 
 
 def test_a_maintenance_page_and_a_malformed_address_are_named(data_copy, monkeypatch):
-    from replay import Replay
-
     from conftest import ivb
+    from replay import Replay
 
     with Replay() as r:
         _env(monkeypatch, r.url)
@@ -165,11 +166,12 @@ def test_a_maintenance_page_and_a_malformed_address_are_named(data_copy, monkeyp
 
 
 def test_partial_years_are_left_out_and_provisional_ones_marked(data_copy, monkeypatch):
-    from replay import PARTIAL_YEAR, Replay
-
     import ivbtools
-    from ivbtools import evaluate, report
-    from ivbtools.fetch import fetch
+    from ivbtools.live.fetch import fetch
+    from ivbtools.present import report
+    from ivbtools.verdict import evaluate
+
+    from replay import PARTIAL_YEAR, Replay
 
     with Replay() as r:
         _env(monkeypatch, r.url)
@@ -192,9 +194,9 @@ def test_partial_years_are_left_out_and_provisional_ones_marked(data_copy, monke
 def test_bron_is_decompressed_once(data_copy, monkeypatch):
     import zipfile
 
-    from replay import Replay
+    from ivbtools.live.fetch import fetch
 
-    from ivbtools.fetch import fetch
+    from replay import Replay
 
     def twice(*a, **k):
         raise AssertionError("testzip decompresses the whole archive a second time")
@@ -207,10 +209,10 @@ def test_bron_is_decompressed_once(data_copy, monkeypatch):
 # --- never a worse state ---------------------------------------------------------------------------
 
 def test_a_damaged_cache_never_replaces_reports_built_from_better_data(data_copy, monkeypatch, tmp_path):
+    from ivbtools.live.fetch import fetch
+
     from conftest import digest, ivb
     from replay import Replay
-
-    from ivbtools.fetch import fetch
 
     with Replay() as r:
         _env(monkeypatch, r.url)
@@ -250,8 +252,9 @@ def test_a_batch_reads_one_data_state_whatever_a_fetch_does_meanwhile(data_copy,
     from pathlib import Path
 
     import ivbtools
+    from ivbtools.batch import run as batch
+
     from conftest import ROOT, add_local
-    from ivbtools import batch
 
     add_local(data_copy, "confused_person_e33,GM1969,Westerkwartier,2022,400,test-fixture\n", name="a.csv")
     seen = []
@@ -285,10 +288,10 @@ def test_a_batch_reads_one_data_state_whatever_a_fetch_does_meanwhile(data_copy,
 
 
 def test_an_entry_with_a_partial_year_is_fetched_again_a_month_later(data_copy, monkeypatch):
-    from replay import Replay
+    from ivbtools.data.cache import INDEX, Cache
+    from ivbtools.live.fetch import fetch
 
-    from ivbtools.cache import INDEX, Cache
-    from ivbtools.fetch import fetch
+    from replay import Replay
 
     with Replay() as r:
         _env(monkeypatch, r.url)

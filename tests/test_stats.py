@@ -9,8 +9,15 @@ from scipy import optimize
 from scipy import stats as sps
 
 from ivbtools import stats
-from ivbtools.stats import (assess_ratio, estimate_dispersion, ratio_interval_exact, ratio_interval_robust,
-                            ratio_pvalue_exact, ratio_pvalue_robust, tipping_tau)
+from ivbtools.stats import (
+    assess_ratio,
+    estimate_dispersion,
+    ratio_interval_exact,
+    ratio_interval_robust,
+    ratio_pvalue_exact,
+    ratio_pvalue_robust,
+    tipping_tau,
+)
 
 Z = sps.norm.ppf(0.975)
 

@@ -5,8 +5,8 @@ import textwrap
 import pytest
 
 from ivbtools import IvbError
-from ivbtools.registry import load_indicators
-from ivbtools.targets import load_policy
+from ivbtools.data.registry import load_indicators
+from ivbtools.data.targets import load_policy
 
 from conftest import DATA, SHARED
 

@@ -2,13 +2,13 @@
 kernel fails only its own job."""
 from __future__ import annotations
 
-
 import nbformat
 import papermill as pm
 
-from ivbtools.worker import Worker
+from ivbtools.batch.worker import Worker
 
-from conftest import ROOT, comparable as _comparable, stub_notebooks
+from conftest import ROOT, stub_notebooks
+from conftest import comparable as _comparable
 
 NOTEBOOKS = ROOT / "notebooks"
 

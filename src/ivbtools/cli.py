@@ -30,7 +30,7 @@ def _years(args) -> list[int]:
 
 
 def _data_dir(args) -> Path:
-    from .dataset import find_data_dir
+    from .data.dataset import find_data_dir
 
     if args.data is not None and not Path(args.data).exists():
         raise IvbError(f"data folder {args.data} not found — run ivb from the project folder or pass --data DIR")
@@ -38,7 +38,7 @@ def _data_dir(args) -> Path:
 
 
 def _load(args):
-    from .dataset import load
+    from .data.dataset import load
 
     return load(_data_dir(args))
 
@@ -57,8 +57,8 @@ def _warn(ds) -> None:
 
 
 def cmd_run(args) -> int:
-    from .batch import run_batch
-    from .params import check_municipality, check_year
+    from .batch.run import run_batch
+    from .present.params import check_municipality, check_year
 
     years = _years(args)
     ds = _load(args)
@@ -91,7 +91,7 @@ def cmd_run(args) -> int:
     if args.scheduler and args.executor != "dask":
         raise IvbError("--scheduler needs --executor dask")
     if args.executor == "dask":
-        from .executors import DaskExecutor
+        from .batch.executors import DaskExecutor
 
         executor = DaskExecutor(args.scheduler, workers=args.jobs)
     res = run_batch(ds, years, municipality, ds.root, notebooks.resolve(), Path(args.output), jobs=args.jobs,
@@ -112,8 +112,8 @@ def cmd_run(args) -> int:
 
 
 def cmd_fetch(args) -> int:
-    from .fetch import fetch, fetch_panel
-    from .params import MUNICIPALITY
+    from .live.fetch import fetch, fetch_panel
+    from .present.params import MUNICIPALITY
 
     if args.all_municipalities and args.municipality:
         raise IvbError("give --municipality or --all-municipalities, not both")
@@ -155,12 +155,11 @@ def cmd_fetch(args) -> int:
 def cmd_national(args) -> int:
     import time
 
-    from .national import evaluate_all, write_national
-    from .overview import write_overview
-    from .params import check_year
-    from .peers import has_panel
-
-    from .batch import refuse_output_in_data
+    from .batch.run import refuse_output_in_data
+    from .panel.groups import has_panel
+    from .present.pages import write_national, write_overview
+    from .present.params import check_year
+    from .verdict.alltable import evaluate_all
 
     years = _years(args)
     ds = _load(args)
@@ -198,7 +197,7 @@ def cmd_targets(args) -> int:
 
 
 def cmd_sources(args) -> int:
-    from .fetch import status_lines
+    from .live.fetch import status_lines
 
     ds = _load(args)
     for line in status_lines(ds.root):
@@ -220,7 +219,7 @@ def _damage_line(ds) -> str:
 def _refuse_worse(ds, years: list[int], municipalities: list[str], out_dir: Path) -> None:
     """With a damaged cache, a run would publish reports from fewer figures: refuse to replace
     reports that were built from downloaded figures (run.json of each year says so)."""
-    from .batch import RUN_FILE, output_folder
+    from .batch.run import RUN_FILE, output_folder
 
     if not ds.warnings:
         return

@@ -192,7 +192,7 @@ class Dispersion:
     excluded_years: tuple[int, ...] = ()  # abnormal and break (transition) years left out of the estimate
 
     @property
-    def for_national(self) -> "Dispersion":
+    def for_national(self) -> Dispersion:
         """The dispersion of the comparison with the national change: the idiosyncratic part."""
         if self.tau_idio is None:
             return self

@@ -1,0 +1,192 @@
+"""A long-lived notebook worker: pays for start-up once, then runs many notebooks.
+
+`python -m ivbtools.batch.worker TAG` imports papermill and nbconvert once and keeps one warm
+kernel (started with the heavy imports already done: pandas, matplotlib, seaborn,
+statsmodels, scipy, ivbtools). For each job it resets the kernel's namespace (IPython's
+`%reset -f`, closes figures, resets pandas options and the execution counter), runs the
+notebook through papermill on that kernel, and renders the HTML report in this process.
+Outputs equal those of a fresh kernel per notebook (tests/test_worker.py checks this).
+
+A kernel that dies or times out fails only its own job; the next job gets a new warm kernel.
+Protocol: one JSON job per line on stdin, one JSON result per line on stdout. TAG only
+names the worker in process listings (the batch's staging folder). SIGTERM shuts the kernel
+down before the worker exits.
+"""
+from __future__ import annotations
+
+import importlib
+import json
+import os
+import signal
+import sys
+import time
+from pathlib import Path
+
+WARM_IMPORTS = ("import pandas, matplotlib, matplotlib.pyplot, seaborn, statsmodels.api, scipy.stats, "
+                "ivbtools, ivbtools.present.plots, ivbtools.present.report, ivbtools.verdict.evaluate, "
+                "ivbtools.verdict.scorecard, ivbtools.verdict.coverage, ivbtools.present.params")
+RESET = """\
+get_ipython().run_line_magic('reset', '-f')
+import matplotlib.pyplot as _plt, pandas as _pd, warnings as _w
+_plt.close('all')
+with _w.catch_warnings():
+    _w.simplefilter('ignore')
+    _pd.reset_option('all')
+del _plt, _pd, _w
+get_ipython().execution_count = 1
+"""
+
+
+class WarmKernel:
+    """One kernel with the heavy imports done, reused across notebooks."""
+
+    def __init__(self, cwd: str, startup_timeout: float = 120):
+        from jupyter_client.manager import AsyncKernelManager
+        from jupyter_core.utils import run_sync
+
+        self.cwd = cwd
+        self._run_sync = run_sync
+        self.km = AsyncKernelManager(kernel_name="python3")
+        # no history database: the counter is reset for every notebook, so line numbers repeat
+        run_sync(self.km.start_kernel)(cwd=cwd, extra_arguments=["--HistoryManager.enabled=False"])
+        # a client bound to the kernel manager judges "alive" by the kernel process, not by
+        # heartbeats (which arrive late on a loaded machine and made a healthy start look dead)
+        self.control = self.km.blocking_client()
+        self.control.start_channels()
+        try:
+            self.control.wait_for_ready(timeout=startup_timeout)
+            self._execute(WARM_IMPORTS, startup_timeout)
+        except BaseException:
+            self.shutdown()
+            raise
+
+    def _execute(self, code: str, timeout: float) -> None:
+        reply = self.control.execute_interactive(code, store_history=False, timeout=timeout, output_hook=lambda m: None)
+        if reply["content"].get("status") != "ok":
+            raise RuntimeError(f"kernel set-up failed: {reply['content'].get('ename')}: {reply['content'].get('evalue')}")
+
+    def reset(self) -> None:
+        self._execute(RESET, 60)
+
+    @property
+    def pid(self) -> int | None:
+        proc = getattr(getattr(self.km, "provisioner", None), "process", None)
+        return getattr(proc, "pid", None)
+
+    def shutdown(self) -> None:
+        try:
+            self.control.stop_channels()
+            self._run_sync(self.km.shutdown_kernel)(now=True)
+        except Exception:   # already gone: make sure the process is
+            pid = self.pid
+            if pid:
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except OSError:
+                    pass
+
+
+def render_html(nb_path: Path) -> str:
+    import nbformat
+    from nbconvert import HTMLExporter
+
+    nb = nbformat.read(nb_path, as_version=4)
+    exporter = HTMLExporter(exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True)
+    body, _ = exporter.from_notebook_node(nb)
+    return body
+
+
+class Worker:
+    def __init__(self):
+        self.kernel: WarmKernel | None = None
+
+    def _kernel(self, cwd: str) -> WarmKernel:
+        if self.kernel is not None and (self.kernel.cwd != cwd or not self._alive()):
+            self.drop_kernel()
+        if self.kernel is None:
+            try:
+                self.kernel = WarmKernel(cwd)
+            except Exception:   # a failed start is the machine's, not the notebook's: try once more
+                self.kernel = WarmKernel(cwd)
+        else:
+            self.kernel.reset()
+        return self.kernel
+
+    def _alive(self) -> bool:
+        try:
+            return bool(self.kernel.km.has_kernel) and self.kernel.control.is_alive()
+        except Exception:
+            return False
+
+    def drop_kernel(self) -> None:
+        if self.kernel is not None:
+            self.kernel.shutdown()
+            self.kernel = None
+
+    def run(self, job: dict) -> dict:
+        import papermill as pm
+        from papermill.exceptions import PapermillExecutionError
+
+        t0 = time.perf_counter()
+        out_nb, out_html = Path(job["output_notebook"]), Path(job["output_html"])
+        try:
+            kernel = self._kernel(job["cwd"])
+            pm.execute_notebook(job["input"], str(out_nb), parameters=job["parameters"], cwd=job["cwd"],
+                                kernel_name="python3", km=kernel.km, progress_bar=False, log_output=False,
+                                execution_timeout=job.get("timeout"), request_save_on_cell_execute=False)
+        except PapermillExecutionError as exc:   # the notebook raised: the kernel is fine, reset next time
+            return {"key": job["key"], "ok": False, "error": f"{exc.ename}: {' '.join(str(exc.evalue).split())}",
+                    "seconds": time.perf_counter() - t0}
+        except Exception as exc:   # kernel died, timed out, failed to start: a new kernel for the next job
+            self.drop_kernel()
+            msg = " ".join(str(exc).split()) or type(exc).__name__
+            error = f"{type(exc).__name__}: {msg[:500]}"
+            if not out_nb.exists():   # papermill keeps no notebook here: leave one that says what happened
+                _write_unfinished(job, out_nb, error)
+            return {"key": job["key"], "ok": False, "error": error, "seconds": time.perf_counter() - t0}
+        out_html.write_text(render_html(out_nb), encoding="utf-8")
+        return {"key": job["key"], "ok": True, "error": "", "seconds": time.perf_counter() - t0}
+
+
+def _write_unfinished(job: dict, out_nb: Path, error: str) -> None:
+    """The notebook with its parameters, headed by what stopped it (a time-out, a kernel that
+    died): kept under _failed/ by the batch, like the notebook of a cell that raised."""
+    try:
+        import nbformat
+        from papermill.iorw import load_notebook_node
+        from papermill.parameterize import parameterize_notebook
+
+        nb = parameterize_notebook(load_notebook_node(job["input"]), job["parameters"])
+        nb.cells.insert(0, nbformat.v4.new_markdown_cell(
+            f"**Niet voltooid** — {error}\n\nDe cellen hieronder zijn niet (volledig) uitgevoerd."))
+        nbformat.write(nb, str(out_nb))
+    except Exception:   # the report failed already; a missing explanation must not hide that
+        pass
+
+
+def main() -> None:
+    # results go to the real stdout; anything else printed here (warnings, libraries) to stderr
+    results = os.fdopen(os.dup(1), "w", buffering=1)
+    os.dup2(2, 1)
+    worker = Worker()
+
+    def stop(*_):
+        worker.drop_kernel()
+        os._exit(143)
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)   # the batch decides; it sends SIGTERM
+    for module in ("papermill", "nbconvert", "nbformat"):   # paid once, before the first job
+        importlib.import_module(module)
+    results.write(json.dumps({"ready": True}) + "\n")
+    try:
+        for line in sys.stdin:
+            if not line.strip():
+                continue
+            job = json.loads(line)
+            results.write(json.dumps(worker.run(job)) + "\n")
+    finally:
+        worker.drop_kernel()
+
+
+if __name__ == "__main__":
+    main()

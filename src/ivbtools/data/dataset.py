@@ -1,0 +1,108 @@
+"""Everything the evaluation needs, loaded and validated from one data folder."""
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..errors import IvbError
+from .municipalities import Municipalities, load_municipalities
+from .observations import Observations, implausible_local_figure, resolve
+from .providers import default_providers, embedded_only, snapshot_folder
+from .registry import Indicator, Source, load_indicators, load_sources
+from .targets import Policy, load_policies
+
+
+@dataclass
+class Dataset:
+    root: Path
+    indicators: dict[str, Indicator]
+    sources: dict[str, Source]
+    policy: Policy
+    observations: Observations
+    snapshot_version: str
+    providers: list[str]
+    warnings: list[str] = field(default_factory=list)   # damaged cache entries, not used (one line each)
+    municipalities: Municipalities | None = None
+    # derived views computed on first use (the panel, peer groups, the national table of a
+    # year, input digests): keyed by what they depend on besides this dataset
+    memo: dict = field(default_factory=dict, repr=False, compare=False)
+
+    def area_name(self, code: str) -> str:
+        return self.observations.areas().get(code, code)
+
+
+def find_data_dir(data_dir: str | Path | None = None) -> Path:
+    """`data_dir` if given; otherwise the project's data/ folder, looked for in the working
+    folder, its parent (a notebook run from notebooks/), and the checkout ivbtools came from."""
+    if data_dir not in (None, ""):
+        return Path(data_dir).expanduser().resolve()
+    here = Path.cwd()
+    for cand in (here / "data", here.parent / "data", Path(__file__).resolve().parents[3] / "data"):
+        if (cand / "indicators.yaml").is_file():
+            return cand.resolve()
+    raise IvbError("no ivb data folder found (looked for data/indicators.yaml here, one folder up and in the checkout) "
+                   "— pass data_dir / --data")
+
+
+_LOADED: dict[tuple, Dataset] = {}
+
+
+def _fingerprint(root: Path) -> tuple:
+    """Every file of the data folder (path, size, modification time), the environment flag that
+    changes what is read, and today's date (the loader refuses years after it)."""
+    files = []
+    for p in sorted(root.rglob("*")):
+        try:
+            st = p.stat()
+        except OSError:
+            continue
+        if p.is_file():
+            files.append((str(p), st.st_size, st.st_mtime_ns))
+    return (str(root), os.environ.get("IVB_EMBEDDED_ONLY", ""), dt.date.today().isoformat(), tuple(files))
+
+
+def load(data_dir: str | Path | None = None) -> Dataset:
+    """Load registries, targets and observations from `data_dir` (found when not given).
+
+    A process that loads the same unchanged folder again (a warm kernel running many notebooks)
+    gets a copy of the first load instead of reading and validating every file again."""
+    root = find_data_dir(data_dir)
+    try:
+        key = _fingerprint(root)
+    except OSError:
+        key = None
+    if key is not None and key in _LOADED:
+        return copy.deepcopy(_LOADED[key])
+    ds = _load(root, data_dir)
+    if key is not None:
+        _LOADED.clear()
+        _LOADED[key] = copy.deepcopy(ds)
+    return ds
+
+
+def _load(root: Path, data_dir) -> Dataset:
+    if not (root / "indicators.yaml").is_file():
+        raise IvbError(f"{data_dir}: not an ivb data folder (no indicators.yaml) — point data_dir/--data at the project's data/ folder")
+    indicators = load_indicators(root / "indicators.yaml")
+    registries = [root / "sources.yaml"]
+    if not embedded_only(root):
+        registries += [root / "local" / "sources.yaml", root / "cache" / "sources.yaml"]
+    sources = load_sources(registries)
+    policy = load_policies(root / "targets", indicators)
+    if policy.source_id not in sources:
+        raise IvbError(f"{policy.path}: policy.source_id {policy.source_id!r} is not in data/sources.yaml — add it")
+    providers = default_providers(root)
+    municipalities = load_municipalities(root)
+    frames = [f for prov in providers for f in prov.observations(indicators, sources, municipalities)]
+    _, version = snapshot_folder(root)
+    warnings = [w for prov in providers for w in getattr(prov, "warnings", [])]
+    observations = resolve(frames, sources)
+    implausible = implausible_local_figure(observations, indicators)
+    if implausible:
+        raise IvbError(implausible)
+    return Dataset(root=root, indicators=indicators, sources=sources, policy=policy,
+                   observations=observations, snapshot_version=version,
+                   providers=[p.describe() for p in providers], warnings=warnings, municipalities=municipalities)

@@ -1,0 +1,273 @@
+"""The target registry: every target of a policy, quoted, with the rule that checks it.
+
+Targets are data (data/targets/*.yaml); this module only reads and validates them.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..errors import IvbError
+from ..yamlio import read_yaml, require_mapping
+from .registry import Indicator
+
+RULE_KINDS = {
+    "relative_change": ("baseline_year", "target_year", "change"),
+    "at_or_below_baseline": ("baseline_year", "target_year"),
+    "below_baseline": ("baseline_year", "target_year"),
+    "at_least": ("threshold", "target_year"),
+}
+
+
+@dataclass(frozen=True)
+class Rule:
+    kind: str
+    target_year: int
+    baseline_year: int | None = None
+    change: float | None = None
+    threshold: float | None = None
+
+    def describe_nl(self) -> str:
+        if self.kind == "relative_change":   # an upper limit: value(target) <= value(baseline) * (1 + change)
+            if self.change < 0:
+                return f"in {self.target_year} minstens {abs(self.change) * 100:g}% lager dan in {self.baseline_year}"
+            factor = f"{1 + self.change:g}".replace(".", ",")
+            return (f"in {self.target_year} ten hoogste {factor} keer het niveau van {self.baseline_year} "
+                    f"(hooguit {self.change * 100:g}% hoger)")
+        if self.kind == "at_or_below_baseline":
+            return f"in {self.target_year} lager dan of gelijk aan het niveau van {self.baseline_year}"
+        if self.kind == "below_baseline":
+            return f"in {self.target_year} lager dan in {self.baseline_year}"
+        return f"in {self.target_year} {str(self.threshold).replace('.', ',')} of hoger"
+
+
+@dataclass(frozen=True)
+class Part:
+    id: str
+    theme_id: str
+    theme_name: str
+    theme_quote: str
+    title: str
+    quote: str
+    indicator: str | None = None
+    rule: Rule | None = None
+    qualitative: bool = False
+    account: str = ""
+    note: str = ""            # how the part is measured (any municipality)
+    document_note: str = ""   # what the policy document itself says (its own municipality only)
+
+    @property
+    def measurable(self) -> bool:
+        return not self.qualitative
+
+
+CHECK_KINDS = ("change", "direction", "direction_national")
+
+
+@dataclass(frozen=True)
+class Check:
+    """A statement in the policy document that the data can confirm (never used to fill gaps)."""
+    id: str
+    kind: str
+    indicator: str
+    area: str
+    from_year: int
+    to_year: int
+    quote: str
+    source_id: str
+    stated_change: float | None = None   # kind change: e.g. 0.63 for +63%
+    direction: str | None = None         # kind direction(_national): up | down
+    reading: str = ""                    # how the statement is read, when that needs saying
+
+
+@dataclass
+class Policy:
+    id: str
+    title: str
+    municipality: str
+    period: tuple[int, int]
+    source_id: str
+    where: str
+    parts: list[Part] = field(default_factory=list)
+    checks: list[Check] = field(default_factory=list)
+    path: Path | None = None
+
+    def part(self, part_id: str) -> Part:
+        for p in self.parts:
+            if p.id == part_id:
+                return p
+        raise IvbError(f"unknown target id {part_id!r} — valid ids: {', '.join(self.measurable_ids())}")
+
+    def measurable_ids(self) -> list[str]:
+        return [p.id for p in self.parts if p.measurable]
+
+    def themes(self) -> list[tuple[str, str, str]]:
+        seen: dict[str, tuple[str, str, str]] = {}
+        for p in self.parts:
+            seen.setdefault(p.theme_id, (p.theme_id, p.theme_name, p.theme_quote))
+        return list(seen.values())
+
+
+def _int(value, where: str, key: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise IvbError(f"{where}: {key} must be a year like 2023, got {value!r}")
+    if not 1990 <= value <= 2100:
+        raise IvbError(f"{where}: {key} {value} is not a plausible year — write e.g. 2023")
+    return value
+
+
+def _rule(d: dict, where: str, ind: Indicator) -> Rule:
+    d = require_mapping(d, where, "the rule")
+    kind = d.get("kind")
+    if kind not in RULE_KINDS:
+        raise IvbError(f"{where}: unknown rule kind {kind!r} — use one of {', '.join(RULE_KINDS)}")
+    needed = RULE_KINDS[kind]
+    missing = [k for k in needed if d.get(k) is None]
+    if missing:
+        raise IvbError(f"{where}: rule {kind} needs {', '.join(missing)} — add it")
+    extra = [k for k in d if k not in needed and k != "kind"]
+    if extra:
+        raise IvbError(f"{where}: rule {kind} does not take {', '.join(extra)} — remove it (it takes {', '.join(needed)})")
+    target_year = _int(d["target_year"], where, "target_year")
+    baseline_year = _int(d["baseline_year"], where, "baseline_year") if "baseline_year" in needed else None
+    if baseline_year is not None and baseline_year >= target_year:
+        raise IvbError(f"{where}: baseline_year {baseline_year} is not before target_year {target_year} — swap or correct them")
+    change = threshold = None
+    if kind == "relative_change":
+        change = d["change"]
+        if isinstance(change, bool) or not isinstance(change, (int, float)):
+            raise IvbError(f"{where}: change must be a number like -0.20, got {change!r}")
+        if not -1 < change < 1 or change == 0:
+            raise IvbError(f"{where}: change {change!r} must be a fraction between -1 and 1, not 0 — "
+                           f"write -0.20 for '20% lower' (not -20 or 20)")
+        change = float(change)
+    if kind == "at_least":
+        threshold = d["threshold"]
+        if isinstance(threshold, bool) or not isinstance(threshold, (int, float)):
+            raise IvbError(f"{where}: threshold must be a number like 7.5, got {threshold!r}")
+        if ind.unit == "mark" and not ind.min <= threshold <= ind.max:
+            raise IvbError(f"{where}: threshold {threshold} is outside {ind.min:g}–{ind.max:g} for {ind.id} — write a mark like 7.5")
+        threshold = float(threshold)
+    if kind != "at_least" and ind.unit != "count":
+        raise IvbError(f"{where}: rule {kind} compares counts, but {ind.id} is a {ind.unit} — use at_least")
+    return Rule(kind=kind, target_year=target_year, baseline_year=baseline_year, change=change, threshold=threshold)
+
+
+LOWER = re.compile(r"\b(lager|minder|daling|dalen|daalt|gedaald|afname|afnemen|afgenomen|neemt af|vermindering|"
+                   r"verminderd|verminderen|reductie|omlaag)\b", re.I)
+HIGHER = re.compile(r"\b(hoger|meer|stijging|stijgen|stijgt|gestegen|toename|toenemen|toegenomen|neemt toe|groei|groeit|"
+                    r"omhoog)\b", re.I)
+CAP = re.compile(r"\b(hooguit|maximaal|ten hoogste|niet meer dan|niet hoger dan)\b", re.I)
+
+
+def _check_rule_words(rule: Rule, title: str, quote: str, ind: Indicator, where: str) -> None:
+    """A relative change is an upper limit (value <= baseline x (1 + change)). Its sign must agree
+    with the target's own words and with the indicator's better direction: `change: 0.2` in a
+    target titled '20% lager' would allow a rise of 20% and call it met."""
+    if rule.kind != "relative_change":
+        return
+    text = f"{title} {quote}"
+    lower, higher, cap = LOWER.search(text), HIGHER.search(text), CAP.search(text)
+    pct = f"{abs(rule.change) * 100:g}%"
+    if rule.change > 0:
+        if lower and not (higher and cap):
+            raise IvbError(f"{where}: change {rule.change:g} allows a rise of up to {pct} (ten hoogste "
+                           f"{1 + rule.change:g} keer het basisjaar), but the target says '{lower.group(0)}' — for "
+                           f"'{pct} lager' write change: -{rule.change:g}")
+        if ind.better == "lower" and not cap:
+            raise IvbError(f"{where}: change {rule.change:g} allows {ind.id} to rise by up to {pct}, but lower is better "
+                           f"for {ind.id} (data/indicators.yaml) — for a fall write change: -{rule.change:g}; a target "
+                           f"that allows a limited rise says so ('hooguit {pct} meer')")
+    else:
+        if higher and not lower:
+            raise IvbError(f"{where}: change {rule.change:g} demands a fall of at least {pct}, but the target says "
+                           f"'{higher.group(0)}' — for a limited rise write change: {abs(rule.change):g}")
+        if ind.better == "higher":
+            raise IvbError(f"{where}: change {rule.change:g} demands a fall of {ind.id}, but higher is better for "
+                           f"{ind.id} (data/indicators.yaml) — a relative_change is an upper limit; for a level to "
+                           f"reach use at_least")
+
+
+def load_policy(path: Path, indicators: dict[str, Indicator]) -> Policy:
+    path = Path(path)
+    doc = require_mapping(read_yaml(path), path, "a targets file")
+    pol = require_mapping(doc.get("policy"), path, "'policy'")
+    for key in ("id", "title", "municipality", "period", "source_id"):
+        if not pol.get(key):
+            raise IvbError(f"{path}: policy.{key} is missing — add it")
+    policy = Policy(id=pol["id"], title=pol["title"], municipality=pol["municipality"],
+                    period=tuple(pol["period"]), source_id=pol["source_id"], where=pol.get("where", ""), path=path)
+    themes = doc.get("themes")
+    if not isinstance(themes, list) or not themes:
+        raise IvbError(f"{path}: 'themes' must be a non-empty list — see the comment at the top of the file")
+    ids: set[str] = set()
+    for t in themes:
+        t = require_mapping(t, path, "a theme")
+        for key in ("id", "name", "quote", "parts"):
+            if not t.get(key):
+                raise IvbError(f"{path}: theme {t.get('id', '?')!r}: '{key}' is missing — add it")
+        for p in t["parts"]:
+            p = require_mapping(p, path, "a target part")
+            pid = p.get("id")
+            where = f"{path}: target {pid!r}"
+            if not pid:
+                raise IvbError(f"{path}: a part of theme {t['id']!r} has no 'id' — add a short id like verkeer-ongevallen")
+            if pid in ids:
+                raise IvbError(f"{where}: id is used twice — every target part needs its own id")
+            ids.add(pid)
+            for key in ("title", "quote"):
+                if not p.get(key):
+                    raise IvbError(f"{where}: '{key}' is missing — quote the policy text")
+            common = dict(id=pid, theme_id=t["id"], theme_name=t["name"], theme_quote=" ".join(t["quote"].split()),
+                          title=p["title"], quote=" ".join(p["quote"].split()), note=" ".join(str(p.get("note") or "").split()),
+                          document_note=" ".join(str(p.get("document_note") or "").split()))
+            if p.get("qualitative"):
+                if not p.get("account"):
+                    raise IvbError(f"{where}: a qualitative part needs 'account' (what the document says was done)")
+                if p.get("rule") or p.get("indicator"):
+                    raise IvbError(f"{where}: a qualitative part has no indicator or rule — remove them or drop 'qualitative'")
+                policy.parts.append(Part(**common, qualitative=True, account=" ".join(p["account"].split())))
+                continue
+            iid = p.get("indicator")
+            if not iid:
+                raise IvbError(f"{where}: 'indicator' is missing — name one from data/indicators.yaml, or mark the part qualitative: true")
+            if iid not in indicators:
+                raise IvbError(f"{where}: unknown indicator {iid!r} — use one of {', '.join(sorted(indicators))}")
+            if not p.get("rule"):
+                raise IvbError(f"{where}: 'rule' is missing — see the rule kinds at the top of the file")
+            rule = _rule(p["rule"], where, indicators[iid])
+            _check_rule_words(rule, p["title"], p["quote"], indicators[iid], where)
+            policy.parts.append(Part(**common, indicator=iid, rule=rule))
+    for c in doc.get("checks") or []:
+        c = require_mapping(c, path, "a check")
+        where = f"{path}: check {c.get('id', '?')!r}"
+        kind = c.get("kind", "change")
+        if kind not in CHECK_KINDS:
+            raise IvbError(f"{where}: unknown kind {kind!r} — use one of {', '.join(CHECK_KINDS)}")
+        needed = ["id", "indicator", "area", "from_year", "to_year", "quote", "source_id"]
+        needed += ["stated_change"] if kind == "change" else ["direction"]
+        missing = [k for k in needed if c.get(k) is None]
+        if missing:
+            raise IvbError(f"{where}: {', '.join(missing)} missing — add it")
+        if kind != "change" and c["direction"] not in ("up", "down"):
+            raise IvbError(f"{where}: direction must be up or down, got {c['direction']!r}")
+        if c["indicator"] not in indicators:
+            raise IvbError(f"{where}: unknown indicator {c['indicator']!r}")
+        policy.checks.append(Check(id=c["id"], kind=kind, indicator=c["indicator"], area=c["area"],
+                                   from_year=_int(c["from_year"], where, "from_year"),
+                                   to_year=_int(c["to_year"], where, "to_year"),
+                                   quote=" ".join(c["quote"].split()), source_id=c["source_id"],
+                                   stated_change=float(c["stated_change"]) if kind == "change" else None,
+                                   direction=c.get("direction"), reading=" ".join(str(c.get("reading") or "").split())))
+    return policy
+
+
+def load_policies(folder: Path, indicators: dict[str, Indicator]) -> Policy:
+    """Load the targets file(s). One policy per project for now: exactly one YAML file."""
+    files = sorted(Path(folder).glob("*.yaml")) + sorted(Path(folder).glob("*.yml"))
+    if not files:
+        raise IvbError(f"{folder}: no targets file — add one like data/targets/ivb-2020-2023.yaml")
+    if len(files) > 1:
+        raise IvbError(f"{folder}: {len(files)} targets files ({', '.join(f.name for f in files)}) — keep one policy per data folder")
+    return load_policy(files[0], indicators)

@@ -1,0 +1,253 @@
+"""The top-level `outputs/index.html`: one colour-coded grid per municipality, target parts ×
+years, each cell the verdict and its qualifier, linking to its report.
+
+Built only from what the batch published (each year's scorecard.json and run.json), so it
+shows exactly what the reports say. The policy's own municipality lives in outputs/<year>/,
+every other municipality in outputs/<code>/<year>/.
+"""
+from __future__ import annotations
+
+import html
+import json
+from pathlib import Path
+
+import pandas as pd
+
+from .. import atomic
+from ..data.dataset import Dataset
+
+# (background, text colour) per cell class
+COLOURS = {
+    "clear-met": ("#1a7f37", "#fff"),
+    "met": ("#b7e4c0", "#111"),
+    "clear-not-met": ("#c62828", "#fff"),
+    "not-met": ("#f6c1c1", "#111"),
+    "break": ("#ffd68a", "#111"),
+    "missing": ("#e6e6e6", "#555"),
+    "neutral": ("#f5f5f5", "#555"),
+}
+LEGEND = [
+    ("clear-met", "gehaald / op koers — duidelijk"),
+    ("met", "gehaald / op koers — binnen de ruis"),
+    ("not-met", "niet gehaald / niet op koers — binnen de ruis"),
+    ("clear-not-met", "niet gehaald / niet op koers — duidelijk"),
+    ("break", "onbeslist: reeksbreuk (zie landelijke vergelijking)"),
+    ("missing", "onvoldoende gegevens"),
+    ("neutral", "basisjaar, niet te beoordelen, geen toets"),
+]
+MET = {"gehaald", "op_koers", "op_niveau"}
+NOT_MET = {"niet_gehaald", "niet_op_koers", "niet_op_niveau"}
+
+
+def cell_class(status: str, qualifier: str | None) -> str:
+    if status == "onvoldoende_gegevens":
+        return "missing"
+    if qualifier == "reeksbreuk" and status in MET | NOT_MET:
+        return "break"
+    if status in MET:
+        return "clear-met" if qualifier == "duidelijk_gehaald" else "met"
+    if status in NOT_MET:
+        return "clear-not-met" if qualifier == "duidelijk_niet_gehaald" else "not-met"
+    return "neutral"
+
+
+def _read_json(path: Path) -> dict:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+
+
+def _year_folders(folder: Path) -> list[Path]:
+    if not folder.is_dir():
+        return []
+    return sorted((p for p in folder.iterdir() if p.is_dir() and p.name.isdigit() and (p / "scorecard.json").exists()),
+                  key=lambda p: int(p.name))
+
+
+def _grid(folder: Path, prefix: str) -> str:
+    """One municipality's grid; `prefix` is the link path from outputs/ to its year folders."""
+    years = _year_folders(folder)
+    if not years:
+        return ""
+    cards = {int(y.name): _read_json(y / "scorecard.json") for y in years}
+    runs = {int(y.name): _read_json(y / "run.json") for y in years}
+    first = next(iter(cards.values()))
+    meta = first.get("meta", {})
+    esc = html.escape
+    parts = [p for p in first.get("parts", []) if p.get("status") != "niet_meetbaar"]
+    qualitative = [p for p in first.get("parts", []) if p.get("status") == "niet_meetbaar"]
+    head = "".join(f'<th><a href="{prefix}{y}/index.html">{y}</a></th>' for y in cards)
+    rows = []
+    for part in parts:
+        pid = part["doel_id"]
+        cells = []
+        for y, card in cards.items():
+            p = next((q for q in card.get("parts", []) if q.get("doel_id") == pid), None)
+            if p is None:
+                cells.append('<td class="neutral">–</td>')
+                continue
+            cls = cell_class(p.get("status", ""), p.get("kwalificatie"))
+            run_part = runs[y].get("parts", {}).get(pid, {})
+            stale = run_part.get("status") == "failed"
+            label = esc(p.get("oordeel", "")).replace("tussenstand: ", "")
+            qual = esc(p.get("zekerheid") or "")
+            title = esc(f"{p.get('oordeel', '')}; {p.get('zekerheid') or ''}; {p.get('toelichting', '')}")
+            has_report = (folder / str(y) / f"{pid}.html").exists()
+            peers = str(p.get("vergelijkbare_gemeenten") or "")
+            peers = f"<br><small>vergelijkbare gemeenten: {esc(peers.split(' (')[0])}</small>" if " van " in peers else ""
+            text = f"{label}<br><small>{qual}</small>{peers}" + ("<br><small>⚠ verouderd</small>" if stale else "")
+            inner = f'<a href="{prefix}{y}/{esc(pid)}.html">{text}</a>' if has_report else text
+            cells.append(f'<td class="{cls}" title="{title}">{inner}</td>')
+        rows.append(f'<tr><th class="part">{esc(part.get("doel", pid))}</th>{"".join(cells)}</tr>')
+    score_cells = "".join(f'<td class="neutral"><a href="{prefix}{y}/scorecard.html">scorekaart</a></td>' for y in cards)
+    rows.append(f'<tr><th class="part">Alle doelen, ook de {len(qualitative)} niet-meetbare</th>{score_cells}</tr>')
+    name = f"{esc(meta.get('municipality_name', ''))} ({esc(meta.get('municipality', ''))})"
+    return (f'<section id="{esc(meta.get("municipality", ""))}"><h2>{name}</h2>'
+            f'<table class="grid"><tr><th>doel \\ jaar</th>{head}</tr>{"".join(rows)}</table></section>')
+
+
+def write_overview(out_dir: Path, own_municipality: str) -> Path:
+    """Write outputs/index.html: the policy's own municipality first, then every other one."""
+    out_dir = Path(out_dir)
+    sections = [_grid(out_dir, "")]
+    others = sorted(p for p in out_dir.iterdir() if p.is_dir() and p.name.startswith("GM") and p.name != own_municipality)
+    sections += [_grid(p, f"{p.name}/") for p in others]
+    sections = [s for s in sections if s]
+    links = "".join(f'<li><a href="#{p.name}">{html.escape(p.name)}</a> (jaren in <a href="{p.name}/">{p.name}/</a>)</li>'
+                    for p in others if _year_folders(p)) if others else ""
+    national = sorted((p for p in (out_dir / "national").glob("*/index.html")), key=lambda p: p.parent.name) \
+        if (out_dir / "national").is_dir() else []
+    national_html = ("<p>Alle gemeenten met dezelfde doelen als maatstaf (<code>ivb national</code>): "
+                     + ", ".join(f'<a href="national/{p.parent.name}/index.html">{p.parent.name}</a>' for p in national)
+                     + ".</p>") if national else ""
+    css = "".join(f".{k}{{background:{bg};color:{fg}}}.{k} a{{color:{fg}}}" for k, (bg, fg) in COLOURS.items())
+    legend = "".join(f'<span class="key {k}">{html.escape(t)}</span>' for k, t in LEGEND)
+    page = f"""<!doctype html><html lang="nl"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>IVB-toetsen: overzicht</title>
+<style>
+body{{font-family:system-ui,sans-serif;margin:1.2em auto;max-width:78em;padding:0 1em;font-size:14px}}
+h1{{font-size:1.4em;margin:.2em 0}} h2{{font-size:1.15em;margin:1em 0 .4em}}
+table.grid{{border-collapse:collapse;width:100%;table-layout:fixed}}
+.grid th,.grid td{{border:2px solid #fff;padding:.35em .5em;vertical-align:middle;text-align:center;line-height:1.25}}
+.grid th.part{{text-align:left;font-weight:normal;width:34%;background:#fafafa}}
+.grid td a{{text-decoration:none;display:block}} .grid small{{opacity:.9}}
+.key{{display:inline-block;padding:.2em .5em;margin:.15em .3em .15em 0;border-radius:3px;font-size:.9em}}
+{css}
+</style></head><body>
+<h1>IVB-toetsen: oordeel per doel en jaar</h1>
+<p>Per cel het oordeel (het doeljaar is de toets; eerdere jaren zijn tussenstanden) en de zekerheid; klik voor het
+rapport met de cijfers, hun bronnen, de toets en de landelijke vergelijking. Houd de muis op een cel voor de toelichting.</p>
+<p>{legend}</p>
+{''.join(sections) or '<p>Nog geen rapporten: draai <code>make report</code>.</p>'}
+{('<div>Andere gemeenten (doelen van Westerkwartier als maatstaf): <ul>' + links + '</ul></div>') if links else ''}
+{national_html}
+</body></html>
+"""
+    target = out_dir / "index.html"
+    atomic.write_text(target, page)
+    return target
+
+
+def write_national(ds: Dataset, year: int, out_dir, table: pd.DataFrame | None = None) -> dict:
+    """outputs/national/<year>/: national.csv, national.parquet, verdicts.png and index.html,
+    written into a staging folder and renamed into place (a failure leaves the previous set)."""
+    import html
+    import io
+    import tempfile
+    from pathlib import Path
+
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from ..verdict.alltable import evaluate_all, verdict_counts
+    from .plots import plot_verdict_distribution
+
+    table = evaluate_all(ds, year) if table is None else table
+    dest = Path(out_dir) / "national" / str(year)
+    atomic.check_writable(Path(out_dir))
+    Path(out_dir).mkdir(parents=True, exist_ok=True)
+    stage = Path(tempfile.mkdtemp(prefix=".staging-national-", dir=out_dir))
+    try:
+        csv_text = table.to_csv(index=False)
+        atomic.write_text(stage / "national.csv", csv_text)
+        table.assign(gehaald=table.gehaald.astype("boolean"), kwalificatie=table.kwalificatie.astype(str)) \
+            .to_parquet(stage / "national.parquet", index=False)
+        counts = verdict_counts(table)
+        titles = {p.id: p.title for p in ds.policy.parts}
+        ax = plot_verdict_distribution(counts, titles, year)
+        buf = io.BytesIO()
+        ax.figure.savefig(buf, format="png", dpi=100, bbox_inches="tight")
+        plt.close(ax.figure)
+        atomic.write_bytes(stage / "verdicts.png", buf.getvalue())
+        sources = sorted(set(ds.observations.table[ds.observations.table.area_code.isin(table.gemeente.unique())
+                                                   & ds.observations.table.year.isin([year] + list(table.basisjaar.unique()))
+                                                   ].source_id))
+        src_html = "".join(f"<li>{html.escape(ds.sources[s].publisher)}: {html.escape(ds.sources[s].title)} "
+                           f"(opgehaald {html.escape(str(ds.sources[s].retrieved))})</li>" for s in sources)
+        rows = "".join(f"<tr><td>{html.escape(titles.get(i, i))}</td>" + "".join(f"<td>{int(v)}</td>" for v in r)
+                       + "</tr>" for i, r in zip(counts.index, counts.to_numpy()))
+        head = "".join(f"<th>{html.escape(c)}</th>" for c in counts.columns)
+        n = table.gemeente.nunique()
+        total = len(ds.municipalities) if ds.municipalities is not None else n
+        everyone = f"alle {n} gemeenten" if n == total else f"{n} van de {total} gemeenten"
+        finals = {p.id: p.rule.target_year for p in ds.policy.parts if p.measurable}
+        early = sorted({titles[i] for i in counts.index if year < finals.get(i, year)})
+        interim = ("'Voldaan' betekent: in het doeljaar het doel gehaald; in een eerder jaar (tussenstand) op koers "
+                   "of op het vereiste niveau. " + (f"{year} ligt vóór het doeljaar van {len(early)} van de "
+                   f"{len(counts)} doelen: voor die doelen zijn dit tussenstanden." if early else ""))
+        page = f"""<!doctype html><html lang="nl"><head><meta charset="utf-8"><title>IVB-doelen voor alle gemeenten, {year}</title>
+<style>body{{font-family:sans-serif;max-width:70em;margin:2em auto}}td,th{{padding:.3em .6em;border-bottom:1px solid #ddd;text-align:left}}</style></head><body>
+<h1>De doelen van {html.escape(ds.policy.title)} toegepast op {everyone}, {year}</h1>
+<p>Nederland telt {total} gemeenten (codelijst data/municipalities.csv); {"alle" if n == total else n} hebben cijfers in deze
+tabel. Registraties zonder gemeente (politiecodes GM0998 "Buitenland" en GM0999 "niet in te delen") tellen niet als gemeente.</p>
+<p>Elke gemeente getoetst met dezelfde regel als {html.escape(ds.area_name(ds.policy.municipality))}, met de overdispersie
+geschat over haar eigen vergelijkbare gemeenten (data/peers.yaml). De andere gemeenten hebben deze doelen niet zelf vastgesteld:
+dit is een maatstaf. Geen kaart en geen ranglijst: een verschil binnen de ruis is geen prestatie.</p>
+<p>{interim}</p>
+<p><img src="verdicts.png" alt="Verdeling van de oordelen per doel" style="max-width:100%"></p>
+<table><tr><th>Doel</th>{head}</tr>{rows}</table>
+<p>Volledige tabel: <a href="national.csv">CSV</a> en <a href="national.parquet">Parquet</a> (één rij per gemeente en doel).</p>
+<h2>Bronnen</h2><ul>{src_html}</ul></body></html>
+"""
+        atomic.write_text(stage / "index.html", page)
+        for name in ("national.csv", "national.parquet", "verdicts.png", "index.html"):
+            atomic.move_into_place(stage / name, dest / name)
+    finally:
+        atomic.remove_tree(stage)
+    return {"folder": dest, "rows": len(table), "municipalities": n}
+
+
+def year_index_html(run: dict, card, overview_link: str) -> str:
+    from ..verdict.evaluate import STATUS_NL
+
+    esc = html.escape
+    verdict = {r["doel_id"]: r["oordeel"] + (f" · {r['zekerheid']}" if r["zekerheid"] else "") for r in card.to_dict("records")}
+    rows = []
+    for name, p in run["parts"].items():
+        if p["status"] == "ok":
+            state = "bijgewerkt"
+        elif p["stale"]:
+            state = f"MISLUKT — verouderde versie van {esc(str(p['produced_at']))} getoond ({esc(p['error'])})"
+        else:
+            state = f"MISLUKT — geen rapport ({esc(p['error'])})"
+        link = f'<a href="{esc(name)}.html">{esc(p["title"])}</a>' if (p["status"] == "ok" or p["stale"]) else esc(p["title"])
+        rows.append(f"<tr><td>{link}</td><td>{esc(verdict.get(name, '') if name != 'scorecard' else '')}</td>"
+                    f"<td>{state}</td></tr>")
+    return f"""<!doctype html><html lang="nl"><head><meta charset="utf-8">
+<title>IVB-toets {run['year']} — {esc(run['municipality_name'])}</title>
+<style>body{{font-family:sans-serif;max-width:60em;margin:2em auto}}td,th{{padding:.3em .8em;border-bottom:1px solid #ddd;text-align:left}}</style>
+</head><body>
+<h1>{esc(run['policy'])}: toets {run['year']}</h1>
+<p>{esc(run['municipality_name'])} ({esc(run['municipality'])}) · gebruikte cijfers: {run['figures_by_layer']['local']} uit data/local,
+{run['figures_by_layer']['cache']} opgehaald (cache), {run['figures_by_layer']['panel']} uit de landelijke download, {run['figures_by_layer']['snapshot']} uit snapshot {esc(run['snapshot'])} · gemaakt {esc(run['generated_at'])}</p>
+<table><tr><th>Rapport</th><th>Oordeel</th><th>Status van deze run</th></tr>
+{''.join(rows)}
+</table>
+<p>Scorekaart als <a href="scorecard.csv">CSV</a> en <a href="scorecard.json">JSON</a>. Alle cijfers in de rapporten noemen hun bron.
+<a href="{overview_link}">Overzicht van alle jaren</a>.</p>
+<p>Oordelen: {esc(', '.join(STATUS_NL.values()))}.</p>
+</body></html>
+"""

@@ -1,0 +1,265 @@
+"""Charts (seaborn/matplotlib) with Dutch titles. Each function returns the Axes."""
+from __future__ import annotations
+
+import textwrap
+
+import matplotlib
+import matplotlib.pyplot as plt
+import pandas as pd
+import seaborn as sns
+from statsmodels.stats.rates import confint_poisson
+
+from ..data.dataset import Dataset
+from ..fmt import nl_ratio
+from ..verdict.evaluate import Evaluation
+
+sns.set_theme(style="whitegrid", context="notebook")
+
+
+def _caption(ax, ds: Dataset, ids) -> None:
+    """Name the sources under the chart (publisher, table or document, retrieval date)."""
+    ids = sorted(set(ids))
+    if not ids:
+        return
+    text = "Bron: " + "; ".join(f"{ds.sources[i].publisher}, {ds.sources[i].title} (opgehaald {ds.sources[i].retrieved})"
+                                for i in ids)
+    ax.figure.subplots_adjust(bottom=0.18 + 0.04 * len(ids))
+    ax.figure.text(0.01, 0.01, "\n".join(textwrap.wrap(text, 150)), fontsize=7, color="grey")
+
+
+def _breaks(ax, ds: Dataset, indicator: str, area: str, years: list[int]) -> None:
+    """Shade a break in the series over its transition year (the E33 registration change of
+    March 2020 makes 2020 a mixed year), and abnormal years (e.g. the corona years)."""
+    for c in ds.indicators[indicator].caveats:
+        if not years or not c.applies(years, area):
+            continue
+        if c.kind == "break":
+            y = c.crosses_year
+            ax.axvspan(y - 0.5, y + 0.5, color="C1", alpha=0.15, lw=0,
+                       label=f"reeksbreuk ({y} is overgangsjaar):\n{c.label_nl}" if c.label_nl else f"reeksbreuk {y}")
+        elif c.kind == "abnormal_year":
+            for i, y in enumerate(c.in_years):
+                ax.axvspan(y - 0.5, y + 0.5, color="grey", alpha=0.12, lw=0,
+                           label=f"ongewoon jaar:\n{c.label_nl or y}" if i == 0 else None)
+
+
+def _legend_outside(ax) -> None:
+    """The legend to the right of the plot, so it never hides a point."""
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1), fontsize="small", frameon=False)
+    ax.figure.subplots_adjust(right=0.68)
+
+
+def _xlim(ax, years) -> None:
+    """Whole years on the axis, from the first to the last year shown (half a year margin)."""
+    ys = [int(y) for y in years if y is not None]
+    if ys:
+        ax.set_xlim(min(ys) - 0.6, max(ys) + 0.6)
+        ax.set_xticks(range(min(ys), max(ys) + 1))
+        if max(ys) - min(ys) > 8:
+            for lab in ax.get_xticklabels():
+                lab.set_rotation(45)
+
+
+def _plot_series(ax, s: pd.DataFrame, label: str, with_interval: bool) -> None:
+    """Points per year, joined only between consecutive years (a gap stays a gap), with the
+    exact 95% Poisson interval of each count as an error bar."""
+    full = s.set_index("year").reindex(range(int(s.year.min()), int(s.year.max()) + 1))
+    ax.plot(full.index, full.value, color="C0", lw=1.5)
+    if with_interval:
+        lo, hi = zip(*(confint_poisson(int(v), 1, method="exact-c") for v in s.value))
+        ax.errorbar(s.year, s.value, yerr=[s.value - lo, [h - v for h, v in zip(hi, s.value)]], fmt="o", color="C0",
+                    capsize=3, label=f"{label} (met 95%-interval)")
+    else:
+        ax.plot(s.year, s.value, "o", color="C0", label=label)
+
+
+def plot_target(ds: Dataset, ev: Evaluation, ax=None):
+    """Series of the municipality with baseline, required path and target year."""
+    ax = ax or plt.subplots(figsize=(10, 4.2))[1]
+    ind, rule = ev.indicator, ev.part.rule
+    s = ds.observations.series(ind.id, ev.area_code)
+    if s.empty:
+        ax.text(0.5, 0.5, f"Geen gegevens voor {ev.area_name}:\n{ind.label_nl}", ha="center", va="center",
+                transform=ax.transAxes)
+    else:
+        _plot_series(ax, s, ev.area_name, with_interval=ind.is_count)
+    if ev.baseline is not None:
+        ax.axhline(ev.baseline.value, color="grey", ls=":", lw=1, label=f"basiswaarde {rule.baseline_year}")
+    if ev.required_final is not None and rule.baseline_year and ev.baseline is not None:
+        ax.plot([rule.baseline_year, rule.target_year], [ev.baseline.value, ev.required_final], color="C2", ls="--",
+                label="pad naar het doel" if rule.kind == "relative_change"
+                else f"vereist niveau ({'lager dan' if rule.kind == 'below_baseline' else 'ten hoogste'} {ev.baseline.value:g})")
+    if rule.kind == "at_least":
+        ax.axhline(rule.threshold, color="C2", ls="--", label=f"doel: {rule.threshold:g} of hoger")
+    ax.axvline(rule.target_year, color="C3", lw=1, alpha=0.6, label=f"doeljaar {rule.target_year}")
+    ax.axvline(ev.year, color="black", lw=0.8, alpha=0.3)
+    shown = list(s.year) + [rule.target_year, ev.year] + ([rule.baseline_year] if rule.baseline_year else [])
+    _breaks(ax, ds, ind.id, ev.area_code, shown)
+    ax.set(title=f"{ind.label_nl} — {ev.area_name}", xlabel="jaar", ylabel="aantal" if ind.is_count else "rapportcijfer")
+    _xlim(ax, shown)
+    if ind.is_count:
+        ax.set_ylim(bottom=0)
+    _legend_outside(ax)
+    _caption(ax, ds, s.source_id)
+    return ax
+
+
+def index_frame(ds: Dataset, indicator: str, area: str, base_year: int) -> pd.DataFrame:
+    """Municipality and national series as an index (base year = 100), where both are known."""
+    ind = ds.indicators[indicator]
+    out = []
+    for code, name, iid in ((area, ds.area_name(area), indicator),
+                            (ind.national_area, "Nederland", ind.national_indicator)):
+        if not iid:
+            continue
+        s = ds.observations.series(iid, code)
+        base = s[s.year == base_year]
+        if base.empty or not base.value.iloc[0]:
+            continue
+        out.append(pd.DataFrame({"jaar": s.year, "index": 100 * s.value / base.value.iloc[0], "gebied": name,
+                                 "bron": s.source_id}))
+    return pd.concat(out, ignore_index=True) if out else pd.DataFrame(columns=["jaar", "index", "gebied", "bron"])
+
+
+def plot_national_index(ds: Dataset, indicator: str, area: str, base_year: int, ax=None):
+    ax = ax or plt.subplots(figsize=(10, 4.2))[1]
+    df = index_frame(ds, indicator, area, base_year)
+    label = ds.indicators[indicator].label_nl
+    if df.empty:
+        ax.text(0.5, 0.5, f"Geen indexreeks: basisjaar {base_year} ontbreekt", ha="center", va="center", transform=ax.transAxes)
+    else:
+        groups = list(df.groupby("gebied", sort=False))
+        # the national series first, the municipality on top of it (a shared base-year point stays visible)
+        for i, (name, grp) in reversed(list(enumerate(groups))):
+            full = grp.set_index("jaar").reindex(range(int(grp.jaar.min()), int(grp.jaar.max()) + 1))
+            ax.plot(full.index, full["index"], color=f"C{i}", lw=1.5, zorder=2 + (i == 0))
+            ax.plot(grp.jaar, grp["index"], "o", color=f"C{i}", ms=7 if i == 0 else 5, label=name, zorder=3 + (i == 0))
+            if full["index"].isna().any():  # gaps: a faint dotted line between known years
+                ax.plot(grp.jaar, grp["index"], ":", color=f"C{i}", lw=1, zorder=2)
+        _breaks(ax, ds, indicator, area, list(df.jaar))
+        _legend_outside(ax)
+        ax.axhline(100, color="grey", lw=0.8, ls=":")
+        _caption(ax, ds, df.bron)
+    ax.set(title=f"{label}\ngemeente en Nederland (index, {base_year} = 100)", xlabel="jaar", ylabel="index")
+    _xlim(ax, list(df.jaar) + [base_year])
+    return ax
+
+
+def plot_national_for(ds: Dataset, ev: Evaluation, ax=None):
+    """The national comparison chart of an evaluation, or a note when there is none."""
+    rule = ev.part.rule
+    if ev.indicator.national_indicator is None or not rule.baseline_year:
+        ax = ax or plt.subplots(figsize=(8, 1.2))[1]
+        ax.axis("off")
+        ax.text(0.5, 0.5, "Geen landelijke reeks voor deze indicator", ha="center", va="center", transform=ax.transAxes)
+        return ax
+    return plot_national_index(ds, ev.indicator.id, ev.area_code, rule.baseline_year, ax=ax)
+
+
+def plot_peers(ds: Dataset, ev: Evaluation):
+    """Funnel plots (Spiegelhalter 2005) of the peer group: the change ratio against the baseline
+    count, and the rate per 1,000 inhabitants against the expected count; 95% and 99.8% limits
+    widened for overdispersion, the municipality highlighted, the required level drawn.
+    Draws nothing (returns None) when there is no national panel."""
+    import numpy as np
+
+    from ..verdict import comparison as peers
+
+    if ev.indicator is None or ev.part.rule is None or ev.part.rule.kind == "at_least":
+        return None
+    cmp = peers.compare(ds, ev.part.id, ev.area_code, ev.year)
+    if cmp is None:
+        return None
+    funnels = [f for f in (cmp.change, cmp.rate) if f is not None]
+    if not funnels:
+        return None
+    fig, axes = plt.subplots(1, len(funnels), figsize=(6.2 * len(funnels), 4.6), squeeze=False)
+    for ax, f in zip(axes[0], funnels):
+        xs = np.geomspace(max(1.0, f.data.x.min() * 0.8), f.data.x.max() * 1.2, 200)
+        for z, style, lab in ((peers.Z95, "--", "95%-grenzen"), (peers.Z998, ":", "99,8%-grenzen")):
+            lo, hi = f.limits(xs, z)
+            ax.plot(xs, lo, style, color="grey", lw=1, label=lab)
+            ax.plot(xs, hi, style, color="grey", lw=1)
+        ax.axhline(f.centre, color="grey", lw=1, label="groep samen")
+        if f.required is not None:
+            ax.axhline(f.required, color="C2", lw=1.5, label=f"vereist ({nl_ratio(f.required)})")
+        others, own = f.data[~f.data.is_self], f.data[f.data.is_self]
+        ax.scatter(others.x, others.y, s=14, color="C0", alpha=0.6, label="vergelijkbare gemeenten")
+        ax.scatter(own.x, own.y, s=60, color="C3", zorder=5, label=ev.area_name)
+        ax.set_xscale("log")
+        ax.xaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: f"{v:g}"))
+        ax.xaxis.set_minor_formatter(matplotlib.ticker.FuncFormatter(
+            lambda v, _: f"{v:g}" if str(f"{v:g}")[0] in "25" else ""))
+        if f.what == "verandering":
+            ax.set_yscale("log")
+            ax.yaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: f"{v:g}".replace(".", ",")))
+            ax.yaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
+            ax.set_ylabel(f"verhouding {ev.year} / {ev.part.rule.baseline_year}")
+        else:
+            ax.set_ylabel(f"per 1.000 inwoners in {ev.year}")
+        ax.set_xlabel(f.x_label)
+        ax.set_title(f"{ev.indicator.label_nl}: {f.what}", fontsize=10)
+    seen: dict[str, object] = {}
+    for ax in axes[0]:
+        for h, lab in zip(*ax.get_legend_handles_labels()):
+            seen.setdefault(lab, h)
+    fig.legend(list(seen.values()), list(seen), loc="upper center", ncol=3, fontsize=8, bbox_to_anchor=(0.5, 1.02))
+    fig.suptitle(f"{ev.area_name} tussen {cmp.n} vergelijkbare gemeenten (trechterdiagram)", y=1.08, fontsize=11)
+    t = ds.observations.table
+    ids = set(t[t.area_code.isin(list(cmp.table.gemeente)) & t.indicator.isin([ev.indicator.id, "population"])
+                & t.year.isin([ev.part.rule.baseline_year, ev.year])].source_id)
+    _caption(axes[0][0], ds, ids)
+    return axes[0]
+
+
+VERDICT_COLOURS = {"duidelijk voldaan": "#1a9850", "voldaan, binnen de ruis": "#a6d96a", "voldaan, reeksbreuk": "#d9ef8b",
+                   "niet voldaan, reeksbreuk": "#fee08b", "niet voldaan, binnen de ruis": "#fdae61",
+                   "duidelijk niet voldaan": "#d73027", "geen oordeel": "#cccccc"}
+
+
+def plot_verdict_distribution(counts: pd.DataFrame, titles: dict[str, str], year: int, ax=None):
+    """How many municipalities fall in each verdict class, per target part (stacked bars; no map)."""
+    if ax is None:
+        _, ax = plt.subplots(figsize=(10, 0.6 * len(counts) + 1.8))
+    left = pd.Series(0.0, index=counts.index)
+    labels = [textwrap.shorten(titles.get(i, i), 60) for i in counts.index]
+    for col in counts.columns:
+        ax.barh(labels, counts[col], left=left, color=VERDICT_COLOURS.get(col, "grey"), label=col)
+        left += counts[col]
+    ax.invert_yaxis()
+    ax.set_xlabel("aantal gemeenten")
+    ax.set_title(f"Oordelen voor alle gemeenten, {year} (doelen van het IVB als maatstaf)", fontsize=11)
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.18), ncol=3, fontsize=8, frameon=False)
+    ax.figure.tight_layout()
+    return ax
+
+
+def plot_peer_series(ds: Dataset, indicator: str, municipality: str, year: int, ax=None):
+    """The municipality among its peers over the years (per 1,000 inhabitants): the group's
+    median and middle half as a band, every peer as a thin line, the municipality on top.
+    Returns None (draws nothing) without a national panel."""
+    from ..panel import groups
+    from ..verdict import comparison as peers
+
+    s = peers.peer_series(ds, indicator, municipality, year)
+    if s is None:
+        return None
+    if ax is None:
+        _, ax = plt.subplots(figsize=(9, 4.5))
+    mem = groups.membership(ds, year)
+    rate = peers.rates(ds, indicator)
+    for c in mem.peers_of(municipality):
+        ax.plot(rate.columns, rate.loc[c].to_numpy(), color="grey", lw=0.5, alpha=0.35)
+    ax.fill_between(s.jaar, s.groep_p25, s.groep_p75, color="C0", alpha=0.2, label="middelste helft van de groep")
+    ax.plot(s.jaar, s.groep_mediaan, color="C0", lw=2, label="mediaan van de groep")
+    ax.plot(s.jaar, s.gemeente, color="C3", lw=2.5, marker="o", label=ds.area_name(municipality))
+    _breaks(ax, ds, indicator, municipality, list(s.jaar))
+    ax.set_ylabel("per 1.000 inwoners")
+    ax.set_title(f"{ds.indicators[indicator].label_nl}: {ds.area_name(municipality)} tussen "
+                 f"{len(mem.peers_of(municipality))} vergelijkbare gemeenten (groep van {year})", fontsize=10)
+    _xlim(ax, list(s.jaar))
+    _legend_outside(ax)
+    t = ds.observations.table
+    _caption(ax, ds, set(t[t.area_code.isin(mem.peers_of(municipality) + [municipality])
+                           & t.indicator.isin([indicator, "population"])].source_id))
+    return ax

@@ -1,0 +1,438 @@
+"""Tables and text for the notebooks and HTML reports (Dutch, for a council member)."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from ..data.dataset import Dataset
+from ..data.datastatus import data_status_text as data_status_text  # re-exported: part of the report API
+from ..fmt import nl_int, nl_num, nl_p, nl_pct, nl_ratio, nl_value
+from ..verdict.evaluate import Evaluation, evaluate_check
+
+
+class Md:
+    """Report text: shown as Markdown in JupyterLab and the HTML reports, as plain text in a
+    terminal and in the stored text/plain output that nbval compares."""
+
+    def __init__(self, text: str):
+        self.text = text
+
+    def _repr_markdown_(self) -> str:
+        return self.text
+
+    def _repr_pretty_(self, p, cycle) -> None:
+        p.text(self.text)
+
+    def __str__(self) -> str:
+        return self.text
+
+
+def indicators_of(ev: Evaluation) -> list[str]:
+    """The indicators a target report shows: its own, the national counterpart, the population."""
+    ind = ev.indicator
+    if ind is None:
+        return []
+    return [i for i in dict.fromkeys([ind.id, ind.national_indicator, "population"]) if i]
+
+
+def verdict_md(ev: Evaluation) -> Md:
+    """The verdict and its qualifier in bold, the verdict sentence, what lies beside it (a break,
+    an abnormal year, a benchmark, figures that differ per source), the statistics and how
+    overdispersion was handled."""
+    head = f"**Oordeel: {ev.status_nl.upper()}**"
+    if ev.qualifier_nl:
+        head += f" · **Zekerheid: {ev.qualifier_nl}**"
+    parts = [head, "", ev.verdict_nl]
+    for c in ev.context_nl:
+        parts += ["", f"- {c}"]
+    if ev.scenarios:
+        sens = ("Het oordeel hangt af van welke bron telt." if ev.source_sensitive
+                else "Het oordeel is onder elke bron hetzelfde.")
+        parts += ["", f"**Bronnen geven verschillende cijfers.** {sens}"]
+        parts += [f"- {s.text_nl[:1].upper() + s.text_nl[1:]}" for s in ev.scenarios]
+    if ev.stats_nl:
+        parts += ["", ev.stats_nl]
+    if ev.dispersion_nl:
+        parts += ["", ev.dispersion_nl]
+    return Md("\n".join(parts))
+
+
+def target_md(ev: Evaluation) -> Md:
+    p = ev.part
+    lines = [f"**{p.title}** — {ev.area_name} ({ev.area_code}), {ev.year}", ""]
+    if ev.benchmark:
+        lines += [f"**Let op: dit zijn de doelen van Westerkwartier (IVB 2020-2023), hier als maatstaf toegepast op "
+                  f"{ev.area_name}.** {ev.area_name} heeft deze doelen niet zelf vastgesteld; de toelichtingen uit het "
+                  f"beleidsdocument van Westerkwartier worden hier niet getoond.", ""]
+    lines += [f"> “{p.quote}”", "", f"Thema: {p.theme_name}. Bron van het doel: IVB 2024-2027, hoofdstuk 3.", ""]
+    if p.rule:
+        lines.append(f"- Getoetste regel: {p.rule.describe_nl()}. Het doeljaar {p.rule.target_year} is de toets; "
+                     f"eerdere jaren zijn tussenstanden.")
+    if ev.indicator is not None:
+        lines.append(f"- Indicator: {ev.indicator.label_nl}. {ev.indicator.definition}")
+    if p.note:
+        lines.append(f"- Meetwijze: {p.note}")
+    if p.document_note and not ev.benchmark:
+        lines.append(f"- Wat het beleidsdocument zelf zegt: {p.document_note}")
+    return Md("\n".join(lines))
+
+
+def national_md(ev: Evaluation) -> Md:
+    return Md(ev.national.text_nl if ev.national else "Geen landelijke reeks voor deze indicator.")
+
+
+def caveats_missing_md(ev: Evaluation) -> Md:
+    return Md("**Kanttekeningen**\n\n" + caveats_text(ev) + "\n\n**Ontbrekende cijfers**\n\n" + missing_text(ev))
+
+
+def data_table(ds: Dataset, ev: Evaluation) -> pd.DataFrame:
+    """Every figure of this indicator for the municipality and the national series, with source."""
+    ind = ev.indicator
+    frames = [ds.observations.series(ind.id, ev.area_code)]
+    if ind.national_indicator:
+        frames.append(ds.observations.series(ind.national_indicator, ind.national_area))
+    t = pd.concat(frames, ignore_index=True)
+    if t.empty:
+        return pd.DataFrame(columns=["gebied", "jaar", "waarde", "bron", "soort bron", "opgehaald"]).set_index(["gebied", "jaar"])
+    rate = ind.is_count and ind.better != "none"
+    return pd.DataFrame({
+        "gebied": t.area_name + " (" + t.area_code + ")",
+        "jaar": t.year.astype(int),
+        "waarde": [nl_value(v, ind.unit) + (" (voorlopig)" if ds.sources[s].is_provisional(y) else "")
+                   for v, s, y in zip(t.value, t.source_id, t.year)],
+        **({"per 1.000 inwoners": [per_1000(ds, a, int(y), v) for a, y, v in zip(t.area_code, t.year, t.value)]} if rate else {}),
+        "bron": [f"{ds.sources[s].publisher}: {ds.sources[s].title}" for s in t.source_id],
+        "soort bron": [ds.sources[s].kind_label for s in t.source_id],
+        "opgehaald": [ds.sources[s].retrieved for s in t.source_id],
+    }).set_index(["gebied", "jaar"])
+
+
+def per_1000(ds: Dataset, area: str, year: int, value: float) -> str:
+    """A rate per 1,000 inhabitants with the population of the same year; otherwise the nearest
+    year's population, saying which; '–' when the population is not in the data."""
+    pop = ds.observations.series("population", area)
+    if pop.empty:
+        return "–"
+    same = pop[pop.year == year]
+    if not same.empty and same.value.iloc[0]:
+        return nl_num(1000 * value / same.value.iloc[0], 2)
+    near = pop.iloc[(pop.year - year).abs().argsort()].iloc[0]
+    return f"{nl_num(1000 * value / near.value, 2)} (bevolking {int(near.year)})"
+
+
+def _iv(iv) -> str:
+    hi = "∞" if iv.high == float("inf") else nl_num(iv.high, 2)
+    return f"{nl_num(iv.low, 2)}–{hi}"
+
+
+def key_figures(ev: Evaluation) -> pd.DataFrame:
+    """Baseline, observed, change, required level, verdict, qualifier and the intervals, one row each."""
+    u = ev.indicator.unit if ev.indicator else "count"
+    rule = ev.part.rule
+    rows = [("Oordeel", ev.status_nl)]
+    if ev.qualifier_nl:
+        rows.append(("Zekerheid", ev.qualifier_nl))
+    if rule and rule.baseline_year:
+        rows.append((f"Basiswaarde {rule.baseline_year}", nl_value(ev.baseline.value, u) if ev.baseline else "ontbreekt"))
+    rows.append((f"Waarde {ev.year}", nl_value(ev.observed.value, u) if ev.observed else "ontbreekt"))
+    if ev.change_abs is not None:
+        rows.append(("Verandering", f"{'+' if ev.change_abs > 0 else ''}{nl_value(ev.change_abs, u)}"
+                     + (f" ({nl_pct(ev.change_pct)})" if ev.change_pct is not None else "")))
+    if ev.allowed is not None:
+        label = (f"Vereist in {ev.year}" if ev.final else f"Op het pad naar het doel in {ev.year}"
+                 if rule.kind == "relative_change" else f"Vereist niveau (doeljaar {rule.target_year})")
+        rows.append((label, f"ten hoogste {nl_int(ev.allowed)}"
+                     + (f" (exact {nl_num(ev.required, 1)})" if abs(ev.required - round(ev.required)) > 1e-9 else "")))
+    elif ev.required is not None:
+        rows.append((f"Vereist in {ev.year}", f"{nl_num(ev.required, 1)} of hoger"))
+    a = ev.assessment
+    if a is not None:
+        rows += [(f"Verhouding {ev.year}/{rule.baseline_year}", f"{nl_num(a.estimate, 2)} (vereist "
+                  f"{'kleiner dan' if a.strict else 'ten hoogste'} {nl_num(a.r0, 3 if round(a.r0, 2) != a.r0 else 2)})"),
+                 ("95%-interval (Poisson, exact)", f"{_iv(a.exact)} · tweezijdig {nl_p(a.p_exact)}")]
+        if a.robust is not None:
+            rows.append(("95%-interval (robuust, met overdispersie)", f"{_iv(a.robust)} · tweezijdig {nl_p(a.p_robust)}"))
+        if ev.dispersion is not None:
+            rows.append(("Overdispersie (extra jaar-op-jaarschommeling)", f"{nl_num(100 * ev.dispersion.tau, 0)}% "
+                         f"(geschat uit {len(ev.dispersion.years)} jaren)"))
+        else:
+            rows.append(("Overdispersie", "niet te schatten (te weinig jaren)"
+                         + (f"; kantelpunt {nl_num(100 * a.tipping, 0)}%" if a.tipping is not None else "")))
+        if a.series_break:
+            rows.append(("Reeksbreuk tussen de jaren", "ja"))
+    if ev.scenarios:
+        rows.append(("Bronafhankelijk", "ja: zie het oordeel" if ev.source_sensitive else "nee (bronnen verschillen, oordeel niet)"))
+    return pd.DataFrame(rows, columns=["", "waarde"]).set_index("")
+
+
+def missing_text(ev: Evaluation) -> str:
+    items = list(ev.missing) + (list(ev.national.missing) if ev.national else [])
+    if not items:
+        return "Geen ontbrekende cijfers voor dit doel en jaar."
+    lines = ["Deze cijfers ontbreken; zo zijn ze aan te vullen:", ""]
+    for m in items:
+        lines.append(f"- {m.text_nl()}. {m.how_to_supply()}")
+    return "\n".join(lines)
+
+
+def caveats_text(ev: Evaluation) -> str:
+    if not ev.caveats:
+        return "Geen bijzondere kanttekeningen bij deze reeks."
+    return "\n".join(f"- {c}" for c in ev.caveats)
+
+
+def sources_table(ds: Dataset, source_ids) -> pd.DataFrame:
+    rows = [{"bron_id": s.id, "uitgever": s.publisher, "titel": s.title, "vindplaats": s.url or s.document,
+             "opgehaald": s.retrieved, "soort": s.kind_label, "opmerking": s.note}
+            for sid in sorted(set(source_ids)) for s in [ds.sources[sid]]]
+    return pd.DataFrame(rows, columns=["bron_id", "uitgever", "titel", "vindplaats", "opgehaald", "soort", "opmerking"]).set_index("bron_id")
+
+
+def sources_for(ds: Dataset, ev: Evaluation) -> pd.DataFrame:
+    t = ds.observations.table
+    ind = ev.indicator
+    areas = [ev.area_code] + ([ind.national_area] if ind and ind.national_area else [])
+    ids = t[t.indicator.isin([ind.id, ind.national_indicator]) & t.area_code.isin(areas)].source_id
+    return sources_table(ds, ids)
+
+
+def disagreements(ds: Dataset, indicators: list[str] | None = None) -> pd.DataFrame:
+    d = ds.observations.disagreements
+    if indicators is not None:
+        d = d[d.indicator.isin(indicators)]
+    return d.reset_index(drop=True)
+
+
+def qualitative_table(ds: Dataset, area: str | None = None) -> pd.DataFrame:
+    """The qualitative parts with the policy document's own account — only for the policy's own
+    municipality; for another one the parts are listed without Westerkwartier's account."""
+    own = area is None or area == ds.policy.municipality
+    col = "wat er volgens het IVB 2024-2027 is gedaan"
+    return pd.DataFrame([{"thema": p.theme_name, "doel_id": p.id, "doel": p.quote, "oordeel": "niet meetbaar (kwalitatief)",
+                          col: p.account if own else (f"(verslag van {ds.area_name(ds.policy.municipality)}; niet van "
+                                                      f"toepassing op {ds.area_name(area)})")}
+                         for p in ds.policy.parts if p.qualitative])
+
+
+def checks_text(ds: Dataset, area: str | None = None) -> str:
+    """The policy document's statements, checked against the data — for the area they are about."""
+    checks = [c for c in ds.policy.checks if area is None or c.area == area]
+    if not checks:
+        if ds.policy.checks:
+            return (f"De controleerbare uitspraken van het beleidsdocument gaan over "
+                    f"{ds.area_name(ds.policy.checks[0].area)}; voor {ds.area_name(area)} zijn er geen.")
+        return "Geen controleerbare uitspraken."
+    out = []
+    for c in checks:
+        r = evaluate_check(ds, c)
+        out.append(f"- “{c.quote}” — **{r['status']}**. {r['text']}")
+    return "\n".join(out)
+
+
+def _dash(v, fmt) -> str:
+    return "–" if v is None or (isinstance(v, float) and pd.isna(v)) or v is pd.NA else fmt(v)
+
+
+def scorecard_view(card: pd.DataFrame) -> pd.DataFrame:
+    """The scorecard for a reader: Dutch-formatted key figures, one row per target part."""
+    def num(v):
+        return _dash(v, lambda x: nl_num(x, 1 if x != int(x) else 0))
+
+    def interval(r):
+        if pd.isna(r.verhouding):
+            return "–"
+        lo, hi = (r.interval_robuust_laag, r.interval_robuust_hoog) if pd.notna(r.interval_robuust_laag) else \
+            (r.interval_poisson_laag, r.interval_poisson_hoog)
+        kind = "robuust" if pd.notna(r.interval_robuust_laag) else "Poisson"
+        return f"{nl_num(r.verhouding, 2)} ({nl_num(lo, 2)}–{'∞' if hi == float('inf') else nl_num(hi, 2)}, {kind})"
+
+    rows = list(card.itertuples(index=False))
+    view = pd.DataFrame({
+        "thema": [r.thema for r in rows],
+        "doel": [r.doel for r in rows],
+        "oordeel": [r.oordeel for r in rows],
+        "zekerheid": [r.zekerheid or "–" for r in rows],
+        "basis": [("–" if pd.isna(r.basisjaar) or pd.isna(r.basiswaarde) else f"{num(r.basiswaarde)} ({r.basisjaar})") for r in rows],
+        "waarde": [num(r.waarde) for r in rows],
+        "vereist": [_dash(r.vereist_hoogstens, lambda x: f"≤ {nl_int(x)}") if pd.notna(r.vereist_hoogstens)
+                    else _dash(r.vereist, lambda x: f"≥ {nl_num(x, 1)}") for r in rows],
+        "verhouding (95%-interval)": [interval(r) for r in rows],
+        "p (Holm)": [(r.p_waarde_tekst or "–") + (f" ({r.p_holm_tekst})" if r.p_holm_tekst else "") for r in rows],
+        "index gemeente / NL": ["–" if pd.isna(r.gemeente_index) or pd.isna(r.landelijk_index)
+                                else f"{nl_num(r.gemeente_index, 0)} / {nl_num(r.landelijk_index, 0)}" for r in rows],
+        "bronafhankelijk": ["–" if r.bronafhankelijk is None or pd.isna(r.bronafhankelijk) else
+                            ("ja" if r.bronafhankelijk else "nee") for r in rows],
+        "vergelijkbare gemeenten (k van n)": [r.vergelijkbare_gemeenten for r in rows],
+    }, index=pd.Index([r.doel_id for r in rows], name="doel_id"))
+    return view
+
+
+def disagreements_text(ds: Dataset, ev: Evaluation | None = None) -> str:
+    inds = None
+    if ev is not None and ev.indicator is not None:
+        inds = [ev.indicator.id] + ([ev.indicator.national_indicator] if ev.indicator.national_indicator else [])
+    d = disagreements(ds, inds)
+    if d.empty:
+        return "Geen verschillen tussen bronnen voor deze cijfers."
+    lines = ["Bronnen die een ander cijfer geven (gekozen volgens de voorrangsregel: data/local > cache > landelijke download > snapshot; "
+             "daarbinnen analist > officiële tabel > beleidsdocument > persbericht):"]
+    for r in d.itertuples():
+        lines.append(f"- {r.indicator} {r.area_code} {r.year}: gekozen {r.chosen_value:g} ({r.chosen_source}), "
+                     f"ook {r.other_value:g} ({r.other_source}), verschil {r.difference:+g}")
+    return "\n".join(lines)
+
+
+def scorecard_header_md(ds: Dataset, area: str, year: int) -> Md:
+    """Title line of a scorecard; for another municipality, that these are Westerkwartier's targets."""
+    own = ds.policy.municipality
+    text = f"**{ds.policy.title} — {ds.area_name(area)} ({area}), {year}**"
+    if area != own:
+        text += (f"\n\n**Let op: dit zijn de doelen van {ds.area_name(own)} ({own}), hier als maatstaf toegepast op "
+                 f"{ds.area_name(area)}.** {ds.area_name(area)} heeft deze doelen niet zelf vastgesteld; verslagen, "
+                 f"toelichtingen en uitspraken uit het beleidsdocument van {ds.area_name(own)} gelden niet voor {ds.area_name(area)}.")
+    text += ("\n\nOordeel: de cijfers tegen de regel zoals de raad die schreef (het doeljaar is de toets; eerdere jaren "
+             "zijn tussenstanden). Zekerheid: *duidelijk* als het hele 95%-interval van de verhouding tot het basisjaar "
+             "aan één kant van de grens ligt, anders *onbeslist: binnen de ruis*; over een reeksbreuk heen nooit "
+             "*duidelijk*. p (Holm): tweezijdige p-waarde, tussen haakjes gecorrigeerd voor het aantal getoetste doelen.")
+    return Md(text)
+
+
+def verdicts_text(card: pd.DataFrame) -> str:
+    lines = [f"- **{r.doel_id}** ({r.oordeel}" + (f"; {r.zekerheid}" if r.zekerheid else "") + f"): {r.toelichting}"
+             + (f" {r.basiscijfer_controle}" if getattr(r, "basiscijfer_controle", "") else "")
+             for r in card.itertuples()]
+    return "\n".join(lines + ["", family_text(card)])
+
+
+def family_text(card: pd.DataFrame) -> str:
+    """How sure the set of target-year verdicts is as a whole (the Holm family, fixed in advance)."""
+    fam = card[card.in_familie]
+    m = len(fam)
+    if m == 0:
+        return ""
+    names = ", ".join(fam.doel_id)
+    chance = 100 * (1 - 0.95 ** m)
+    text = (f"**De verdicten samen.** {m} doelen vormen de vooraf vastgelegde familie van toetsen in het doeljaar "
+            f"({names}; een toets over een reeksbreuk heen telt niet mee, want die is nooit 'duidelijk'). Per doel "
+            f"betekent 'duidelijk': buiten de 95%-marge. Zonder correctie is de kans dat minstens één van {m} zulke "
+            f"oordelen bij toeval 'duidelijk' uitvalt ongeveer {nl_num(chance, 0)}%; de kolom p (Holm) corrigeert "
+            f"daarvoor, zodat die kans voor de hele set ten hoogste 5% is.")
+    tested = fam[fam.p_holm.notna()]
+    if tested.empty:
+        return text + " Het doeljaar is nog niet bereikt, of de cijfers ontbreken: er is nog geen gecorrigeerde toets."
+    sure = tested[(tested.p_holm < 0.05) & tested.kwalificatie.isin(["duidelijk_gehaald", "duidelijk_niet_gehaald"])]
+    loose = tested[(tested.p_holm >= 0.05) & tested.kwalificatie.isin(["duidelijk_gehaald", "duidelijk_niet_gehaald"])]
+    text += (f" Na correctie blijven {len(sure)} van de {len(tested)} getoetste doelen duidelijk"
+             + (f"; {', '.join(loose.doel_id)} {'is' if len(loose) == 1 else 'zijn'} per doel duidelijk, maar als deel "
+                f"van de set niet (p (Holm) ≥ 0,05)" if len(loose) else "") + ".")
+    return text
+
+
+def series_table(ds: Dataset, indicator: str, area: str) -> pd.DataFrame:
+    """Municipality and national values side by side per year, with the source ids."""
+    ind = ds.indicators[indicator]
+    local = ds.observations.series(indicator, area).set_index("year")
+    cols = {f"{ds.area_name(area)}": local.value, "bron gemeente": local.source_id}
+    if ind.national_indicator:
+        nat = ds.observations.series(ind.national_indicator, ind.national_area).set_index("year")
+        cols.update({"Nederland": nat.value, "bron landelijk": nat.source_id})
+    t = pd.DataFrame(cols).sort_index()
+    t.index.name = "jaar"
+    def mark(sid, year) -> str:
+        return " (voorlopig)" if isinstance(sid, str) and sid in ds.sources and ds.sources[sid].is_provisional(year) else ""
+    for c, src in ((ds.area_name(area), "bron gemeente"), ("Nederland", "bron landelijk")):
+        if c in t:
+            t[c] = [nl_value(v, ind.unit) + mark(sid, y) if pd.notna(v) else "·" for v, sid, y in zip(t[c], t[src], t.index)]
+    return t.fillna("·")
+
+
+def peers_md(ds: Dataset, ev: Evaluation) -> Md:
+    """The peer section: the same rule applied to every peer (k of n met, how many clearly),
+    where the municipality stands on the change and on the rate per 1,000 inhabitants (funnel
+    positions, not ranks), and what is missing when there is no national panel."""
+    from ..panel import groups
+    from ..panel.table import boundary_note
+    from ..verdict import comparison as peers
+
+    rule = ev.part.rule
+    if ev.indicator is None or rule is None:
+        return Md("Niet van toepassing: dit doel is kwalitatief.")
+    if rule.kind == "at_least":
+        return Md("Geen vergelijking met andere gemeenten: dit cijfer komt uit de eigen inwonersenquête van de gemeente "
+                  "en bestaat niet als open data voor andere gemeenten.")
+    if ev.year <= rule.baseline_year:
+        return Md(f"Nog geen vergelijking met vergelijkbare gemeenten: {ev.year} ligt niet na het basisjaar "
+                  f"{rule.baseline_year}.")
+    cmp = peers.compare(ds, ev.part.id, ev.area_code, ev.year)
+    if cmp is None:
+        return Md(peers.missing_text(ds, ev.indicator.id, ev.area_code, ev.year))
+    word = "voldeden aan dezelfde regel" if not ev.final else "haalden hetzelfde doel"
+    head = (f"**Vergelijkbare gemeenten: {cmp.k_met} van {cmp.n} {word} in {ev.year} ({cmp.k_clear} duidelijk); "
+            f"{cmp.k_not} niet ({cmp.k_clear_not} duidelijk niet)"
+            + (f"; {cmp.k_missing} zonder cijfers" if cmp.k_missing else "") + ".**")
+    if ev.assessment is not None and ev.assessment.series_break:
+        head += (" Over de reeksbreuk heen is bij geen enkele gemeente een verschil 'duidelijk'; wat de groep laat zien, "
+                 "is hoe sterk de breuk overal doorwerkt.")
+    how = {"nearest": " De band gaf te weinig gemeenten, dus zijn de gemeenten gekozen die qua inwonertal het dichtst "
+                      "bij liggen.", "list": " De groep is een vaste lijst uit data/peers.yaml."}.get(cmp.how, "")
+    used = groups.membership(ds, ev.year).pop_year.get(ev.area_code)
+    if used != ev.year:
+        how += (f" Het inwonertal van {ev.year} ontbreekt voor {ev.area_name}: de groep is gekozen met dat van {used}."
+                if used is not None else f" Voor {ev.area_name} ontbreekt een inwonertal tot en met {ev.year}.")
+    lines = [head, "", f"Groep: {cmp.n} {cmp.rule_nl}.{how} Het doel is van {ds.area_name(ds.policy.municipality)}; de "
+             f"andere gemeenten hebben het niet zelf vastgesteld: de regel is hier een maatstaf, geen oordeel over hun beleid.",
+             "", "In de groep (alfabetisch): " + ", ".join(sorted(ds.area_name(c) for c in cmp.peers)) + "."]
+    for f in (cmp.change, cmp.rate):
+        if f is None:
+            continue
+        own = f.data[f.data.is_self]
+        if f.what == "verandering":
+            val = nl_ratio(float(own.y.iloc[0])) if not own.empty else f"geen cijfer ({_why_missing(ds, ev, True)})"
+            lines.append(f"- Verandering {rule.baseline_year}–{ev.year}: {ev.area_name} {val}; de groep samen "
+                         f"{nl_ratio(f.centre)}; vereist {nl_ratio(f.required)}. Positie in de trechter: {f.position(ev.area_code)}.")
+        else:
+            val = nl_num(float(own.y.iloc[0]), 2) if not own.empty else f"geen cijfer ({_why_missing(ds, ev, False)})"
+            lines.append(f"- Per 1.000 inwoners in {ev.year}: {ev.area_name} {val}; de groep samen {nl_num(f.centre, 2)}. "
+                         f"Positie in de trechter: {f.position(ev.area_code)}.")
+    taus = [f"{nl_num(100 * np.sqrt(f.tau2), 0)}% ({f.what})" for f in (cmp.change, cmp.rate) if f is not None]
+    if taus:
+        lines.append(f"- Trechtergrenzen (95% en 99,8%) verbreed voor de verschillen tussen gemeenten die groter zijn dan "
+                     f"toeval (Spiegelhalter 2005; DerSimonian-Laird, zonder trimmen, rond één middelpunt: de groep "
+                     f"samen; bij kleine aantallen exacte Poisson-kansen): {', '.join(taus)}. "
+                     f"Een positie binnen de grenzen is ruis, geen prestatie; daarom geen ranglijst.")
+    merged = [c for c in cmp.peers if boundary_note(ds, c, rule.baseline_year, ev.year)]
+    if merged:
+        lines.append(f"- {len(merged)} van de vergelijkbare gemeenten zijn tussen {rule.baseline_year} en {ev.year} "
+                     f"heringedeeld ({', '.join(ds.area_name(c) for c in merged[:6])}{', …' if len(merged) > 6 else ''}); "
+                     f"hun cijfers staan op de huidige grens.")
+    return Md("\n".join(lines))
+
+
+def _why_missing(ds: Dataset, ev: Evaluation, change: bool) -> str:
+    """Why the municipality has no point in a funnel: which figure of which year is missing."""
+    ind, area, year = ev.indicator, ev.area_code, ev.year
+    wanted = [(ind.id, ev.part.rule.baseline_year), (ind.id, year)] if change else [(ind.id, year), ("population", year)]
+    gone = [(i, y) for i, y in wanted if ds.observations.get(i, area, y) is None]
+    if not gone:
+        return "niet te berekenen"
+    return "; ".join(f"{'inwonertal' if i == 'population' else ds.indicators[i].label_nl.lower()} {y} ontbreekt"
+                     for i, y in gone)
+
+
+def peer_series_view(ds: Dataset, indicator: str, municipality: str, year: int):
+    """The explore notebook's peer view as a table (Dutch number format), or what is missing."""
+    from ..verdict import comparison as peers
+
+    s = peers.peer_series(ds, indicator, municipality, year)
+    if s is None:
+        return Md(peers.missing_text(ds, indicator, municipality, year))
+    def f(v):
+        return "–" if pd.isna(v) else nl_num(v, 2)
+    return pd.DataFrame({
+        "jaar": s.jaar,
+        f"{ds.area_name(municipality)} per 1.000 inwoners": [f(v) for v in s.gemeente],
+        "groep: 25%": [f(v) for v in s.groep_p25],
+        "groep: mediaan": [f(v) for v in s.groep_mediaan],
+        "groep: 75%": [f(v) for v in s.groep_p75],
+        "gemeenten in de groep met een cijfer": s.groep_n,
+    }).set_index("jaar")
