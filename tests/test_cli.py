@@ -10,7 +10,7 @@ import sys
 import pytest
 from test_outputs import BAD, labels_for, table_rows, visible_text
 
-from ivbtools.verdict.evaluate import qualifier_label
+from ivbtools.verdict.rules import qualifier_label
 
 from conftest import ROOT, add_local, stub_notebooks
 

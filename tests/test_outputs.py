@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from ivbtools.verdict.evaluate import STATUS_NL, status_label
+from ivbtools.verdict.rules import STATUS_NL, status_label
 
 from conftest import ROOT
 

@@ -36,3 +36,9 @@ def nl_p(p: float) -> str:
     if p < 0.001:
         return "p < 0,001"
     return "p = " + nl_num(p, 3)
+
+
+def nl_interval(low: float, high: float, decimals: int = 2) -> str:
+    """An interval as the reports write it: '0,61–0,94'; an open upper end as '∞'."""
+    hi = "∞" if high is None or math.isinf(high) else nl_num(high, decimals)
+    return f"{nl_num(low, decimals)}–{hi}"

@@ -70,6 +70,34 @@ class Indicator:
     def is_count(self) -> bool:
         return self.unit == "count"
 
+    # One meaning of breaks and abnormal years for every layer (evaluation, panel tau, charts).
+    def caveats_for(self, years: list[int], area: str) -> list[Caveat]:
+        """Every caveat that applies when `years` of `area` are compared (or shown)."""
+        return [c for c in self.caveats if c.applies(years, area)]
+
+    def breaks_between(self, years: list[int], area: str) -> list[Caveat]:
+        """The registration breaks that lie between the years compared, for this area."""
+        return [c for c in self.caveats if c.kind == "break" and c.applies(years, area)]
+
+    def break_years(self, area: str | None = None) -> list[int]:
+        """The years in which the series breaks: everywhere (area None), or for `area` (its own
+        breaks and those that apply everywhere)."""
+        return sorted({c.crosses_year for c in self.caveats if c.kind == "break" and c.crosses_year is not None
+                       and (not c.areas or (area is not None and area in c.areas))})
+
+    def abnormal_years(self, area: str | None = None) -> list[int]:
+        """The abnormal years (e.g. lockdown years): everywhere (area None), or for `area`."""
+        return sorted({y for c in self.caveats if c.kind == "abnormal_year"
+                       and (not c.areas or (area is not None and area in c.areas)) for y in c.in_years})
+
+    def is_abnormal(self, years: list[int], area: str) -> bool:
+        """Whether one of the years compared is an abnormal year of this indicator for `area`."""
+        return any(c.kind == "abnormal_year" and c.applies(years, area) for c in self.caveats)
+
+    def area_specific(self) -> set[str]:
+        """Areas with a break or abnormal year of their own."""
+        return {a for c in self.caveats if c.kind in ("break", "abnormal_year") for a in c.areas}
+
 
 @dataclass(frozen=True)
 class Source:
@@ -97,10 +125,6 @@ class Source:
     @property
     def kind_mark(self) -> str:
         return SOURCE_KINDS[self.kind][2]
-
-    def citation(self) -> str:
-        where = self.url or self.document
-        return f"{self.publisher}, {self.title} ({where}; opgehaald {self.retrieved})"
 
 
 def load_indicators(path: Path) -> dict[str, Indicator]:

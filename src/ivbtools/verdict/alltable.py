@@ -1,9 +1,9 @@
-"""Every target part for every municipality at once: the national table (`ivb national`).
+"""Every target part for every municipality at once: the all-municipality table (`ivb national`).
 
 Vectorised over the panel (numpy/scipy on municipality x year matrices): the same rule, the
 same label and the same qualifier as evaluate.evaluate gives one municipality (tests compare
 the two), with each municipality's overdispersion estimated across its own peer group
-(peers.py). The policy's targets are applied to every municipality as a yardstick: the
+(panel/). The policy's targets are applied to every municipality as a yardstick: the
 other municipalities did not set them.
 """
 from __future__ import annotations
@@ -13,12 +13,11 @@ import pandas as pd
 
 from .. import stats
 from ..data.dataset import Dataset
-from ..panel.dispersion import _terms, is_abnormal, peer_tau, pool_tau, year_shocks
-from ..panel.groups import membership
-from ..panel.table import boundary_change, build_panel
-from .evaluate import allowed_count, qualifier_label, required_ratio, status_for, status_label
+from ..data.views import view
+from ..panel.table import boundary_change
+from ..panel.view import PanelView, panel_view
+from .rules import CLEAR, MET, NO_VERDICT, allowed_count, meets, qualifier_label, required_ratio, status_for, status_label
 
-MET = {"gehaald", "op_koers", "op_niveau"}
 COLUMNS = ["gemeente", "naam", "doel_id", "indicator", "jaar", "basisjaar", "basis", "waarde", "verhouding",
            "vereiste_verhouding", "vereist_hoogstens", "status", "oordeel", "gehaald", "kwalificatie", "zekerheid",
            "interval_laag", "interval_hoog", "p_waarde", "overdispersie_tau", "overdispersie_bron", "kantelpunt_tau",
@@ -28,8 +27,9 @@ COLUMNS = ["gemeente", "naam", "doel_id", "indicator", "jaar", "basisjaar", "bas
 
 def evaluate_all(ds: Dataset, year: int, parts: list[str] | None = None) -> pd.DataFrame:
     """One row per (municipality, measurable count part) for `year`."""
-    panel = build_panel(ds)
-    mem = membership(ds, year, panel)
+    pv = panel_view(ds)
+    panel = pv.panel
+    mem = pv.membership(year)
     codes = panel.codes
     if not codes:
         return pd.DataFrame(columns=COLUMNS)
@@ -45,13 +45,12 @@ def evaluate_all(ds: Dataset, year: int, parts: list[str] | None = None) -> pd.D
         base = c[rule.baseline_year].to_numpy() if rule.baseline_year in c.columns else np.full(len(codes), np.nan)
         obs = c[year].to_numpy() if year in c.columns else np.full(len(codes), np.nan)
         r0 = required_ratio(rule, year)
-        strict = rule.kind == "below_baseline"
-        brk = np.array([any(cv.kind == "break" and cv.applies([rule.baseline_year, year], x) for cv in ind.caveats)
-                        for x in codes]) if any(cv.kind == "break" for cv in ind.caveats) else np.zeros(len(codes), bool)
-        tau = _tau(ds, ind, rule, year, codes) if mem is not None else np.full(len(codes), np.nan)
+        brk = np.array([bool(ind.breaks_between([rule.baseline_year, year], x)) for x in codes]) \
+            if any(cv.kind == "break" for cv in ind.caveats) else np.zeros(len(codes), bool)
+        tau = _tau(pv, ind, rule, year, codes) if mem is not None else np.full(len(codes), np.nan)
         tau_source = np.where(np.isfinite(tau), "vergelijkbare gemeenten", "").astype(object)
         if mem is not None:
-            pooled = _tau(ds, ind, rule, year, codes, pooled=True)
+            pooled = _tau(pv, ind, rule, year, codes, pooled=True)
             tau_source[~np.isfinite(tau) & np.isfinite(pooled)] = "alle gemeenten"
             tau = np.where(np.isfinite(tau), tau, pooled)   # too few usable terms in the group: every municipality
         have = ~np.isnan(base) & ~np.isnan(obs)
@@ -59,7 +58,7 @@ def evaluate_all(ds: Dataset, year: int, parts: list[str] | None = None) -> pd.D
         b, o = np.where(ok, base, 1.0), np.where(ok, obs, 0.0)
         lo, hi = stats.ratio_interval_robust_v(o, b, tau)
         p = stats.ratio_pvalue_v(o, b, r0, tau)
-        met = (o < b * r0) if strict else (o <= b * r0 + 1e-9)
+        met = meets(rule, o, b, r0)
         status = np.where(met, status_for(rule, year, True), status_for(rule, year, False)).astype(object)
         status[~have] = "onvoldoende_gegevens"
         status[have & (base == 0)] = "niet_te_beoordelen"
@@ -92,27 +91,27 @@ def evaluate_all(ds: Dataset, year: int, parts: list[str] | None = None) -> pd.D
     return pd.concat(frames, ignore_index=True)[COLUMNS]
 
 
-def _tau(ds: Dataset, ind, rule, year: int, codes: list[str], pooled: bool = False) -> np.ndarray:
-    """Per municipality the tau of an absolute verdict, as peers._dispersion builds it for one:
+def _tau(pv: PanelView, ind, rule, year: int, codes: list[str], pooled: bool = False) -> np.ndarray:
+    """Per municipality the tau of an absolute verdict, as panel.dispersion.assemble builds it for one:
     the idiosyncratic tau of its peer group (or of every municipality), widened for
     autocorrelation over the lag of the comparison, plus the shared year variation (of all years
     when the baseline or evaluation year is abnormal)."""
     if pooled:
-        p = pool_tau(ds, ind.id, year)
+        p = pv.pool_tau(ind.id, year)
         if p is None:
             return np.full(len(codes), np.nan)
         idio, rho = np.full(len(codes), p[0]), np.full(len(codes), np.nan if p[2] is None else p[2])
     else:
-        t = peer_tau(ds, ind.id, year).reindex(codes)
+        t = pv.peer_tau(ind.id, year).reindex(codes)
         idio, rho = t["tau"].to_numpy(dtype=float), t["rho"].to_numpy(dtype=float)
     lag = year - rule.baseline_year
     widen = np.array([stats.lag_factor(None if not np.isfinite(r) else float(r), lag) for r in rho])
     idio = idio * np.sqrt(widen)
-    shocks = year_shocks(ds, ind.id) if _terms(ds, ind.id)["relative"] else None
+    shocks = pv.shocks(ind.id) if pv.terms(ind.id).relative else None
     if shocks is None:
         return idio
     years = [rule.baseline_year, year]
-    shared = np.array([stats.combine(0.0, shocks, is_abnormal(ind, years, c))[1] or 0.0 for c in codes])
+    shared = np.array([stats.combine(0.0, shocks, ind.is_abnormal(years, c))[1] or 0.0 for c in codes])
     return np.hypot(idio, shared)
 
 
@@ -121,13 +120,13 @@ def verdict_counts(table: pd.DataFrame) -> pd.DataFrame:
     'voldaan' is the rule's test in the target year and the progress note (on course / at the
     required level) in an earlier year."""
     def cls(r):
-        if r.status in ("onvoldoende_gegevens", "niet_te_beoordelen", "basisjaar"):
+        if r.status in NO_VERDICT:
             return "geen oordeel"
         met = r.status in MET
         word = "voldaan" if met else "niet voldaan"
         if r.kwalificatie == stats.BREAK:
             return f"{word}, reeksbreuk"
-        clear = r.kwalificatie in (stats.CLEAR_MET, stats.CLEAR_NOT_MET)
+        clear = r.kwalificatie in CLEAR
         return f"duidelijk {word}" if clear else f"{word}, binnen de ruis"
     t = table.assign(klasse=[cls(r) for r in table.itertuples()])
     counts = t.groupby(["doel_id", "klasse"]).size().unstack(fill_value=0)
@@ -136,3 +135,22 @@ def verdict_counts(table: pd.DataFrame) -> pd.DataFrame:
 
 VERDICT_ORDER = ["duidelijk voldaan", "voldaan, binnen de ruis", "voldaan, reeksbreuk", "niet voldaan, reeksbreuk",
                  "niet voldaan, binnen de ruis", "duidelijk niet voldaan", "geen oordeel"]
+
+
+class AllTables:
+    """The all-municipality table of each year for one data state, built once and shared by every
+    report that compares its municipality with its peers (data/views.py)."""
+
+    def __init__(self, ds: Dataset):
+        self.ds = ds
+        self._years: dict[int, pd.DataFrame] = {}
+
+    def year(self, year: int) -> pd.DataFrame:
+        if year not in self._years:
+            self._years[year] = evaluate_all(self.ds, year)
+        return self._years[year]
+
+
+def table_for(ds: Dataset, year: int) -> pd.DataFrame:
+    """The all-municipality table of `year` (shared: built once per data state)."""
+    return view(ds, AllTables).year(year)

@@ -12,8 +12,10 @@ import pandas as pd
 
 from .. import stats
 from ..data.dataset import Dataset
-from ..panel.groups import membership
-from ..panel.table import MIN_PANEL_AREAS, build_panel
+from ..panel.table import MIN_PANEL_AREAS
+from ..panel.view import membership, rates
+from .alltable import table_for
+from .rules import MET, NO_VERDICT, required_ratio
 
 Z95, Z998 = 1.959963984540054, 3.090232306167813
 
@@ -121,20 +123,14 @@ def _funnel_rate(t: pd.DataFrame, code: str) -> Funnel | None:
 def compare(ds: Dataset, part_id: str, code: str, year: int) -> PeerComparison | None:
     """The same rule applied to every peer of `code` (from the national table), with funnels on
     the change and on the rate per 1,000 inhabitants; None without a panel."""
-    from ..verdict.alltable import MET, evaluate_all
-    from ..verdict.evaluate import required_ratio
-
     mem = membership(ds, year)
     if mem is None or code not in mem.codes:
         return None
-    key = ("national", year)
-    if key not in ds.memo:
-        ds.memo[key] = evaluate_all(ds, year)
-    nat = ds.memo[key]
+    nat = table_for(ds, year)
     peers = mem.peers_of(code)
     t = nat[(nat.doel_id == part_id) & nat.gemeente.isin(peers + [code])]
     pt = t[t.gemeente != code]
-    judged = pt[~pt.status.isin(["onvoldoende_gegevens", "niet_te_beoordelen", "basisjaar"])]
+    judged = pt[~pt.status.isin(NO_VERDICT)]
     met = judged.status.isin(MET)
     part = ds.policy.part(part_id)
     return PeerComparison(
@@ -173,14 +169,6 @@ def scorecard_cell(ds: Dataset, part, year: int, area: str) -> str:
     if cmp is None:
         return "geen landelijke gegevens (ivb fetch --all-municipalities)"
     return cmp.k_of_n
-
-
-def rates(ds: Dataset, indicator: str) -> pd.DataFrame:
-    """Every municipality's figure per 1,000 inhabitants (municipalities x years; NaN where the
-    count or that year's population is missing)."""
-    panel = build_panel(ds)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return panel.counts(indicator) / panel.counts("population") * 1000
 
 
 def peer_series(ds: Dataset, indicator: str, code: str, year: int) -> pd.DataFrame | None:

@@ -29,58 +29,13 @@ import numpy as np
 from .. import stats
 from ..data.dataset import Dataset
 from ..data.registry import Indicator
-from ..data.targets import Check, Part, Rule
-from ..fmt import nl_int, nl_num, nl_p, nl_pct, nl_value
+from ..data.targets import Check, Part, Policy, Rule
+from ..fmt import nl_int, nl_interval, nl_num, nl_p, nl_pct, nl_value
+from ..panel.dispersion import national_series
 from ..panel.table import boundary_note
+from ..panel.view import has_panel, peer_dispersion, pool_dispersion, year_shocks
 from ..stats import Dispersion, RatioAssessment
-
-STATUS_NL = {
-    "gehaald": "gehaald",
-    "niet_gehaald": "niet gehaald",
-    "op_koers": "tussenstand: op koers",
-    "niet_op_koers": "tussenstand: niet op koers",
-    "op_niveau": "tussenstand: op het vereiste niveau",
-    "niet_op_niveau": "tussenstand: niet op het vereiste niveau",
-    "basisjaar": "nog niet te beoordelen (basisjaar)",
-    "onvoldoende_gegevens": "onvoldoende gegevens",
-    "niet_te_beoordelen": "niet te beoordelen",
-    "niet_meetbaar": "niet meetbaar (kwalitatief)",
-}
-
-QUALIFIER_NL = {
-    stats.CLEAR_MET: "duidelijk",
-    stats.CLEAR_NOT_MET: "duidelijk",
-    stats.WITHIN_NOISE: "onbeslist: binnen de ruis",
-    stats.BREAK: "onbeslist: reeksbreuk",
-}
-
-
-def status_label(status: str, rule: Rule | None) -> str:
-    """The Dutch label of a status; fixed-level progress notes name the level, not a path."""
-    if status in ("op_niveau", "niet_op_niveau") and rule is not None:
-        ok = status == "op_niveau"
-        if rule.kind == "at_or_below_baseline":
-            return "tussenstand: " + ("op of onder het vereiste niveau" if ok else "boven het vereiste niveau")
-        if rule.kind == "below_baseline":
-            return "tussenstand: " + ("onder het vereiste niveau" if ok else "niet onder het vereiste niveau")
-        if rule.kind == "at_least":
-            return "tussenstand: " + ("op of boven het vereiste niveau" if ok else "onder het vereiste niveau")
-    return STATUS_NL[status]
-
-
-POISSON_ONLY_NL = "bij alleen Poisson-toeval"
-
-
-def qualifier_label(status: str, rule: Rule | None, code: str | None, poisson_only: bool = False) -> str:
-    """'duidelijk gehaald', 'duidelijk boven het vereiste niveau', 'onbeslist: binnen de ruis', …;
-    a clear verdict without any estimate of the overdispersion says that it rests on Poisson
-    noise alone ('duidelijk gehaald bij alleen Poisson-toeval'), never plain 'duidelijk'."""
-    if code is None:
-        return ""
-    if code in (stats.CLEAR_MET, stats.CLEAR_NOT_MET):
-        label = "duidelijk " + status_label(status, rule).replace("tussenstand: ", "")
-        return f"{label} {POISSON_ONLY_NL}" if poisson_only else label
-    return QUALIFIER_NL[code]
+from .rules import CLEAR, allowed_count, meets, qualifier_label, required_ratio, status_for, status_label, strict
 
 
 @dataclass(frozen=True)
@@ -148,6 +103,8 @@ class Evaluation:
     area_name: str
     status: str
     benchmark: bool = False               # the policy's targets applied to another municipality
+    policy: Policy | None = None          # whose targets (title, period, where quoted)
+    policy_owner: str = ""                # the policy's municipality by name
     baseline: Figure | None = None
     observed: Figure | None = None
     required: float | None = None         # required value in the evaluation year
@@ -213,34 +170,6 @@ def _missing(ds: Dataset, ind: Indicator, area: str, year: int) -> Missing:
     return Missing(ind.id, ind.label_nl, area, ds.area_name(area), year)
 
 
-def required_ratio(rule: Rule, year: int) -> float:
-    """Ratio to the baseline required in `year`: the straight path to the target, then flat;
-    1 for the fixed-level rules."""
-    if rule.kind != "relative_change":
-        return 1.0
-    frac = min(1.0, (year - rule.baseline_year) / (rule.target_year - rule.baseline_year))
-    return 1.0 + rule.change * frac
-
-
-def allowed_count(rule: Rule, required: float) -> int:
-    """The largest whole count that meets the rule: 288 for 'at most 288.8', 74 for 'below 75'."""
-    if rule.kind == "below_baseline":
-        return math.ceil(required - 1e-9) - 1
-    return math.floor(required + 1e-9)
-
-
-def status_for(rule: Rule, year: int, met: bool) -> str:
-    if year >= rule.target_year:
-        return "gehaald" if met else "niet_gehaald"
-    if rule.kind == "relative_change":
-        return "op_koers" if met else "niet_op_koers"
-    return "op_niveau" if met else "niet_op_niveau"
-
-
-def break_caveats(ind: Indicator, years: list[int], area: str):
-    return [c for c in ind.caveats if c.kind == "break" and c.applies(years, area)]
-
-
 def dispersion_for(ds: Dataset, ind: Indicator, area: str, year: int,
                    base_year: int | None = None) -> tuple[Dispersion | None, int, bool]:
     """The overdispersion the qualifier uses. With a national panel: the estimate across the
@@ -249,9 +178,6 @@ def dispersion_for(ds: Dataset, ind: Indicator, area: str, year: int,
     municipality's own series. None only when none of these can be had: the qualifier then says
     that it rests on Poisson noise alone, with the tipping point. Also returns the number of
     yearly figures of the own series, and whether the panel decided."""
-    from ..panel.dispersion import peer_dispersion, pool_dispersion
-    from ..panel.groups import has_panel
-
     compared = [y for y in (base_year, year) if y is not None] or [year]
     own, n = own_dispersion(ds, ind, area, compared)
     if area.startswith("GM") and has_panel(ds, year):
@@ -265,11 +191,8 @@ def own_dispersion(ds: Dataset, ind: Indicator, area: str, compared: list[int] |
     the national series beside it: the municipality's own part (a trend fit with the national
     series as offset, abnormal years left out) plus the variation shared with the country, from
     the national series; otherwise the series' total variation (abnormal years left out)."""
-    from ..panel.dispersion import excluded_years, is_abnormal, national_series, year_shocks
-
     s = ds.observations.series(ind.id, area)
-    breaks = [c.crosses_year for c in ind.caveats if c.kind == "break" and (not c.areas or area in c.areas)]
-    _, abnormal = excluded_years(ind)
+    breaks, abnormal = ind.break_years(area), ind.abnormal_years(area)
     years, counts = s.year.astype(int).tolist(), s.value.tolist()
     shocks = year_shocks(ds, ind.id) if area != (ind.national_area or "NL01") else None
     if shocks is not None and shocks.tau_normal is not None:
@@ -277,7 +200,7 @@ def own_dispersion(ds: Dataset, ind: Indicator, area: str, compared: list[int] |
         with np.errstate(divide="ignore", invalid="ignore"):
             idio = stats.estimate_dispersion(years, counts, breaks, offset=np.log(nat), excluded_years=abnormal)
         if idio is not None:
-            ab = is_abnormal(ind, compared or years[-1:], area)
+            ab = ind.is_abnormal(compared or years[-1:], area)
             tau, shared = stats.combine(idio.tau, shocks, ab)
             return replace(idio, tau=tau, tau_idio=idio.tau, tau_common=shared, abnormal=ab and shared is not None,
                            method="Poisson-trend met de landelijke reeks als offset (statsmodels GLM), momentschatter van "
@@ -289,10 +212,8 @@ def judge(rule: Rule, base: float, obs: float, year: int, dispersion: Dispersion
           series_break: bool) -> tuple[str, RatioAssessment]:
     """The verdict label and the assessment for one pair of figures (base > 0)."""
     r0 = required_ratio(rule, year)
-    a = stats.assess_ratio(int(obs), int(base), r0, strict=rule.kind == "below_baseline",
-                           dispersion=dispersion, series_break=series_break)
-    met = obs < base * r0 if a.strict else obs <= base * r0 + 1e-9
-    return status_for(rule, year, met), a
+    a = stats.assess_ratio(int(obs), int(base), r0, strict=strict(rule), dispersion=dispersion, series_break=series_break)
+    return status_for(rule, year, bool(meets(rule, obs, base, r0))), a
 
 
 def evaluate(ds: Dataset, part_id: str, year: int, area: str) -> Evaluation:
@@ -301,11 +222,13 @@ def evaluate(ds: Dataset, part_id: str, year: int, area: str) -> Evaluation:
     area_name = ds.area_name(area)
     benchmark = area != ds.policy.municipality
     if part.qualitative:
-        return Evaluation(part, None, year, area, area_name, "niet_meetbaar", benchmark=benchmark,
+        return Evaluation(part, None, year, area, area_name, "niet_meetbaar", benchmark=benchmark, policy=ds.policy,
+                          policy_owner=ds.area_name(ds.policy.municipality),
                           verdict_nl="Niet meetbaar met cijfers; het beleidsdocument beschrijft wat er is gedaan.")
     ind = ds.indicators[part.indicator]
     rule = part.rule
-    ev = Evaluation(part, ind, year, area, area_name, "onvoldoende_gegevens", benchmark=benchmark)
+    ev = Evaluation(part, ind, year, area, area_name, "onvoldoende_gegevens", benchmark=benchmark, policy=ds.policy,
+                    policy_owner=ds.area_name(ds.policy.municipality))
     if benchmark:
         ev.context_nl.append(f"Dit doel is van {_policy_municipality(ds)} en wordt hier als maatstaf toegepast op "
                              f"{area_name}; {area_name} heeft dit doel zelf niet vastgesteld.")
@@ -313,10 +236,10 @@ def evaluate(ds: Dataset, part_id: str, year: int, area: str) -> Evaluation:
         return _evaluate_threshold(ds, ev)
 
     ev.baseline = _figure(ds, ind.id, area, rule.baseline_year)
-    ev.caveats = [c.text_nl for c in ind.caveats if c.applies([rule.baseline_year, year], area)]
+    ev.caveats = [c.text_nl for c in ind.caveats_for([rule.baseline_year, year], area)]
     merged = boundary_note(ds, area, rule.baseline_year, year)
-    if merged and not any(c.kind == "note" and area in c.areas and c.applies([rule.baseline_year, year], area)
-                          for c in ind.caveats):   # an indicator's own note on this municipality says it already
+    own_note = any(c.kind == "note" and area in c.areas for c in ind.caveats_for([rule.baseline_year, year], area))
+    if merged and not own_note:   # an indicator's own note on this municipality says it already
         ev.caveats.append(f"Herindeling: {merged}")
     if year <= rule.baseline_year:
         ev.status = "basisjaar"
@@ -353,7 +276,7 @@ def evaluate(ds: Dataset, part_id: str, year: int, area: str) -> Evaluation:
                          f"niet te berekenen, dus dit doel is met deze cijfers niet te beoordelen.")
         return ev
 
-    breaks = break_caveats(ind, [rule.baseline_year, year], area)
+    breaks = ind.breaks_between([rule.baseline_year, year], area)
     ev.required_ratio = required_ratio(rule, year)
     ev.required = base * ev.required_ratio
     ev.required_final = base * required_ratio(rule, rule.target_year)
@@ -368,8 +291,8 @@ def evaluate(ds: Dataset, part_id: str, year: int, area: str) -> Evaluation:
                              f"{c.text_nl} Het oordeel kan daarom op de telling alleen niet 'duidelijk' zijn. De "
                              f"landelijke index heeft dezelfde breuk: die is de beste beschikbare vergelijking, als de "
                              f"registratiewijziging hier even sterk doorwerkte als landelijk.")
-    for c in ind.caveats:
-        if c.kind == "abnormal_year" and c.applies([rule.baseline_year, year], area):
+    for c in ind.caveats_for([rule.baseline_year, year], area):
+        if c.kind == "abnormal_year":
             ev.context_nl.append(f"Ongewoon jaar ({c.label_nl or ', '.join(map(str, c.in_years))}): {c.text_nl}")
     ev.baseline_check_nl = baseline_check(ds, ev)
     if ev.baseline_check_nl:
@@ -382,7 +305,7 @@ def _next_figure(ds: Dataset, ev: Evaluation) -> tuple[int, float, str] | None:
     the municipality's own, else one implied by a statement of the policy document (a stated
     change from that year to a year with a figure). (year, value, how it is known)."""
     ind, rule, area = ev.indicator, ev.part.rule, ev.area_code
-    same_side = [y for y in range(rule.baseline_year + 1, ev.year + 1) if not break_caveats(ind, [rule.baseline_year, y], area)]
+    same_side = [y for y in range(rule.baseline_year + 1, ev.year + 1) if not ind.breaks_between([rule.baseline_year, y], area)]
     for y in same_side:
         f = _figure(ds, ind.id, area, y)
         if f is not None:
@@ -490,7 +413,7 @@ def _evaluate_threshold(ds: Dataset, ev: Evaluation) -> Evaluation:
         ev.missing.append(_missing(ds, ind, ev.area_code, ev.year))
         ev.verdict_nl = f"Onvoldoende gegevens om het doel te toetsen. Ontbreekt: {ev.missing[0].text_nl()}."
         return ev
-    met = ev.observed.value >= rule.threshold
+    met = bool(meets(rule, ev.observed.value, rule.threshold, 1.0))
     ev.status = status_for(rule, ev.year, met)
     if ev.final:
         head = f"{ev.status_nl.capitalize()}: het {_lc(ind.label_nl)} was in {ev.year} {nl_num(ev.observed.value)}"
@@ -540,8 +463,7 @@ def _verdict_sentence(ev: Evaluation) -> str:
 
 
 def _interval_text(iv) -> str:
-    hi = "∞" if math.isinf(iv.high) else nl_num(iv.high, 2)
-    return f"{nl_num(iv.low, 2)}–{hi}"
+    return nl_interval(iv.low, iv.high)
 
 
 def _stats_sentence(ev: Evaluation) -> str:
@@ -549,7 +471,7 @@ def _stats_sentence(ev: Evaluation) -> str:
     cmp = "kleiner dan" if a.strict else "ten hoogste"
     q = a.qualifier
     lines = []
-    if a.dispersion is None and q in (stats.CLEAR_MET, stats.CLEAR_NOT_MET):   # the condition first, then the conclusion
+    if a.dispersion is None and q in CLEAR:   # the condition first, then the conclusion
         lines.append("Voorwaarde: er is geen schatting van de extra jaar-op-jaarschommeling (overdispersie); wat "
                      "hieronder 'duidelijk' heet, geldt bij alleen Poisson-toeval (zie het kantelpunt).")
     lines.append(f"Zekerheid: {ev.qualifier_nl}. De vraag is of de verhouding {ev.year}/{rule.baseline_year} "
@@ -686,13 +608,13 @@ def compare_national(ds: Dataset, ind: Indicator, area: str, base_year: int, yea
                  "verklaren")
     else:
         noise = "dat verschil met de landelijke ontwikkeling is groter dan toeval kan verklaren"
-    ratio_iv = f"{nl_num(iv.low / r_nat, 2)}–{'∞' if math.isinf(iv.high) else nl_num(iv.high / r_nat, 2)}"
+    ratio_iv = nl_interval(iv.low / r_nat, iv.high / r_nat)
     nc.text_nl = (f"{nat_txt} {name}: index {nl_num(nc.local_index, 0)}. Het aantal {how}; {noise} "
                   f"(verhouding gemeente/land {nl_num(rel, 2)}, 95%-interval {ratio_iv} {which}; tweezijdig {nl_p(a.pvalue)}).")
     if dispersion is None and a.tipping is not None:
         nc.text_nl += (f" Met extra jaar-op-jaarschommeling blijft die conclusie staan zolang die schommeling "
                        f"kleiner is dan {nl_num(100 * a.tipping, 0)}%.")
-    if break_caveats(ind, [base_year, year], area):
+    if ind.breaks_between([base_year, year], area):
         nc.text_nl += (" De landelijke reeks heeft dezelfde registratiewijziging: dit is de beste beschikbare "
                        "vergelijking, als die wijziging hier even sterk doorwerkte als landelijk.")
     return nc

@@ -8,7 +8,7 @@ import pandas as pd
 from ..data.dataset import Dataset
 from ..fmt import nl_p
 from .comparison import scorecard_cell
-from .evaluate import break_caveats, evaluate
+from .evaluate import evaluate
 
 
 def test_family(ds: Dataset, area: str) -> list[str]:
@@ -19,7 +19,7 @@ def test_family(ds: Dataset, area: str) -> list[str]:
     for p in ds.policy.parts:
         if not p.measurable or p.rule.kind == "at_least":
             continue
-        if break_caveats(ds.indicators[p.indicator], [p.rule.baseline_year, p.rule.target_year], area):
+        if ds.indicators[p.indicator].breaks_between([p.rule.baseline_year, p.rule.target_year], area):
             continue
         out.append(p.id)
     return out
