@@ -4,6 +4,7 @@ and the same reports on a dask LocalCluster. All against the replay server with 
 all-municipality fixture (tests/panel_fixture.py: made-up values)."""
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import os
@@ -16,8 +17,10 @@ import pytest
 
 import ivbtools
 from ivbtools import stats
+from ivbtools.data.registry import Caveat
 from ivbtools.live.fetch import fetch, fetch_panel
-from ivbtools.panel import dispersion, groups
+from ivbtools.panel import view as dispersion
+from ivbtools.panel import view as groups
 from ivbtools.present import report
 from ivbtools.verdict import alltable as national
 from ivbtools.verdict import comparison, evaluate
@@ -443,7 +446,7 @@ def test_panel_dispersion_agrees_with_a_statsmodels_fit(pds):
     negative-binomial (NB2) moment estimator of tau^2 from its residuals."""
     import statsmodels.api as sm
 
-    from ivbtools.panel.table import build_panel
+    from ivbtools.panel.view import build_panel
 
     group = groups.membership(pds, 2022).peers_of("GM1969") + ["GM1969"]
     c = build_panel(pds).counts("crimes_total").loc[group]
@@ -463,12 +466,9 @@ def test_panel_dispersion_agrees_with_a_statsmodels_fit(pds):
 def test_a_missing_population_is_named_with_the_year_used_instead(pds):
     """Without Westerkwartier's 2022 population the peer group is chosen with the 2021 one, and
     the rate has no point in its funnel: both are said, with the years."""
-    import copy
 
-    ds = copy.deepcopy(pds)
-    t = ds.observations.table
-    ds.observations.table = t[~((t.indicator == "population") & (t.area_code == "GM1969") & (t.year == 2022))]
-    ds.memo.clear()
+    t = pds.observations.table
+    ds = pds.with_table(t[~((t.indicator == "population") & (t.area_code == "GM1969") & (t.year == 2022))])
     mem = groups.membership(ds, 2022)
     assert mem.pop_year["GM1969"] == 2021 and mem.pop_year["GM0014"] == 2022
     md = str(report.peers_md(ds, evaluate.evaluate(ds, "sociaal-woninginbraak", 2022, "GM1969")))
@@ -498,3 +498,23 @@ def test_no_national_table_row_rests_silently_on_poisson_noise(pds):
     ev = evaluate.evaluate(pds, row.doel_id, 2022, row.gemeente)
     assert ev.dispersion is not None and ev.dispersion.origin == "pool"
     assert "over alle gemeenten samen" in ev.dispersion_nl
+
+
+def test_the_panel_tau_honours_a_break_of_one_municipality(pds):
+    """A registration break of one municipality leaves the windows around it out of that
+    municipality's terms only (before: only breaks of every municipality were honoured)."""
+    ind = pds.indicators["crimes_total"]
+    before = groups.terms(pds, "crimes_total")
+    own = Caveat(text_nl="proef", kind="break", crosses_year=2019, areas=("GM1969",))
+    changed = dataclasses.replace(pds, indicators={**pds.indicators, "crimes_total": dataclasses.replace(
+        ind, caveats=ind.caveats + (own,))}, state=None, own_views={})
+    after = groups.terms(changed, "crimes_total")
+    codes = groups.build_panel(pds).codes
+    i = codes.index("GM1969")
+    years = groups.build_panel(pds).years
+    skip = set(ind.break_years()) | set(ind.abnormal_years())
+    # three-year windows that were usable before and contain 2019 (a transition year)
+    lost = [y for y in years[:-2] if y <= 2019 <= y + 2 and not any(y <= s <= y + 2 for s in skip)]
+    assert lost and (before.m2[i] - after.m2[i]) / 6 == len(lost)
+    others = np.arange(len(codes)) != i
+    assert np.array_equal(before.m2[others], after.m2[others]) and np.allclose(before.S2[others], after.S2[others])

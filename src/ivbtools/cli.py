@@ -156,7 +156,7 @@ def cmd_national(args) -> int:
     import time
 
     from .batch.run import refuse_output_in_data
-    from .panel.groups import has_panel
+    from .panel.view import has_panel
     from .present.pages import write_national, write_overview
     from .present.params import check_year
     from .verdict.alltable import evaluate_all

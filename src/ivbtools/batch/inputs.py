@@ -20,15 +20,20 @@ from pathlib import Path
 
 from ..data.dataset import Dataset
 from ..data.datastatus import data_status_text
+from ..data.views import view
 
 LIBRARIES = ("pandas", "numpy", "matplotlib", "seaborn", "statsmodels", "scipy", "papermill", "nbconvert",
              "nbclient", "nbformat", "ipykernel")
 
 
-@functools.lru_cache(maxsize=1)
-def code_digest() -> str:
+PACKAGE = Path(__file__).resolve().parents[1]   # ivbtools/
+
+
+@functools.lru_cache(maxsize=4)
+def code_digest(package: Path = PACKAGE) -> str:
+    """Every module of every layer (subpackages included: a change anywhere reruns the reports
+    it could change) and the versions of the libraries that shape a report."""
     h = hashlib.sha256()
-    package = Path(__file__).resolve().parents[1]   # every module of every layer: a change anywhere reruns
     for p in sorted(package.rglob("*.py")):
         h.update(str(p.relative_to(package)).encode() + b"\0" + p.read_bytes() + b"\0")
     for lib in LIBRARIES:
@@ -42,14 +47,25 @@ def code_digest() -> str:
 PEER_INDICATORS = ("population", "urbanisation_class")
 
 
+class PeerDigests:
+    """Per set of indicators, the digest of what the peer comparison reads, once per data state
+    (data/views.py): a batch for many municipalities asks the same question for every one."""
+
+    def __init__(self, ds: Dataset):
+        self.ds = ds
+        self._digests: dict[tuple[str, ...], str] = {}
+
+    def of(self, indicators: list[str]) -> str:
+        key = tuple(sorted(indicators))
+        if key not in self._digests:
+            self._digests[key] = _peer_rows_digest(self.ds, list(key))
+        return self._digests[key]
+
+
 def _peer_rows(ds: Dataset, indicators: list[str]) -> str:
     """What the peer comparison reads: every municipality's figures of these indicators (and
-    population, urbanisation class), and the peer rule. Memoised on the dataset: a batch for
-    many municipalities asks the same question for every one of them."""
-    key = ("peer-rows", tuple(sorted(indicators)))
-    if key not in ds.memo:
-        ds.memo[key] = _peer_rows_digest(ds, list(key[1]))
-    return ds.memo[key]
+    population, urbanisation class), and the peer rule."""
+    return view(ds, PeerDigests).of(indicators)
 
 
 def _peer_rows_digest(ds: Dataset, indicators: list[str]) -> str:

@@ -91,9 +91,6 @@ class Cache:
             raise Damaged(f"{path} was changed or damaged after download (sha256 differs from its metadata)")
         return meta
 
-    def read_raw_json(self, provider: str, name: str):
-        return json.loads(self.raw_path(provider, name).read_text(encoding="utf-8"))
-
     def index(self) -> dict:
         path = self.root / INDEX
         if not path.exists():

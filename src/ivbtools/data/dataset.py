@@ -3,8 +3,9 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
+import hashlib
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from ..errors import IvbError
@@ -26,12 +27,30 @@ class Dataset:
     providers: list[str]
     warnings: list[str] = field(default_factory=list)   # damaged cache entries, not used (one line each)
     municipalities: Municipalities | None = None
-    # derived views computed on first use (the panel, peer groups, the national table of a
-    # year, input digests): keyed by what they depend on besides this dataset
-    memo: dict = field(default_factory=dict, repr=False, compare=False)
+    # the data state: the fingerprint of the folder this was loaded from. Every copy `load()`
+    # hands out for an unchanged folder has the same state and shares its derived views
+    # (data/views.py); None for a dataset changed in memory, which keeps views of its own.
+    state: str | None = field(default=None, compare=False)
+    own_views: dict = field(default_factory=dict, repr=False, compare=False)
 
     def area_name(self, code: str) -> str:
-        return self.observations.areas().get(code, code)
+        return self.observations.area_name(code)
+
+    def copy(self) -> Dataset:
+        """An independent copy, made cheaply: records are frozen and shared, lists and dicts are
+        new, and the tables are pandas copy-on-write copies (pandas 3), so an analyst who changes
+        the copy's tables never changes the original. Same data state, so shared views stay valid
+        as long as the tables are not changed (use `with_table` for a what-if)."""
+        return replace(self, indicators=dict(self.indicators), sources=dict(self.sources),
+                       policy=replace(self.policy, parts=list(self.policy.parts), checks=list(self.policy.checks)),
+                       observations=self.observations.copy(), providers=list(self.providers),
+                       warnings=list(self.warnings), municipalities=copy.deepcopy(self.municipalities), own_views={})
+
+    def with_table(self, table) -> Dataset:
+        """A copy whose chosen figures are `table` (an analyst's what-if, a test): no data state,
+        so nothing derived from the original is reused for it."""
+        obs = replace(self.observations, table=table)
+        return replace(self, observations=obs, state=None, own_views={})
 
 
 def find_data_dir(data_dir: str | Path | None = None) -> Path:
@@ -68,18 +87,20 @@ def load(data_dir: str | Path | None = None) -> Dataset:
     """Load registries, targets and observations from `data_dir` (found when not given).
 
     A process that loads the same unchanged folder again (a warm kernel running many notebooks)
-    gets a copy of the first load instead of reading and validating every file again."""
+    gets a copy of the first load (`Dataset.copy`) instead of reading and validating every file
+    again, with the same data state, so that derived views are shared (data/views.py)."""
     root = find_data_dir(data_dir)
     try:
         key = _fingerprint(root)
     except OSError:
         key = None
     if key is not None and key in _LOADED:
-        return copy.deepcopy(_LOADED[key])
+        return _LOADED[key].copy()
     ds = _load(root, data_dir)
     if key is not None:
+        ds.state = hashlib.sha256(repr(key).encode()).hexdigest()[:16]
         _LOADED.clear()
-        _LOADED[key] = copy.deepcopy(ds)
+        _LOADED[key] = ds.copy()
     return ds
 
 

@@ -12,9 +12,10 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from ..errors import IvbError
@@ -211,9 +212,31 @@ class Observations:
     all_rows: pd.DataFrame       # every row of every provider
     disagreements: pd.DataFrame  # other sources whose value differs from the chosen one
 
+    _index: dict = field(default_factory=dict, init=False, repr=False, compare=False)
+
+    def _rows(self, indicator: str, area: str) -> np.ndarray:
+        """Row positions of one (indicator, area) in `table`: an index built once per table,
+        so that a report's many lookups do not scan the whole table each time."""
+        ix = self._index
+        if ix.get("table") is not self.table:
+            ix.clear()
+            ix["table"] = self.table
+            ix["rows"] = self.table.groupby(["indicator", "area_code"], sort=False).indices
+            ix["names"] = dict(self.table.drop_duplicates("area_code")[["area_code", "area_name"]].itertuples(index=False))
+        return ix["rows"].get((indicator, area), np.empty(0, dtype=int))
+
+    def copy(self) -> Observations:
+        """A copy whose tables are pandas copy-on-write copies: changing either never changes the
+        other, and nothing is copied until then. The index is shared (same rows)."""
+        new = Observations(self.table.copy(deep=False), self.all_rows.copy(deep=False),
+                           self.disagreements.copy(deep=False))
+        if self._index.get("table") is self.table:
+            new._index.update(self._index, table=new.table)
+        return new
+
     def get(self, indicator: str, area: str, year: int) -> pd.Series | None:
-        t = self.table
-        hit = t[(t.indicator == indicator) & (t.area_code == area) & (t.year == year)]
+        s = self.series(indicator, area)
+        hit = s[s.year == year]
         return None if hit.empty else hit.iloc[0]
 
     def alternatives(self, indicator: str, area: str, year: int) -> list[pd.Series]:
@@ -230,11 +253,15 @@ class Observations:
         return out
 
     def series(self, indicator: str, area: str) -> pd.DataFrame:
-        t = self.table
-        return t[(t.indicator == indicator) & (t.area_code == area)].sort_values("year").reset_index(drop=True)
+        return self.table.iloc[self._rows(indicator, area)].sort_values("year").reset_index(drop=True)
 
     def areas(self) -> dict[str, str]:
-        return dict(self.table.drop_duplicates("area_code")[["area_code", "area_name"]].itertuples(index=False))
+        self._rows("", "")
+        return dict(self._index["names"])
+
+    def area_name(self, code: str) -> str:
+        self._rows("", "")
+        return self._index["names"].get(code, code)
 
     def years(self) -> tuple[int, int] | None:
         if self.table.empty:

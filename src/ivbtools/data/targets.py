@@ -93,6 +93,21 @@ class Policy:
     checks: list[Check] = field(default_factory=list)
     path: Path | None = None
 
+    @property
+    def short_title(self) -> str:
+        """'IVB 2020-2023': the policy's abbreviation with its period (for running text)."""
+        return f"IVB {self.period[0]}-{self.period[1]}"
+
+    @property
+    def where_short(self) -> str:
+        """Where the targets are quoted, without the chapter title: 'IVB 2024-2027, hoofdstuk 3'."""
+        return self.where.split(" '")[0] if self.where else self.source_id
+
+    @property
+    def document_short(self) -> str:
+        """The document that quotes the targets: 'IVB 2024-2027'."""
+        return self.where_short.split(",")[0]
+
     def part(self, part_id: str) -> Part:
         for p in self.parts:
             if p.id == part_id:

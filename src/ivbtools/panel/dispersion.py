@@ -7,28 +7,17 @@ differences (docs/methods.md, section 3). Below the evaluation: verdicts ask for
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 
 from .. import stats
 from ..data.dataset import Dataset
-from .groups import membership
-from .table import build_panel
+from .groups import Membership
+from .table import Panel
 
 MIN_TERMS = 100   # fewer second-difference terms across the group: no panel estimate (own series, or the tipping point)
-
-
-def excluded_years(ind) -> tuple[list[int], list[int]]:
-    """(break years, abnormal years) of an indicator that apply everywhere: terms of the
-    dispersion estimate never include them (a break year is a transition year)."""
-    breaks = [c.crosses_year for c in ind.caveats if c.kind == "break" and not c.areas]
-    abnormal = sorted({y for c in ind.caveats if c.kind == "abnormal_year" and not c.areas for y in c.in_years})
-    return breaks, abnormal
-
-
-def is_abnormal(ind, years: list[int], area: str) -> bool:
-    """Whether the baseline or the evaluation year is an abnormal year of this indicator."""
-    return any(c.kind == "abnormal_year" and c.applies(years, area) for c in ind.caveats)
 
 
 def national_series(ds: Dataset, ind, years: list[int]) -> np.ndarray:
@@ -38,134 +27,91 @@ def national_series(ds: Dataset, ind, years: list[int]) -> np.ndarray:
     return np.array([by_year.get(y, np.nan) for y in years], dtype=float)
 
 
-def _terms(ds: Dataset, indicator: str) -> dict:
-    """Per municipality of the panel: second- and first-difference terms of log(count / national)
-    (shared year shocks removed), abnormal and break years left out. They do not depend on the
-    evaluation year, only the groups do: computed once per dataset."""
-    key = ("dispersion-terms", indicator)
-    if key not in ds.memo:
-        panel = build_panel(ds)
-        ind = ds.indicators[indicator]
-        breaks, abnormal = excluded_years(ind)
-        counts = panel.counts(indicator).to_numpy()
-        ref = national_series(ds, ind, panel.years)
-        ref = ref if np.isfinite(ref).sum() >= 3 else None
-        S2, m2 = stats.dispersion_terms(counts, panel.years, breaks, abnormal, reference=ref)
-        S1, m1 = stats.first_difference_terms(counts, panel.years, breaks, abnormal, reference=ref)
-        ds.memo[key] = {"S2": S2, "m2": m2, "S1": S1, "m1": m1, "relative": ref is not None,
-                        "excluded": tuple(sorted(set(breaks) | set(abnormal)))}
-    return ds.memo[key]
+@dataclass(frozen=True)
+class Terms:
+    """Per municipality of the panel (rows as Panel.codes): the sums of second- and first-difference
+    terms of log(count / national) and 6 x / 2 x their numbers, abnormal and break years left out."""
+    S2: np.ndarray
+    m2: np.ndarray
+    S1: np.ndarray
+    m1: np.ndarray
+    relative: bool                 # against the national series (shared year shocks removed)
+    excluded: tuple[int, ...]      # years left out everywhere
+    years_with_figures: tuple[int, ...]
 
 
-def year_shocks(ds: Dataset, indicator: str) -> stats.YearShocks | None:
-    """The variation shared by every municipality, from the national series (memoised)."""
-    key = ("year-shocks", indicator)
-    if key not in ds.memo:
-        ind = ds.indicators[indicator]
-        nat = ds.observations.series(ind.national_indicator or ind.id, ind.national_area or "NL01")
-        breaks, abnormal = excluded_years(ind)
-        if len(nat) < 3:
-            ds.memo[key] = None
-        else:
-            years = list(range(int(nat.year.min()), int(nat.year.max()) + 1))
-            ds.memo[key] = stats.common_shocks(years, national_series(ds, ind, years), breaks, abnormal)
-    return ds.memo[key]
+def make_terms(ds: Dataset, panel: Panel, indicator: str) -> Terms:
+    """The dispersion terms of every municipality. They do not depend on the evaluation year (only
+    the groups do). Breaks and abnormal years that apply everywhere leave their years out of every
+    series; those of one municipality (a break of its own) leave them out of its series only."""
+    ind = ds.indicators[indicator]
+    breaks, abnormal = ind.break_years(), ind.abnormal_years()
+    counts = panel.counts(indicator).to_numpy()
+    ref = national_series(ds, ind, panel.years)
+    ref = ref if np.isfinite(ref).sum() >= 3 else None
+    S2, m2 = stats.dispersion_terms(counts, panel.years, breaks, abnormal, reference=ref)
+    S1, m1 = stats.first_difference_terms(counts, panel.years, breaks, abnormal, reference=ref)
+    for area in sorted(ind.area_specific() & set(panel.codes)):
+        i = panel.codes.index(area)
+        row, b, a = counts[i:i + 1], ind.break_years(area), ind.abnormal_years(area)
+        (S2[i],), (m2[i],) = stats.dispersion_terms(row, panel.years, b, a, reference=ref)
+        (S1[i],), (m1[i],) = stats.first_difference_terms(row, panel.years, b, a, reference=ref)
+    have = panel.counts(indicator).notna().any(axis=0)
+    return Terms(S2, m2, S1, m1, ref is not None, tuple(sorted(set(breaks) | set(abnormal))),
+                 tuple(int(y) for y in have[have].index))
 
 
-def peer_tau(ds: Dataset, indicator: str, year: int) -> pd.DataFrame:
-    """Per municipality the idiosyncratic overdispersion tau of `indicator` estimated across its
-    peers (and itself) from the panel, the number of second-difference terms behind it and the
-    lag-one autocorrelation of the yearly deviations. Columns: tau (NaN when fewer than MIN_TERMS
-    terms), terms, rho."""
-    memo = ds.memo
-    key = ("tau", indicator, year)
-    if key in memo:
-        return memo[key]
-    mem = membership(ds, year)
-    if mem is None:
-        return pd.DataFrame({"tau": [], "terms": [], "rho": []})
-    t = _terms(ds, indicator)
+def make_shocks(ds: Dataset, indicator: str) -> stats.YearShocks | None:
+    """The variation shared by every municipality, from the national series."""
+    ind = ds.indicators[indicator]
+    nat = ds.observations.series(ind.national_indicator or ind.id, ind.national_area or "NL01")
+    if len(nat) < 3:
+        return None
+    years = list(range(int(nat.year.min()), int(nat.year.max()) + 1))
+    return stats.common_shocks(years, national_series(ds, ind, years), ind.break_years(), ind.abnormal_years())
+
+
+def group_tau(mem: Membership, t: Terms) -> pd.DataFrame:
+    """Per municipality the idiosyncratic overdispersion tau estimated across its peers (and
+    itself), the number of second-difference terms behind it and the lag-one autocorrelation of
+    the yearly deviations. Columns: tau (NaN when fewer than MIN_TERMS terms), terms, rho."""
     group = (mem.matrix | np.eye(len(mem.codes), dtype=bool)).astype(float)
-    gS2, gm2, gS1, gm1 = group @ t["S2"], group @ t["m2"], group @ t["S1"], group @ t["m1"]
+    gS2, gm2, gS1, gm1 = group @ t.S2, group @ t.m2, group @ t.S1, group @ t.m1
     with np.errstate(invalid="ignore", divide="ignore"):
         tau = np.sqrt(np.clip(gS2 / gm2, 0, None))
         rho = np.clip(3 - 3 * (gS2 / gm2) / (gS1 / gm1), -stats.MAX_RHO, stats.MAX_RHO)
     rho = np.where((gS1 > 0) & (gS2 > 0) & (gm1 > 0), rho, np.nan)
     terms = (gm2 / 6).astype(int)
-    out = pd.DataFrame({"tau": np.where(terms >= MIN_TERMS, tau, np.nan), "terms": terms, "rho": rho}, index=mem.codes)
-    memo[key] = out
-    return out
+    return pd.DataFrame({"tau": np.where(terms >= MIN_TERMS, tau, np.nan), "terms": terms, "rho": rho}, index=mem.codes)
 
 
-def _dispersion(ds: Dataset, indicator: str, area: str, years: list[int], tau_idio: float, rho: float | None,
-                terms: int, origin: str, method: str, rows: np.ndarray) -> stats.Dispersion:
-    """Assemble a Dispersion: the idiosyncratic tau widened for autocorrelation over the lag of
-    the comparison, plus the shared year variation for an absolute verdict."""
-    ind = ds.indicators[indicator]
-    t = _terms(ds, indicator)
+def pooled(t: Terms) -> tuple[float, int, float | None] | None:
+    """The idiosyncratic tau pooled over every municipality (the fallback when a peer group has
+    too few usable terms), its number of terms and autocorrelation; None below MIN_TERMS."""
+    terms = int(np.sum(t.m2) / 6)
+    if terms < MIN_TERMS:
+        return None
+    return float(stats.pooled_tau(t.S2, t.m2)), terms, stats.autocorrelation(t.S2, t.m2, t.S1, t.m1)
+
+
+def assemble(ind, area: str, years: list[int], tau_idio: float, rho: float | None, terms: int, origin: str,
+             method: str, rows: np.ndarray, t: Terms, shocks: stats.YearShocks | None) -> stats.Dispersion:
+    """A Dispersion: the idiosyncratic tau widened for autocorrelation over the lag of the
+    comparison, plus the shared year variation for an absolute verdict."""
     lag = max(years) - min(years)
     rho = None if rho is None or not np.isfinite(rho) else float(rho)
     widen = stats.lag_factor(rho, lag)
     idio = tau_idio * float(np.sqrt(widen))
-    abnormal = is_abnormal(ind, years, area)
-    shocks = year_shocks(ds, indicator) if t["relative"] else None
-    tau, shared = stats.combine(idio, shocks, abnormal)
-    panel = build_panel(ds)
-    have = panel.counts(indicator).notna().any(axis=0)
-    return stats.Dispersion(tau=tau, years=tuple(int(y) for y in have[have].index), df=terms, pearson_phi=float("nan"),
-                            method=method, origin=origin, tau_idio=tau_idio if t["relative"] else None,
+    abnormal = ind.is_abnormal(years, area)
+    tau, shared = stats.combine(idio, shocks if t.relative else None, abnormal)
+    return stats.Dispersion(tau=tau, years=t.years_with_figures, df=terms, pearson_phi=float("nan"),
+                            method=method, origin=origin, tau_idio=tau_idio if t.relative else None,
                             tau_common=shared, abnormal=abnormal and shared is not None, rho=rho, widened=widen,
-                            interval=stats.bootstrap_interval(t["S2"][rows], t["m2"][rows]),
-                            excluded_years=t["excluded"])
+                            interval=stats.bootstrap_interval(t.S2[rows], t.m2[rows]), excluded_years=t.excluded)
 
 
-def peer_dispersion(ds: Dataset, indicator: str, area: str, year: int, years: list[int] | None = None) -> stats.Dispersion | None:
-    """The Dispersion (for evaluate) of `area` from its peers, or None without a panel or with too
-    few usable terms in the group. `years`: the baseline and evaluation years compared."""
-    t = peer_tau(ds, indicator, year)
-    if area not in t.index or not np.isfinite(t.loc[area, "tau"]):   # NaN: fewer than MIN_TERMS terms
-        return None
-    mem = membership(ds, year)
-    i = mem.codes.index(area)
-    n = int(mem.matrix[i].sum())
-    rows = mem.matrix[i] | (np.arange(len(mem.codes)) == i)
-    terms = int(t.loc[area, "terms"])
-    return _dispersion(ds, indicator, area, years or [year - 1, year], float(t.loc[area, "tau"]), t.loc[area, "rho"],
-                       terms, "peers", f"over {n} vergelijkbare gemeenten en de gemeente zelf ({_how(ds, indicator)}; "
-                                       f"{terms} termen)", rows)
-
-
-def _how(ds: Dataset, indicator: str) -> str:
-    t = _terms(ds, indicator)
-    rel = "van log(aantal / landelijk aantal), zodat gedeelde jaarschokken wegvallen" if t["relative"] else \
+def how_text(t: Terms) -> str:
+    rel = "van log(aantal / landelijk aantal), zodat gedeelde jaarschokken wegvallen" if t.relative else \
         "van de log-tellingen"
-    skip = f", zonder {', '.join(map(str, t['excluded']))}" if t["excluded"] else ""
+    skip = f", zonder {', '.join(map(str, t.excluded))}" if t.excluded else ""
     return f"tweede verschillen {rel}{skip}, momentschatter van tau²"
-
-
-def pool_tau(ds: Dataset, indicator: str, year: int) -> tuple[float, int, float | None] | None:
-    """The idiosyncratic tau of `indicator` pooled over every municipality of the panel (the
-    fallback when a peer group has too few usable terms), with its number of terms and its
-    autocorrelation; None when even the pool has fewer than MIN_TERMS."""
-    if membership(ds, year) is None:
-        return None
-    t = _terms(ds, indicator)
-    terms = int(np.sum(t["m2"]) / 6)
-    if terms < MIN_TERMS:
-        return None
-    return float(stats.pooled_tau(t["S2"], t["m2"])), terms, stats.autocorrelation(t["S2"], t["m2"], t["S1"], t["m1"])
-
-
-def pool_dispersion(ds: Dataset, indicator: str, year: int, years: list[int] | None = None,
-                    area: str = "") -> stats.Dispersion | None:
-    """The Dispersion (for evaluate) pooled over every municipality, or None."""
-    pooled = pool_tau(ds, indicator, year)
-    if pooled is None:
-        return None
-    tau, terms, rho = pooled
-    rows = np.ones(len(build_panel(ds).codes), dtype=bool)
-    return _dispersion(ds, indicator, area, years or [year - 1, year], tau, rho, terms, "pool",
-                       f"over alle gemeenten samen, omdat de vergelijkbare gemeenten te weinig bruikbare jaren hebben "
-                       f"({_how(ds, indicator)}; {terms} termen)", rows)
-
-

@@ -17,7 +17,7 @@ import pandas as pd
 from ..data.dataset import Dataset
 from ..errors import IvbError
 from ..yamlio import read_yaml
-from .table import MIN_PANEL_AREAS, Panel, build_panel
+from .table import MIN_PANEL_AREAS, Panel
 
 FILE = "peers.yaml"
 URBAN_COVERAGE = 0.9   # the class is used when at least this share of municipalities has one
@@ -64,13 +64,8 @@ class Membership:
         return [c for c, m in zip(self.codes, self.matrix[i]) if m]
 
 
-def membership(ds: Dataset, year: int, panel: Panel | None = None) -> Membership | None:
+def make_membership(ds: Dataset, panel: Panel, year: int) -> Membership | None:
     """Peer groups for `year`; None when the panel lacks population figures for the rule."""
-    key = ("membership", year)
-    memo = ds.memo
-    if key in memo:
-        return memo[key]
-    panel = panel or build_panel(ds)
     cfg = load_config(ds.root)
     if ds.municipalities is not None:
         for owner, members in (cfg.groups or {}).items():
@@ -80,7 +75,6 @@ def membership(ds: Dataset, year: int, panel: Panel | None = None) -> Membership
                                f"data/municipalities.csv — correct the code(s)")
     pop = panel.latest("population", year) if panel.codes else pd.Series(dtype=float)
     if int(pop.notna().sum()) < MIN_PANEL_AREAS:
-        memo[key] = None
         return None
     codes = panel.codes
     p = pop.to_numpy(dtype=float)
@@ -121,17 +115,8 @@ def membership(ds: Dataset, year: int, panel: Panel | None = None) -> Membership
     if not use_class and cfg.same_class:
         rule += "; de mate van stedelijkheid ontbreekt in de gegevens, dus alleen op inwonertal gekozen"
     years_used = panel.latest_year("population", year)
-    res = Membership(codes, m, how, rule, {c: (None if pd.isna(y) else int(y)) for c, y in years_used.items()})
-    memo[key] = res
-    return res
+    return Membership(codes, m, how, rule, {c: (None if pd.isna(y) else int(y)) for c, y in years_used.items()})
 
 
 def _nl(x: float) -> str:
     return f"{x:g}".replace(".", ",")
-
-
-def has_panel(ds: Dataset, year: int) -> bool:
-    """Whether the data hold a panel of municipalities with population figures for `year`."""
-    return membership(ds, year) is not None
-
-

@@ -37,11 +37,6 @@ class Panel:
             self._wide[indicator] = w.reindex(index=self.codes, columns=self.years).astype(float)
         return self._wide[indicator]
 
-    def areas_with(self, indicator: str, years: list[int]) -> int:
-        """How many municipalities have a figure in every one of `years`."""
-        c = self.counts(indicator)
-        return int(c[[y for y in years if y in c.columns]].notna().all(axis=1).sum()) if set(years) <= set(c.columns) else 0
-
     def latest_year(self, indicator: str, year: int) -> pd.Series:
         """Per municipality the year whose figure `latest` takes (NaN when there is none)."""
         c = self.counts(indicator)
@@ -61,10 +56,8 @@ class Panel:
         return c[cols].ffill(axis=1)[cols[-1]]
 
 
-def build_panel(ds: Dataset) -> Panel:
-    """The panel of a dataset (cached on it: every report of a run asks for it)."""
-    if "panel" in ds.memo:
-        return ds.memo["panel"]
+def make_panel(ds: Dataset) -> Panel:
+    """The panel of a dataset (built once per data state: panel/view.py)."""
     t = ds.observations.table
     t = t[t.area_code.str.startswith("GM")]
     if ds.municipalities is not None:
@@ -74,7 +67,6 @@ def build_panel(ds: Dataset) -> Panel:
     names = dict(t.drop_duplicates("area_code")[["area_code", "area_name"]].itertuples(index=False))
     panel = Panel(codes=codes, years=years, names=names, table=t[["indicator", "area_code", "year", "value"]],
                   indicators=frozenset(t.indicator.unique()))
-    ds.memo["panel"] = panel
     return panel
 
 

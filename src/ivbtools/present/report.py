@@ -6,7 +6,10 @@ import pandas as pd
 
 from ..data.dataset import Dataset
 from ..data.datastatus import data_status_text as data_status_text  # re-exported: part of the report API
-from ..fmt import nl_int, nl_num, nl_p, nl_pct, nl_ratio, nl_value
+from ..fmt import nl_int, nl_interval, nl_num, nl_p, nl_pct, nl_ratio, nl_value
+from ..panel.table import boundary_note
+from ..panel.view import membership
+from ..verdict import comparison as peers
 from ..verdict.evaluate import Evaluation, evaluate_check
 
 
@@ -58,13 +61,15 @@ def verdict_md(ev: Evaluation) -> Md:
 
 
 def target_md(ev: Evaluation) -> Md:
+    """The target as quoted, whose targets they are and where the policy file says they are quoted."""
     p = ev.part
+    owner, short, where = ev.policy_owner, ev.policy.short_title, ev.policy.where_short
     lines = [f"**{p.title}** — {ev.area_name} ({ev.area_code}), {ev.year}", ""]
     if ev.benchmark:
-        lines += [f"**Let op: dit zijn de doelen van Westerkwartier (IVB 2020-2023), hier als maatstaf toegepast op "
+        lines += [f"**Let op: dit zijn de doelen van {owner} ({short}), hier als maatstaf toegepast op "
                   f"{ev.area_name}.** {ev.area_name} heeft deze doelen niet zelf vastgesteld; de toelichtingen uit het "
-                  f"beleidsdocument van Westerkwartier worden hier niet getoond.", ""]
-    lines += [f"> “{p.quote}”", "", f"Thema: {p.theme_name}. Bron van het doel: IVB 2024-2027, hoofdstuk 3.", ""]
+                  f"beleidsdocument van {owner} worden hier niet getoond.", ""]
+    lines += [f"> “{p.quote}”", "", f"Thema: {p.theme_name}. Bron van het doel: {where}.", ""]
     if p.rule:
         lines.append(f"- Getoetste regel: {p.rule.describe_nl()}. Het doeljaar {p.rule.target_year} is de toets; "
                      f"eerdere jaren zijn tussenstanden.")
@@ -121,8 +126,7 @@ def per_1000(ds: Dataset, area: str, year: int, value: float) -> str:
 
 
 def _iv(iv) -> str:
-    hi = "∞" if iv.high == float("inf") else nl_num(iv.high, 2)
-    return f"{nl_num(iv.low, 2)}–{hi}"
+    return nl_interval(iv.low, iv.high)
 
 
 def key_figures(ev: Evaluation) -> pd.DataFrame:
@@ -205,9 +209,9 @@ def disagreements(ds: Dataset, indicators: list[str] | None = None) -> pd.DataFr
 
 def qualitative_table(ds: Dataset, area: str | None = None) -> pd.DataFrame:
     """The qualitative parts with the policy document's own account — only for the policy's own
-    municipality; for another one the parts are listed without Westerkwartier's account."""
+    municipality; for another one the parts are listed without the policy municipality's account."""
     own = area is None or area == ds.policy.municipality
-    col = "wat er volgens het IVB 2024-2027 is gedaan"
+    col = f"wat er volgens het {ds.policy.document_short} is gedaan"
     return pd.DataFrame([{"thema": p.theme_name, "doel_id": p.id, "doel": p.quote, "oordeel": "niet meetbaar (kwalitatief)",
                           col: p.account if own else (f"(verslag van {ds.area_name(ds.policy.municipality)}; niet van "
                                                       f"toepassing op {ds.area_name(area)})")}
@@ -244,7 +248,7 @@ def scorecard_view(card: pd.DataFrame) -> pd.DataFrame:
         lo, hi = (r.interval_robuust_laag, r.interval_robuust_hoog) if pd.notna(r.interval_robuust_laag) else \
             (r.interval_poisson_laag, r.interval_poisson_hoog)
         kind = "robuust" if pd.notna(r.interval_robuust_laag) else "Poisson"
-        return f"{nl_num(r.verhouding, 2)} ({nl_num(lo, 2)}–{'∞' if hi == float('inf') else nl_num(hi, 2)}, {kind})"
+        return f"{nl_num(r.verhouding, 2)} ({nl_interval(lo, hi)}, {kind})"
 
     rows = list(card.itertuples(index=False))
     view = pd.DataFrame({
@@ -283,7 +287,7 @@ def disagreements_text(ds: Dataset, ev: Evaluation | None = None) -> str:
 
 
 def scorecard_header_md(ds: Dataset, area: str, year: int) -> Md:
-    """Title line of a scorecard; for another municipality, that these are Westerkwartier's targets."""
+    """Title line of a scorecard; for another municipality, that these are the policy municipality's targets."""
     own = ds.policy.municipality
     text = f"**{ds.policy.title} — {ds.area_name(area)} ({area}), {year}**"
     if area != own:
@@ -350,9 +354,6 @@ def peers_md(ds: Dataset, ev: Evaluation) -> Md:
     """The peer section: the same rule applied to every peer (k of n met, how many clearly),
     where the municipality stands on the change and on the rate per 1,000 inhabitants (funnel
     positions, not ranks), and what is missing when there is no national panel."""
-    from ..panel import groups
-    from ..panel.table import boundary_note
-    from ..verdict import comparison as peers
 
     rule = ev.part.rule
     if ev.indicator is None or rule is None:
@@ -375,7 +376,7 @@ def peers_md(ds: Dataset, ev: Evaluation) -> Md:
                  "is hoe sterk de breuk overal doorwerkt.")
     how = {"nearest": " De band gaf te weinig gemeenten, dus zijn de gemeenten gekozen die qua inwonertal het dichtst "
                       "bij liggen.", "list": " De groep is een vaste lijst uit data/peers.yaml."}.get(cmp.how, "")
-    used = groups.membership(ds, ev.year).pop_year.get(ev.area_code)
+    used = membership(ds, ev.year).pop_year.get(ev.area_code)
     if used != ev.year:
         how += (f" Het inwonertal van {ev.year} ontbreekt voor {ev.area_name}: de groep is gekozen met dat van {used}."
                 if used is not None else f" Voor {ev.area_name} ontbreekt een inwonertal tot en met {ev.year}.")
@@ -421,7 +422,6 @@ def _why_missing(ds: Dataset, ev: Evaluation, change: bool) -> str:
 
 def peer_series_view(ds: Dataset, indicator: str, municipality: str, year: int):
     """The explore notebook's peer view as a table (Dutch number format), or what is missing."""
-    from ..verdict import comparison as peers
 
     s = peers.peer_series(ds, indicator, municipality, year)
     if s is None:

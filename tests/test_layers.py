@@ -1,0 +1,126 @@
+"""The house in layers (issue #17): imports only run downward, one rule module, views shared per
+data state, the code digest covers every subpackage, breaks honoured by the panel tau."""
+from __future__ import annotations
+
+import ast
+import shutil
+from pathlib import Path
+
+import numpy as np
+
+import ivbtools
+from ivbtools.batch.inputs import PACKAGE, code_digest
+from ivbtools.data.targets import Rule
+from ivbtools.panel import view as panel_view
+from ivbtools.verdict import rules
+
+from conftest import copy_project_data
+
+# lowest first; a module may import its own layer and the ones before it
+LAYERS = ["ground", "data", "live", "panel", "verdict", "present", "batch", "top"]
+GROUND = {"errors", "fmt", "atomic", "stats", "yamlio"}
+
+
+def layer_of(module: str) -> str:
+    parts = module.split(".")
+    assert parts[0] == "ivbtools", module
+    if len(parts) == 1 or parts[1] == "__init__":
+        return "top"
+    if parts[1] in GROUND:
+        return "ground"
+    if parts[1] == "cli":
+        return "top"
+    return parts[1]
+
+
+def imports_of(path: Path) -> list[str]:
+    """Every ivbtools module a file imports, at any depth of the file (function-level too)."""
+    rel = path.relative_to(PACKAGE.parent).with_suffix("")
+    here = list(rel.parts) if rel.name != "__init__" else list(rel.parts[:-1])
+    package = here[:-1] if rel.name != "__init__" else here
+    out = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = package[:len(package) - node.level + 1]
+                mod = ".".join(base + ([node.module] if node.module else []))
+            else:
+                mod = node.module or ""
+            if mod.startswith("ivbtools"):
+                out.append(mod)
+        elif isinstance(node, ast.Import):
+            out += [a.name for a in node.names if a.name.startswith("ivbtools")]
+    return out
+
+
+def test_every_import_runs_downward():
+    wrong = []
+    files = [p for p in PACKAGE.rglob("*.py")]
+    assert len(files) > 40
+    for p in files:
+        mod = ".".join(p.relative_to(PACKAGE.parent).with_suffix("").parts)
+        mine = LAYERS.index(layer_of(mod))
+        for imp in imports_of(p):
+            if imp == "ivbtools":
+                continue
+            if LAYERS.index(layer_of(imp)) > mine:
+                wrong.append(f"{mod} ({layer_of(mod)}) imports {imp} ({layer_of(imp)})")
+    assert not wrong, "\n".join(wrong)
+
+
+def test_the_layer_check_catches_an_upward_import():
+    """The check itself can fail: a data module importing the verdict layer is caught."""
+    assert LAYERS.index(layer_of("ivbtools.verdict.rules")) > LAYERS.index(layer_of("ivbtools.data.dataset"))
+    assert layer_of("ivbtools.stats") == "ground" and layer_of("ivbtools.cli") == "top"
+
+
+def test_met_is_defined_once_and_agrees_scalar_and_vectorised():
+    """0,8 × 360 = 288: 288 meets 'at most', 289 does not; 'below 75': 74 meets, 75 does not;
+    the same answers from arrays (the all-municipality table) as from scalars (one report)."""
+    rel = Rule(kind="relative_change", target_year=2023, baseline_year=2020, change=-0.2)
+    below = Rule(kind="below_baseline", target_year=2023, baseline_year=2017)
+    assert rules.meets(rel, 288, 360, 0.8) and not rules.meets(rel, 289, 360, 0.8)
+    assert rules.meets(below, 74, 75, 1.0) and not rules.meets(below, 75, 75, 1.0)
+    obs, base = np.array([288, 289, 74, 75]), np.array([360, 360, 75, 75])
+    assert rules.meets(rel, obs[:2], base[:2], 0.8).tolist() == [True, False]
+    assert rules.meets(below, obs[2:], base[2:], 1.0).tolist() == [True, False]
+    assert rules.allowed_count(rel, 288.0) == 288 and rules.allowed_count(below, 75.0) == 74
+    # no second definition of the met statuses anywhere in the package
+    defs = [p for p in PACKAGE.rglob("*.py") if 'MET = {"gehaald"' in p.read_text() or "MET = frozenset" in p.read_text()]
+    assert [p.name for p in defs] == ["rules.py"]
+
+
+def test_reports_on_one_data_state_share_their_views(tmp_path):
+    data = copy_project_data(tmp_path / "data")
+    a, b = ivbtools.load(data), ivbtools.load(data)
+    assert a is not b and a.state == b.state and a.state is not None
+    assert panel_view.panel_view(a) is panel_view.panel_view(b)
+    # a what-if gets views of its own; a changed folder is another state
+    c = a.with_table(a.observations.table.iloc[:10])
+    assert c.state is None and panel_view.panel_view(c) is not panel_view.panel_view(a)
+    (data / "peers.yaml").write_text((data / "peers.yaml").read_text() + "\n# changed\n")
+    d = ivbtools.load(data)
+    assert d.state != a.state and panel_view.panel_view(d) is not panel_view.panel_view(a)
+
+
+def test_a_copy_is_independent_of_the_loaded_original(tmp_path):
+    """Copies share tables copy-on-write: changing one never changes the next load."""
+    data = copy_project_data(tmp_path / "data")
+    a = ivbtools.load(data)
+    n = len(a.observations.table)
+    a.observations.table.loc[a.observations.table.index[0], "value"] = -1.0
+    a.observations.table.drop(a.observations.table.index[:5], inplace=True)
+    b = ivbtools.load(data)
+    assert len(b.observations.table) == n and b.observations.table.value.iloc[0] != -1.0
+
+
+def test_the_code_digest_covers_every_subpackage(tmp_path):
+    copy = tmp_path / "ivbtools"
+    shutil.copytree(PACKAGE, copy, ignore=shutil.ignore_patterns("__pycache__"))
+    before = code_digest(copy)
+    code_digest.cache_clear()
+    assert code_digest(copy) == before   # deterministic
+    rules_file = copy / "verdict" / "rules.py"
+    rules_file.write_text(rules_file.read_text() + "\n# a change deep in a subpackage\n")
+    code_digest.cache_clear()
+    assert code_digest(copy) != before
