@@ -131,13 +131,15 @@ class FakeExecutor:
         self.fail = set(fail)
 
     def run(self, jobs):
+        from ivbtools.batch.tasks import TaskResult
+
         for j in jobs:
-            self.ran.append(j["key"])
-            ok = j["key"] not in self.fail
-            Path(j["output_notebook"]).write_text('{"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}')
+            self.ran.append(j.key)
+            ok = j.key not in self.fail
+            Path(j.output_notebook).write_text('{"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}')
             if ok:
-                Path(j["output_html"]).write_text(f"<html>{j['key']}</html>")
-            yield {"key": j["key"], "ok": ok, "error": "" if ok else "RuntimeError: boom", "seconds": 0.0}
+                Path(j.output_html).write_text(f"<html>{j.key}</html>")
+            yield TaskResult(j.key, ok, "" if ok else "RuntimeError: boom")
 
     def stop(self):
         pass

@@ -103,7 +103,7 @@ def test_the_wide_population_table_is_asked_only_for_its_columns(data_copy, monk
 def test_the_urbanisation_class_comes_from_the_population_per_class(data_copy, monkeypatch):
     import ivbtools
     from ivbtools.live.fetch import fetch_panel
-    from ivbtools.panel import groups
+    from ivbtools.panel import view as groups
 
     import panel_fixture as pf
     from replay import Replay
@@ -265,12 +265,14 @@ def test_a_batch_reads_one_data_state_whatever_a_fetch_does_meanwhile(data_copy,
             replacement.write_text("indicator,area_code,area_name,year,value,source_id\n"
                                    "confused_person_e33,GM1969,Westerkwartier,2022,999,test-fixture\n")
             replacement.replace(data_copy / "local" / "a.csv")   # as a fetch commits: rename into place
+            from ivbtools.batch.tasks import TaskResult
+
             for j in jobs:
-                ds = ivbtools.load(j["parameters"]["data_dir"])
-                seen.append((Path(j["parameters"]["data_dir"]), ds.observations.get("confused_person_e33", "GM1969", 2022).value))
-                Path(j["output_notebook"]).write_text('{"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}')
-                Path(j["output_html"]).write_text("<html></html>")
-                yield {"key": j["key"], "ok": True, "error": "", "seconds": 0.0}
+                ds = ivbtools.load(j.parameters["data_dir"])
+                seen.append((Path(j.parameters["data_dir"]), ds.observations.get("confused_person_e33", "GM1969", 2022).value))
+                Path(j.output_notebook).write_text('{"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}')
+                Path(j.output_html).write_text("<html></html>")
+                yield TaskResult(j.key, True)
 
         def stop(self):
             pass

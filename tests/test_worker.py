@@ -5,6 +5,7 @@ from __future__ import annotations
 import nbformat
 import papermill as pm
 
+from ivbtools.batch.tasks import Task
 from ivbtools.batch.worker import Worker
 
 from conftest import ROOT, stub_notebooks
@@ -14,8 +15,7 @@ NOTEBOOKS = ROOT / "notebooks"
 
 
 def _job(key, nb, out, params, timeout=120):
-    return {"key": key, "input": str(nb), "output_notebook": str(out / f"{key}.ipynb"),
-            "output_html": str(out / f"{key}.html"), "parameters": params, "cwd": str(nb.parent), "timeout": timeout}
+    return Task(key, str(nb), str(out / f"{key}.ipynb"), str(out / f"{key}.html"), params, str(nb.parent), timeout)
 
 
 def test_reused_kernel_outputs_equal_fresh_kernel_outputs(tmp_path, monkeypatch):
@@ -31,9 +31,9 @@ def test_reused_kernel_outputs_equal_fresh_kernel_outputs(tmp_path, monkeypatch)
     try:
         params = {"target_id": "sociaal-verward-gedrag", "year": 2022, "municipality": "GM1969", "data_dir": ""}
         card = {"year": 2022, "municipality": "GM1969", "data_dir": ""}
-        assert w.run(_job("messy", messy, tmp_path, {}))["ok"]
-        assert w.run(_job("target", NOTEBOOKS / "target.ipynb", tmp_path, params))["ok"]
-        assert w.run(_job("scorecard", NOTEBOOKS / "scorecard.ipynb", tmp_path, card))["ok"]
+        assert w.run(_job("messy", messy, tmp_path, {})).ok
+        assert w.run(_job("target", NOTEBOOKS / "target.ipynb", tmp_path, params)).ok
+        assert w.run(_job("scorecard", NOTEBOOKS / "scorecard.ipynb", tmp_path, card)).ok
         kernel_pid = w.kernel.pid
         assert kernel_pid
     finally:
@@ -56,5 +56,5 @@ def test_a_dying_kernel_fails_only_its_own_job(tmp_path):
         r3 = w.run(_job("c", nbs / "target.ipynb", tmp_path, {"target_id": "y", **common}))
     finally:
         w.drop_kernel()
-    assert r1["ok"] and r3["ok"] and not r2["ok"] and "DeadKernelError" in r2["error"]
+    assert r1.ok and r3.ok and not r2.ok and "DeadKernelError" in r2.error
     assert "fine y" in (tmp_path / "c.ipynb").read_text()

@@ -3,8 +3,8 @@
     executor.run(jobs) -> iterator of results, in the order they finish
     executor.stop()    -> end every job now (Ctrl-C), leaving no process behind
 
-A job is a plain dict (input notebook, output notebook and HTML paths, parameters, working
-folder, per-cell timeout, key); a result is {"key", "ok", "error", "seconds"}.
+A job is a `Task` (input notebook, output notebook and HTML paths, parameters, working folder,
+per-cell timeout, key); a result a `TaskResult` (key, ok, error, seconds) — tasks.py.
 
 `LocalExecutor` (the default) keeps N long-lived worker processes (worker.py), each with one
 warm kernel, and feeds them jobs one at a time. A job that exceeds its wall-clock limit, or
@@ -26,12 +26,14 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Protocol
 
+from .tasks import Task, TaskResult
+
 STARTUP_SECONDS = 180      # a worker's imports and its first warm kernel
 MARGIN_SECONDS = 60        # besides the per-cell timeout, for one whole notebook
 
 
 class Executor(Protocol):
-    def run(self, jobs: list[dict]) -> Iterator[dict]: ...
+    def run(self, jobs: list[Task]) -> Iterator[TaskResult]: ...
 
     def stop(self) -> None: ...
 
@@ -61,8 +63,8 @@ class _WorkerProcess:
                 except ValueError:
                     continue
 
-    def send(self, job: dict) -> None:
-        self.proc.stdin.write((json.dumps(job) + "\n").encode())
+    def send(self, job: Task) -> None:
+        self.proc.stdin.write((json.dumps(job.to_json()) + "\n").encode())
         self.proc.stdin.flush()
 
     def close(self) -> None:
@@ -175,26 +177,28 @@ class LocalExecutor:
                         if not hello or not hello.get("ready"):
                             raise OSError("the worker process did not start")
                     w.send(job)
-                    limit = (job.get("timeout") or 600) + MARGIN_SECONDS + (STARTUP_SECONDS if not w.ready else 0)
-                    result = w.read_line(limit)
+                    limit = (job.timeout or 600) + MARGIN_SECONDS + (STARTUP_SECONDS if not w.ready else 0)
+                    line = w.read_line(limit)
                     w.ready = True
-                    if result is None:
+                    if line is None:
                         error = ("timed out after " + str(int(limit)) + " s") if w.proc.poll() is None else \
                             f"the worker process ended (exit code {w.proc.poll()})"
                         self._forget(w, kill=True)
                         w = None
-                        result = {"key": job["key"], "ok": False, "error": error, "seconds": 0.0}
+                        result = TaskResult.failed(job.key, error)
+                    else:
+                        result = TaskResult.from_json(line)
                 except (OSError, RuntimeError, BrokenPipeError) as exc:
                     if w is not None:
                         self._forget(w, kill=True)
                         w = None
-                    result = {"key": job["key"], "ok": False, "error": f"worker failed: {exc}", "seconds": 0.0}
+                    result = TaskResult.failed(job.key, f"worker failed: {exc}")
                 results.put(result)
         finally:
             if w is not None:
                 self._forget(w, kill=self._stopping.is_set())
 
-    def run(self, jobs: list[dict]) -> Iterator[dict]:
+    def run(self, jobs: list[Task]) -> Iterator[TaskResult]:
         todo: queue.Queue = queue.Queue()
         for j in jobs:
             todo.put(j)
@@ -228,7 +232,7 @@ _DASK_WORKER = None          # one ivbtools Worker (warm kernel) per dask worker
 _DASK_LOCK = threading.Lock()
 
 
-def _run_on_dask_worker(job: dict, data_state: bytes | None = None, state_digest: str = "") -> dict:
+def _run_on_dask_worker(job: Task, data_state: bytes | None = None, state_digest: str = "") -> TaskResult:
     """Runs inside a dask worker process: the job on this process's warm kernel, into a local
     temporary folder; the notebook and HTML travel back as text, so the cluster's machines need
     the project but no shared output folder. `data_state`: the batch's frozen data folder as an
@@ -242,18 +246,18 @@ def _run_on_dask_worker(job: dict, data_state: bytes | None = None, state_digest
         from ..data.datastate import unpack
 
         folder = unpack(data_state, state_digest)
-        job = {**job, "parameters": {**job["parameters"], "data_dir": str(folder)}}
+        job = job.with_data(str(folder))
     global _DASK_WORKER
     with _DASK_LOCK:
         if _DASK_WORKER is None:
             _DASK_WORKER = Worker()
         with tempfile.TemporaryDirectory(prefix="ivb-dask-") as tmp:
             nb, page = Path(tmp) / "out.ipynb", Path(tmp) / "out.html"
-            res = _DASK_WORKER.run({**job, "output_notebook": str(nb), "output_html": str(page)})
+            res = _DASK_WORKER.run(job.with_outputs(str(nb), str(page)))
             if nb.exists():   # also a failed run's notebook: it shows where it stopped
-                res["notebook"] = nb.read_text(encoding="utf-8")
-            if res["ok"]:
-                res["html"] = page.read_text(encoding="utf-8")
+                res.notebook = nb.read_text(encoding="utf-8")
+            if res.ok:
+                res.html = page.read_text(encoding="utf-8")
             return res
 
 
@@ -313,7 +317,7 @@ class DaskExecutor:
         except Exception:   # an older distributed: kernels then end with their worker processes
             pass
 
-    def run(self, jobs: list[dict]) -> Iterator[dict]:
+    def run(self, jobs: list[Task]) -> Iterator[TaskResult]:
         from distributed import as_completed
 
         by_future = {}
@@ -321,12 +325,11 @@ class DaskExecutor:
         if self.ship_data and jobs:
             from ..data.datastate import pack, state_digest
 
-            folder = Path(jobs[0]["parameters"]["data_dir"])
+            folder = Path(jobs[0].parameters["data_dir"])
             digest = state_digest(folder)
             [state] = self.client.scatter([pack(folder)], broadcast=True)
         for j in jobs:
-            remote = {k: v for k, v in j.items() if k not in ("output_notebook", "output_html")}
-            f = self.client.submit(_run_on_dask_worker, remote, state, digest, pure=False)
+            f = self.client.submit(_run_on_dask_worker, j.with_outputs("", ""), state, digest, pure=False)
             by_future[f] = j
         self._futures = list(by_future)
         for fut in as_completed(self._futures):
@@ -335,12 +338,13 @@ class DaskExecutor:
                 res = fut.result()
             except Exception as exc:   # the worker died (KilledWorker) or the task could not run
                 msg = " ".join(str(exc).split()) or type(exc).__name__
-                yield {"key": job["key"], "ok": False, "error": f"dask: {type(exc).__name__}: {msg[:300]}", "seconds": 0.0}
+                yield TaskResult.failed(job.key, f"dask: {type(exc).__name__}: {msg[:300]}")
                 continue
-            if res.get("notebook") is not None:
-                Path(job["output_notebook"]).write_text(res.pop("notebook"), encoding="utf-8")
-            if res.get("html") is not None:
-                Path(job["output_html"]).write_text(res.pop("html"), encoding="utf-8")
+            if res.notebook is not None:
+                Path(job.output_notebook).write_text(res.notebook, encoding="utf-8")
+            if res.html is not None:
+                Path(job.output_html).write_text(res.html, encoding="utf-8")
+            res.notebook = res.html = None
             yield res
         self.close()
 

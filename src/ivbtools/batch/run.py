@@ -25,6 +25,7 @@ from ..data import datastate
 from ..data.dataset import Dataset, load
 from ..errors import IvbError
 from .inputs import digest, scorecard_inputs, target_inputs
+from .tasks import Task
 
 RUN_FILE = "run.json"
 
@@ -220,10 +221,8 @@ def _run(ds: Dataset, years: list[int], municipalities: list[str], data_dir: Pat
     def stage_of(j: Job) -> Path:
         return stage_root / j.municipality / str(j.year)
 
-    specs = [{"key": j.key, "input": str(Path(notebooks) / j.notebook),
-              "output_notebook": str(stage_of(j) / f"{j.name}.ipynb"),
-              "output_html": str(stage_of(j) / f"{j.name}.html"),
-              "parameters": {**j.parameters, "data_dir": str(frozen)}, "cwd": str(notebooks), "timeout": timeout}
+    specs = [Task(j.key, str(Path(notebooks) / j.notebook), str(stage_of(j) / f"{j.name}.ipynb"),
+                  str(stage_of(j) / f"{j.name}.html"), {**j.parameters, "data_dir": str(frozen)}, str(notebooks), timeout)
              for j in to_run]
     for j in to_run:
         stage_of(j).mkdir(parents=True, exist_ok=True)
@@ -231,8 +230,8 @@ def _run(ds: Dataset, years: list[int], municipalities: list[str], data_dir: Pat
     try:
         with tqdm(total=len(to_run), desc="notebooks", unit="nb", disable=True if quiet else None, file=sys.stderr) as bar:
             for res in executor.run(specs):
-                job = by_key[res["key"]]
-                job.ok, job.error, job.seconds = bool(res["ok"]), res.get("error", ""), float(res.get("seconds", 0))
+                job = by_key[res.key]
+                job.ok, job.error, job.seconds = res.ok, res.error, res.seconds
                 if job.ok and not (stage_of(job) / f"{job.name}.html").exists():
                     job.ok, job.error = False, "the run ended without an HTML report"
                 bar.update(1)

@@ -22,6 +22,8 @@ import sys
 import time
 from pathlib import Path
 
+from .tasks import Task, TaskResult
+
 WARM_IMPORTS = ("import pandas, matplotlib, matplotlib.pyplot, seaborn, statsmodels.api, scipy.stats, "
                 "ivbtools, ivbtools.present.plots, ivbtools.present.report, ivbtools.verdict.evaluate, "
                 "ivbtools.verdict.scorecard, ivbtools.verdict.coverage, ivbtools.present.params")
@@ -123,32 +125,31 @@ class Worker:
             self.kernel.shutdown()
             self.kernel = None
 
-    def run(self, job: dict) -> dict:
+    def run(self, job: Task) -> TaskResult:
         import papermill as pm
         from papermill.exceptions import PapermillExecutionError
 
         t0 = time.perf_counter()
-        out_nb, out_html = Path(job["output_notebook"]), Path(job["output_html"])
+        out_nb, out_html = Path(job.output_notebook), Path(job.output_html)
         try:
-            kernel = self._kernel(job["cwd"])
-            pm.execute_notebook(job["input"], str(out_nb), parameters=job["parameters"], cwd=job["cwd"],
+            kernel = self._kernel(job.cwd)
+            pm.execute_notebook(job.input, str(out_nb), parameters=job.parameters, cwd=job.cwd,
                                 kernel_name="python3", km=kernel.km, progress_bar=False, log_output=False,
-                                execution_timeout=job.get("timeout"), request_save_on_cell_execute=False)
+                                execution_timeout=job.timeout, request_save_on_cell_execute=False)
         except PapermillExecutionError as exc:   # the notebook raised: the kernel is fine, reset next time
-            return {"key": job["key"], "ok": False, "error": f"{exc.ename}: {' '.join(str(exc.evalue).split())}",
-                    "seconds": time.perf_counter() - t0}
+            return TaskResult.failed(job.key, f"{exc.ename}: {' '.join(str(exc.evalue).split())}", time.perf_counter() - t0)
         except Exception as exc:   # kernel died, timed out, failed to start: a new kernel for the next job
             self.drop_kernel()
             msg = " ".join(str(exc).split()) or type(exc).__name__
             error = f"{type(exc).__name__}: {msg[:500]}"
             if not out_nb.exists():   # papermill keeps no notebook here: leave one that says what happened
                 _write_unfinished(job, out_nb, error)
-            return {"key": job["key"], "ok": False, "error": error, "seconds": time.perf_counter() - t0}
+            return TaskResult.failed(job.key, error, time.perf_counter() - t0)
         out_html.write_text(render_html(out_nb), encoding="utf-8")
-        return {"key": job["key"], "ok": True, "error": "", "seconds": time.perf_counter() - t0}
+        return TaskResult(job.key, True, "", time.perf_counter() - t0)
 
 
-def _write_unfinished(job: dict, out_nb: Path, error: str) -> None:
+def _write_unfinished(job: Task, out_nb: Path, error: str) -> None:
     """The notebook with its parameters, headed by what stopped it (a time-out, a kernel that
     died): kept under _failed/ by the batch, like the notebook of a cell that raised."""
     try:
@@ -156,7 +157,7 @@ def _write_unfinished(job: dict, out_nb: Path, error: str) -> None:
         from papermill.iorw import load_notebook_node
         from papermill.parameterize import parameterize_notebook
 
-        nb = parameterize_notebook(load_notebook_node(job["input"]), job["parameters"])
+        nb = parameterize_notebook(load_notebook_node(job.input), job.parameters)
         nb.cells.insert(0, nbformat.v4.new_markdown_cell(
             f"**Niet voltooid** — {error}\n\nDe cellen hieronder zijn niet (volledig) uitgevoerd."))
         nbformat.write(nb, str(out_nb))
@@ -182,8 +183,8 @@ def main() -> None:
         for line in sys.stdin:
             if not line.strip():
                 continue
-            job = json.loads(line)
-            results.write(json.dumps(worker.run(job)) + "\n")
+            job = Task.from_json(json.loads(line))
+            results.write(json.dumps(worker.run(job).to_json()) + "\n")
     finally:
         worker.drop_kernel()
 

@@ -25,7 +25,7 @@ from tqdm import tqdm
 
 from .. import atomic
 from ..data.cache import PANEL, Cache, now
-from ..data.municipalities import load_municipalities
+from ..data.municipalities import Municipalities, load_municipalities
 from ..data.observations import REQUIRED_COLUMNS, read_observation_csv
 from ..data.registry import Source, load_indicators
 from ..errors import IvbError
@@ -59,6 +59,35 @@ class FetchReport:
         for a in areas:
             cache.log(source, a, False, message)
             self.outcomes.append(Outcome(source, a, False, message))
+
+
+@dataclass
+class FetchRun:
+    """What every step of one `ivb fetch` shares: where it writes, what it asks for, what it found."""
+    cache: Cache
+    data_dir: Path
+    years: list[int] | None
+    refresh: bool
+    timeout: float                       # seconds per request
+    quiet: bool
+    municipalities: Municipalities | None
+    report: FetchReport = field(default_factory=FetchReport)
+    sources: dict[str, dict] = field(default_factory=dict)   # source entries to register when done
+
+    def fail(self, source: str, areas, message: str) -> None:
+        self.report.fail(self.cache, source, areas, message)
+
+
+@dataclass
+class Answer:
+    """One table's validated answer, with how it was found and how it is cited."""
+    spec: odata.TableSpec
+    ref: odata.TableRef
+    raw: dict
+    sid: str
+    entry: dict
+    need: list[int] | None
+    retrieved: str
 
 
 def _source(entry: dict) -> Source:
@@ -116,14 +145,15 @@ def _years_needed(cache, key: str, areas: list[str], status: dict[str, str], yea
     return sorted(need)
 
 
-def _commit_odata(cache, data_dir, stage, spec, ref, area, payload, raw, rows, sid, entry, need, retrieved,
-                  municipalities, report, sources, extra_meta) -> dict | None:
+def _commit_odata(run: FetchRun, stage: Path, ans: Answer, area: str, payload: dict, rows: list[dict],
+                  extra_meta: dict) -> dict | None:
     """Validate the tidy rows as any observations CSV, then put raw answer, metadata, extract and
     index entry in place (in that order); None (and one failure line) when they do not validate."""
+    cache, spec, ref, raw, sid, need, retrieved = run.cache, ans.spec, ans.ref, ans.raw, ans.sid, ans.need, ans.retrieved
     try:
-        extract = _stage_extract(stage, data_dir, f"x-{area}.csv", rows, entry, municipalities)
+        extract = _stage_extract(stage, run.data_dir, f"x-{area}.csv", rows, ans.entry, run.municipalities)
     except IvbError as exc:
-        report.fail(cache, spec.key, [area], f"table {ref.id}: the answer does not validate ({exc}); cache kept")
+        run.fail(spec.key, [area], f"table {ref.id}: the answer does not validate ({exc}); cache kept")
         return None
     raw_file = stage / f"{area}.json"
     atomic.write_text(raw_file, json.dumps(payload, ensure_ascii=False))
@@ -135,7 +165,7 @@ def _commit_odata(cache, data_dir, stage, spec, ref, area, payload, raw, rows, s
     cache.commit_extract(spec.key, area, extract, cache.extract_path(spec.key, ref.id, area), {
         "raw": f"{area}.json", "table_id": ref.id, "years": need, "source_id": sid,
         "retrieved_at": retrieved, "figures": len(rows), "partial_years": sorted(raw["partial_years"])})
-    sources[sid] = entry
+    run.sources[sid] = ans.entry
     cache.log(spec.key, area, True, f"{len(rows)} figures from table {ref.id}")
     return meta
 
@@ -189,8 +219,9 @@ def _period_note(raw: dict) -> str:
     return ("; " + "; ".join(notes)) if notes else ""
 
 
-def _odata_spec_fetch(cache, data_dir, spec, areas, years, refresh, budget, report, sources, municipalities):
-    status = {a: ("refresh" if refresh else cache.entry_status(spec.key, a, years)) for a in areas}
+def _odata_spec_fetch(run: FetchRun, spec: odata.TableSpec, areas: list[str], budget: Budget) -> None:
+    cache, report, years = run.cache, run.report, run.years
+    status = {a: ("refresh" if run.refresh else cache.entry_status(spec.key, a, years)) for a in areas}
     todo = [a for a in areas if status[a] != "ok"]
     if todo and spec.host in report.unreachable:   # an earlier source found the host unreachable
         report.fail(cache, spec.key, todo, report.unreachable[spec.host])
@@ -216,8 +247,7 @@ def _odata_spec_fetch(cache, data_dir, spec, areas, years, refresh, budget, repo
                     report.fail(cache, spec.key, [a], f"table {ref.id}: no figures for {a} in the years asked for — "
                                                       f"the cache entry is kept")
                     continue
-                meta = _commit_odata(cache, data_dir, stage, spec, ref, a, part, raw, rows, sid, entry, need, retrieved,
-                                     municipalities, report, sources, {})
+                meta = _commit_odata(run, stage, Answer(spec, ref, raw, sid, entry, need, retrieved), a, part, rows, {})
                 if meta is not None:
                     report.outcomes.append(Outcome(spec.key, a, True, f"table {ref.id}: {len(rows)} figures, "
                                                                       f"{meta['bytes']:,} bytes" + _period_note(raw),
@@ -268,27 +298,27 @@ class _BronFile:
     failed: str = ""   # the download failed: this is the previously cached copy, kept
 
 
-def _bron_file(cache, cfg, base, period, member, refresh, timeout, quiet) -> _BronFile:
+def _bron_file(run: FetchRun, cfg: dict, base: str, period: dict, member: str) -> _BronFile:
     """One BRON file, counted: the verified cached zip (counts cached by its sha256), else a
     download with its own time budget; a failed download falls back to the cached zip."""
-    name = period["file"]
+    cache, name = run.cache, period["file"]
     try:
         cached_meta = cache.verified_raw("bron", name)   # hashes the zip once
     except Exception:
         cached_meta = None
     counts, cached, failed = None, False, ""
-    if cached_meta is not None and not refresh:
+    if cached_meta is not None and not run.refresh:
         try:
             counts, cached = _bron_counts(cache, name, member, cached_meta), True
         except IvbError:
             counts = None
     if counts is None:
-        budget = Budget.start(timeout, float(cfg.get("seconds_per_file", BRON_SECONDS_PER_FILE)), f"BRON {name}")
+        budget = Budget.start(run.timeout, float(cfg.get("seconds_per_file", BRON_SECONDS_PER_FILE)), f"BRON {name}")
         stage = cache.staging()
         try:
             part = stage / name
             try:
-                info = bron.download(f"{base}/{name}", part, budget, quiet)
+                info = bron.download(f"{base}/{name}", part, budget, run.quiet)
                 counts = bron.count_accidents(part, member)   # validates layout and every row before adoption
             except IvbError as exc:
                 if cached_meta is None or isinstance(exc, web.Unreachable):
@@ -333,7 +363,8 @@ def _cached_bron_file(cache, cfg, period, member) -> _BronFile | None:
     return f
 
 
-def _bron_fetch(cache, data_dir, cfg, areas, years, refresh, timeout, quiet, report, sources, municipalities):
+def _bron_fetch(run: FetchRun, cfg: dict, areas: list[str]) -> None:
+    cache, report, sources, years, municipalities = run.cache, run.report, run.sources, run.years, run.municipalities
     base = web.base_url(cfg)
     member = cfg.get("member", bron.MEMBER)
     files = bron_files(cfg, years)
@@ -350,7 +381,7 @@ def _bron_fetch(cache, data_dir, cfg, areas, years, refresh, timeout, quiet, rep
                 got.append(cached)
             continue
         try:
-            got.append(_bron_file(cache, cfg, base, period, member, refresh, timeout, quiet))
+            got.append(_bron_file(run, cfg, base, period, member))
         except web.Unreachable as exc:
             unreachable = str(exc)
             report.fail(cache, "bron", areas, unreachable)
@@ -402,7 +433,7 @@ def _bron_fetch(cache, data_dir, cfg, areas, years, refresh, timeout, quiet, rep
                 continue
             entries = {f.sid: ({**f.entry, "note": f.entry["note"] + _dropped_note(dropped, municipalities)}
                                if a == PANEL else f.entry) for f in got}
-            extract = _stage_extract_many(stage, data_dir, f"x-{a}.csv", rows, entries, municipalities)
+            extract = _stage_extract_many(stage, run.data_dir, f"x-{a}.csv", rows, entries, municipalities)
             cache.commit_extract("bron", a, extract, cache.extract_path("bron", f"{first}-{last}", a), {
                 "raw": got[-1].period["file"], "raws": raws, "table_id": label, "years": None,
                 "source_id": got[-1].sid, "source_ids": sorted(entries), "retrieved_at": got[-1].meta["retrieved_at"],
@@ -468,9 +499,10 @@ def _former_seen(rows: list[dict], regions: dict[str, str], municipalities) -> d
     return out
 
 
-def _odata_panel_fetch(cache, data_dir, spec, years, refresh, budget, report, sources, municipalities):
+def _odata_panel_fetch(run: FetchRun, spec: odata.TableSpec, budget: Budget) -> None:
     """One filtered, paged query for every municipality and NL01; one cache entry (area ALL)."""
-    status = "refresh" if refresh else cache.entry_status(spec.key, PANEL, years)
+    cache, report, years, municipalities = run.cache, run.report, run.years, run.municipalities
+    status = "refresh" if run.refresh else cache.entry_status(spec.key, PANEL, years)
     if status == "ok":
         report.outcomes.append(_cached_outcome(cache, spec.key, PANEL))
         return
@@ -503,9 +535,8 @@ def _odata_panel_fetch(cache, data_dir, spec, years, refresh, budget, report, so
             report.fail(cache, spec.key, [PANEL], f"table {ref.id}: no figures for any current municipality — cache kept")
             return
         data_requests = len([u for u in budget.urls[first:] if "/TypedDataSet" in u])
-        meta = _commit_odata(cache, data_dir, stage, spec, ref, PANEL, {"table": ref.provenance(), **raw}, raw, rows, sid,
-                             entry, need, retrieved, municipalities, report, sources,
-                             {"municipalities": n_areas, "dropped_former": dropped})
+        meta = _commit_odata(run, stage, Answer(spec, ref, raw, sid, entry, need, retrieved), PANEL,
+                             {"table": ref.provenance(), **raw}, rows, {"municipalities": n_areas, "dropped_former": dropped})
         if meta is None:
             return
         if former:
@@ -517,32 +548,29 @@ def _odata_panel_fetch(cache, data_dir, spec, years, refresh, budget, report, so
         cache.remove_staging(stage)
 
 
-def _run_sources(data_dir: Path, areas: list[str], only, quiet: bool, timeout: float, source_timeout: float,
-                 odata_step, bron_step) -> FetchReport:
+def _run_sources(run: FetchRun, areas: list[str], only, source_timeout: float, odata_step, bron_step) -> FetchReport:
     """Each source of data/live.yaml in turn, with its own time budget; one source failing
     (an IvbError, or a full disk) fails only its areas not yet done; source entries last."""
-    cfg = read_yaml(data_dir / "live.yaml")
-    cache = Cache(data_dir)
-    atomic.check_writable(cache.root, "cache folder", "or run with --data DIR on a data folder you can write")
-    report, sources = FetchReport(), {}
+    cfg = read_yaml(run.data_dir / "live.yaml")
+    atomic.check_writable(run.cache.root, "cache folder", "or run with --data DIR on a data folder you can write")
     specs = [odata.TableSpec.from_yaml(d) for d in cfg.get("odata", [])]
     steps = [s for s in specs if not only or s.key in only] + ([cfg["bron"]] if cfg.get("bron") and (not only or "bron" in only) else [])
-    for step in tqdm(steps, desc="sources", unit="table", disable=True if quiet else None, leave=False):
+    for step in tqdm(steps, desc="sources", unit="table", disable=True if run.quiet else None, leave=False):
         key = step.key if isinstance(step, odata.TableSpec) else "bron"
-        budget = Budget.start(timeout, source_timeout, key)
+        budget = Budget.start(run.timeout, source_timeout, key)
         try:
             if isinstance(step, odata.TableSpec):
-                odata_step(cache, step, budget, report, sources)
+                odata_step(run, step, budget)
             else:
-                bron_step(cache, step, budget, report, sources)
+                bron_step(run, step)
         except (IvbError, OSError) as exc:   # OSError: a full disk or a permission problem while writing
-            done = {o.area for o in report.outcomes if o.source == key}
+            done = {o.area for o in run.report.outcomes if o.source == key}
             why = f"{exc} (cache kept)" if isinstance(exc, IvbError) else \
                 f"{key}: cannot write the cache ({exc.strerror}); the previous entries are kept"
-            report.fail(cache, key, [a for a in areas if a not in done], why)
-    if sources:
-        cache.write_sources(sources)
-    return report
+            run.fail(key, [a for a in areas if a not in done], why)
+    if run.sources:
+        run.cache.write_sources(run.sources)
+    return run.report
 
 
 def fetch_panel(data_dir: Path, years: list[int] | None = None, refresh: bool = False, quiet: bool = False,
@@ -554,12 +582,9 @@ def fetch_panel(data_dir: Path, years: list[int] | None = None, refresh: bool = 
     codes = load_municipalities(data_dir)
     if codes is None:
         raise IvbError(f"{data_dir}/municipalities.csv not found — the panel needs the municipality code list")
-    return _run_sources(
-        data_dir, [PANEL], only, quiet, timeout, source_timeout,
-        lambda cache, spec, budget, report, sources: _odata_panel_fetch(cache, data_dir, spec, years, refresh, budget,
-                                                                        report, sources, codes),
-        lambda cache, cfg, budget, report, sources: _bron_fetch(cache, data_dir, cfg, [PANEL], years, refresh, timeout,
-                                                                quiet, report, sources, codes))
+    run = FetchRun(Cache(data_dir), data_dir, years, refresh, timeout, quiet, codes)
+    return _run_sources(run, [PANEL], only, source_timeout, _odata_panel_fetch,
+                        lambda run, cfg: _bron_fetch(run, cfg, [PANEL]))
 
 
 def fetch(data_dir: Path, municipalities: list[str], years: list[int] | None = None, refresh: bool = False,
@@ -571,12 +596,10 @@ def fetch(data_dir: Path, municipalities: list[str], years: list[int] | None = N
         for c in municipalities:
             codes.check(c)   # before anything is downloaded: one line, nothing logged
     areas = list(dict.fromkeys(list(municipalities) + ["NL01"]))
-    return _run_sources(
-        data_dir, areas, only, quiet, timeout, source_timeout,
-        lambda cache, spec, budget, report, sources: _odata_spec_fetch(cache, data_dir, spec, areas, years, refresh,
-                                                                       budget, report, sources, codes),
-        lambda cache, cfg, budget, report, sources: _bron_fetch(cache, data_dir, cfg, areas, years, refresh, timeout,
-                                                                quiet, report, sources, codes))
+    run = FetchRun(Cache(data_dir), data_dir, years, refresh, timeout, quiet, codes)
+    return _run_sources(run, areas, only, source_timeout,
+                        lambda run, spec, budget: _odata_spec_fetch(run, spec, areas, budget),
+                        lambda run, cfg: _bron_fetch(run, cfg, areas))
 
 
 def status_lines(data_dir: Path) -> list[str]:

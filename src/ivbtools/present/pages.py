@@ -15,6 +15,7 @@ import pandas as pd
 
 from .. import atomic
 from ..data.dataset import Dataset
+from ..verdict.rules import MET, NOT_MET, STATUS_NL
 
 # (background, text colour) per cell class
 COLOURS = {
@@ -35,8 +36,23 @@ LEGEND = [
     ("missing", "onvoldoende gegevens"),
     ("neutral", "basisjaar, niet te beoordelen, geen toets"),
 ]
-MET = {"gehaald", "op_koers", "op_niveau"}
-NOT_MET = {"niet_gehaald", "niet_op_koers", "niet_op_niveau"}
+
+
+# One shell and one stylesheet for every hand-written page (overview, year index, all-municipality page).
+STYLE = """\
+body{font-family:system-ui,sans-serif;margin:1.2em auto;max-width:78em;padding:0 1em;font-size:14px;line-height:1.4}
+h1{font-size:1.4em;margin:.2em 0} h2{font-size:1.15em;margin:1em 0 .4em}
+table.list{border-collapse:collapse} .list td,.list th{padding:.3em .8em;border-bottom:1px solid #ddd;text-align:left;vertical-align:top}
+img{max-width:100%}
+@media print{body{max-width:none;font-size:11px} a{color:inherit;text-decoration:none}}
+"""
+
+
+def html_page(title: str, body: str, css: str = "") -> str:
+    """A complete Dutch HTML page around `body` (already escaped), with the shared stylesheet."""
+    return (f'<!doctype html><html lang="nl"><head><meta charset="utf-8">\n'
+            f'<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+            f"<title>{html.escape(title)}</title>\n<style>\n{STYLE}{css}</style></head><body>\n{body}\n</body></html>\n")
 
 
 def cell_class(status: str, qualifier: str | None) -> str:
@@ -121,42 +137,44 @@ def write_overview(out_dir: Path, own_municipality: str) -> Path:
     national_html = ("<p>Alle gemeenten met dezelfde doelen als maatstaf (<code>ivb national</code>): "
                      + ", ".join(f'<a href="national/{p.parent.name}/index.html">{p.parent.name}</a>' for p in national)
                      + ".</p>") if national else ""
-    css = "".join(f".{k}{{background:{bg};color:{fg}}}.{k} a{{color:{fg}}}" for k, (bg, fg) in COLOURS.items())
+    css = GRID_CSS + "".join(f".{k}{{background:{bg};color:{fg}}}.{k} a{{color:{fg}}}\n" for k, (bg, fg) in COLOURS.items())
     legend = "".join(f'<span class="key {k}">{html.escape(t)}</span>' for k, t in LEGEND)
-    page = f"""<!doctype html><html lang="nl"><head><meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>IVB-toetsen: overzicht</title>
-<style>
-body{{font-family:system-ui,sans-serif;margin:1.2em auto;max-width:78em;padding:0 1em;font-size:14px}}
-h1{{font-size:1.4em;margin:.2em 0}} h2{{font-size:1.15em;margin:1em 0 .4em}}
-table.grid{{border-collapse:collapse;width:100%;table-layout:fixed}}
-.grid th,.grid td{{border:2px solid #fff;padding:.35em .5em;vertical-align:middle;text-align:center;line-height:1.25}}
-.grid th.part{{text-align:left;font-weight:normal;width:34%;background:#fafafa}}
-.grid td a{{text-decoration:none;display:block}} .grid small{{opacity:.9}}
-.key{{display:inline-block;padding:.2em .5em;margin:.15em .3em .15em 0;border-radius:3px;font-size:.9em}}
-{css}
-</style></head><body>
-<h1>IVB-toetsen: oordeel per doel en jaar</h1>
+    owner = html.escape(_policy_owner(out_dir) or own_municipality)
+    body = f"""<h1>IVB-toetsen: oordeel per doel en jaar</h1>
 <p>Per cel het oordeel (het doeljaar is de toets; eerdere jaren zijn tussenstanden) en de zekerheid; klik voor het
 rapport met de cijfers, hun bronnen, de toets en de landelijke vergelijking. Houd de muis op een cel voor de toelichting.</p>
 <p>{legend}</p>
 {''.join(sections) or '<p>Nog geen rapporten: draai <code>make report</code>.</p>'}
-{('<div>Andere gemeenten (doelen van Westerkwartier als maatstaf): <ul>' + links + '</ul></div>') if links else ''}
-{national_html}
-</body></html>
-"""
+{(f'<div>Andere gemeenten (doelen van {owner} als maatstaf): <ul>' + links + '</ul></div>') if links else ''}
+{national_html}"""
     target = out_dir / "index.html"
-    atomic.write_text(target, page)
+    atomic.write_text(target, html_page("IVB-toetsen: overzicht", body, css))
     return target
+
+
+GRID_CSS = """\
+table.grid{border-collapse:collapse;width:100%;table-layout:fixed}
+.grid th,.grid td{border:2px solid #fff;padding:.35em .5em;vertical-align:middle;text-align:center;line-height:1.25}
+.grid th.part{text-align:left;font-weight:normal;width:34%;background:#fafafa}
+.grid td a{text-decoration:none;display:block} .grid small{opacity:.9}
+.key{display:inline-block;padding:.2em .5em;margin:.15em .3em .15em 0;border-radius:3px;font-size:.9em}
+"""
+
+
+def _policy_owner(out_dir: Path) -> str:
+    """The policy municipality's name, from a published scorecard of its own (outputs/<year>/)."""
+    for y in reversed(_year_folders(Path(out_dir))):
+        name = _read_json(y / "scorecard.json").get("meta", {}).get("municipality_name")
+        if name:
+            return name
+    return ""
 
 
 def write_national(ds: Dataset, year: int, out_dir, table: pd.DataFrame | None = None) -> dict:
     """outputs/national/<year>/: national.csv, national.parquet, verdicts.png and index.html,
     written into a staging folder and renamed into place (a failure leaves the previous set)."""
-    import html
     import io
     import tempfile
-    from pathlib import Path
 
     import matplotlib
     matplotlib.use("Agg")
@@ -198,9 +216,7 @@ def write_national(ds: Dataset, year: int, out_dir, table: pd.DataFrame | None =
         interim = ("'Voldaan' betekent: in het doeljaar het doel gehaald; in een eerder jaar (tussenstand) op koers "
                    "of op het vereiste niveau. " + (f"{year} ligt vóór het doeljaar van {len(early)} van de "
                    f"{len(counts)} doelen: voor die doelen zijn dit tussenstanden." if early else ""))
-        page = f"""<!doctype html><html lang="nl"><head><meta charset="utf-8"><title>IVB-doelen voor alle gemeenten, {year}</title>
-<style>body{{font-family:sans-serif;max-width:70em;margin:2em auto}}td,th{{padding:.3em .6em;border-bottom:1px solid #ddd;text-align:left}}</style></head><body>
-<h1>De doelen van {html.escape(ds.policy.title)} toegepast op {everyone}, {year}</h1>
+        body = f"""<h1>De doelen van {html.escape(ds.policy.title)} toegepast op {everyone}, {year}</h1>
 <p>Nederland telt {total} gemeenten (codelijst data/municipalities.csv); {"alle" if n == total else n} hebben cijfers in deze
 tabel. Registraties zonder gemeente (politiecodes GM0998 "Buitenland" en GM0999 "niet in te delen") tellen niet als gemeente.</p>
 <p>Elke gemeente getoetst met dezelfde regel als {html.escape(ds.area_name(ds.policy.municipality))}, met de overdispersie
@@ -208,11 +224,10 @@ geschat over haar eigen vergelijkbare gemeenten (data/peers.yaml). De andere gem
 dit is een maatstaf. Geen kaart en geen ranglijst: een verschil binnen de ruis is geen prestatie.</p>
 <p>{interim}</p>
 <p><img src="verdicts.png" alt="Verdeling van de oordelen per doel" style="max-width:100%"></p>
-<table><tr><th>Doel</th>{head}</tr>{rows}</table>
+<table class="list"><tr><th>Doel</th>{head}</tr>{rows}</table>
 <p>Volledige tabel: <a href="national.csv">CSV</a> en <a href="national.parquet">Parquet</a> (één rij per gemeente en doel).</p>
-<h2>Bronnen</h2><ul>{src_html}</ul></body></html>
-"""
-        atomic.write_text(stage / "index.html", page)
+<h2>Bronnen</h2><ul>{src_html}</ul>"""
+        atomic.write_text(stage / "index.html", html_page(f"IVB-doelen voor alle gemeenten, {year}", body))
         for name in ("national.csv", "national.parquet", "verdicts.png", "index.html"):
             atomic.move_into_place(stage / name, dest / name)
     finally:
@@ -221,8 +236,6 @@ dit is een maatstaf. Geen kaart en geen ranglijst: een verschil binnen de ruis i
 
 
 def year_index_html(run: dict, card, overview_link: str) -> str:
-    from ..verdict.evaluate import STATUS_NL
-
     esc = html.escape
     verdict = {r["doel_id"]: r["oordeel"] + (f" · {r['zekerheid']}" if r["zekerheid"] else "") for r in card.to_dict("records")}
     rows = []
@@ -236,18 +249,15 @@ def year_index_html(run: dict, card, overview_link: str) -> str:
         link = f'<a href="{esc(name)}.html">{esc(p["title"])}</a>' if (p["status"] == "ok" or p["stale"]) else esc(p["title"])
         rows.append(f"<tr><td>{link}</td><td>{esc(verdict.get(name, '') if name != 'scorecard' else '')}</td>"
                     f"<td>{state}</td></tr>")
-    return f"""<!doctype html><html lang="nl"><head><meta charset="utf-8">
-<title>IVB-toets {run['year']} — {esc(run['municipality_name'])}</title>
-<style>body{{font-family:sans-serif;max-width:60em;margin:2em auto}}td,th{{padding:.3em .8em;border-bottom:1px solid #ddd;text-align:left}}</style>
-</head><body>
-<h1>{esc(run['policy'])}: toets {run['year']}</h1>
-<p>{esc(run['municipality_name'])} ({esc(run['municipality'])}) · gebruikte cijfers: {run['figures_by_layer']['local']} uit data/local,
-{run['figures_by_layer']['cache']} opgehaald (cache), {run['figures_by_layer']['panel']} uit de landelijke download, {run['figures_by_layer']['snapshot']} uit snapshot {esc(run['snapshot'])} · gemaakt {esc(run['generated_at'])}</p>
-<table><tr><th>Rapport</th><th>Oordeel</th><th>Status van deze run</th></tr>
+    layers = run["figures_by_layer"]
+    body = f"""<h1>{esc(run['policy'])}: toets {run['year']}</h1>
+<p>{esc(run['municipality_name'])} ({esc(run['municipality'])}) · gebruikte cijfers: {layers['local']} uit data/local,
+{layers['cache']} opgehaald (cache), {layers['panel']} uit de landelijke download, {layers['snapshot']} uit snapshot
+{esc(run['snapshot'])} · gemaakt {esc(run['generated_at'])}</p>
+<table class="list"><tr><th>Rapport</th><th>Oordeel</th><th>Status van deze run</th></tr>
 {''.join(rows)}
 </table>
 <p>Scorekaart als <a href="scorecard.csv">CSV</a> en <a href="scorecard.json">JSON</a>. Alle cijfers in de rapporten noemen hun bron.
 <a href="{overview_link}">Overzicht van alle jaren</a>.</p>
-<p>Oordelen: {esc(', '.join(STATUS_NL.values()))}.</p>
-</body></html>
-"""
+<p>Oordelen: {esc(', '.join(STATUS_NL.values()))}.</p>"""
+    return html_page(f"IVB-toets {run['year']} — {run['municipality_name']}", body)
