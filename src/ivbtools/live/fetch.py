@@ -96,22 +96,10 @@ def _source(entry: dict) -> Source:
                   note=entry.get("note", ""))
 
 
-def _stage_extract(stage: Path, data_dir: Path, name: str, rows: list[dict], entry: dict, municipalities) -> Path:
-    """Write the tidy rows into the staging folder and validate them exactly as any observations CSV."""
-    buf = io.StringIO()
-    w = csv.DictWriter(buf, fieldnames=REQUIRED_COLUMNS, lineterminator="\n")
-    w.writeheader()
-    w.writerows(rows)
-    path = stage / name
-    atomic.write_text(path, buf.getvalue())
-    read_observation_csv(path, load_indicators(data_dir / "indicators.yaml"), {entry["id"]: _source(entry)}, "cache",
-                         municipalities)
-    return path
-
-
-def _stage_extract_many(stage: Path, data_dir: Path, name: str, rows: list[dict], entries: dict[str, dict],
-                        municipalities) -> Path:
-    """As _stage_extract, for rows that name several sources (one per BRON file)."""
+def _stage_extract(stage: Path, data_dir: Path, name: str, rows: list[dict], entries: dict[str, dict],
+                   municipalities) -> Path:
+    """Write the tidy rows into the staging folder and validate them exactly as any observations
+    CSV, against the source entries they name (one table, or one per BRON file)."""
     buf = io.StringIO()
     w = csv.DictWriter(buf, fieldnames=REQUIRED_COLUMNS, lineterminator="\n")
     w.writeheader()
@@ -151,7 +139,7 @@ def _commit_odata(run: FetchRun, stage: Path, ans: Answer, area: str, payload: d
     index entry in place (in that order); None (and one failure line) when they do not validate."""
     cache, spec, ref, raw, sid, need, retrieved = run.cache, ans.spec, ans.ref, ans.raw, ans.sid, ans.need, ans.retrieved
     try:
-        extract = _stage_extract(stage, run.data_dir, f"x-{area}.csv", rows, ans.entry, run.municipalities)
+        extract = _stage_extract(stage, run.data_dir, f"x-{area}.csv", rows, {ans.sid: ans.entry}, run.municipalities)
     except IvbError as exc:
         run.fail(spec.key, [area], f"table {ref.id}: the answer does not validate ({exc}); cache kept")
         return None
@@ -433,7 +421,7 @@ def _bron_fetch(run: FetchRun, cfg: dict, areas: list[str]) -> None:
                 continue
             entries = {f.sid: ({**f.entry, "note": f.entry["note"] + _dropped_note(dropped, municipalities)}
                                if a == PANEL else f.entry) for f in got}
-            extract = _stage_extract_many(stage, run.data_dir, f"x-{a}.csv", rows, entries, municipalities)
+            extract = _stage_extract(stage, run.data_dir, f"x-{a}.csv", rows, entries, municipalities)
             cache.commit_extract("bron", a, extract, cache.extract_path("bron", f"{first}-{last}", a), {
                 "raw": got[-1].period["file"], "raws": raws, "table_id": label, "years": None,
                 "source_id": got[-1].sid, "source_ids": sorted(entries), "retrieved_at": got[-1].meta["retrieved_at"],
