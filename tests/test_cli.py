@@ -81,6 +81,10 @@ def test_batch_writes_reports_html_scorecard_and_index(batch_2022, ds):
     assert "p &lt; 0,001" in html and "Overdispersie" in html and "Kantelpunt" in html
     assert "83.611" in html and "138.807" in html and "maart 2020" in html
     assert "ds = ivbtools.load" not in html  # code cells are left out
+    # a Dutch page titled with the target, the municipality and the year (was lang="en", "Notebook")
+    part = ds.policy.part("sociaal-verward-gedrag")
+    assert '<html lang="nl">' in html and f"<title>{part.title} — Westerkwartier, 2022</title>" in html
+    assert "<title>Scorekaart: alle doelen — Westerkwartier, 2022</title>" in (year / "scorecard.html").read_text()
     card = json.loads((year / "scorecard.json").read_text(encoding="utf-8"))
     assert {p["doel_id"] for p in card["parts"]} == {p.id for p in ds.policy.parts}
     assert (year / "scorecard.csv").read_text(encoding="utf-8").count("\n") == len(ds.policy.parts) + 1

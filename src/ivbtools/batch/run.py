@@ -222,7 +222,8 @@ def _run(ds: Dataset, years: list[int], municipalities: list[str], data_dir: Pat
         return stage_root / j.municipality / str(j.year)
 
     specs = [Task(j.key, str(Path(notebooks) / j.notebook), str(stage_of(j) / f"{j.name}.ipynb"),
-                  str(stage_of(j) / f"{j.name}.html"), {**j.parameters, "data_dir": str(frozen)}, str(notebooks), timeout)
+                  str(stage_of(j) / f"{j.name}.html"), {**j.parameters, "data_dir": str(frozen)}, str(notebooks), timeout,
+                  f"{j.title} — {ds.area_name(j.municipality)}, {j.year}")
              for j in to_run]
     for j in to_run:
         stage_of(j).mkdir(parents=True, exist_ok=True)

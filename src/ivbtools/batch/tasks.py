@@ -18,6 +18,7 @@ class Task:
     parameters: dict = field(default_factory=dict)
     cwd: str = "."
     timeout: int | None = 600   # seconds per cell
+    title: str = ""           # the report's title (browser tab, printout)
 
     def to_json(self) -> dict:
         return asdict(self)

@@ -88,12 +88,17 @@ class WarmKernel:
                     pass
 
 
-def render_html(nb_path: Path) -> str:
+def render_html(nb_path: Path, title: str = "") -> str:
+    """The report a reader opens: outputs only, in Dutch (`lang="nl"`), titled with the target,
+    the municipality and the year (the browser tab and a printout; nbconvert's default is the
+    file name)."""
     import nbformat
     from nbconvert import HTMLExporter
 
     nb = nbformat.read(nb_path, as_version=4)
-    exporter = HTMLExporter(exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True)
+    if title:
+        nb.metadata["title"] = title
+    exporter = HTMLExporter(exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True, language_code="nl")
     body, _ = exporter.from_notebook_node(nb)
     return body
 
@@ -145,7 +150,7 @@ class Worker:
             if not out_nb.exists():   # papermill keeps no notebook here: leave one that says what happened
                 _write_unfinished(job, out_nb, error)
             return TaskResult.failed(job.key, error, time.perf_counter() - t0)
-        out_html.write_text(render_html(out_nb), encoding="utf-8")
+        out_html.write_text(render_html(out_nb, job.title), encoding="utf-8")
         return TaskResult(job.key, True, "", time.perf_counter() - t0)
 
 
