@@ -124,3 +124,11 @@ def test_the_code_digest_covers_every_subpackage(tmp_path):
     rules_file.write_text(rules_file.read_text() + "\n# a change deep in a subpackage\n")
     code_digest.cache_clear()
     assert code_digest(copy) != before
+
+
+def test_dates_are_written_in_dutch():
+    from ivbtools.fmt import nl_datetime
+
+    assert nl_datetime("2026-12-02T21:05:13+01:00") == "2 december 2026, 21.05 uur"
+    assert nl_datetime("2024-03-01") == "1 maart 2024"
+    assert nl_datetime("") == "–" and nl_datetime("gisteren") == "gisteren"

@@ -42,3 +42,22 @@ def nl_interval(low: float, high: float, decimals: int = 2) -> str:
     """An interval as the reports write it: '0,61–0,94'; an open upper end as '∞'."""
     hi = "∞" if high is None or math.isinf(high) else nl_num(high, decimals)
     return f"{nl_num(low, decimals)}–{hi}"
+
+
+MONTHS_NL = ("januari", "februari", "maart", "april", "mei", "juni", "juli", "augustus", "september", "oktober",
+             "november", "december")
+
+
+def nl_datetime(iso: str | None) -> str:
+    """'2026-12-02T21:05:13+01:00' as a reader writes it: '2 december 2026, 21.05 uur'; a date
+    alone as '2 december 2026'; anything else unchanged."""
+    import datetime as dt
+
+    if not iso:
+        return "–"
+    try:
+        t = dt.datetime.fromisoformat(str(iso))
+    except ValueError:
+        return str(iso)
+    day = f"{t.day} {MONTHS_NL[t.month - 1]} {t.year}"
+    return day if len(str(iso)) <= 10 else f"{day}, {t.hour}.{t.minute:02d} uur"

@@ -15,6 +15,7 @@ import pandas as pd
 
 from .. import atomic
 from ..data.dataset import Dataset
+from ..fmt import nl_datetime
 from ..verdict.rules import MET, NOT_MET, STATUS_NL
 
 # (background, text colour) per cell class
@@ -243,7 +244,7 @@ def year_index_html(run: dict, card, overview_link: str) -> str:
         if p["status"] == "ok":
             state = "bijgewerkt"
         elif p["stale"]:
-            state = f"MISLUKT — verouderde versie van {esc(str(p['produced_at']))} getoond ({esc(p['error'])})"
+            state = f"MISLUKT — verouderde versie van {esc(nl_datetime(p['produced_at']))} getoond ({esc(p['error'])})"
         else:
             state = f"MISLUKT — geen rapport ({esc(p['error'])})"
         link = f'<a href="{esc(name)}.html">{esc(p["title"])}</a>' if (p["status"] == "ok" or p["stale"]) else esc(p["title"])
@@ -253,7 +254,7 @@ def year_index_html(run: dict, card, overview_link: str) -> str:
     body = f"""<h1>{esc(run['policy'])}: toets {run['year']}</h1>
 <p>{esc(run['municipality_name'])} ({esc(run['municipality'])}) · gebruikte cijfers: {layers['local']} uit data/local,
 {layers['cache']} opgehaald (cache), {layers['panel']} uit de landelijke download, {layers['snapshot']} uit snapshot
-{esc(run['snapshot'])} · gemaakt {esc(run['generated_at'])}</p>
+{esc(run['snapshot'])} · gemaakt op {esc(nl_datetime(run['generated_at']))}</p>
 <table class="list"><tr><th>Rapport</th><th>Oordeel</th><th>Status van deze run</th></tr>
 {''.join(rows)}
 </table>
