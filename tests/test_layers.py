@@ -112,6 +112,11 @@ def test_a_copy_is_independent_of_the_loaded_original(tmp_path):
     a.observations.table.drop(a.observations.table.index[:5], inplace=True)
     b = ivbtools.load(data)
     assert len(b.observations.table) == n and b.observations.table.value.iloc[0] != -1.0
+    # the changed copy's own lookups follow its table (its index is built again)
+    t = a.observations.table
+    r = t.iloc[0]
+    assert a.observations.get(r.indicator, r.area_code, r.year).value == r.value
+    assert len(a.observations.series(r.indicator, r.area_code)) == ((t.indicator == r.indicator) & (t.area_code == r.area_code)).sum()
 
 
 def test_the_code_digest_covers_every_subpackage(tmp_path):

@@ -214,16 +214,20 @@ class Observations:
 
     _index: dict = field(default_factory=dict, init=False, repr=False, compare=False)
 
-    def _rows(self, indicator: str, area: str) -> np.ndarray:
-        """Row positions of one (indicator, area) in `table`: an index built once per table,
-        so that a report's many lookups do not scan the whole table each time."""
+    def _ensure_index(self) -> dict:
+        """Row positions per (indicator, area) and the area names of `table`, built once per
+        table so that a report's many lookups do not scan it each time; built again when the
+        table is replaced or changes length (rows dropped or added in place)."""
         ix = self._index
-        if ix.get("table") is not self.table:
+        if ix.get("table") is not self.table or ix.get("length") != len(self.table):
             ix.clear()
-            ix["table"] = self.table
-            ix["rows"] = self.table.groupby(["indicator", "area_code"], sort=False).indices
-            ix["names"] = dict(self.table.drop_duplicates("area_code")[["area_code", "area_name"]].itertuples(index=False))
-        return ix["rows"].get((indicator, area), np.empty(0, dtype=int))
+            ix.update(table=self.table, length=len(self.table),
+                      rows=self.table.groupby(["indicator", "area_code"], sort=False).indices,
+                      names=dict(self.table.drop_duplicates("area_code")[["area_code", "area_name"]].itertuples(index=False)))
+        return ix
+
+    def _rows(self, indicator: str, area: str) -> np.ndarray:
+        return self._ensure_index()["rows"].get((indicator, area), np.empty(0, dtype=int))
 
     def copy(self) -> Observations:
         """A copy whose tables are pandas copy-on-write copies: changing either never changes the
@@ -256,12 +260,10 @@ class Observations:
         return self.table.iloc[self._rows(indicator, area)].sort_values("year").reset_index(drop=True)
 
     def areas(self) -> dict[str, str]:
-        self._rows("", "")
-        return dict(self._index["names"])
+        return dict(self._ensure_index()["names"])
 
     def area_name(self, code: str) -> str:
-        self._rows("", "")
-        return self._index["names"].get(code, code)
+        return self._ensure_index()["names"].get(code, code)
 
     def years(self) -> tuple[int, int] | None:
         if self.table.empty:

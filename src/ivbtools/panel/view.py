@@ -24,6 +24,9 @@ from .table import Panel, make_panel
 class PanelView:
     def __init__(self, ds: Dataset):
         self.ds = ds
+        # caches of this instance only (a class-level lru_cache would keep every data state alive)
+        for name in ("membership", "terms", "shocks", "peer_tau", "pool_tau", "rates"):
+            setattr(self, name, cache(getattr(self, name)))
 
     @cached_property
     def panel(self) -> Panel:
