@@ -79,13 +79,9 @@ _BASE: dict = {}
 
 
 def _base_table(data: str):
+    """The chosen figures of the data folder without the analyst's file (loaded once per folder)."""
     if data not in _BASE:
-        local = Path(data) / "local" / "p.csv"
-        held = local.read_text(encoding="utf-8") if local.exists() else None
-        local.unlink(missing_ok=True)
         _BASE[data] = ivbtools.load(data).observations.table
-        if held is not None:
-            local.write_text(held, encoding="utf-8")
     return _BASE[data]
 
 
@@ -96,6 +92,8 @@ def _base_table(data: str):
 def test_loader_loads_exactly_the_valid_values_or_refuses(data_copy, rows):
     """Random tables: either every value arrives unchanged, or a clear error names the first bad line."""
     (data_copy / "local" / "sources.yaml").write_text(TEST_SOURCE, encoding="utf-8")
+    (data_copy / "local" / "p.csv").unlink(missing_ok=True)   # an earlier example's file
+    _base_table(str(data_copy))
     lines = ["indicator,area_code,area_name,year,value,source_id"]
     quote = lambda v: f'"{v}"' if "," in v else v  # noqa: E731
     lines += [f"{i},GM1969,Westerkwartier,{y},{quote(v)},test-fixture" for i, y, v in rows]
