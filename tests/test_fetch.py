@@ -78,7 +78,13 @@ def test_network_gone_gives_one_line_and_keeps_the_cache(server, data_copy):
     ds = ivbtools.load(data_copy)
     assert ds.observations.get("confused_person_e33", "GM1969", 2022).layer == "cache"
     from ivbtools.present.report import data_status_text
-    assert "LET OP: ophalen van police-crimes voor GM1969, NL01 mislukte" in data_status_text(ds)
+    text = data_status_text(ds)
+    # in Dutch, once per source, with the reason in Dutch
+    assert text.count("LET OP: het ophalen van de politiecijfers over misdrijven mislukte op") == 1, text
+    assert "(geen verbinding met de bron)" in text and "cannot connect" not in text
+    # a page about E33 (police nuisance) does not warn about the crimes table or BRON
+    e33 = data_status_text(ds, ["GM1969", "NL01"], ["confused_person_e33", "population"])
+    assert "misdrijven" not in e33 and "BRON" not in e33 and "overlast mislukte" in e33
 
 
 def test_dns_failure(data_copy, monkeypatch):

@@ -277,13 +277,16 @@ def test_peer_section_and_scorecard_on_the_panel(pds):
     n = len(groups.membership(pds, 2022).peers_of("GM1969"))
     for part in ("verkeer-ongevallen", "verkeer-slachtoffers", "sociaal-verward-gedrag", "sociaal-woninginbraak", "jeugd-overlast"):
         assert re.fullmatch(rf"\d+ van {n} \(\d+ duidelijk\)", cells[part]), cells[part]
-        md = str(report.peers_md(pds, evaluate.evaluate(pds, part, 2022, "GM1969")))
-        assert f"van {n} " in md and "Positie in de trechter" in md and "nan" not in md.lower()
+        ev = evaluate.evaluate(pds, part, 2022, "GM1969")
+        md, detail = str(report.peers_md(pds, ev)), str(report.peers_detail_md(pds, ev))
+        assert f"van de {n} vergelijkbare gemeenten" in md and "nan" not in md.lower()
+        # the council text has no funnel statistics; the analysts' part has them
+        assert "trechter" not in md and "Positie in de trechter" in detail and "nan" not in detail.lower()
     base_year = str(report.peers_md(pds, evaluate.evaluate(pds, "sociaal-woninginbraak", 2018, "GM1969")))
     assert base_year.startswith("Nog geen vergelijking") and "basisjaar 2018" in base_year
     # E33 across the 2020 break: no peer is 'clearly' anything
     assert cells["sociaal-verward-gedrag"].endswith("(0 duidelijk)")
-    assert "heringedeeld" in str(report.peers_md(pds, evaluate.evaluate(pds, "sociaal-woninginbraak", 2022, "GM1969")))
+    assert "heringedeeld" in str(report.peers_detail_md(pds, evaluate.evaluate(pds, "sociaal-woninginbraak", 2022, "GM1969")))
 
 
 @pytest.mark.parametrize("part, own_note", [("sociaal-woninginbraak", False), ("sociaal-verward-gedrag", True),
@@ -471,9 +474,9 @@ def test_a_missing_population_is_named_with_the_year_used_instead(pds):
     ds = pds.with_table(t[~((t.indicator == "population") & (t.area_code == "GM1969") & (t.year == 2022))])
     mem = groups.membership(ds, 2022)
     assert mem.pop_year["GM1969"] == 2021 and mem.pop_year["GM0014"] == 2022
-    md = str(report.peers_md(ds, evaluate.evaluate(ds, "sociaal-woninginbraak", 2022, "GM1969")))
-    assert "Het inwonertal van 2022 ontbreekt voor Westerkwartier: de groep is gekozen met dat van 2021." in md
-    assert "Westerkwartier geen cijfer (inwonertal 2022 ontbreekt)" in md
+    ev = evaluate.evaluate(ds, "sociaal-woninginbraak", 2022, "GM1969")
+    assert "Het inwonertal van 2022 ontbreekt voor Westerkwartier: de groep is gekozen met dat van 2021." in str(report.peers_md(ds, ev))
+    assert "Westerkwartier geen cijfer (inwonertal 2022 ontbreekt)" in str(report.peers_detail_md(ds, ev))
 
 
 def test_no_national_table_row_rests_silently_on_poisson_noise(pds):

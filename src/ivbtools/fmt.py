@@ -61,3 +61,12 @@ def nl_datetime(iso: str | None) -> str:
         return str(iso)
     day = f"{t.day} {MONTHS_NL[t.month - 1]} {t.year}"
     return day if len(str(iso)) <= 10 else f"{day}, {t.hour}.{t.minute:02d} uur"
+
+
+def nl_date(text: str | None) -> str:
+    """A retrieval date as a reader writes it: '2026-11-28' → '28 november 2026', '2024-01' →
+    'januari 2024' (the day not recorded); anything else unchanged."""
+    t = str(text or "")
+    if len(t) == 7 and t[4] == "-" and t[:4].isdigit() and t[5:].isdigit() and 1 <= int(t[5:]) <= 12:
+        return f"{MONTHS_NL[int(t[5:]) - 1]} {t[:4]}"
+    return nl_datetime(t[:10]) if t else "–"

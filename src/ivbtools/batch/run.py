@@ -74,6 +74,15 @@ def output_folder(out_dir: Path, ds: Dataset, municipality: str, year: int) -> P
     return base / str(year)
 
 
+def report_nav(ds: Dataset, job: Job) -> list[list[str]]:
+    """The links at the top of a report: the overview, the year's index and scorecard."""
+    up = "../" if job.municipality == ds.policy.municipality else "../../"
+    nav = [["← Overzicht alle jaren", f"{up}index.html"], [f"Jaaroverzicht {job.year}", "index.html"]]
+    if job.name != "scorecard":
+        nav.append([f"Scorekaart {job.year}", "scorecard.html"])
+    return nav
+
+
 def plan(ds: Dataset, years: list[int], municipality: str, data_dir: Path, notebooks: Path | None = None) -> list[Job]:
     """Every report of the batch, with the digest of its inputs (when the notebooks folder is given)."""
     jobs = []
@@ -223,7 +232,7 @@ def _run(ds: Dataset, years: list[int], municipalities: list[str], data_dir: Pat
 
     specs = [Task(j.key, str(Path(notebooks) / j.notebook), str(stage_of(j) / f"{j.name}.ipynb"),
                   str(stage_of(j) / f"{j.name}.html"), {**j.parameters, "data_dir": str(frozen)}, str(notebooks), timeout,
-                  f"{j.title} — {ds.area_name(j.municipality)}, {j.year}")
+                  f"{j.title} — {ds.area_name(j.municipality)}, {j.year}", report_nav(ds, j))
              for j in to_run]
     for j in to_run:
         stage_of(j).mkdir(parents=True, exist_ok=True)

@@ -19,6 +19,7 @@ class Task:
     cwd: str = "."
     timeout: int | None = 600   # seconds per cell
     title: str = ""           # the report's title (browser tab, printout)
+    nav: list = field(default_factory=list)   # [label, href] links back at the top of the report
 
     def to_json(self) -> dict:
         return asdict(self)

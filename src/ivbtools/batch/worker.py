@@ -88,18 +88,26 @@ class WarmKernel:
                     pass
 
 
-def render_html(nb_path: Path, title: str = "") -> str:
+TEMPLATES = Path(__file__).resolve().parents[1] / "present" / "templates"
+
+
+def render_html(nb_path: Path, title: str = "", nav: list | None = None) -> str:
     """The report a reader opens: outputs only, in Dutch (`lang="nl"`), titled with the target,
     the municipality and the year (the browser tab and a printout; nbconvert's default is the
-    file name)."""
+    file name), with links back (`nav`), the report stylesheet (screen and print), the
+    notebook-only cells left out and the analysts' part folded (present/templates/ivb)."""
     import nbformat
     from nbconvert import HTMLExporter
+
+    from ..present.pages import REPORT_CSS
 
     nb = nbformat.read(nb_path, as_version=4)
     if title:
         nb.metadata["title"] = title
-    exporter = HTMLExporter(exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True, language_code="nl")
-    body, _ = exporter.from_notebook_node(nb)
+    nb.metadata["ivb"] = {"nav": nav or []}
+    exporter = HTMLExporter(template_name="ivb", extra_template_basedirs=[str(TEMPLATES)], exclude_input=True,
+                            exclude_input_prompt=True, exclude_output_prompt=True, language_code="nl")
+    body, _ = exporter.from_notebook_node(nb, resources={"ivb_css": REPORT_CSS})
     return body
 
 
@@ -150,7 +158,7 @@ class Worker:
             if not out_nb.exists():   # papermill keeps no notebook here: leave one that says what happened
                 _write_unfinished(job, out_nb, error)
             return TaskResult.failed(job.key, error, time.perf_counter() - t0)
-        out_html.write_text(render_html(out_nb, job.title), encoding="utf-8")
+        out_html.write_text(render_html(out_nb, job.title, job.nav), encoding="utf-8")
         return TaskResult(job.key, True, "", time.perf_counter() - t0)
 
 

@@ -274,10 +274,13 @@ class Cache:
         return used
 
     # fetch log -----------------------------------------------------------------------------
-    def log(self, key: str, area: str, ok: bool, message: str) -> None:
+    def log(self, key: str, area: str, ok: bool, message: str, indicators: list[str] | None = None) -> None:
+        """Record the outcome of one source for one area (and which indicators that source
+        delivers, so that a report warns only about the sources it uses)."""
         path = self.root.parent / LOG
         entries = self.read_log()
-        entries[f"{key}:{area}"] = {"source": key, "area": area, "ok": ok, "message": message, "at": now()}
+        entries[f"{key}:{area}"] = {"source": key, "area": area, "ok": ok, "message": message, "at": now(),
+                                    **({"indicators": list(indicators)} if indicators else {})}
         atomic.write_text(path, json.dumps(entries, ensure_ascii=False, indent=2))
 
     def read_log(self) -> dict:

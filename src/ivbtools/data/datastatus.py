@@ -6,9 +6,38 @@ Light on imports on purpose: `ivb run` computes it for every report to decide wh
 """
 from __future__ import annotations
 
-from .cache import Cache
+from .cache import PANEL, Cache
 from .dataset import Dataset
+from ..fmt import nl_date
 from .providers import embedded_only
+
+
+# The live sources of data/live.yaml by the name a Dutch reader knows them.
+SOURCE_NAMES_NL = {"police-crimes": "de politiecijfers over misdrijven", "police-nuisance": "de politiecijfers over overlast",
+                   "cbs-population": "de bevolkingscijfers van CBS", "bron": "de ongevallencijfers van BRON (Rijkswaterstaat)"}
+
+# What went wrong, in Dutch, from the one-line English message of `ivb fetch` (live/neterrors.py;
+# tests/test_pages.py checks every message kind it writes has a Dutch reading here).
+REASONS_NL = (
+    ("proxy", "de proxyserver weigerde of was niet bereikbaar"),
+    ("host name could not be resolved", "geen internetverbinding: de naam van de server was niet te vinden"),
+    ("no answer within", "geen antwoord binnen de gestelde tijd"),
+    ("HTTP 404", "de tabel is niet (meer) te vinden"),
+    ("HTTP", "de server weigerde het verzoek of had een storing"),
+    ("connection was dropped", "de verbinding werd tijdens het ophalen verbroken"),
+    ("cut off", "de overdracht werd afgebroken"),
+    ("cannot connect", "geen verbinding met de bron"),
+    ("not the expected JSON", "het antwoord had niet de verwachte vorm"),
+    ("does not validate", "het antwoord had niet de verwachte vorm"),
+    ("cannot write the cache", "de cache kon niet worden bijgewerkt"),
+)
+
+
+def reason_nl(message: str) -> str:
+    for needle, text in REASONS_NL:
+        if needle.lower() in message.lower():
+            return text
+    return "een fout; `ivb fetch` toont de melding"
 
 
 def data_status_text(ds: Dataset, areas: list[str] | None = None, indicators: list[str] | None = None) -> str:
@@ -33,15 +62,49 @@ def data_status_text(ds: Dataset, areas: list[str] | None = None, indicators: li
     for sid in fetched:
         src = ds.sources.get(sid)
         if src is not None:
-            lines.append(f"- opgehaald: {src.title}, op {src.retrieved}")
+            lines.append(f"- opgehaald: {src.title_nl}, op {nl_date(src.retrieved)}")
     for w in ds.warnings:
         lines.append(f"- LET OP: {w}")
     failed: dict[str, list[dict]] = {}
     for e in sorted(cache.read_log().values(), key=lambda e: str(e.get("at", ""))):
-        if not e.get("ok", True) and (areas is None or e.get("area") in areas):
-            failed.setdefault(e["source"], []).append(e)
+        if e.get("ok", True) or (areas is not None and e.get("area") not in areas and e.get("area") != PANEL):
+            continue
+        if indicators is not None and e.get("indicators") and not set(e["indicators"]) & set(indicators):
+            continue   # a source this page does not use
+        failed.setdefault(e["source"], []).append(e)
     for source, es in failed.items():
-        where = ", ".join(sorted({e["area"] for e in es}))
-        lines.append(f"- LET OP: ophalen van {source} voor {where} mislukte op {str(es[-1]['at'])[:10]} "
-                     f"({es[-1]['message']}); de rapporten gebruiken de eerder opgehaalde cijfers of de snapshot.")
+        lines.append(f"- LET OP: het ophalen van {SOURCE_NAMES_NL.get(source, source)} mislukte op "
+                     f"{nl_date(str(es[-1]['at'])[:10])} ({reason_nl(es[-1].get('message', ''))}); deze pagina gebruikt "
+                     f"de eerder opgehaalde cijfers of de ingebouwde momentopname.")
     return "\n".join(lines)
+
+
+def _short_publisher(publisher: str) -> str:
+    """'Politie (open data via CBS, dataderden.cbs.nl)' → 'Politie'."""
+    return publisher.split(" (")[0].strip()
+
+
+def provenance_nl(ds: Dataset, areas: list[str] | None = None, indicators: list[str] | None = None) -> str:
+    """One line a council member reads at the top of a report: which data this page rests on,
+    up to which year, retrieved when — or that only the embedded snapshot was used (offline).
+    Built from the figures the page shows (areas × indicators), grouped by publisher."""
+    rows = ds.observations.table
+    if areas is not None:
+        rows = rows[rows.area_code.isin(areas)]
+    if indicators is not None:
+        rows = rows[rows.indicator.isin(indicators)]
+    if rows.empty:
+        return "Cijfers: nog geen voor deze indicator."
+    parts: dict[str, tuple[int, str]] = {}
+    for sid, grp in rows.groupby("source_id"):
+        src = ds.sources.get(sid)
+        if src is None:
+            continue
+        name = _short_publisher(src.publisher)
+        last, retrieved = parts.get(name, (0, ""))
+        parts[name] = (max(last, int(grp.year.max())), max(retrieved, src.retrieved))
+    text = "; ".join(f"{name} t/m {last} (opgehaald {nl_date(ret)})" for name, (last, ret) in sorted(parts.items()))
+    live = rows.layer.isin(["cache", "panel"]).any() and not embedded_only(ds.root)
+    basis = ("" if live else f" Alleen de ingebouwde momentopname ({ds.snapshot_version}) en data/local: geen live "
+             f"download (offline of nog niet opgehaald met `ivb fetch`).")
+    return f"Cijfers: {text}.{basis}"

@@ -110,6 +110,16 @@ class Source:
     retrieved: str
     note: str = ""
     provisional_years: tuple[int, ...] = ()   # years the publisher marks provisional ('Voorlopig')
+    nl_title: str = ""    # the title in Dutch, for reports (registry key title_nl); empty: `title` is Dutch already
+    nl_note: str = ""     # the note in Dutch (registry key note_nl)
+
+    @property
+    def title_nl(self) -> str:
+        return self.nl_title or self.title
+
+    @property
+    def note_nl(self) -> str:
+        return self.nl_note or self.note
 
     def is_provisional(self, year: int) -> bool:
         return int(year) in self.provisional_years
@@ -232,5 +242,7 @@ def load_sources(paths: list[Path]) -> dict[str, Source]:
                 retrieved=retrieved,
                 note=str(d.get("note") or ""),
                 provisional_years=_years_list(d.get("provisional_years"), where),
+                nl_title=str(d.get("title_nl") or ""),
+                nl_note=str(d.get("note_nl") or ""),
             )
     return out

@@ -50,6 +50,7 @@ class Outcome:
 class FetchReport:
     outcomes: list[Outcome] = field(default_factory=list)
     unreachable: dict[str, str] = field(default_factory=dict)   # host -> the line that said it cannot be reached
+    indicators: dict[str, list[str]] = field(default_factory=dict)   # source key -> the indicators it delivers
 
     @property
     def failed(self) -> list[Outcome]:
@@ -57,7 +58,7 @@ class FetchReport:
 
     def fail(self, cache: Cache, source: str, areas, message: str) -> None:
         for a in areas:
-            cache.log(source, a, False, message)
+            cache.log(source, a, False, message, self.indicators.get(source))
             self.outcomes.append(Outcome(source, a, False, message))
 
 
@@ -467,11 +468,11 @@ def _dropped_note(dropped: dict[str, int], municipalities) -> str:
     notes = []
     if former:
         some = ", ".join(former[:5]) + (", …" if len(former) > 5 else "")
-        notes.append(f" {sum(dropped[a] for a in former)} figures for {len(former)} former municipalities ({some}) are "
-                     f"not kept: the panel compares municipalities on current boundaries (data/municipalities.csv).")
+        notes.append(f" {sum(dropped[a] for a in former)} cijfers van {len(former)} voormalige gemeenten ({some}) zijn "
+                     f"niet bewaard: de vergelijking gebruikt de huidige gemeentegrenzen (data/municipalities.csv).")
     if pseudo:
-        notes.append(f" {sum(dropped[a] for a in pseudo)} figures under {', '.join(pseudo)} (registrations without a "
-                     f"municipality, not municipalities) are not kept.")
+        notes.append(f" {sum(dropped[a] for a in pseudo)} cijfers onder {', '.join(pseudo)} (registraties zonder "
+                     f"gemeente, geen gemeenten) zijn niet bewaard.")
     return "".join(notes)
 
 
@@ -542,6 +543,7 @@ def _run_sources(run: FetchRun, areas: list[str], only, source_timeout: float, o
     cfg = read_yaml(run.data_dir / "live.yaml")
     atomic.check_writable(run.cache.root, "cache folder", "or run with --data DIR on a data folder you can write")
     specs = [odata.TableSpec.from_yaml(d) for d in cfg.get("odata", [])]
+    run.report.indicators = {**{s.key: list(s.indicators.values()) for s in specs}, "bron": list(bron.INDICATORS.values())}
     steps = [s for s in specs if not only or s.key in only] + ([cfg["bron"]] if cfg.get("bron") and (not only or "bron" in only) else [])
     for step in tqdm(steps, desc="sources", unit="table", disable=True if run.quiet else None, leave=False):
         key = step.key if isinstance(step, odata.TableSpec) else "bron"

@@ -49,6 +49,33 @@ img{max-width:100%}
 """
 
 
+# The target reports and scorecards (nbconvert's JupyterLab page, present/templates/ivb): a
+# readable column, tables left-aligned without pandas' index artefacts, the analysts' part folded,
+# and on paper A4 with the folded part, the links and the empty notebook chrome left out.
+REPORT_CSS = """\
+body.jp-Notebook{font-size:15px}
+main,.ivb-nav{max-width:62em;margin:0 auto;box-sizing:border-box}
+.ivb-nav{padding:.8em 5px 0;font:14px system-ui,sans-serif}
+.jp-MarkdownOutput.jp-RenderedHTMLCommon{padding-left:0}
+.jp-RenderedHTMLCommon{padding-right:0} .jp-RenderedHTMLCommon h1{font-size:1.6em;margin-top:.4em}
+.jp-RenderedHTMLCommon table{margin-left:0;table-layout:auto;max-width:100%}
+.jp-RenderedHTMLCommon td,.jp-RenderedHTMLCommon th{text-align:left;vertical-align:top}
+.jp-RenderedHTMLCommon table.ivb-table td,.jp-RenderedHTMLCommon table.ivb-table th{white-space:normal;padding:.3em .6em}
+.jp-OutputArea-output{overflow-x:auto} .jp-OutputArea-output img{max-width:100%;height:auto}
+details.ivb-analysts{border-top:2px solid #bbb;margin-top:2em}
+details.ivb-analysts>summary{font:600 1.15em system-ui,sans-serif;cursor:pointer;padding:.6em 1.2em}
+@page{size:A4;margin:12mm 12mm 14mm}
+@media print{
+ body.jp-Notebook{font-size:10.5pt} .ivb-nav{display:none} main{max-width:none}
+ details.ivb-analysts:not([open]){display:none}
+ .jp-OutputArea-output{overflow:visible} img{break-inside:avoid;max-height:8.5cm;width:auto!important}
+ h1,h2,h3{break-after:avoid} table{break-inside:auto} tr{break-inside:avoid}
+ .jp-Cell{padding:0!important} .jp-RenderedHTMLCommon p,.jp-RenderedHTMLCommon ul{margin-bottom:.4em}
+ a{color:inherit;text-decoration:none}
+}
+"""
+
+
 def html_page(title: str, body: str, css: str = "") -> str:
     """A complete Dutch HTML page around `body` (already escaped), with the shared stylesheet."""
     return (f'<!doctype html><html lang="nl"><head><meta charset="utf-8">\n'
@@ -204,7 +231,7 @@ def write_national(ds: Dataset, year: int, out_dir, table: pd.DataFrame | None =
         sources = sorted(set(ds.observations.table[ds.observations.table.area_code.isin(table.gemeente.unique())
                                                    & ds.observations.table.year.isin([year] + list(table.basisjaar.unique()))
                                                    ].source_id))
-        src_html = "".join(f"<li>{html.escape(ds.sources[s].publisher)}: {html.escape(ds.sources[s].title)} "
+        src_html = "".join(f"<li>{html.escape(ds.sources[s].publisher)}: {html.escape(ds.sources[s].title_nl)} "
                            f"(opgehaald {html.escape(str(ds.sources[s].retrieved))})</li>" for s in sources)
         rows = "".join(f"<tr><td>{html.escape(titles.get(i, i))}</td>" + "".join(f"<td>{int(v)}</td>" for v in r)
                        + "</tr>" for i, r in zip(counts.index, counts.to_numpy()))

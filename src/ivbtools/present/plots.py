@@ -10,26 +10,51 @@ import seaborn as sns
 from statsmodels.stats.rates import confint_poisson
 
 from ..data.dataset import Dataset
-from ..fmt import nl_ratio
+from ..fmt import nl_date, nl_int, nl_num, nl_ratio, nl_value
 from ..panel.view import membership, rates
 from ..verdict import comparison as peers
 from ..verdict.evaluate import Evaluation
+from .text import Md
 
 # Titles at a fixed height: matplotlib otherwise measures every tick label of every axes at each
 # draw to place the title above them (about a fifth of a chart's render time); these charts have
 # no ticks on top.
-sns.set_theme(style="whitegrid", context="notebook", rc={"axes.titley": 1.0, "axes.titlepad": 6.0})
+sns.set_theme(style="whitegrid", context="notebook", rc={"axes.titley": 1.0, "axes.titlepad": 6.0, "figure.dpi": 96})
+
+
+CAPTION_PT = 9   # source captions: readable on paper (tests/test_charts.py checks it)
+FIGSIZE = (8.5, 3.8)   # inches: a report column on screen, about 17 cm wide on A4
 
 
 def _caption(ax, ds: Dataset, ids) -> None:
-    """Name the sources under the chart (publisher, table or document, retrieval date)."""
+    """Name the sources under the chart (publisher, table or document, retrieval date), below the
+    x-axis label of `ax` so that they never overlap it; the figure is saved with a tight bounding
+    box (the notebook's inline backend), which takes the caption in."""
     ids = sorted(set(ids))
     if not ids:
         return
-    text = "Bron: " + "; ".join(f"{ds.sources[i].publisher}, {ds.sources[i].title} (opgehaald {ds.sources[i].retrieved})"
-                                for i in ids)
-    ax.figure.subplots_adjust(bottom=0.18 + 0.04 * len(ids))
-    ax.figure.text(0.01, 0.01, "\n".join(textwrap.wrap(text, 150)), fontsize=7, color="grey")
+    text = "Bron: " + "; ".join(f"{ds.sources[i].publisher}, {ds.sources[i].title_nl} (opgehaald "
+                                f"{nl_date(ds.sources[i].retrieved)})" for i in ids)
+    width = int(ax.figure.get_figwidth() * 72 / (0.56 * CAPTION_PT))   # characters per line at this size
+    ax.annotate("\n".join(textwrap.wrap(text, width)), xy=(0, 0), xycoords=("axes fraction", ax.xaxis.label),
+                xytext=(0, -6), textcoords="offset points", va="top", ha="left", fontsize=CAPTION_PT, color="#555",
+                annotation_clip=False, gid="ivb-caption")
+
+
+def _nl_tick(v: float, _pos=None) -> str:
+    """A tick label in Dutch: 1.000 for a thousand, 7,5 for seven and a half."""
+    if abs(v - round(v)) < 1e-9:
+        return nl_int(round(v))
+    return f"{v:g}".replace(".", ",")
+
+
+def _dutch_y(ax) -> None:
+    ax.yaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(_nl_tick))
+
+
+def _no_chart(text: str) -> Md:
+    """A sentence instead of an empty chart."""
+    return Md(f"*{text}*")
 
 
 def _breaks(ax, ds: Dataset, indicator: str, area: str, years: list[int]) -> None:
@@ -80,30 +105,30 @@ def _plot_series(ax, s: pd.DataFrame, label: str, with_interval: bool) -> None:
 
 def plot_target(ds: Dataset, ev: Evaluation, ax=None):
     """Series of the municipality with baseline, required path and target year."""
-    ax = ax or plt.subplots(figsize=(10, 4.2))[1]
     ind, rule = ev.indicator, ev.part.rule
     s = ds.observations.series(ind.id, ev.area_code)
     if s.empty:
-        ax.text(0.5, 0.5, f"Geen gegevens voor {ev.area_name}:\n{ind.label_nl}", ha="center", va="center",
-                transform=ax.transAxes)
-    else:
-        _plot_series(ax, s, ev.area_name, with_interval=ind.is_count)
+        return _no_chart(f"Geen grafiek: er zijn nog geen cijfers voor {ev.area_name} ({ind.label_nl.lower()}).")
+    ax = ax or plt.subplots(figsize=FIGSIZE)[1]
+    _plot_series(ax, s, ev.area_name, with_interval=ind.is_count)
     if ev.baseline is not None:
         ax.axhline(ev.baseline.value, color="grey", ls=":", lw=1, label=f"basiswaarde {rule.baseline_year}")
     if ev.required_final is not None and rule.baseline_year and ev.baseline is not None:
         ax.plot([rule.baseline_year, rule.target_year], [ev.baseline.value, ev.required_final], color="C2", ls="--",
                 label="pad naar het doel" if rule.kind == "relative_change"
-                else f"vereist niveau ({'lager dan' if rule.kind == 'below_baseline' else 'ten hoogste'} {ev.baseline.value:g})")
+                else f"vereist niveau ({'lager dan' if rule.kind == 'below_baseline' else 'ten hoogste'} {nl_value(ev.baseline.value, ind.unit)})")
     if rule.kind == "at_least":
-        ax.axhline(rule.threshold, color="C2", ls="--", label=f"doel: {rule.threshold:g} of hoger")
+        ax.axhline(rule.threshold, color="C2", ls="--", label=f"doel: {nl_num(rule.threshold, 1)} of hoger")
     ax.axvline(rule.target_year, color="C3", lw=1, alpha=0.6, label=f"doeljaar {rule.target_year}")
-    ax.axvline(ev.year, color="black", lw=0.8, alpha=0.3)
+    if ev.year != rule.target_year:
+        ax.axvline(ev.year, color="black", lw=0.8, alpha=0.3, label=f"getoetst jaar {ev.year}")
     shown = list(s.year) + [rule.target_year, ev.year] + ([rule.baseline_year] if rule.baseline_year else [])
     _breaks(ax, ds, ind.id, ev.area_code, shown)
     ax.set(title=f"{ind.label_nl} — {ev.area_name}", xlabel="jaar", ylabel="aantal" if ind.is_count else "rapportcijfer")
     _xlim(ax, shown)
     if ind.is_count:
         ax.set_ylim(bottom=0)
+    _dutch_y(ax)
     _legend_outside(ax)
     _caption(ax, ds, s.source_id)
     return ax
@@ -127,25 +152,28 @@ def index_frame(ds: Dataset, indicator: str, area: str, base_year: int) -> pd.Da
 
 
 def plot_national_index(ds: Dataset, indicator: str, area: str, base_year: int, ax=None):
-    ax = ax or plt.subplots(figsize=(10, 4.2))[1]
     df = index_frame(ds, indicator, area, base_year)
     label = ds.indicators[indicator].label_nl
     if df.empty:
-        ax.text(0.5, 0.5, f"Geen indexreeks: basisjaar {base_year} ontbreekt", ha="center", va="center", transform=ax.transAxes)
-    else:
-        groups = list(df.groupby("gebied", sort=False))
-        # the national series first, the municipality on top of it (a shared base-year point stays visible)
-        for i, (name, grp) in reversed(list(enumerate(groups))):
-            full = grp.set_index("jaar").reindex(range(int(grp.jaar.min()), int(grp.jaar.max()) + 1))
-            ax.plot(full.index, full["index"], color=f"C{i}", lw=1.5, zorder=2 + (i == 0))
-            ax.plot(grp.jaar, grp["index"], "o", color=f"C{i}", ms=7 if i == 0 else 5, label=name, zorder=3 + (i == 0))
-            if full["index"].isna().any():  # gaps: a faint dotted line between known years
-                ax.plot(grp.jaar, grp["index"], ":", color=f"C{i}", lw=1, zorder=2)
-        _breaks(ax, ds, indicator, area, list(df.jaar))
-        _legend_outside(ax)
-        ax.axhline(100, color="grey", lw=0.8, ls=":")
-        _caption(ax, ds, df.bron)
+        return _no_chart(f"Geen grafiek van de vergelijking met Nederland: het cijfer van het basisjaar {base_year} ontbreekt.")
+    ax = ax or plt.subplots(figsize=FIGSIZE)[1]
+    groups = list(df.groupby("gebied", sort=False))
+    # the national series as a wide, light band under the municipality's thin line with dots: where
+    # the two coincide, both stay visible
+    for i, (name, grp) in reversed(list(enumerate(groups))):
+        own = i == 0
+        full = grp.set_index("jaar").reindex(range(int(grp.jaar.min()), int(grp.jaar.max()) + 1))
+        style = dict(color="C0", lw=1.6, zorder=4) if own else dict(color="C1", lw=5, alpha=0.45, zorder=2)
+        ax.plot(full.index, full["index"], label=name, marker="o" if own else "s", ms=5 if own else 9,
+                solid_capstyle="round", **style)
+        if full["index"].isna().any():  # gaps: a faint dotted line between known years
+            ax.plot(grp.jaar, grp["index"], ":", color=style["color"], lw=1, zorder=2)
+    _breaks(ax, ds, indicator, area, list(df.jaar))
+    ax.axhline(100, color="grey", lw=0.8, ls=":", label=f"{base_year} = 100")
+    _legend_outside(ax)
+    _caption(ax, ds, df.bron)
     ax.set(title=f"{label}\ngemeente en Nederland (index, {base_year} = 100)", xlabel="jaar", ylabel="index")
+    _dutch_y(ax)
     _xlim(ax, list(df.jaar) + [base_year])
     return ax
 
@@ -153,11 +181,8 @@ def plot_national_index(ds: Dataset, indicator: str, area: str, base_year: int, 
 def plot_national_for(ds: Dataset, ev: Evaluation, ax=None):
     """The national comparison chart of an evaluation, or a note when there is none."""
     rule = ev.part.rule
-    if ev.indicator.national_indicator is None or not rule.baseline_year:
-        ax = ax or plt.subplots(figsize=(8, 1.2))[1]
-        ax.axis("off")
-        ax.text(0.5, 0.5, "Geen landelijke reeks voor deze indicator", ha="center", va="center", transform=ax.transAxes)
-        return ax
+    if ev.indicator is None or ev.indicator.national_indicator is None or not rule.baseline_year:
+        return _no_chart("Geen grafiek: voor deze indicator is er geen landelijke reeks.")
     return plot_national_index(ds, ev.indicator.id, ev.area_code, rule.baseline_year, ax=ax)
 
 
@@ -222,6 +247,7 @@ def plot_peers(ds: Dataset, ev: Evaluation):
             ax.set_ylabel(f"verhouding {ev.year} / {ev.part.rule.baseline_year}")
         else:
             ax.set_ylabel(f"per 1.000 inwoners in {ev.year}")
+            _dutch_y(ax)
         ax.set_xlabel(f.x_label)
         ax.set_title(f"{ev.indicator.label_nl}: {f.what}", fontsize=10)
     seen: dict[str, object] = {}
@@ -259,6 +285,28 @@ def plot_verdict_distribution(counts: pd.DataFrame, titles: dict[str, str], year
     return ax
 
 
+def national_rate(ds: Dataset, indicator: str, years: list[int]) -> pd.Series | None:
+    """The Netherlands per 1,000 inhabitants per year (the national series over the national
+    population of the same year), or None when either is missing."""
+    ind = ds.indicators[indicator]
+    area = ind.national_area or "NL01"
+    count = ds.observations.series(ind.national_indicator or indicator, area).set_index("year").value
+    pop = ds.observations.series("population", area).set_index("year").value
+    r = (1000 * count / pop).dropna()
+    r = r[r.index.isin(years)]
+    return r if not r.empty else None
+
+
+def plot_peer_band(ds: Dataset, ev: Evaluation):
+    """The council's peer chart: the municipality, the middle half of its peer group and the
+    Netherlands per 1,000 inhabitants over the years (as waarstaatjegemeente.nl shows it), or a
+    sentence when there is no panel."""
+    if ev.indicator is None or ev.part.rule is None or ev.part.rule.kind == "at_least":
+        return None
+    plot_peer_series(ds, ev.indicator.id, ev.area_code, ev.year)   # without a panel: nothing (the text says why)
+    return None
+
+
 def plot_peer_series(ds: Dataset, indicator: str, municipality: str, year: int, ax=None):
     """The municipality among its peers over the years (per 1,000 inhabitants): the group's
     median and middle half as a band, every peer as a thin line, the municipality on top.
@@ -268,16 +316,20 @@ def plot_peer_series(ds: Dataset, indicator: str, municipality: str, year: int, 
     if s is None:
         return None
     if ax is None:
-        _, ax = plt.subplots(figsize=(9, 4.5))
+        _, ax = plt.subplots(figsize=FIGSIZE)
     mem = membership(ds, year)
     rate = rates(ds, indicator)
     for c in mem.peers_of(municipality):
         ax.plot(rate.columns, rate.loc[c].to_numpy(), color="grey", lw=0.5, alpha=0.35)
     ax.fill_between(s.jaar, s.groep_p25, s.groep_p75, color="C0", alpha=0.2, label="middelste helft van de groep")
     ax.plot(s.jaar, s.groep_mediaan, color="C0", lw=2, label="mediaan van de groep")
+    nl = national_rate(ds, indicator, list(s.jaar))
+    if nl is not None:
+        ax.plot(nl.index, nl.to_numpy(), color="C1", lw=1.8, ls="--", label="Nederland")
     ax.plot(s.jaar, s.gemeente, color="C3", lw=2.5, marker="o", label=ds.area_name(municipality))
     _breaks(ax, ds, indicator, municipality, list(s.jaar))
     ax.set_ylabel("per 1.000 inwoners")
+    _dutch_y(ax)
     ax.set_title(f"{ds.indicators[indicator].label_nl}: {ds.area_name(municipality)} tussen "
                  f"{len(mem.peers_of(municipality))} vergelijkbare gemeenten (groep van {year})", fontsize=10)
     _xlim(ax, list(s.jaar))
@@ -286,3 +338,19 @@ def plot_peer_series(ds: Dataset, indicator: str, municipality: str, year: int, 
     _caption(ax, ds, set(t[t.area_code.isin(mem.peers_of(municipality) + [municipality])
                            & t.indicator.isin([indicator, "population"])].source_id))
     return ax
+
+
+# The notebooks' chart cells: a chart is drawn (and shown by the inline backend) and the cell shows
+# nothing else; where there is nothing to draw, the sentence that says why.
+def _shown(plot):
+    def chart(*args, **kwargs):
+        out = plot(*args, **kwargs)
+        return out if isinstance(out, Md) else None
+    chart.__doc__ = f"{plot.__name__} for a notebook cell: the chart, or the sentence that says why there is none."
+    return chart
+
+
+target_chart = _shown(plot_target)
+national_chart = _shown(plot_national_for)
+peer_chart = _shown(plot_peer_band)
+funnel_chart = _shown(plot_peers)

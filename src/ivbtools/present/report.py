@@ -6,28 +6,13 @@ import pandas as pd
 
 from ..data.dataset import Dataset
 from ..data.datastatus import data_status_text as data_status_text  # re-exported: part of the report API
-from ..fmt import nl_int, nl_interval, nl_num, nl_p, nl_pct, nl_ratio, nl_value
+from ..fmt import nl_date, nl_int, nl_interval, nl_num, nl_p, nl_pct, nl_ratio, nl_value
 from ..panel.table import boundary_note
 from ..panel.view import membership
 from ..verdict import comparison as peers
 from ..verdict.evaluate import Evaluation, evaluate_check
-
-
-class Md:
-    """Report text: shown as Markdown in JupyterLab and the HTML reports, as plain text in a
-    terminal and in the stored text/plain output that nbval compares."""
-
-    def __init__(self, text: str):
-        self.text = text
-
-    def _repr_markdown_(self) -> str:
-        return self.text
-
-    def _repr_pretty_(self, p, cycle) -> None:
-        p.text(self.text)
-
-    def __str__(self) -> str:
-        return self.text
+from .summary import kort_md as kort_md  # re-exported: part of the report API
+from .text import Md as Md  # re-exported: part of the report API
 
 
 def indicators_of(ev: Evaluation) -> list[str]:
@@ -64,7 +49,7 @@ def target_md(ev: Evaluation) -> Md:
     """The target as quoted, whose targets they are and where the policy file says they are quoted."""
     p = ev.part
     owner, short, where = ev.policy_owner, ev.policy.short_title, ev.policy.where_short
-    lines = [f"**{p.title}** — {ev.area_name} ({ev.area_code}), {ev.year}", ""]
+    lines = []
     if ev.benchmark:
         lines += [f"**Let op: dit zijn de doelen van {owner} ({short}), hier als maatstaf toegepast op "
                   f"{ev.area_name}.** {ev.area_name} heeft deze doelen niet zelf vastgesteld; de toelichtingen uit het "
@@ -98,7 +83,7 @@ def data_table(ds: Dataset, ev: Evaluation) -> pd.DataFrame:
         frames.append(ds.observations.series(ind.national_indicator, ind.national_area))
     t = pd.concat(frames, ignore_index=True)
     if t.empty:
-        return pd.DataFrame(columns=["gebied", "jaar", "waarde", "bron", "soort bron", "opgehaald"]).set_index(["gebied", "jaar"])
+        return Md(f"Nog geen cijfers van {ind.label_nl.lower()} voor {ev.area_name} of Nederland.")
     rate = ind.is_count and ind.better != "none"
     return pd.DataFrame({
         "gebied": t.area_name + " (" + t.area_code + ")",
@@ -106,9 +91,9 @@ def data_table(ds: Dataset, ev: Evaluation) -> pd.DataFrame:
         "waarde": [nl_value(v, ind.unit) + (" (voorlopig)" if ds.sources[s].is_provisional(y) else "")
                    for v, s, y in zip(t.value, t.source_id, t.year)],
         **({"per 1.000 inwoners": [per_1000(ds, a, int(y), v) for a, y, v in zip(t.area_code, t.year, t.value)]} if rate else {}),
-        "bron": [f"{ds.sources[s].publisher}: {ds.sources[s].title}" for s in t.source_id],
+        "bron": [f"{ds.sources[s].publisher}: {ds.sources[s].title_nl}" for s in t.source_id],
         "soort bron": [ds.sources[s].kind_label for s in t.source_id],
-        "opgehaald": [ds.sources[s].retrieved for s in t.source_id],
+        "opgehaald": [nl_date(ds.sources[s].retrieved) for s in t.source_id],
     }).set_index(["gebied", "jaar"])
 
 
@@ -186,8 +171,8 @@ def caveats_text(ev: Evaluation) -> str:
 
 
 def sources_table(ds: Dataset, source_ids) -> pd.DataFrame:
-    rows = [{"bron_id": s.id, "uitgever": s.publisher, "titel": s.title, "vindplaats": s.url or s.document,
-             "opgehaald": s.retrieved, "soort": s.kind_label, "opmerking": s.note}
+    rows = [{"bron_id": s.id, "uitgever": s.publisher, "titel": s.title_nl, "vindplaats": s.url or s.document,
+             "opgehaald": nl_date(s.retrieved), "soort": s.kind_label, "opmerking": s.note_nl}
             for sid in sorted(set(source_ids)) for s in [ds.sources[sid]]]
     return pd.DataFrame(rows, columns=["bron_id", "uitgever", "titel", "vindplaats", "opgehaald", "soort", "opmerking"]).set_index("bron_id")
 
@@ -350,27 +335,34 @@ def series_table(ds: Dataset, indicator: str, area: str) -> pd.DataFrame:
     return t.fillna("·")
 
 
-def peers_md(ds: Dataset, ev: Evaluation) -> Md:
-    """The peer section: the same rule applied to every peer (k of n met, how many clearly),
-    where the municipality stands on the change and on the rate per 1,000 inhabitants (funnel
-    positions, not ranks), and what is missing when there is no national panel."""
-
+def _peer_comparison(ds: Dataset, ev: Evaluation):
+    """The peer comparison of a report, or the sentence that says why there is none."""
     rule = ev.part.rule
     if ev.indicator is None or rule is None:
-        return Md("Niet van toepassing: dit doel is kwalitatief.")
+        return None, "Niet van toepassing: dit doel is kwalitatief."
     if rule.kind == "at_least":
-        return Md("Geen vergelijking met andere gemeenten: dit cijfer komt uit de eigen inwonersenquête van de gemeente "
-                  "en bestaat niet als open data voor andere gemeenten.")
+        return None, ("Geen vergelijking met andere gemeenten: dit cijfer komt uit de eigen inwonersenquête van de "
+                      "gemeente en bestaat niet als open data voor andere gemeenten.")
     if ev.year <= rule.baseline_year:
-        return Md(f"Nog geen vergelijking met vergelijkbare gemeenten: {ev.year} ligt niet na het basisjaar "
-                  f"{rule.baseline_year}.")
+        return None, (f"Nog geen vergelijking met vergelijkbare gemeenten: {ev.year} ligt niet na het basisjaar "
+                      f"{rule.baseline_year}.")
     cmp = peers.compare(ds, ev.part.id, ev.area_code, ev.year)
     if cmp is None:
-        return Md(peers.missing_text(ds, ev.indicator.id, ev.area_code, ev.year))
+        return None, peers.missing_text(ds, ev.indicator.id, ev.area_code, ev.year)
+    return cmp, ""
+
+
+def peers_md(ds: Dataset, ev: Evaluation) -> Md:
+    """The peer section for a council member: how many peers met the same rule (k of n, how many
+    clearly), how the group was chosen, and that the rule is a yardstick for them."""
+    cmp, why = _peer_comparison(ds, ev)
+    if cmp is None:
+        return Md(why)
+    rule = ev.part.rule
     word = "voldeden aan dezelfde regel" if not ev.final else "haalden hetzelfde doel"
-    head = (f"**Vergelijkbare gemeenten: {cmp.k_met} van {cmp.n} {word} in {ev.year} ({cmp.k_clear} duidelijk); "
+    head = (f"**{cmp.k_met} van de {cmp.n} vergelijkbare gemeenten {word} in {ev.year}** ({cmp.k_clear} duidelijk); "
             f"{cmp.k_not} niet ({cmp.k_clear_not} duidelijk niet)"
-            + (f"; {cmp.k_missing} zonder cijfers" if cmp.k_missing else "") + ".**")
+            + (f"; {cmp.k_missing} zonder cijfers" if cmp.k_missing else "") + ".")
     if ev.assessment is not None and ev.assessment.series_break:
         head += (" Over de reeksbreuk heen is bij geen enkele gemeente een verschil 'duidelijk'; wat de groep laat zien, "
                  "is hoe sterk de breuk overal doorwerkt.")
@@ -380,9 +372,20 @@ def peers_md(ds: Dataset, ev: Evaluation) -> Md:
     if used != ev.year:
         how += (f" Het inwonertal van {ev.year} ontbreekt voor {ev.area_name}: de groep is gekozen met dat van {used}."
                 if used is not None else f" Voor {ev.area_name} ontbreekt een inwonertal tot en met {ev.year}.")
-    lines = [head, "", f"Groep: {cmp.n} {cmp.rule_nl}.{how} Het doel is van {ds.area_name(ds.policy.municipality)}; de "
-             f"andere gemeenten hebben het niet zelf vastgesteld: de regel is hier een maatstaf, geen oordeel over hun beleid.",
-             "", "In de groep (alfabetisch): " + ", ".join(sorted(ds.area_name(c) for c in cmp.peers)) + "."]
+    owner = ds.area_name(ds.policy.municipality)
+    lines = [head, "", f"De groep: {cmp.n} {cmp.rule_nl}.{how} Het doel is van {owner}; voor de andere gemeenten is de "
+             f"regel een maatstaf, geen oordeel over hun beleid."]
+    return Md("\n".join(lines))
+
+
+def peers_detail_md(ds: Dataset, ev: Evaluation) -> Md:
+    """The peer section for an analyst: the group by name, the funnel positions of the change and
+    the rate, the between-municipality spread that widens the funnel, boundary changes."""
+    cmp, why = _peer_comparison(ds, ev)
+    if cmp is None:
+        return Md(why)
+    rule = ev.part.rule
+    lines = ["In de groep (alfabetisch): " + ", ".join(sorted(ds.area_name(c) for c in cmp.peers)) + "."]
     for f in (cmp.change, cmp.rate):
         if f is None:
             continue

@@ -77,6 +77,8 @@ class NationalComparison:
     assessment: RatioAssessment | None = None  # the municipality's ratio against the national ratio
     missing: list[Missing] = field(default_factory=list)
     text_nl: str = ""
+    how_nl: str = ""                    # 'steeg minder sterk dan landelijk', 'daalde even sterk als landelijk', …
+    noise_nl: str = ""                  # whether that difference lies within the noise, one clause
 
     @property
     def clear(self) -> bool | None:
@@ -372,7 +374,7 @@ def _policy_municipality(ds: Dataset) -> str:
 
 def _source_name(ds: Dataset, sid: str) -> str:
     s = ds.sources.get(sid)
-    return f"{s.title} ({s.kind_label})" if s else sid
+    return f"{s.title_nl} ({s.kind_label})" if s else sid
 
 
 def _scenarios(ds: Dataset, ev: Evaluation, series_break: bool) -> list[Scenario]:
@@ -594,6 +596,8 @@ def compare_national(ds: Dataset, ind: Indicator, area: str, base_year: int, yea
     rel = nc.local_index / nc.index
     if abs(rel - 1) < 1e-9:
         how = "precies zoals landelijk"
+    elif round(rel, 2) == 1.0:   # the ratio shown is 1,00: 'even sterk', not 'minder sterk'
+        how = f"{'steeg' if nc.local_index >= 100 else 'daalde'} even sterk als landelijk"
     else:
         how = ("sterker dan landelijk" if (rel > 1) == (nc.local_index >= 100) else "minder sterk dan landelijk")
         how = f"{'steeg' if nc.local_index >= 100 else 'daalde'} {how}"
@@ -608,6 +612,7 @@ def compare_national(ds: Dataset, ind: Indicator, area: str, base_year: int, yea
                  "verklaren")
     else:
         noise = "dat verschil met de landelijke ontwikkeling is groter dan toeval kan verklaren"
+    nc.how_nl, nc.noise_nl = how, noise
     ratio_iv = nl_interval(iv.low / r_nat, iv.high / r_nat)
     nc.text_nl = (f"{nat_txt} {name}: index {nl_num(nc.local_index, 0)}. Het aantal {how}; {noise} "
                   f"(verhouding gemeente/land {nl_num(rel, 2)}, 95%-interval {ratio_iv} {which}; tweezijdig {nl_p(a.pvalue)}).")
