@@ -7,6 +7,7 @@ import shutil
 import subprocess
 import sys
 
+import pandas as pd
 import pytest
 from test_outputs import BAD, labels_for, table_rows, visible_text
 
@@ -87,7 +88,9 @@ def test_batch_writes_reports_html_scorecard_and_index(batch_2022, ds):
     assert "<title>Scorekaart: alle doelen — Westerkwartier, 2022</title>" in (year / "scorecard.html").read_text()
     card = json.loads((year / "scorecard.json").read_text(encoding="utf-8"))
     assert {p["doel_id"] for p in card["parts"]} == {p.id for p in ds.policy.parts}
-    assert (year / "scorecard.csv").read_text(encoding="utf-8").count("\n") == len(ds.policy.parts) + 1
+    csv = pd.read_csv(year / "scorecard.csv", sep=";", decimal=",", encoding="utf-8-sig", dtype={"doel_id": str})
+    assert len(csv) == len(ds.policy.parts) and list(csv.columns[:3]) == ["thema", "doel_id", "doel"]
+    assert (year / "scorecard.csv").read_bytes().startswith("\ufeff".encode()), "Excel needs the BOM to read UTF-8"
     assert "sociaal-verward-gedrag.html" in (year / "index.html").read_text(encoding="utf-8")
     assert '2022/index.html' in (out / "index.html").read_text(encoding="utf-8")
     assert not [p for p in out.rglob("*") if ".tmp-" in p.name or p.name.startswith(".staging")]

@@ -217,9 +217,9 @@ def test_another_municipality_gets_the_targets_as_a_benchmark_without_westerkwar
     text = str(report.target_md(ev))
     assert "als maatstaf toegepast op Groningen" in text and "137" not in text and "concludeert" not in text
     assert "Westerkwartier" not in report.checks_text(ds, "GM0014").replace("gaan over Westerkwartier", "")
-    qual = report.qualitative_table(ds, "GM0014")
+    qual = report.qualitative_table(ds, "GM0014").df
     assert not qual.iloc[:, -1].str.contains("Zuidhorn").any()
-    assert "maatstaf" in str(report.scorecard_header_md(ds, "GM0014", 2022))
+    assert "maatstaf" in str(report.scorecard_kort_md(ds, "GM0014", 2022, scorecard(ds, 2022, "GM0014")))
 
 
 def test_scorecard_lists_every_part_with_holm_across_target_year_tests(data_copy):
@@ -247,12 +247,19 @@ def test_scorecard_lists_every_part_with_holm_across_target_year_tests(data_copy
 
 @pytest.mark.parametrize("year", [2020, 2021, 2022, 2023])
 def test_scorecard_view_has_every_verdict_and_no_nan(ds, year):
-    view = report.scorecard_view(scorecard(ds, year, "GM1969"))
-    assert list(view.index) == [p.id for p in ds.policy.parts]
-    assert view.notna().all().all()
-    text = view.to_string()
-    assert not any(bad in text.split() for bad in ("NaN", "nan", "None", "<NA>"))
-    assert (view.oordeel.str.len() > 0).all() and (view.thema.str.len() > 0).all() and (view.doel.str.len() > 0).all()
+    card = scorecard(ds, year, "GM1969")
+    view, stats = report.scorecard_view(card).df, report.scorecard_stats_view(card).df
+    measurable = [p for p in ds.policy.parts if p.measurable]
+    # the council's six columns, one row per measurable target, named by its title
+    assert list(view.columns) == ["doel", "oordeel", "zekerheid", "waarde", "vereist", "vergelijkbare gemeenten die het haalden"]
+    assert list(view.doel) == [p.title for p in measurable] and list(stats.doel) == [p.id for p in measurable]
+    for v in (view, stats):
+        assert v.notna().all().all()
+        text = v.to_string()
+        assert not any(bad in text.split() for bad in ("NaN", "nan", "None", "<NA>"))
+    assert (view.oordeel.str.len() > 0).all()
+    html = report.scorecard_view(card)._repr_html_()
+    assert 'class="dataframe ivb-table"' in html and "<th></th>" not in html and "doel_id" not in html
 
 
 def test_the_e33_report_checks_its_baseline_and_words_the_break_conditionally(ds):

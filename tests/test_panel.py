@@ -314,9 +314,17 @@ def test_ivb_national_writes_csv_parquet_and_overview(panel, tmp_path):
     proc = ivb(["--data", str(data), "national", "--year", "2022", "--output", str(tmp_path / "out")])
     assert proc.returncode == 0, proc.stderr
     folder = tmp_path / "out" / "national" / "2022"
-    csv = pd.read_csv(folder / "national.csv")
+    text = (folder / "national.csv").read_text(encoding="utf-8-sig")
+    # for Dutch spreadsheets: ';' between fields, decimal commas, ja/nee, no scientific notation
+    assert text.splitlines()[0].startswith("gemeente;naam;doel_id;") and "indicator_naam" in text.splitlines()[0]
+    assert not re.search(r"\bTrue\b|\bFalse\b|\d[eE][-+]\d", text)
+    csv = pd.read_csv(folder / "national.csv", sep=";", decimal=",", encoding="utf-8-sig")
+    assert csv.verhouding.dtype.kind == "f" and csv.gehaald.dropna().isin(["ja", "nee"]).all()
+    assert "Meldingen overlast door verward persoon (E33)" in set(csv.indicator_naam)
     pq = pd.read_parquet(folder / "national.parquet")
     assert len(csv) == len(pq) == 342 * 5
+    ok = pq.verhouding.notna()
+    assert np.allclose(csv.verhouding[ok], pq.verhouding[ok], rtol=1e-9)
     assert csv.gemeente.nunique() == 342 and not {'GM0998', 'GM0999'} & set(csv.gemeente) and not csv.oordeel.isna().any()
     page = (folder / "index.html").read_text(encoding="utf-8")
     assert '<img src="verdicts.png"' in page and "Bronnen" in page and "NaN" not in page
@@ -339,7 +347,7 @@ def test_run_for_two_municipalities_shows_peers_in_every_report(local_run):
     out, proc = local_run
     assert proc.returncode == 0, proc.stderr
     for folder in (out / "2022", out / "GM0014" / "2022"):
-        card = pd.read_csv(folder / "scorecard.csv")
+        card = pd.read_csv(folder / "scorecard.csv", sep=";", decimal=",", encoding="utf-8-sig")
         counted = card[card.vergelijkbare_gemeenten.str.contains(" van ")]
         assert len(counted) == 5
         for part in counted.doel_id:

@@ -120,6 +120,7 @@ def _publish_year(ds: Dataset, year: int, municipality: str, jobs: list[Job], st
     """Write everything new into the staging folder first (where a full disk shows up), then
     rename the finished files into place. Failed jobs keep their previous good file (stale);
     up-to-date jobs keep their files and their entry."""
+    from ..present.csvout import nl_csv
     from ..present.pages import year_index_html
     from ..verdict.scorecard import scorecard
 
@@ -148,7 +149,7 @@ def _publish_year(ds: Dataset, year: int, municipality: str, jobs: list[Job], st
             "sources": sorted(set(own[own.area_code.isin([municipality, "NL01"])].source_id))}
     run = {**meta, "parts": parts}
     built = {
-        "scorecard.csv": card.to_csv(index=False),
+        "scorecard.csv": nl_csv(card),
         "scorecard.json": json.dumps({"meta": meta, "parts": json.loads(card.to_json(orient="records"))},
                                      ensure_ascii=False, indent=2),
         RUN_FILE: json.dumps(run, ensure_ascii=False, indent=2),

@@ -17,6 +17,7 @@ from .. import atomic
 from ..data.dataset import Dataset
 from ..fmt import nl_datetime
 from ..verdict.rules import MET, NOT_MET, STATUS_NL
+from .csvout import nl_csv
 
 # (background, text colour) per cell class
 COLOURS = {
@@ -59,8 +60,8 @@ main,.ivb-nav{max-width:62em;margin:0 auto;box-sizing:border-box}
 .jp-MarkdownOutput.jp-RenderedHTMLCommon{padding-left:0}
 .jp-RenderedHTMLCommon{padding-right:0} .jp-RenderedHTMLCommon h1{font-size:1.6em;margin-top:.4em}
 .jp-RenderedHTMLCommon table{margin-left:0;table-layout:auto;max-width:100%}
-.jp-RenderedHTMLCommon td,.jp-RenderedHTMLCommon th{text-align:left;vertical-align:top}
-.jp-RenderedHTMLCommon table.ivb-table td,.jp-RenderedHTMLCommon table.ivb-table th{white-space:normal;padding:.3em .6em}
+body .jp-RenderedHTMLCommon td,body .jp-RenderedHTMLCommon th{text-align:left;vertical-align:top}
+body .jp-RenderedHTMLCommon table.ivb-table td,body .jp-RenderedHTMLCommon table.ivb-table th{white-space:normal;padding:.3em .6em}
 .jp-OutputArea-output{overflow-x:auto} .jp-OutputArea-output img{max-width:100%;height:auto}
 details.ivb-analysts{border-top:2px solid #bbb;margin-top:2em}
 details.ivb-analysts>summary{font:600 1.15em system-ui,sans-serif;cursor:pointer;padding:.6em 1.2em}
@@ -217,7 +218,8 @@ def write_national(ds: Dataset, year: int, out_dir, table: pd.DataFrame | None =
     Path(out_dir).mkdir(parents=True, exist_ok=True)
     stage = Path(tempfile.mkdtemp(prefix=".staging-national-", dir=out_dir))
     try:
-        csv_text = table.to_csv(index=False)
+        csv_text = nl_csv(table.assign(indicator_naam=[ds.indicators[i].label_nl if i in ds.indicators else i
+                                                        for i in table.indicator]))
         atomic.write_text(stage / "national.csv", csv_text)
         table.assign(gehaald=table.gehaald.astype("boolean"), kwalificatie=table.kwalificatie.astype(str)) \
             .to_parquet(stage / "national.parquet", index=False)

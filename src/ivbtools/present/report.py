@@ -6,6 +6,7 @@ import pandas as pd
 
 from ..data.dataset import Dataset
 from ..data.datastatus import data_status_text as data_status_text  # re-exported: part of the report API
+from ..data.datastatus import provenance_nl
 from ..fmt import nl_date, nl_int, nl_interval, nl_num, nl_p, nl_pct, nl_ratio, nl_value
 from ..panel.table import boundary_note
 from ..panel.view import membership
@@ -170,14 +171,14 @@ def caveats_text(ev: Evaluation) -> str:
     return "\n".join(f"- {c}" for c in ev.caveats)
 
 
-def sources_table(ds: Dataset, source_ids) -> pd.DataFrame:
+def sources_table(ds: Dataset, source_ids) -> Table:
     rows = [{"bron_id": s.id, "uitgever": s.publisher, "titel": s.title_nl, "vindplaats": s.url or s.document,
              "opgehaald": nl_date(s.retrieved), "soort": s.kind_label, "opmerking": s.note_nl}
             for sid in sorted(set(source_ids)) for s in [ds.sources[sid]]]
-    return pd.DataFrame(rows, columns=["bron_id", "uitgever", "titel", "vindplaats", "opgehaald", "soort", "opmerking"]).set_index("bron_id")
+    return Table(pd.DataFrame(rows, columns=["bron_id", "uitgever", "titel", "vindplaats", "opgehaald", "soort", "opmerking"]))
 
 
-def sources_for(ds: Dataset, ev: Evaluation) -> pd.DataFrame:
+def sources_for(ds: Dataset, ev: Evaluation) -> Table:
     t = ds.observations.table
     ind = ev.indicator
     areas = [ev.area_code] + ([ind.national_area] if ind and ind.national_area else [])
@@ -192,15 +193,15 @@ def disagreements(ds: Dataset, indicators: list[str] | None = None) -> pd.DataFr
     return d.reset_index(drop=True)
 
 
-def qualitative_table(ds: Dataset, area: str | None = None) -> pd.DataFrame:
+def qualitative_table(ds: Dataset, area: str | None = None) -> Table:
     """The qualitative parts with the policy document's own account — only for the policy's own
     municipality; for another one the parts are listed without the policy municipality's account."""
     own = area is None or area == ds.policy.municipality
     col = f"wat er volgens het {ds.policy.document_short} is gedaan"
-    return pd.DataFrame([{"thema": p.theme_name, "doel_id": p.id, "doel": p.quote, "oordeel": "niet meetbaar (kwalitatief)",
-                          col: p.account if own else (f"(verslag van {ds.area_name(ds.policy.municipality)}; niet van "
-                                                      f"toepassing op {ds.area_name(area)})")}
-                         for p in ds.policy.parts if p.qualitative])
+    return Table(pd.DataFrame([{"thema": p.theme_name, "doel": p.quote,
+                                col: p.account if own else (f"(verslag van {ds.area_name(ds.policy.municipality)}; niet van "
+                                                            f"toepassing op {ds.area_name(area)})")}
+                               for p in ds.policy.parts if p.qualitative], columns=["thema", "doel", col]))
 
 
 def checks_text(ds: Dataset, area: str | None = None) -> str:
@@ -222,11 +223,45 @@ def _dash(v, fmt) -> str:
     return "–" if v is None or (isinstance(v, float) and pd.isna(v)) or v is pd.NA else fmt(v)
 
 
-def scorecard_view(card: pd.DataFrame) -> pd.DataFrame:
-    """The scorecard for a reader: Dutch-formatted key figures, one row per target part."""
-    def num(v):
-        return _dash(v, lambda x: nl_num(x, 1 if x != int(x) else 0))
+class Table:
+    """A table for a reader: HTML without pandas' index artefacts, every cell left-aligned text
+    (the report stylesheet's `ivb-table`); plain text for a terminal and for nbval."""
 
+    def __init__(self, df: pd.DataFrame):
+        self.df = df
+
+    def _repr_html_(self) -> str:
+        return self.df.to_html(index=False, classes="ivb-table", border=0, na_rep="–", escape=True)
+
+    def _repr_pretty_(self, p, cycle) -> None:
+        p.text(self.df.to_string(index=False))
+
+
+def _num(v) -> str:
+    return _dash(v, lambda x: nl_num(x, 1 if x != int(x) else 0))
+
+
+def scorecard_view(card: pd.DataFrame) -> Table:
+    """The council's scorecard: per measurable target its verdict, certainty, value, what was
+    required and how many peers met it — six columns that fit a screen of 800 px and A4 paper.
+    The statistics are in `scorecard_stats_view`."""
+    rows = [r for r in card.itertuples(index=False) if r.status != "niet_meetbaar"]
+    return Table(pd.DataFrame({
+        "doel": [r.doel for r in rows],
+        "oordeel": [r.oordeel for r in rows],
+        "zekerheid": [r.zekerheid or "–" for r in rows],
+        "waarde": [_num(r.waarde) + ("" if pd.isna(r.basiswaarde) or pd.isna(r.basisjaar) else
+                                     f" (basis {r.basisjaar}: {_num(r.basiswaarde)})") for r in rows],
+        "vereist": [_dash(r.vereist_hoogstens, lambda x: f"≤ {nl_int(x)}") if pd.notna(r.vereist_hoogstens)
+                    else _dash(r.vereist, lambda x: f"≥ {nl_num(x, 1)}") for r in rows],
+        "vergelijkbare gemeenten die het haalden": [r.vergelijkbare_gemeenten if " van " in str(r.vergelijkbare_gemeenten)
+                                                    else "–" for r in rows],
+    }))
+
+
+def scorecard_stats_view(card: pd.DataFrame) -> Table:
+    """The statistics behind the scorecard, for analysts: ratio with its 95% interval, p (Holm),
+    the index against the Netherlands, whether the verdict depends on the source."""
     def interval(r):
         if pd.isna(r.verhouding):
             return "–"
@@ -235,62 +270,91 @@ def scorecard_view(card: pd.DataFrame) -> pd.DataFrame:
         kind = "robuust" if pd.notna(r.interval_robuust_laag) else "Poisson"
         return f"{nl_num(r.verhouding, 2)} ({nl_interval(lo, hi)}, {kind})"
 
-    rows = list(card.itertuples(index=False))
-    view = pd.DataFrame({
-        "thema": [r.thema for r in rows],
-        "doel": [r.doel for r in rows],
-        "oordeel": [r.oordeel for r in rows],
-        "zekerheid": [r.zekerheid or "–" for r in rows],
-        "basis": [("–" if pd.isna(r.basisjaar) or pd.isna(r.basiswaarde) else f"{num(r.basiswaarde)} ({r.basisjaar})") for r in rows],
-        "waarde": [num(r.waarde) for r in rows],
-        "vereist": [_dash(r.vereist_hoogstens, lambda x: f"≤ {nl_int(x)}") if pd.notna(r.vereist_hoogstens)
-                    else _dash(r.vereist, lambda x: f"≥ {nl_num(x, 1)}") for r in rows],
+    rows = [r for r in card.itertuples(index=False) if r.status != "niet_meetbaar"]
+    return Table(pd.DataFrame({
+        "doel": [r.doel_id for r in rows],
         "verhouding (95%-interval)": [interval(r) for r in rows],
+        "vereiste verhouding": [_dash(r.vereiste_verhouding, lambda x: nl_num(x, 3 if round(x, 2) != x else 2)) for r in rows],
         "p (Holm)": [(r.p_waarde_tekst or "–") + (f" ({r.p_holm_tekst})" if r.p_holm_tekst else "") for r in rows],
         "index gemeente / NL": ["–" if pd.isna(r.gemeente_index) or pd.isna(r.landelijk_index)
                                 else f"{nl_num(r.gemeente_index, 0)} / {nl_num(r.landelijk_index, 0)}" for r in rows],
         "bronafhankelijk": ["–" if r.bronafhankelijk is None or pd.isna(r.bronafhankelijk) else
                             ("ja" if r.bronafhankelijk else "nee") for r in rows],
-        "vergelijkbare gemeenten (k van n)": [r.vergelijkbare_gemeenten for r in rows],
-    }, index=pd.Index([r.doel_id for r in rows], name="doel_id"))
-    return view
+    }))
 
 
-def disagreements_text(ds: Dataset, ev: Evaluation | None = None) -> str:
+def scorecard_kort_md(ds: Dataset, area: str, year: int, card: pd.DataFrame) -> Md:
+    """Title and 'Kort' of a scorecard: how many targets were met, how sure, what is missing,
+    the data basis; for another municipality, that these are the policy municipality's targets."""
+    own = ds.policy.municipality
+    lines = [f"# Scorekaart {ds.policy.title} — {ds.area_name(area)}, {year}", ""]
+    if area != own:
+        lines += [f"*De doelen van {ds.area_name(own)}, hier als maatstaf toegepast op {ds.area_name(area)}; "
+                  f"verslagen en uitspraken uit het beleidsdocument van {ds.area_name(own)} gelden niet voor "
+                  f"{ds.area_name(area)}.*", ""]
+    m = card[card.status != "niet_meetbaar"]
+    met = m[m.status.isin(["gehaald", "op_koers", "op_niveau"])]
+    not_met = m[m.status.isin(["niet_gehaald", "niet_op_koers", "niet_op_niveau"])]
+    missing = m[m.status == "onvoldoende_gegevens"]
+    clear = m.kwalificatie.isin(["duidelijk_gehaald", "duidelijk_niet_gehaald"])
+    finals = int((m.doeljaar <= year).sum())
+    word = "gehaald of op koers" if finals < len(m) else "gehaald"
+    items = [f"**{len(met)} van de {len(m)} meetbare doelen {word}, {len(not_met)} niet**"
+             + (f"; voor {len(missing)} ontbreken cijfers" if len(missing) else "") + "."
+             + (f" {year} ligt vóór het doeljaar: dit zijn tussenstanden." if finals == 0 else ""),
+             f"**Zekerheid:** {int(clear.sum())} van deze oordelen {'is' if int(clear.sum()) == 1 else 'zijn'} duidelijk "
+             f"(groter dan de gewone schommeling van jaar tot jaar); de rest is onbeslist: binnen de ruis of over een "
+             f"reeksbreuk heen, waar de vergelijking met Nederland het antwoord is (zie het rapport van dat doel).",
+             f"{int((card.status == 'niet_meetbaar').sum())} doelen zijn niet meetbaar (kwalitatief); ze staan onderaan, "
+             f"niet gescoord.",
+             provenance_nl(ds, [area, "NL01"], sorted({p.indicator for p in ds.policy.parts if p.measurable and p.indicator}
+                                                      | {ds.indicators[p.indicator].national_indicator for p in ds.policy.parts
+                                                         if p.measurable and p.indicator and ds.indicators[p.indicator].national_indicator}))]
+    lines += ["## Kort", ""] + [f"- {i}" for i in items]
+    return Md("\n".join(lines))
+
+
+def disagreements_text(ds: Dataset, ev: Evaluation | None = None, listed: int = 8) -> str:
+    """Figures two sources give differently: summarised per pair of sources (how many figures
+    and indicators, the largest difference), then the first `listed` of them with labels and
+    Dutch numbers; the rest are in `ds.observations.disagreements`."""
     inds = None
     if ev is not None and ev.indicator is not None:
         inds = [ev.indicator.id] + ([ev.indicator.national_indicator] if ev.indicator.national_indicator else [])
     d = disagreements(ds, inds)
     if d.empty:
         return "Geen verschillen tussen bronnen voor deze cijfers."
-    lines = ["Bronnen die een ander cijfer geven (gekozen volgens de voorrangsregel: data/local > cache > landelijke download > snapshot; "
-             "daarbinnen analist > officiële tabel > beleidsdocument > persbericht):"]
-    for r in d.itertuples():
-        lines.append(f"- {r.indicator} {r.area_code} {r.year}: gekozen {r.chosen_value:g} ({r.chosen_source}), "
-                     f"ook {r.other_value:g} ({r.other_source}), verschil {r.difference:+g}")
+
+    def name(sid: str) -> str:
+        src = ds.sources.get(sid)
+        return f"{src.title_nl} ({nl_date(src.retrieved)})" if src else sid
+
+    def label(iid: str) -> str:
+        return ds.indicators[iid].label_nl if iid in ds.indicators else iid
+
+    lines = ["Bronnen die een ander cijfer geven. Gekozen is volgens de vaste voorrangsregel: data/local, dan de cache, "
+             "dan de landelijke download, dan de snapshot; daarbinnen analist, officiële tabel, beleidsdocument, persbericht.", ""]
+    rel = (d.other_value - d.chosen_value).abs() / d.chosen_value.abs().where(d.chosen_value != 0)
+    for (chosen, other), grp in d.assign(rel=rel).groupby(["chosen_source", "other_source"], sort=True):
+        big = grp.rel.max()
+        lines.append(f"- {name(other)} wijkt voor {grp.indicator.nunique()} indicator(en) ({len(grp)} cijfers) af van de "
+                     f"gekozen {name(chosen)}" + (f"; het grootste verschil is {nl_num(100 * big, 1)}%." if pd.notna(big) else "."))
+    shown = d.head(listed)
+    lines += ["", "Voorbeelden:" if len(d) > listed else "De cijfers:"]
+    for r in shown.itertuples():
+        lines.append(f"- {label(r.indicator)}, {ds.area_name(r.area_code)}, {r.year}: gekozen {nl_num(r.chosen_value, 0 if r.chosen_value == int(r.chosen_value) else 1)}, "
+                     f"ook {nl_num(r.other_value, 0 if r.other_value == int(r.other_value) else 1)}")
+    if len(d) > listed:
+        lines.append(f"- … en {len(d) - listed} meer (in JupyterLab: `ds.observations.disagreements`).")
     return "\n".join(lines)
 
 
-def scorecard_header_md(ds: Dataset, area: str, year: int) -> Md:
-    """Title line of a scorecard; for another municipality, that these are the policy municipality's targets."""
-    own = ds.policy.municipality
-    text = f"**{ds.policy.title} — {ds.area_name(area)} ({area}), {year}**"
-    if area != own:
-        text += (f"\n\n**Let op: dit zijn de doelen van {ds.area_name(own)} ({own}), hier als maatstaf toegepast op "
-                 f"{ds.area_name(area)}.** {ds.area_name(area)} heeft deze doelen niet zelf vastgesteld; verslagen, "
-                 f"toelichtingen en uitspraken uit het beleidsdocument van {ds.area_name(own)} gelden niet voor {ds.area_name(area)}.")
-    text += ("\n\nOordeel: de cijfers tegen de regel zoals de raad die schreef (het doeljaar is de toets; eerdere jaren "
-             "zijn tussenstanden). Zekerheid: *duidelijk* als het hele 95%-interval van de verhouding tot het basisjaar "
-             "aan één kant van de grens ligt, anders *onbeslist: binnen de ruis*; over een reeksbreuk heen nooit "
-             "*duidelijk*. p (Holm): tweezijdige p-waarde, tussen haakjes gecorrigeerd voor het aantal getoetste doelen.")
-    return Md(text)
-
-
 def verdicts_text(card: pd.DataFrame) -> str:
-    lines = [f"- **{r.doel_id}** ({r.oordeel}" + (f"; {r.zekerheid}" if r.zekerheid else "") + f"): {r.toelichting}"
+    """Per measurable target the verdict sentence (the qualitative ones have their own table)."""
+    lines = [f"- **{r.doel}** ({r.oordeel}" + (f"; {r.zekerheid}" if r.zekerheid else "") + f"): {r.toelichting}"
              + (f" {r.basiscijfer_controle}" if getattr(r, "basiscijfer_controle", "") else "")
-             for r in card.itertuples()]
-    return "\n".join(lines + ["", family_text(card)])
+             for r in card.itertuples() if r.status != "niet_meetbaar"]
+    return "\n".join(lines)
 
 
 def family_text(card: pd.DataFrame) -> str:
