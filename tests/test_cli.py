@@ -9,7 +9,7 @@ import sys
 
 import pandas as pd
 import pytest
-from test_outputs import BAD, labels_for, table_rows, visible_text
+from test_outputs import BAD, labels_for, rows_by_first_cell, visible_text
 
 from ivbtools.verdict.rules import qualifier_label
 
@@ -112,7 +112,7 @@ def test_failed_notebooks_keep_the_previous_good_report(batch_2022, tmp_path):
     assert part["status"] == "failed" and part["stale"] is True and part["produced_at"]
     assert runinfo["parts"]["scorecard"]["status"] == "ok"
     index = (out / "2022" / "index.html").read_text(encoding="utf-8")
-    assert "verouderde versie" in index
+    assert "MISLUKT — de vorige versie van" in index
     # dates as a reader writes them, not ISO timestamps
     assert not re.search(r"\d{4}-\d\d-\d\dT\d\d:", visible_text(index))
     assert re.search(r"gemaakt op \d{1,2} (januari|februari|maart|april|mei|juni|juli|augustus|september|oktober|"
@@ -150,16 +150,19 @@ def test_batch_reports_hold_no_nan_none_and_every_verdict_is_on_the_scorecard(ba
         assert not hits, f"{page.relative_to(out)} shows {hits}"
     labels = labels_for(ds)
     for year in (2022, 2023):
-        rows = table_rows((out / str(year) / "scorecard.html").read_text(encoding="utf-8"))
+        rows = rows_by_first_cell((out / str(year) / "scorecard.html").read_text(encoding="utf-8"))
         card = {p["doel_id"]: p for p in json.loads((out / str(year) / "scorecard.json").read_text())["parts"]}
-        for part in ds.policy.parts:
-            oordeel, zekerheid = rows[part.id][2], rows[part.id][3]
-            assert oordeel in labels and oordeel == card[part.id]["oordeel"]
-            if part.measurable:
-                report = visible_text((out / str(year) / f"{part.id}.html").read_text(encoding="utf-8"))
-                assert f"Oordeel: {oordeel.upper()}" in report
-                q = qualifier_label(card[part.id]["status"], part.rule, card[part.id]["kwalificatie"])
-                assert zekerheid == (q or "–")
+        for pid in ds.policy.measurable_ids():
+            part = ds.policy.part(pid)
+            oordeel, zekerheid = rows[part.title][1], rows[part.title][2]
+            assert oordeel in labels and oordeel == card[pid]["oordeel"]
+            report = " ".join(visible_text((out / str(year) / f"{pid}.html").read_text(encoding="utf-8")).split())
+            # the verdict opens 'Kort', right under the title; the statistics' verdict line is in the folded part
+            kort = report[report.index(" Kort ") + 6:]
+            assert kort.startswith(oordeel[:1].upper() + oordeel[1:]), kort[:120]
+            assert report.index(" Kort ") < report.index("Voor analisten") < report.index(f"Oordeel: {oordeel.upper()}")
+            q = qualifier_label(card[pid]["status"], part.rule, card[pid]["kwalificatie"])
+            assert zekerheid == (q or "–")
 
 
 def test_overview_grid_links_every_part_and_year_to_its_report(batch_2022, ds):

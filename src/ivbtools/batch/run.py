@@ -120,6 +120,7 @@ def _publish_year(ds: Dataset, year: int, municipality: str, jobs: list[Job], st
     """Write everything new into the staging folder first (where a full disk shows up), then
     rename the finished files into place. Failed jobs keep their previous good file (stale);
     up-to-date jobs keep their files and their entry."""
+    from ..data.datastatus import policy_indicators, provenance_nl
     from ..present.csvout import nl_csv
     from ..present.pages import year_index_html
     from ..verdict.scorecard import scorecard
@@ -146,7 +147,8 @@ def _publish_year(ds: Dataset, year: int, municipality: str, jobs: list[Job], st
     meta = {"year": year, "municipality": municipality, "municipality_name": ds.area_name(municipality),
             "policy": ds.policy.title, "snapshot": ds.snapshot_version, "generated_at": started,
             "figures_by_layer": {k: int(layers.get(k, 0)) for k in ("local", "cache", "panel", "snapshot")},
-            "sources": sorted(set(own[own.area_code.isin([municipality, "NL01"])].source_id))}
+            "sources": sorted(set(own[own.area_code.isin([municipality, "NL01"])].source_id)),
+            "basis": provenance_nl(ds, [municipality, "NL01"], policy_indicators(ds))}
     run = {**meta, "parts": parts}
     built = {
         "scorecard.csv": nl_csv(card),

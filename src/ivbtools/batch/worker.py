@@ -106,7 +106,8 @@ def render_html(nb_path: Path, title: str = "", nav: list | None = None) -> str:
         nb.metadata["title"] = title
     nb.metadata["ivb"] = {"nav": nav or []}
     exporter = HTMLExporter(template_name="ivb", extra_template_basedirs=[str(TEMPLATES)], exclude_input=True,
-                            exclude_input_prompt=True, exclude_output_prompt=True, language_code="nl")
+                            exclude_input_prompt=True, exclude_output_prompt=True, language_code="nl",
+                            anchor_link_text="")
     body, _ = exporter.from_notebook_node(nb, resources={"ivb_css": REPORT_CSS})
     return body
 

@@ -108,3 +108,15 @@ def provenance_nl(ds: Dataset, areas: list[str] | None = None, indicators: list[
     basis = ("" if live else f" Alleen de ingebouwde momentopname ({ds.snapshot_version}) en data/local: geen live "
              f"download (offline of nog niet opgehaald met `ivb fetch`).")
     return f"Cijfers: {text}.{basis}"
+
+
+def policy_indicators(ds: Dataset) -> list[str]:
+    """The indicators the policy's measurable targets use, with their national counterparts."""
+    out = set()
+    for p in ds.policy.parts:
+        if p.measurable and p.indicator:
+            out.add(p.indicator)
+            nat = ds.indicators[p.indicator].national_indicator
+            if nat:
+                out.add(nat)
+    return sorted(out)

@@ -56,6 +56,7 @@ class Part:
     account: str = ""
     note: str = ""            # how the part is measured (any municipality)
     document_note: str = ""   # what the policy document itself says (its own municipality only)
+    reading: str = ""         # one line for the overview grid: how the target is read where that is not literal
 
     @property
     def measurable(self) -> bool:
@@ -236,7 +237,8 @@ def load_policy(path: Path, indicators: dict[str, Indicator]) -> Policy:
                     raise IvbError(f"{where}: '{key}' is missing — quote the policy text")
             common = dict(id=pid, theme_id=t["id"], theme_name=t["name"], theme_quote=" ".join(t["quote"].split()),
                           title=p["title"], quote=" ".join(p["quote"].split()), note=" ".join(str(p.get("note") or "").split()),
-                          document_note=" ".join(str(p.get("document_note") or "").split()))
+                          document_note=" ".join(str(p.get("document_note") or "").split()),
+                          reading=" ".join(str(p.get("reading") or "").split()))
             if p.get("qualitative"):
                 if not p.get("account"):
                     raise IvbError(f"{where}: a qualitative part needs 'account' (what the document says was done)")

@@ -15,29 +15,13 @@ import pandas as pd
 
 from .. import atomic
 from ..data.dataset import Dataset
-from ..fmt import nl_datetime
-from ..verdict.rules import MET, NOT_MET, STATUS_NL
+from ..data.datastatus import policy_indicators, provenance_nl
+from ..fmt import nl_date, nl_datetime
+from ..verdict.rules import CLASS_NL, CLASS_ORDER, verdict_class
+from .palette import COLOURS
 from .csvout import nl_csv
 
-# (background, text colour) per cell class
-COLOURS = {
-    "clear-met": ("#1a7f37", "#fff"),
-    "met": ("#b7e4c0", "#111"),
-    "clear-not-met": ("#c62828", "#fff"),
-    "not-met": ("#f6c1c1", "#111"),
-    "break": ("#ffd68a", "#111"),
-    "missing": ("#e6e6e6", "#555"),
-    "neutral": ("#f5f5f5", "#555"),
-}
-LEGEND = [
-    ("clear-met", "gehaald / op koers — duidelijk"),
-    ("met", "gehaald / op koers — binnen de ruis"),
-    ("not-met", "niet gehaald / niet op koers — binnen de ruis"),
-    ("clear-not-met", "niet gehaald / niet op koers — duidelijk"),
-    ("break", "onbeslist: reeksbreuk (zie landelijke vergelijking)"),
-    ("missing", "onvoldoende gegevens"),
-    ("neutral", "basisjaar, niet te beoordelen, geen toets"),
-]
+LEGEND = [(k, CLASS_NL[k]) for k in CLASS_ORDER]
 
 
 # One shell and one stylesheet for every hand-written page (overview, year index, all-municipality page).
@@ -84,16 +68,7 @@ def html_page(title: str, body: str, css: str = "") -> str:
             f"<title>{html.escape(title)}</title>\n<style>\n{STYLE}{css}</style></head><body>\n{body}\n</body></html>\n")
 
 
-def cell_class(status: str, qualifier: str | None) -> str:
-    if status == "onvoldoende_gegevens":
-        return "missing"
-    if qualifier == "reeksbreuk" and status in MET | NOT_MET:
-        return "break"
-    if status in MET:
-        return "clear-met" if qualifier == "duidelijk_gehaald" else "met"
-    if status in NOT_MET:
-        return "clear-not-met" if qualifier == "duidelijk_niet_gehaald" else "not-met"
-    return "neutral"
+cell_class = verdict_class   # the grid's cell class: one vocabulary with the national page (verdict/rules.py)
 
 
 def _read_json(path: Path) -> dict:
@@ -110,20 +85,24 @@ def _year_folders(folder: Path) -> list[Path]:
                   key=lambda p: int(p.name))
 
 
-def _grid(folder: Path, prefix: str) -> str:
-    """One municipality's grid; `prefix` is the link path from outputs/ to its year folders."""
+def _grid(folder: Path, prefix: str) -> tuple[str, list[str]]:
+    """One municipality's grid and the verdict classes it shows; `prefix` is the link path from
+    outputs/ to its year folders."""
     years = _year_folders(folder)
     if not years:
-        return ""
+        return "", []
     cards = {int(y.name): _read_json(y / "scorecard.json") for y in years}
     runs = {int(y.name): _read_json(y / "run.json") for y in years}
-    first = next(iter(cards.values()))
-    meta = first.get("meta", {})
+    newest = cards[max(cards)]
+    meta = newest.get("meta", {})
     esc = html.escape
-    parts = [p for p in first.get("parts", []) if p.get("status") != "niet_meetbaar"]
-    qualitative = [p for p in first.get("parts", []) if p.get("status") == "niet_meetbaar"]
-    head = "".join(f'<th><a href="{prefix}{y}/index.html">{y}</a></th>' for y in cards)
-    rows = []
+    parts = [p for p in newest.get("parts", []) if p.get("status") != "niet_meetbaar"]
+    qualitative = [p for p in newest.get("parts", []) if p.get("status") == "niet_meetbaar"]
+    target_years = {p.get("doeljaar") for p in parts}
+    head = "".join(f'<th{" class=target-year" if y in target_years else ""}><a href="{prefix}{y}/index.html">{y}</a>'
+                   + ("<br><small>doeljaar: de toets</small>" if y in target_years else "<br><small>tussenstand</small>")
+                   + "</th>" for y in cards)
+    rows, classes = [], []
     for part in parts:
         pid = part["doel_id"]
         cells = []
@@ -133,6 +112,7 @@ def _grid(folder: Path, prefix: str) -> str:
                 cells.append('<td class="neutral">–</td>')
                 continue
             cls = cell_class(p.get("status", ""), p.get("kwalificatie"))
+            classes.append(cls)
             run_part = runs[y].get("parts", {}).get(pid, {})
             stale = run_part.get("status") == "failed"
             label = esc(p.get("oordeel", "")).replace("tussenstand: ", "")
@@ -140,25 +120,33 @@ def _grid(folder: Path, prefix: str) -> str:
             title = esc(f"{p.get('oordeel', '')}; {p.get('zekerheid') or ''}; {p.get('toelichting', '')}")
             has_report = (folder / str(y) / f"{pid}.html").exists()
             peers = str(p.get("vergelijkbare_gemeenten") or "")
-            peers = f"<br><small>vergelijkbare gemeenten: {esc(peers.split(' (')[0])}</small>" if " van " in peers else ""
+            verb = "haalden het" if y in target_years else "voldeden"
+            peers = f"<br><small>{esc(peers.split(' (')[0])} vergelijkbare gemeenten {verb}</small>" if " van " in peers else ""
             text = f"{label}<br><small>{qual}</small>{peers}" + ("<br><small>⚠ verouderd</small>" if stale else "")
             inner = f'<a href="{prefix}{y}/{esc(pid)}.html">{text}</a>' if has_report else text
             cells.append(f'<td class="{cls}" title="{title}">{inner}</td>')
-        rows.append(f'<tr><th class="part">{esc(part.get("doel", pid))}</th>{"".join(cells)}</tr>')
+        note = part.get("aandachtspunt") or ""
+        note = f'<br><small class="note">{esc(note)}</small>' if note else ""
+        rows.append(f'<tr><th class="part">{esc(part.get("doel", pid))}{note}</th>{"".join(cells)}</tr>')
     score_cells = "".join(f'<td class="neutral"><a href="{prefix}{y}/scorecard.html">scorekaart</a></td>' for y in cards)
     rows.append(f'<tr><th class="part">Alle doelen, ook de {len(qualitative)} niet-meetbare</th>{score_cells}</tr>')
     name = f"{esc(meta.get('municipality_name', ''))} ({esc(meta.get('municipality', ''))})"
+    made = max((str(c.get("meta", {}).get("generated_at", "")) for c in cards.values()), default="")
+    basis = esc(meta.get("basis") or "")
     return (f'<section id="{esc(meta.get("municipality", ""))}"><h2>{name}</h2>'
-            f'<table class="grid"><tr><th>doel \\ jaar</th>{head}</tr>{"".join(rows)}</table></section>')
+            f'<p class="basis">Laatst gemaakt op {esc(nl_datetime(made))}. {basis}</p>'
+            f'<table class="grid"><tr><th>doel \\ jaar</th>{head}</tr>{"".join(rows)}</table></section>'), classes
 
 
 def write_overview(out_dir: Path, own_municipality: str) -> Path:
     """Write outputs/index.html: the policy's own municipality first, then every other one."""
+    import datetime as dt
+
     out_dir = Path(out_dir)
-    sections = [_grid(out_dir, "")]
     others = sorted(p for p in out_dir.iterdir() if p.is_dir() and p.name.startswith("GM") and p.name != own_municipality)
-    sections += [_grid(p, f"{p.name}/") for p in others]
-    sections = [s for s in sections if s]
+    grids = [_grid(out_dir, "")] + [_grid(p, f"{p.name}/") for p in others]
+    sections = [g for g, _ in grids if g]
+    classes = [c for _, cs in grids for c in cs]
     links = "".join(f'<li><a href="#{p.name}">{html.escape(p.name)}</a> (jaren in <a href="{p.name}/">{p.name}/</a>)</li>'
                     for p in others if _year_folders(p)) if others else ""
     national = sorted((p for p in (out_dir / "national").glob("*/index.html")), key=lambda p: p.parent.name) \
@@ -166,18 +154,21 @@ def write_overview(out_dir: Path, own_municipality: str) -> Path:
     national_html = ("<p>Alle gemeenten met dezelfde doelen als maatstaf (<code>ivb national</code>): "
                      + ", ".join(f'<a href="national/{p.parent.name}/index.html">{p.parent.name}</a>' for p in national)
                      + ".</p>") if national else ""
-    css = GRID_CSS + "".join(f".{k}{{background:{bg};color:{fg}}}.{k} a{{color:{fg}}}\n" for k, (bg, fg) in COLOURS.items())
-    legend = "".join(f'<span class="key {k}">{html.escape(t)}</span>' for k, t in LEGEND)
     owner = html.escape(_policy_owner(out_dir) or own_municipality)
+    now = dt.datetime.now().astimezone().isoformat(timespec="seconds")
     body = f"""<h1>IVB-toetsen: oordeel per doel en jaar</h1>
-<p>Per cel het oordeel (het doeljaar is de toets; eerdere jaren zijn tussenstanden) en de zekerheid; klik voor het
-rapport met de cijfers, hun bronnen, de toets en de landelijke vergelijking. Houd de muis op een cel voor de toelichting.</p>
-<p>{legend}</p>
+<p>Pagina gemaakt op {html.escape(nl_datetime(now))}. Per cel het oordeel en de zekerheid; het doeljaar is de toets,
+eerdere jaren zijn tussenstanden. Klik op een cel voor het rapport: bovenaan kort het oordeel, hoe zeker, waarom, en de
+vergelijking met Nederland; daaronder de cijfers met hun bronnen.</p>
+<p>{_legend(classes)}</p>
+<p><small><b>Duidelijk</b>: groter dan de gewone schommeling van jaar tot jaar. <b>Binnen de ruis</b>: kleiner dan die
+schommeling; het oordeel kan volgend jaar omslaan. <b>Reeksbreuk</b>: de registratie veranderde tussen de jaren; de
+vergelijking met Nederland in het rapport is dan het antwoord.</small></p>
 {''.join(sections) or '<p>Nog geen rapporten: draai <code>make report</code>.</p>'}
 {(f'<div>Andere gemeenten (doelen van {owner} als maatstaf): <ul>' + links + '</ul></div>') if links else ''}
 {national_html}"""
     target = out_dir / "index.html"
-    atomic.write_text(target, html_page("IVB-toetsen: overzicht", body, css))
+    atomic.write_text(target, html_page("IVB-toetsen: overzicht", body, GRID_CSS + _palette_css()))
     return target
 
 
@@ -187,6 +178,10 @@ table.grid{border-collapse:collapse;width:100%;table-layout:fixed}
 .grid th.part{text-align:left;font-weight:normal;width:34%;background:#fafafa}
 .grid td a{text-decoration:none;display:block} .grid small{opacity:.9}
 .key{display:inline-block;padding:.2em .5em;margin:.15em .3em .15em 0;border-radius:3px;font-size:.9em}
+.grid th.target-year{border-bottom:3px solid #333} .grid small.note{color:#6a4b00} p.basis{color:#444;margin:.2em 0 .6em}
+nav{font-size:.95em;margin-bottom:.4em}
+@media print{.grid td a{color:inherit} .key{-webkit-print-color-adjust:exact;print-color-adjust:exact}
+ .grid td{-webkit-print-color-adjust:exact;print-color-adjust:exact}}
 """
 
 
@@ -234,30 +229,47 @@ def write_national(ds: Dataset, year: int, out_dir, table: pd.DataFrame | None =
                                                    & ds.observations.table.year.isin([year] + list(table.basisjaar.unique()))
                                                    ].source_id))
         src_html = "".join(f"<li>{html.escape(ds.sources[s].publisher)}: {html.escape(ds.sources[s].title_nl)} "
-                           f"(opgehaald {html.escape(str(ds.sources[s].retrieved))})</li>" for s in sources)
-        rows = "".join(f"<tr><td>{html.escape(titles.get(i, i))}</td>" + "".join(f"<td>{int(v)}</td>" for v in r)
-                       + "</tr>" for i, r in zip(counts.index, counts.to_numpy()))
-        head = "".join(f"<th>{html.escape(c)}</th>" for c in counts.columns)
+                           f"(opgehaald {html.escape(nl_date(ds.sources[s].retrieved))})</li>" for s in sources)
+        own = ds.policy.municipality
+        own_rows = table[table.gemeente == own].set_index("doel_id")
+        esc = html.escape
+
+        def own_cell(i) -> str:
+            if i not in own_rows.index:
+                return "<td>–</td>"
+            r = own_rows.loc[i]
+            cls = cell_class(r.status, r.kwalificatie)
+            return f'<td class="{cls}">{esc(str(r.oordeel))}<br><small>{esc(str(r.zekerheid or ""))}</small></td>'
+
+        rows = "".join(f"<tr><td>{esc(titles.get(i, i))}</td>{own_cell(i)}" + "".join(f'<td class="num">{int(v)}</td>' for v in r)
+                       + f'<td class="num">{int(sum(r))}</td></tr>' for i, r in zip(counts.index, counts.to_numpy()))
+        head = "".join(f'<th class="{c}">{esc(CLASS_NL[c])}</th>' for c in counts.columns)
         n = table.gemeente.nunique()
         total = len(ds.municipalities) if ds.municipalities is not None else n
         everyone = f"alle {n} gemeenten" if n == total else f"{n} van de {total} gemeenten"
         finals = {p.id: p.rule.target_year for p in ds.policy.parts if p.measurable}
         early = sorted({titles[i] for i in counts.index if year < finals.get(i, year)})
-        interim = ("'Voldaan' betekent: in het doeljaar het doel gehaald; in een eerder jaar (tussenstand) op koers "
-                   "of op het vereiste niveau. " + (f"{year} ligt vóór het doeljaar van {len(early)} van de "
-                   f"{len(counts)} doelen: voor die doelen zijn dit tussenstanden." if early else ""))
-        body = f"""<h1>De doelen van {html.escape(ds.policy.title)} toegepast op {everyone}, {year}</h1>
+        interim = ("Gehaald betekent: in het doeljaar het doel gehaald; in een eerder jaar (tussenstand) op koers of op het "
+                   "vereiste niveau. " + (f"{year} ligt vóór het doeljaar van {len(early)} van de {len(counts)} doelen: "
+                   f"voor die doelen zijn dit tussenstanden." if early else ""))
+        import datetime as dt
+        now = dt.datetime.now().astimezone().isoformat(timespec="seconds")
+        body = f"""<nav><a href="../../index.html">← Overzicht alle jaren</a></nav>
+<h1>De doelen van {esc(ds.policy.title)} toegepast op {everyone}, {year}</h1>
+<p>Gemaakt op {esc(nl_datetime(now))}. {esc(provenance_nl(ds, None, policy_indicators(ds)))}</p>
 <p>Nederland telt {total} gemeenten (codelijst data/municipalities.csv); {"alle" if n == total else n} hebben cijfers in deze
 tabel. Registraties zonder gemeente (politiecodes GM0998 "Buitenland" en GM0999 "niet in te delen") tellen niet als gemeente.</p>
-<p>Elke gemeente getoetst met dezelfde regel als {html.escape(ds.area_name(ds.policy.municipality))}, met de overdispersie
+<p>Elke gemeente getoetst met dezelfde regel als {esc(ds.area_name(own))}, met de overdispersie
 geschat over haar eigen vergelijkbare gemeenten (data/peers.yaml). De andere gemeenten hebben deze doelen niet zelf vastgesteld:
 dit is een maatstaf. Geen kaart en geen ranglijst: een verschil binnen de ruis is geen prestatie.</p>
 <p>{interim}</p>
-<p><img src="verdicts.png" alt="Verdeling van de oordelen per doel" style="max-width:100%"></p>
-<table class="list"><tr><th>Doel</th>{head}</tr>{rows}</table>
-<p>Volledige tabel: <a href="national.csv">CSV</a> en <a href="national.parquet">Parquet</a> (één rij per gemeente en doel).</p>
+<p><img src="verdicts.png" alt="Staafdiagram: per doel het aantal gemeenten per oordeel, in de kleuren van de tabel" style="max-width:100%"></p>
+<table class="list"><tr><th>Doel</th><th>{esc(ds.area_name(own))}</th>{head}<th>gemeenten</th></tr>{rows}</table>
+<p>Volledige tabel: <a href="national.csv">CSV</a> (voor Excel: puntkomma's, decimale komma's) en <a href="national.parquet">Parquet</a>
+(één rij per gemeente en doel).</p>
 <h2>Bronnen</h2><ul>{src_html}</ul>"""
-        atomic.write_text(stage / "index.html", html_page(f"IVB-doelen voor alle gemeenten, {year}", body))
+        atomic.write_text(stage / "index.html", html_page(f"IVB-doelen voor alle gemeenten, {year}", body,
+                                                          GRID_CSS + _palette_css() + "td.num{text-align:right}"))
         for name in ("national.csv", "national.parquet", "verdicts.png", "index.html"):
             atomic.move_into_place(stage / name, dest / name)
     finally:
@@ -265,29 +277,48 @@ dit is een maatstaf. Geen kaart en geen ranglijst: een verschil binnen de ruis i
     return {"folder": dest, "rows": len(table), "municipalities": n}
 
 
+def _legend(classes) -> str:
+    """The legend of the classes a page uses, in CLASS_ORDER."""
+    used = [k for k in CLASS_ORDER if k in set(classes)]
+    return "".join(f'<span class="key {k}">{html.escape(CLASS_NL[k])}</span>' for k in used)
+
+
+def _palette_css() -> str:
+    return "".join(f".{k}{{background:{bg};color:{fg}}}.{k} a{{color:{fg}}}\n" for k, (bg, fg) in COLOURS.items())
+
+
 def year_index_html(run: dict, card, overview_link: str) -> str:
+    """outputs/<year>/index.html: every report of the year with its verdict in the grid's colours,
+    what data it rests on and when it was made; a failed report is named with its error."""
     esc = html.escape
-    verdict = {r["doel_id"]: r["oordeel"] + (f" · {r['zekerheid']}" if r["zekerheid"] else "") for r in card.to_dict("records")}
-    rows = []
+    records = {r["doel_id"]: r for r in card.to_dict("records")}
+    rows, classes = [], []
     for name, p in run["parts"].items():
+        made = p.get("produced_at")
         if p["status"] == "ok":
-            state = "bijgewerkt"
+            state = "nieuw gemaakt" if made == run["generated_at"] else f"ongewijzigd, gemaakt op {esc(nl_datetime(made))}"
         elif p["stale"]:
-            state = f"MISLUKT — verouderde versie van {esc(nl_datetime(p['produced_at']))} getoond ({esc(p['error'])})"
+            state = f"MISLUKT — de vorige versie van {esc(nl_datetime(made))} staat er nog ({esc(p['error'])})"
         else:
             state = f"MISLUKT — geen rapport ({esc(p['error'])})"
         link = f'<a href="{esc(name)}.html">{esc(p["title"])}</a>' if (p["status"] == "ok" or p["stale"]) else esc(p["title"])
-        rows.append(f"<tr><td>{link}</td><td>{esc(verdict.get(name, '') if name != 'scorecard' else '')}</td>"
-                    f"<td>{state}</td></tr>")
-    layers = run["figures_by_layer"]
-    body = f"""<h1>{esc(run['policy'])}: toets {run['year']}</h1>
-<p>{esc(run['municipality_name'])} ({esc(run['municipality'])}) · gebruikte cijfers: {layers['local']} uit data/local,
-{layers['cache']} opgehaald (cache), {layers['panel']} uit de landelijke download, {layers['snapshot']} uit snapshot
-{esc(run['snapshot'])} · gemaakt op {esc(nl_datetime(run['generated_at']))}</p>
-<table class="list"><tr><th>Rapport</th><th>Oordeel</th><th>Status van deze run</th></tr>
+        r = records.get(name)
+        if r is None or name == "scorecard":
+            verdict, cls = "alle doelen, ook de niet-meetbare", "neutral"
+        else:
+            cls = cell_class(r["status"], r.get("kwalificatie"))
+            classes.append(cls)
+            verdict = esc(r["oordeel"]) + (f"<br><small>{esc(r['zekerheid'])}</small>" if r.get("zekerheid") else "")
+        rows.append(f'<tr><td>{link}</td><td class="{cls}">{verdict}</td><td>{state}</td></tr>')
+    basis = run.get("basis") or ""
+    body = f"""<nav><a href="{overview_link}">← Overzicht alle jaren</a> · <a href="scorecard.html">Scorekaart {run['year']}</a></nav>
+<h1>{esc(run['policy'])}: toets {run['year']}</h1>
+<p>{esc(run['municipality_name'])} ({esc(run['municipality'])}) · gemaakt op {esc(nl_datetime(run['generated_at']))}.
+{esc(basis)}</p>
+<p>{_legend(classes)}</p>
+<table class="list"><tr><th>Rapport</th><th>Oordeel</th><th>Stand</th></tr>
 {''.join(rows)}
 </table>
-<p>Scorekaart als <a href="scorecard.csv">CSV</a> en <a href="scorecard.json">JSON</a>. Alle cijfers in de rapporten noemen hun bron.
-<a href="{overview_link}">Overzicht van alle jaren</a>.</p>
-<p>Oordelen: {esc(', '.join(STATUS_NL.values()))}.</p>"""
-    return html_page(f"IVB-toets {run['year']} — {run['municipality_name']}", body)
+<p>Scorekaart als <a href="scorecard.csv">CSV</a> (voor Excel: puntkomma's, decimale komma's) en
+<a href="scorecard.json">JSON</a>. Alle cijfers in de rapporten noemen hun bron.</p>"""
+    return html_page(f"IVB-toets {run['year']} — {run['municipality_name']}", body, GRID_CSS + _palette_css())

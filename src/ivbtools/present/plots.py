@@ -14,6 +14,8 @@ from ..fmt import nl_date, nl_int, nl_num, nl_ratio, nl_value
 from ..panel.view import membership, rates
 from ..verdict import comparison as peers
 from ..verdict.evaluate import Evaluation
+from ..verdict.rules import CLASS_NL
+from .palette import COLOURS
 from .text import Md
 
 # Titles at a fixed height: matplotlib otherwise measures every tick label of every axes at each
@@ -263,19 +265,15 @@ def plot_peers(ds: Dataset, ev: Evaluation):
     return axes[0]
 
 
-VERDICT_COLOURS = {"duidelijk voldaan": "#1a9850", "voldaan, binnen de ruis": "#a6d96a", "voldaan, reeksbreuk": "#d9ef8b",
-                   "niet voldaan, reeksbreuk": "#fee08b", "niet voldaan, binnen de ruis": "#fdae61",
-                   "duidelijk niet voldaan": "#d73027", "geen oordeel": "#cccccc"}
-
-
 def plot_verdict_distribution(counts: pd.DataFrame, titles: dict[str, str], year: int, ax=None):
     """How many municipalities fall in each verdict class, per target part (stacked bars; no map)."""
     if ax is None:
         _, ax = plt.subplots(figsize=(10, 0.6 * len(counts) + 1.8))
     left = pd.Series(0.0, index=counts.index)
-    labels = [textwrap.shorten(titles.get(i, i), 60) for i in counts.index]
+    labels = ["\n".join(textwrap.wrap(titles.get(i, i), 45)) for i in counts.index]   # whole titles, wrapped
     for col in counts.columns:
-        ax.barh(labels, counts[col], left=left, color=VERDICT_COLOURS.get(col, "grey"), label=col)
+        ax.barh(labels, counts[col], left=left, color=COLOURS.get(col, ("grey",))[0], label=CLASS_NL.get(col, col),
+                edgecolor="white", linewidth=0.5)
         left += counts[col]
     ax.invert_yaxis()
     ax.set_xlabel("aantal gemeenten")

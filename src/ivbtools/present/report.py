@@ -6,7 +6,7 @@ import pandas as pd
 
 from ..data.dataset import Dataset
 from ..data.datastatus import data_status_text as data_status_text  # re-exported: part of the report API
-from ..data.datastatus import provenance_nl
+from ..data.datastatus import policy_indicators, provenance_nl
 from ..fmt import nl_date, nl_int, nl_interval, nl_num, nl_p, nl_pct, nl_ratio, nl_value
 from ..panel.table import boundary_note
 from ..panel.view import membership
@@ -307,9 +307,7 @@ def scorecard_kort_md(ds: Dataset, area: str, year: int, card: pd.DataFrame) -> 
              f"reeksbreuk heen, waar de vergelijking met Nederland het antwoord is (zie het rapport van dat doel).",
              f"{int((card.status == 'niet_meetbaar').sum())} doelen zijn niet meetbaar (kwalitatief); ze staan onderaan, "
              f"niet gescoord.",
-             provenance_nl(ds, [area, "NL01"], sorted({p.indicator for p in ds.policy.parts if p.measurable and p.indicator}
-                                                      | {ds.indicators[p.indicator].national_indicator for p in ds.policy.parts
-                                                         if p.measurable and p.indicator and ds.indicators[p.indicator].national_indicator}))]
+             provenance_nl(ds, [area, "NL01"], policy_indicators(ds))]
     lines += ["## Kort", ""] + [f"- {i}" for i in items]
     return Md("\n".join(lines))
 

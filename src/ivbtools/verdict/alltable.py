@@ -16,7 +16,7 @@ from ..data.dataset import Dataset
 from ..data.views import view
 from ..panel.table import boundary_change
 from ..panel.view import PanelView, panel_view
-from .rules import CLEAR, MET, NO_VERDICT, allowed_count, meets, qualifier_label, required_ratio, status_for, status_label
+from .rules import CLASS_ORDER, MET, allowed_count, meets, qualifier_label, required_ratio, status_for, status_label, verdict_class
 
 COLUMNS = ["gemeente", "naam", "doel_id", "indicator", "jaar", "basisjaar", "basis", "waarde", "verhouding",
            "vereiste_verhouding", "vereist_hoogstens", "status", "oordeel", "gehaald", "kwalificatie", "zekerheid",
@@ -116,25 +116,12 @@ def _tau(pv: PanelView, ind, rule, year: int, codes: list[str], pooled: bool = F
 
 
 def verdict_counts(table: pd.DataFrame) -> pd.DataFrame:
-    """Per part: how many municipalities fall in each verdict class (for the overview chart).
-    'voldaan' is the rule's test in the target year and the progress note (on course / at the
-    required level) in an earlier year."""
-    def cls(r):
-        if r.status in NO_VERDICT:
-            return "geen oordeel"
-        met = r.status in MET
-        word = "voldaan" if met else "niet voldaan"
-        if r.kwalificatie == stats.BREAK:
-            return f"{word}, reeksbreuk"
-        clear = r.kwalificatie in CLEAR
-        return f"duidelijk {word}" if clear else f"{word}, binnen de ruis"
-    t = table.assign(klasse=[cls(r) for r in table.itertuples()])
+    """Per part: how many municipalities fall in each verdict class (rules.CLASS_ORDER, the
+    overview grid's classes): in the target year the rule's test, in an earlier year the
+    progress note (on course / at the required level)."""
+    t = table.assign(klasse=[verdict_class(r.status, r.kwalificatie) for r in table.itertuples()])
     counts = t.groupby(["doel_id", "klasse"]).size().unstack(fill_value=0)
-    return counts.reindex(columns=[o for o in VERDICT_ORDER if o in counts.columns], fill_value=0)
-
-
-VERDICT_ORDER = ["duidelijk voldaan", "voldaan, binnen de ruis", "voldaan, reeksbreuk", "niet voldaan, reeksbreuk",
-                 "niet voldaan, binnen de ruis", "duidelijk niet voldaan", "geen oordeel"]
+    return counts.reindex(columns=[c for c in CLASS_ORDER if c in counts.columns], fill_value=0)
 
 
 class AllTables:

@@ -108,3 +108,31 @@ def qualifier_label(status: str, rule: Rule | None, code: str | None, poisson_on
         label = "duidelijk " + status_label(status, rule).replace("tussenstand: ", "")
         return f"{label} {POISSON_ONLY_NL}" if poisson_only else label
     return QUALIFIER_NL[code]
+
+
+# One vocabulary for every page (overview grid, year index, national page and chart): the class
+# of a verdict and its words. Across a series break a verdict is neither clearly met nor clearly
+# not met: one class, whose answer is the national comparison.
+CLASS_ORDER = ("clear-met", "met", "break", "not-met", "clear-not-met", "missing", "neutral")
+CLASS_NL = {
+    "clear-met": "gehaald / op koers — duidelijk",
+    "met": "gehaald / op koers — binnen de ruis",
+    "break": "onbeslist: reeksbreuk (zie de vergelijking met Nederland)",
+    "not-met": "niet gehaald / niet op koers — binnen de ruis",
+    "clear-not-met": "niet gehaald / niet op koers — duidelijk",
+    "missing": "onvoldoende gegevens",
+    "neutral": "basisjaar, niet te beoordelen, geen toets",
+}
+
+
+def verdict_class(status: str, qualifier: str | None) -> str:
+    """The class of a verdict (a key of CLASS_NL)."""
+    if status == "onvoldoende_gegevens":
+        return "missing"
+    if qualifier == stats.BREAK and status in MET | NOT_MET:
+        return "break"
+    if status in MET:
+        return "clear-met" if qualifier == stats.CLEAR_MET else "met"
+    if status in NOT_MET:
+        return "clear-not-met" if qualifier == stats.CLEAR_NOT_MET else "not-met"
+    return "neutral"

@@ -25,6 +25,18 @@ def test_family(ds: Dataset, area: str) -> list[str]:
     return out
 
 
+def _attention(part, ev) -> str:
+    """One line for the overview grid: how the target is read where the measure is not literal,
+    and a registration break between the baseline and the target year."""
+    notes = [part.reading] if part.reading else []
+    rule, ind = part.rule, ev.indicator
+    if rule is not None and ind is not None and rule.baseline_year:
+        for c in ind.breaks_between([rule.baseline_year, rule.target_year], ev.area_code):
+            notes.append(f"reeksbreuk {c.crosses_year}" + (f" ({c.label_nl})" if c.label_nl else "")
+                         + ": de vergelijking met Nederland is het antwoord")
+    return "; ".join(notes)
+
+
 def scorecard(ds: Dataset, year: int, area: str) -> pd.DataFrame:
     """Every target part (measurable and qualitative) for one year: verdict, qualifier and key
     figures at full precision, plus a Holm-adjusted p-value across the target-year tests."""
@@ -75,6 +87,7 @@ def scorecard(ds: Dataset, year: int, area: str) -> pd.DataFrame:
             "ontbreekt": "; ".join(m.text_nl() for m in ev.missing),
             "bronnen": ", ".join(sorted({f.source_id for f in (ev.baseline, ev.observed) if f})),
             "toelichting": ev.verdict_nl,
+            "aandachtspunt": _attention(part, ev),
         })
     card = pd.DataFrame(rows)
     family = test_family(ds, area)
