@@ -42,7 +42,7 @@ def reason_nl(message: str) -> str:
 
 def data_status_text(ds: Dataset, areas: list[str] | None = None, indicators: list[str] | None = None) -> str:
     cache = Cache(ds.root)
-    rows = ds.observations.all_rows
+    rows = ds.observations.table   # the figures used (one per indicator, area and year): the one count on every page
     if areas is not None:
         rows = rows[rows.area_code.isin(areas)]
     if indicators is not None:
@@ -50,10 +50,10 @@ def data_status_text(ds: Dataset, areas: list[str] | None = None, indicators: li
     layers = {layer: int((rows.layer == layer).sum()) for layer in ("local", "cache", "panel", "snapshot")}
     panel = (f"{layers['panel']} uit de landelijke download van `ivb fetch --all-municipalities`, "
              if layers["panel"] else "")
-    lines = [f"Gegevens: {layers['local']} cijfers uit data/local, {layers['cache']} uit de cache van `ivb fetch`, "
+    lines = [f"Gebruikte cijfers: {layers['local']} uit data/local, {layers['cache']} uit de cache van `ivb fetch`, "
              f"{panel}{layers['snapshot']} uit snapshot {ds.snapshot_version}."]
     if embedded_only(ds.root):
-        lines.append("Voor deze run zijn alleen de ingebouwde gegevens gebruikt (IVB_EMBEDDED_ONLY): data/local/ en "
+        lines.append("Hier zijn alleen de ingebouwde gegevens gebruikt (IVB_EMBEDDED_ONLY): data/local/ en "
                      "de cache van `ivb fetch` tellen niet mee.")
         return "\n".join(lines)
     fetched = sorted(set(rows[rows.layer.isin(["cache", "panel"])].source_id))

@@ -29,6 +29,7 @@ from ..data.municipalities import Municipalities, load_municipalities
 from ..data.observations import REQUIRED_COLUMNS, read_observation_csv
 from ..data.registry import Source, load_indicators
 from ..errors import IvbError
+from ..fmt import nl_int
 from ..yamlio import read_yaml
 from . import bron, odata, web
 from .web import Budget
@@ -335,7 +336,7 @@ def _bron_file_from(cache, cfg, period, member, counts) -> _BronFile:
     entry = {"id": sid, "kind": "official_table", "publisher": cfg["publisher"],
              "title": f"BRON verkeersongevallen {span} ({name}), geteld per gemeente en jaar",
              "url": meta["url"], "document": f"{name}: {member}", "retrieved": day,
-             "note": f"Geteld door ivbtools uit {counts.rows} ongevalsregistraties ({counts.unmapped} zonder gemeente: "
+             "note": f"Geteld door ivbtools uit {nl_int(counts.rows)} ongevalsregistraties ({nl_int(counts.unmapped)} zonder gemeente: "
                      f"alleen landelijk geteld); sha256 {meta['sha256'][:12]}…; Last-Modified "
                      f"{meta.get('last_modified') or 'niet meegestuurd'}."}
     return _BronFile(period, counts, meta, sid, entry, True)

@@ -124,6 +124,11 @@ CLASS_NL = {
     "neutral": "basisjaar, niet te beoordelen, geen toets",
 }
 
+# The same classes in a word or two, for a table's column heads (the legend gives CLASS_NL).
+CLASS_SHORT_NL = {"clear-met": "duidelijk gehaald", "met": "gehaald, binnen de ruis", "break": "reeksbreuk",
+                  "not-met": "niet gehaald, binnen de ruis", "clear-not-met": "duidelijk niet gehaald",
+                  "missing": "geen gegevens", "neutral": "geen toets"}
+
 
 def verdict_class(status: str, qualifier: str | None) -> str:
     """The class of a verdict (a key of CLASS_NL)."""
