@@ -155,4 +155,7 @@ def test_the_pages_are_dutch_with_dutch_numbers(site):
         plain = re.sub(r"https?://\S+|sha256 \S+", " ", text)   # addresses and checksums are not counts
         counts = [m for m in re.findall(r"(?<![\d.,/-])\d{5,}(?![\d.,])", plain) if not m.startswith(("470", "700"))]
         assert not counts, f"{name}: {counts[:5]}"
-    assert '<html lang="nl">' in (site / PAGES["rapport E33"]).read_text(encoding="utf-8")
+    report = (site / PAGES["rapport E33"]).read_text(encoding="utf-8")
+    assert '<html lang="nl">' in report and "No description has been provided" not in report
+    alts = re.findall(r'<img [^>]*alt="([^"]*)"', report)
+    assert len(alts) == 4 and all(a.startswith("Grafiek: ") for a in alts), alts

@@ -301,8 +301,7 @@ def plot_peer_band(ds: Dataset, ev: Evaluation):
     sentence when there is no panel."""
     if ev.indicator is None or ev.part.rule is None or ev.part.rule.kind == "at_least":
         return None
-    plot_peer_series(ds, ev.indicator.id, ev.area_code, ev.year)   # without a panel: nothing (the text says why)
-    return None
+    return plot_peer_series(ds, ev.indicator.id, ev.area_code, ev.year)   # without a panel: None (the text says why)
 
 
 def plot_peer_series(ds: Dataset, indicator: str, municipality: str, year: int, ax=None):
@@ -338,12 +337,48 @@ def plot_peer_series(ds: Dataset, indicator: str, municipality: str, year: int, 
     return ax
 
 
-# The notebooks' chart cells: a chart is drawn (and shown by the inline backend) and the cell shows
-# nothing else; where there is nothing to draw, the sentence that says why.
+class Chart:
+    """A drawn chart as a notebook cell shows it: a PNG with a Dutch alternative text (the
+    report's <img alt>, made from the chart's title and legend), the text alone in a terminal.
+    The figure is closed, so the inline backend does not show it a second time."""
+
+    def __init__(self, fig):
+        import base64
+        import io
+
+        buf = io.BytesIO()
+        fig.savefig(buf, format="png", bbox_inches="tight")
+        self.png = base64.b64encode(buf.getvalue()).decode("ascii")
+        self.alt = alt_text(fig)
+        plt.close(fig)
+
+    def _repr_mimebundle_(self, include=None, exclude=None):
+        return {"image/png": self.png, "text/plain": self.alt}, {"image/png": {"alt": self.alt}}
+
+
+def alt_text(fig) -> str:
+    """'Grafiek: <title>. Getoond: <legend labels>.' for every axes of the figure."""
+    titles = [t for t in ([fig._suptitle.get_text()] if fig._suptitle else []) + [ax.get_title() for ax in fig.axes] if t]
+    labels = []
+    for ax in fig.axes:
+        for lab in ax.get_legend_handles_labels()[1]:
+            if lab not in labels:
+                labels.append(lab)
+    for leg in fig.legends:
+        labels += [t.get_text() for t in leg.get_texts() if t.get_text() not in labels]
+    text = "Grafiek: " + " — ".join(" ".join(t.split()) for t in titles)
+    return text + (f". Getoond: {'; '.join(' '.join(lab.split()) for lab in labels)}." if labels else ".")
+
+
+# The notebooks' chart cells: the chart with its alternative text, or the sentence that says why
+# there is none.
 def _shown(plot):
     def chart(*args, **kwargs):
         out = plot(*args, **kwargs)
-        return out if isinstance(out, Md) else None
+        if isinstance(out, Md) or out is None:
+            return out
+        ax = out[0] if hasattr(out, "__len__") else out
+        return Chart(ax.figure)
     chart.__doc__ = f"{plot.__name__} for a notebook cell: the chart, or the sentence that says why there is none."
     return chart
 

@@ -1,0 +1,105 @@
+"""The charts a council member reads (issue #18), checked geometrically in matplotlib: the source
+caption is readable (>= 9 pt), never overlaps the axis label, the tick labels or the legend, and
+lies inside the saved image; lines that coincide stay visible; the evaluation year is in the
+legend; a chart without data is a sentence; the alternative text is Dutch."""
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+import pytest
+
+import ivbtools
+from ivbtools.present import plots
+from ivbtools.present.text import Md
+from ivbtools.verdict.evaluate import evaluate
+
+from conftest import add_local
+
+
+def _caption(fig):
+    found = [t for ax in fig.axes for t in ax.texts if t.get_gid() == "ivb-caption"]
+    assert len(found) == 1, "one source caption per chart"
+    return found[0]
+
+
+def _overlaps(a, b) -> bool:
+    return a.x0 < b.x1 and b.x0 < a.x1 and a.y0 < b.y1 and b.y0 < a.y1
+
+
+def _check_caption(fig):
+    fig.canvas.draw()
+    r = fig.canvas.get_renderer()
+    cap = _caption(fig)
+    assert cap.get_fontsize() >= 9
+    box = cap.get_window_extent(r)
+    others = []
+    for ax in fig.axes:
+        others += [ax.xaxis.label.get_window_extent(r)] + [t.get_window_extent(r) for t in ax.get_xticklabels() if t.get_text()]
+        if ax.get_legend() is not None:
+            others.append(ax.get_legend().get_window_extent(r))
+    hits = [o for o in others if _overlaps(box, o)]
+    assert not hits, f"the caption overlaps {hits}"
+    keep = fig.get_tightbbox(r)                                # inches: what savefig(bbox_inches='tight') keeps
+    cap_in = box.transformed(fig.dpi_scale_trans.inverted())
+    assert keep.y0 <= cap_in.y0 + 1e-6 and keep.x0 <= cap_in.x0 + 1e-6 and cap_in.x1 <= keep.x1 + 1e-6, \
+        "the caption is cut off the saved image"
+
+
+@pytest.fixture(scope="module")
+def series_ds(tmp_path_factory):
+    """The embedded data with a made-up E33 series for Westerkwartier whose index equals the
+    national index in every year (the two lines coincide)."""
+    from conftest import copy_project_data
+
+    data = copy_project_data(tmp_path_factory.mktemp("charts") / "data")
+    ds = ivbtools.load(data)
+    nat = ds.observations.series("confused_person_e33", "NL01").set_index("year").value
+    rows = "".join(f"confused_person_e33,GM1969,Westerkwartier,{y},{round(v / 500)},test-fixture\n"
+                   for y, v in nat.items() if y not in (2017, 2022))
+    add_local(data, rows)
+    return ivbtools.load(data)
+
+
+def test_target_chart_caption_is_readable_and_clear_of_everything(series_ds):
+    ev = evaluate(series_ds, "sociaal-verward-gedrag", 2021, "GM1969")
+    ax = plots.plot_target(series_ds, ev)
+    _check_caption(ax.figure)
+    labels = ax.get_legend_handles_labels()[1]
+    assert "getoetst jaar 2021" in labels and "doeljaar 2023" in labels
+    plt.close(ax.figure)
+
+
+def test_national_chart_keeps_coinciding_lines_visible(series_ds):
+    ds = series_ds
+    ax = plots.plot_national_index(ds, "confused_person_e33", "GM1969", 2017)
+    _check_caption(ax.figure)
+    lines = {ln.get_label(): ln for ln in ax.get_lines()}
+    own, nl = lines["Westerkwartier"], lines["Nederland"]
+    # the same index in most years: the national line is wider and under the municipality's
+    assert nl.get_linewidth() >= 2.5 * own.get_linewidth() and nl.get_zorder() < own.get_zorder()
+    assert nl.get_alpha() is not None and nl.get_alpha() < 1
+    labels = ax.get_legend_handles_labels()[1]
+    assert {"Westerkwartier", "Nederland", "2017 = 100"} <= set(labels)
+    # Dutch tick labels: a thousands point, a decimal comma, never '7.5'
+    assert plots._nl_tick(1316000) == "1.316.000" and plots._nl_tick(7.5) == "7,5" and plots._nl_tick(250) == "250"
+    plt.close(ax.figure)
+
+
+def test_a_chart_without_data_is_a_sentence(ds):
+    ev = evaluate(ds, "verkeer-rapportcijfer", 2022, "GM1969")   # the survey mark: no figures in the open data
+    out = plots.target_chart(ds, ev)
+    assert isinstance(out, Md) and str(out).startswith("*Geen grafiek")
+    assert isinstance(plots.national_chart(ds, ev), Md)
+    assert not plt.get_fignums(), "no empty figure left behind"
+
+
+def test_chart_cells_carry_a_dutch_alternative_text(series_ds):
+    ev = evaluate(series_ds, "sociaal-verward-gedrag", 2022, "GM1969")
+    chart = plots.target_chart(series_ds, ev)
+    data, meta = chart._repr_mimebundle_()
+    alt = meta["image/png"]["alt"]
+    assert alt.startswith("Grafiek: Meldingen overlast door verward persoon (E33) — Westerkwartier")
+    assert "doeljaar 2023" in alt and data["text/plain"] == alt and data["image/png"]
+    assert not plt.get_fignums()
