@@ -80,11 +80,11 @@ def test_network_gone_gives_one_line_and_keeps_the_cache(server, data_copy):
     from ivbtools.present.report import data_status_text
     text = data_status_text(ds)
     # in Dutch, once per source, with the reason in Dutch
-    assert text.count("LET OP: het ophalen van de politiecijfers over misdrijven mislukte op") == 1, text
+    assert text.count("LET OP: het ophalen van de politiecijfers over misdrijven voor GM1969, NL01 mislukte op") == 1, text
     assert "(geen verbinding met de bron)" in text and "cannot connect" not in text
     # a page about E33 (police nuisance) does not warn about the crimes table or BRON
     e33 = data_status_text(ds, ["GM1969", "NL01"], ["confused_person_e33", "population"])
-    assert "misdrijven" not in e33 and "BRON" not in e33 and "overlast mislukte" in e33
+    assert "misdrijven" not in e33 and "BRON" not in e33 and "over overlast voor GM1969, NL01 mislukte" in e33
 
 
 def test_dns_failure(data_copy, monkeypatch):
@@ -240,3 +240,30 @@ def test_withdrawn_table_is_named(data_copy, monkeypatch):
     assert not rep.outcomes[0].ok
     assert "table 47021NED" in rep.outcomes[0].message and "HTTP 404" in rep.outcomes[0].message
     assert "withdrawn or renamed" in rep.outcomes[0].message
+
+
+def test_every_kind_of_fetch_failure_has_a_dutch_reading():
+    """The reports say in Dutch what went wrong (data/datastatus.py REASONS_NL reads the one-line
+    English messages of live/neterrors.py): no message kind falls through to the generic text."""
+    import json as _json
+
+    import requests
+
+    from ivbtools.data.datastatus import reason_nl
+    from ivbtools.live.neterrors import describe
+
+    def http(status):
+        r = requests.Response()
+        r.status_code = status
+        return requests.HTTPError(response=r)
+
+    cases = [requests.exceptions.ProxyError("proxy"), http(404), http(503), http(403), requests.Timeout(),
+             requests.ConnectionError("Read timed out"), requests.ConnectionError("NameResolutionError: x"),
+             requests.ConnectionError("RemoteDisconnected"), requests.ConnectionError("refused"),
+             requests.exceptions.ChunkedEncodingError(), _json.JSONDecodeError("x", "y", 0)]
+    generic = reason_nl("something else entirely")
+    readings = [reason_nl(describe(exc, "table 47025NED", 30, proxy="http://p:8080" if "proxy" in str(exc) else None))
+                for exc in cases]
+    assert generic not in readings, list(zip(cases, readings))
+    assert reason_nl(describe(http(404), "t", 30)) == "de tabel is niet (meer) te vinden"
+    assert reason_nl(describe(requests.ConnectionError("NameResolutionError"), "t", 30)).startswith("geen internetverbinding")

@@ -73,7 +73,8 @@ def data_status_text(ds: Dataset, areas: list[str] | None = None, indicators: li
             continue   # a source this page does not use
         failed.setdefault(e["source"], []).append(e)
     for source, es in failed.items():
-        lines.append(f"- LET OP: het ophalen van {SOURCE_NAMES_NL.get(source, source)} mislukte op "
+        where = ", ".join(sorted({"alle gemeenten" if e["area"] == PANEL else e["area"] for e in es}))
+        lines.append(f"- LET OP: het ophalen van {SOURCE_NAMES_NL.get(source, source)} voor {where} mislukte op "
                      f"{nl_date(str(es[-1]['at'])[:10])} ({reason_nl(es[-1].get('message', ''))}); deze pagina gebruikt "
                      f"de eerder opgehaalde cijfers of de ingebouwde momentopname.")
     return "\n".join(lines)

@@ -242,7 +242,7 @@ def write_national(ds: Dataset, year: int, out_dir, table: pd.DataFrame | None =
             return f'<td class="{cls}">{esc(str(r.oordeel))}<br><small>{esc(str(r.zekerheid or ""))}</small></td>'
 
         rows = "".join(f"<tr><td>{esc(titles.get(i, i))}</td>{own_cell(i)}" + "".join(f'<td class="num">{int(v)}</td>' for v in r)
-                       + f'<td class="num">{int(sum(r))}</td></tr>' for i, r in zip(counts.index, counts.to_numpy()))
+                       + "</tr>" for i, r in zip(counts.index, counts.to_numpy()))
         head = "".join(f'<th class="{c}">{esc(CLASS_SHORT_NL[c])}</th>' for c in counts.columns)
         n = table.gemeente.nunique()
         total = len(ds.municipalities) if ds.municipalities is not None else n
@@ -265,13 +265,14 @@ dit is een maatstaf. Geen kaart en geen ranglijst: een verschil binnen de ruis i
 <p>{interim}</p>
 <p><img src="verdicts.png" alt="Staafdiagram: per doel het aantal gemeenten per oordeel, in de kleuren van de tabel" style="max-width:100%"></p>
 <p>{_legend(counts.columns)}</p>
-<table class="list national"><tr><th>Doel</th><th>{esc(ds.area_name(own))}</th>{head}<th>gemeenten</th></tr>{rows}</table>
+<p>Per doel: het oordeel voor {esc(ds.area_name(own))} en het aantal van de {n} gemeenten per oordeel.</p>
+<table class="list national"><tr><th>Doel</th><th>{esc(ds.area_name(own))}</th>{head}</tr>{rows}</table>
 <p>Volledige tabel: <a href="national.csv">CSV</a> (voor Excel: puntkomma's, decimale komma's) en <a href="national.parquet">Parquet</a>
 (één rij per gemeente en doel).</p>
 <h2>Bronnen</h2><ul>{src_html}</ul>"""
         atomic.write_text(stage / "index.html", html_page(f"IVB-doelen voor alle gemeenten, {year}", body,
                                                           GRID_CSS + _palette_css() + "td.num{text-align:right} table.national{width:100%} "
-                                                          "table.national td,table.national th{font-size:.85em;padding:.25em .35em;hyphens:auto;overflow-wrap:anywhere}"))
+                                                          "table.national td,table.national th{font-size:.85em;padding:.25em .35em} table.national th{font-size:.8em}"))
         for name in ("national.csv", "national.parquet", "verdicts.png", "index.html"):
             atomic.move_into_place(stage / name, dest / name)
     finally:

@@ -39,12 +39,13 @@ def reject_unknown(namespace: dict, known: list[str]) -> None:
                        f"defaults)")
 
 
-def check_year(ds: Dataset, year) -> int:
+def check_year(ds: Dataset, year, name: str = "year") -> int:
+    """A year within the data; `name` is the parameter's name in the messages (e.g. base_year)."""
     if isinstance(year, bool) or not isinstance(year, (int, str)):
-        raise IvbError(f"parameter year must be a whole year like 2023, got {year!r}")
+        raise IvbError(f"parameter {name} must be a whole year like 2023, got {year!r}")
     if isinstance(year, str):
         if not re.fullmatch(r"\d{4}", year.strip()):
-            raise IvbError(f"parameter year must be a whole year like 2023, got {year!r}")
+            raise IvbError(f"parameter {name} must be a whole year like 2023, got {year!r}")
         year = int(year)
     span = ds.observations.years()
     lo, hi = span if span else (ds.policy.period[0], ds.policy.period[1])
@@ -53,7 +54,7 @@ def check_year(ds: Dataset, year) -> int:
 
         this_year = dt.date.today().year
         can_add = MIN_YEAR <= year <= this_year   # the loader accepts figures for these years only
-        raise IvbError(f"parameter year {year} is outside the data ({lo}–{hi}) — choose a year in that range"
+        raise IvbError(f"parameter {name} {year} is outside the data ({lo}–{hi}) — choose a year in that range"
                        + (f", or add figures for {year} under data/local/" if can_add else
                           f"; figures are accepted for {MIN_YEAR}–{this_year} only"))
     return year
@@ -67,6 +68,8 @@ def check_municipality(ds: Dataset, municipality) -> str:
     if not isinstance(municipality, str):
         raise IvbError(f"parameter municipality must be a code like GM1969, got {municipality!r}")
     code = municipality.strip().upper()
+    if not re.fullmatch(r"GM\d*|\d{1,4}", code) and re.search(r"[A-Za-zÀ-ÿ]{3}", municipality):
+        code = _code_for_name(ds, municipality.strip())   # a name: its code, or a message that names the code
     if re.fullmatch(r"\d{1,4}", code):
         raise IvbError(f"parameter municipality {municipality!r} lacks the GM prefix — write GM{int(code):04d}")
     if not MUNICIPALITY.match(code):
@@ -79,6 +82,22 @@ def check_municipality(ds: Dataset, municipality) -> str:
         raise IvbError(f"parameter municipality {code}: no figures for this municipality in the data (known: {known}) — "
                        f"add its figures as CSV under data/local/ or choose a known code")
     return code
+
+
+def _code_for_name(ds: Dataset, name: str) -> str:
+    """A municipality's code from its name ('Westerkwartier' → GM1969), from the code list or,
+    without one, from the names in the data; one line naming the codes when that is ambiguous."""
+    if ds.municipalities is not None:
+        codes = ds.municipalities.codes_named(name)
+    else:
+        codes = [a for a, n in ds.observations.areas().items() if a.startswith("GM") and n.lower() == name.lower()]
+    if len(codes) == 1:
+        return codes[0]
+    if len(codes) > 1:
+        raise IvbError(f"parameter municipality {name!r} names more than one municipality ({', '.join(codes)}) — "
+                       f"pass the code, e.g. -r municipality {codes[0]}")
+    raise IvbError(f"parameter municipality {name!r} is not a municipality name in the code list "
+                   f"(data/municipalities.csv) — pass its CBS code, e.g. -r municipality GM1969 (Westerkwartier)")
 
 
 def check_target(ds: Dataset, target_id) -> str:

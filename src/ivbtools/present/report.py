@@ -99,16 +99,13 @@ def data_table(ds: Dataset, ev: Evaluation) -> pd.DataFrame:
 
 
 def per_1000(ds: Dataset, area: str, year: int, value: float) -> str:
-    """A rate per 1,000 inhabitants with the population of the same year; otherwise the nearest
-    year's population, saying which; '–' when the population is not in the data."""
-    pop = ds.observations.series("population", area)
-    if pop.empty:
-        return "–"
-    same = pop[pop.year == year]
-    if not same.empty and same.value.iloc[0]:
-        return nl_num(1000 * value / same.value.iloc[0], 2)
-    near = pop.iloc[(pop.year - year).abs().argsort()].iloc[0]
-    return f"{nl_num(1000 * value / near.value, 2)} (bevolking {int(near.year)})"
+    """A rate per 1,000 inhabitants with the population of the same year only — the one rate rule
+    of every notebook and chart (panel/view.py `rates` divides by the same year's population too);
+    without that year's population '–', saying which population is missing."""
+    pop = ds.observations.get("population", area, int(year))
+    if pop is None or not pop.value:
+        return f"– (geen inwonertal {int(year)})"
+    return nl_num(1000 * value / pop.value, 2)
 
 
 def _iv(iv) -> str:
@@ -169,6 +166,21 @@ def caveats_text(ev: Evaluation) -> str:
     if not ev.caveats:
         return "Geen bijzondere kanttekeningen bij deze reeks."
     return "\n".join(f"- {c}" for c in ev.caveats)
+
+
+def observations_overview(ds: Dataset) -> Table:
+    """What the validated observations hold, per indicator: areas, years, figures, sources — instead
+    of the whole table (tens of thousands of rows with a national panel; `ds.observations.table`
+    has them all)."""
+    t = ds.observations.table
+    rows = []
+    for iid, grp in t.groupby("indicator", sort=False):
+        ind = ds.indicators.get(iid)
+        rows.append({"indicator": ind.label_nl if ind else iid, "id": iid,
+                     "gebieden": nl_int(grp.area_code.nunique()),
+                     "jaren": f"{int(grp.year.min())}–{int(grp.year.max())}",
+                     "cijfers": nl_int(len(grp)), "bronnen": nl_int(grp.source_id.nunique())})
+    return Table(pd.DataFrame(rows, columns=["indicator", "id", "gebieden", "jaren", "cijfers", "bronnen"]))
 
 
 def sources_table(ds: Dataset, source_ids) -> Table:
