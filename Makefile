@@ -9,6 +9,7 @@ STAMP  := $(VENV)/.installed
 YEARS  ?= 2020-2023
 JOBS   ?= 2
 MUNICIPALITY ?= GM1969
+MONITOR_YEAR ?= $(shell date +%Y)
 
 .PHONY: setup report test lab notebooks fetch clean
 
@@ -39,6 +40,7 @@ ifndef OFFLINE
 endif
 	$(BIN)/ivb run --years $(YEARS) --jobs $(JOBS)
 	$(BIN)/ivb national --years $(YEARS) --skip-without-panel
+	$(BIN)/ivb monitor --year $(MONITOR_YEAR)
 
 # Tests spread over the machine's cores (pytest-xdist; a file's tests stay together, so each
 # notebook's nbval cells run in order in one process). TEST_WORKERS=0 runs them in one process.

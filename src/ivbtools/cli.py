@@ -188,6 +188,33 @@ def cmd_national(args) -> int:
     return 0
 
 
+def cmd_monitor(args) -> int:
+    import datetime as dt
+
+    from .batch.run import refuse_output_in_data
+    from .present.monitorpage import write_monitor
+    from .present.pages import write_overview
+    from .present.params import check_municipality
+
+    ds = _load(args)
+    _warn(ds)
+    if ds.monitor is None:
+        raise IvbError(f"{ds.root}/monitor: no monitor file — add one like data/monitor/ivb-2024-2027.yaml")
+    refuse_output_in_data(Path(args.output), ds.root)
+    text = str(args.year).strip()
+    if not re.fullmatch(r"\d{4}", text):
+        raise IvbError(f"--year {args.year!r} is not a year — write e.g. --year {dt.date.today().year}")
+    year, first, now = int(text), ds.monitor.period[0], dt.date.today().year
+    if not first <= year <= now:
+        raise IvbError(f"--year {year}: the monitor covers {first} up to this year ({now}) — choose a year in that range")
+    area = check_municipality(ds, args.municipality) if args.municipality else ds.monitor.municipality
+    res = write_monitor(ds, year, Path(args.output), area)
+    print(f"monitor {first}–{year} for {ds.area_name(area)}: {res['rows']} signals, {res['statements']} statements; "
+          f"written to {res['folder']}/ (index.html, signals.csv, statements.csv)")
+    write_overview(Path(args.output), ds.policy.municipality)
+    return 0
+
+
 def cmd_targets(args) -> int:
     ds = _load(args)
     for p in ds.policy.parts:
@@ -303,6 +330,11 @@ def build_parser() -> argparse.ArgumentParser:
                    help="without a national panel: one line and exit 0 (for make report)")
     n.add_argument("--output", default="outputs", help="output folder (default: ./outputs); writes national/<year>/")
     n.set_defaults(func=cmd_national)
+    m = sub.add_parser("monitor", help="the 2024-2027 monitor: expected range and signal per priority indicator")
+    m.add_argument("--year", required=True, help="the last year to show, e.g. 2026")
+    m.add_argument("--municipality", default=None, help="a municipality code (default: the policy's own)")
+    m.add_argument("--output", default="outputs", help="output folder (default: ./outputs); writes monitor/<year>/")
+    m.set_defaults(func=cmd_monitor)
     sub.add_parser("targets", help="list the target parts and their rules").set_defaults(func=cmd_targets)
     sub.add_parser("sources", help="list the sources and how many figures each gives").set_defaults(func=cmd_sources)
     sub.add_parser("check", help="validate the data folder").set_defaults(func=cmd_check)

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from ..errors import IvbError
+from .monitor import Monitor, load_monitors
 from .municipalities import Municipalities, load_municipalities
 from .observations import Observations, implausible_local_figure, resolve
 from .providers import default_providers, embedded_only, snapshot_folder
@@ -27,6 +28,7 @@ class Dataset:
     providers: list[str]
     warnings: list[str] = field(default_factory=list)   # damaged cache entries, not used (one line each)
     municipalities: Municipalities | None = None
+    monitor: Monitor | None = None   # the monitored policy's priorities (data/monitor/), if any
     # the data state: the fingerprint of the folder this was loaded from. Every copy `load()`
     # hands out for an unchanged folder has the same state and shares its derived views
     # (data/views.py); None for a dataset changed in memory, which keeps views of its own.
@@ -113,6 +115,9 @@ def _load(root: Path, data_dir) -> Dataset:
         registries += [root / "local" / "sources.yaml", root / "cache" / "sources.yaml"]
     sources = load_sources(registries)
     policy = load_policies(root / "targets", indicators)
+    monitor = load_monitors(root / "monitor", indicators)
+    if monitor is not None and monitor.source_id not in sources:
+        raise IvbError(f"{root / 'monitor'}: monitor.source_id {monitor.source_id!r} is not in data/sources.yaml — add it")
     if policy.source_id not in sources:
         raise IvbError(f"{policy.path}: policy.source_id {policy.source_id!r} is not in data/sources.yaml — add it")
     providers = default_providers(root)
@@ -126,4 +131,5 @@ def _load(root: Path, data_dir) -> Dataset:
         raise IvbError(implausible)
     return Dataset(root=root, indicators=indicators, sources=sources, policy=policy,
                    observations=observations, snapshot_version=version,
-                   providers=[p.describe() for p in providers], warnings=warnings, municipalities=municipalities)
+                   providers=[p.describe() for p in providers], warnings=warnings, municipalities=municipalities,
+                   monitor=monitor)

@@ -154,6 +154,12 @@ def write_overview(out_dir: Path, own_municipality: str) -> Path:
     national_html = ("<p>Alle gemeenten met dezelfde doelen als maatstaf (<code>ivb national</code>): "
                      + ", ".join(f'<a href="national/{p.parent.name}/index.html">{p.parent.name}</a>' for p in national)
                      + ".</p>") if national else ""
+    monitors = sorted((out_dir / "monitor").glob("*/index.html"), key=lambda p: p.parent.name) \
+        if (out_dir / "monitor").is_dir() else []
+    if monitors:
+        national_html += ("<p>Monitor van het IVB 2024-2027 (prioriteiten, verwachting en signaal per jaar): "
+                          + ", ".join(f'<a href="monitor/{p.parent.name}/index.html">t/m {p.parent.name}</a>'
+                                      for p in monitors) + ".</p>")
     owner = html.escape(_policy_owner(out_dir) or own_municipality)
     now = dt.datetime.now().astimezone().isoformat(timespec="seconds")
     body = f"""<h1>IVB-toetsen: oordeel per doel en jaar</h1>

@@ -389,3 +389,28 @@ peer_chart = _shown(plot_peer_band)
 funnel_chart = _shown(plot_peers)
 index_chart = _shown(plot_national_index)
 peer_series_chart = _shown(plot_peer_series)
+
+
+def plot_monitor(ds: Dataset, indicator: str, area: str, rows: pd.DataFrame, first_year: int = 2019):
+    """One monitored indicator: the yearly figures since `first_year` and, for each year of the
+    monitor, the expected range (bar) and the figure's signal; returns the Axes."""
+    s = ds.observations.series(indicator, area)
+    s = s[s.year >= first_year]
+    fig, ax = plt.subplots(figsize=(7.5, 3.2))
+    if not s.empty:
+        ax.plot(s.year, s.value, "o-", color="C0", lw=1.5, label=ds.area_name(area))
+    r = rows[rows.verwacht.notna()]
+    if not r.empty:
+        years = r.periode.astype(int)
+        ax.vlines(years, r.verwacht_laag.astype(float), r.verwacht_hoog.astype(float), color="grey", lw=6, alpha=0.35,
+                  label="verwachte marge (95%)")
+        ax.plot(years, r.verwacht.astype(float), "_", color="grey", ms=14, label="verwacht")
+    shown = list(s.year) + list(rows.periode.astype(int))
+    _breaks(ax, ds, indicator, area, shown)
+    ax.set(title=f"{ds.indicators[indicator].label_nl} — {ds.area_name(area)}", xlabel="jaar", ylabel="aantal")
+    _xlim(ax, shown)
+    ax.set_ylim(bottom=0)
+    _dutch_y(ax)
+    _legend_outside(ax)
+    _caption(ax, ds, s.source_id)
+    return ax

@@ -1,0 +1,91 @@
+"""The monitored policy (data/monitor/*.yaml): priorities with their 2027 goals quoted and the
+indicators that signal how things move. Read and validated here; no code per priority."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..errors import IvbError
+from ..yamlio import read_yaml, require_mapping
+from .registry import Indicator
+
+
+@dataclass(frozen=True)
+class MonitorIndicator:
+    indicator: str
+    reading: str
+
+
+@dataclass(frozen=True)
+class Priority:
+    id: str
+    name: str
+    goal_2027: str
+    indicators: tuple[MonitorIndicator, ...] = ()
+    wanted: tuple[tuple[str, str], ...] = ()   # (what, what is needed to add it)
+    no_indicator: str = ""
+
+
+@dataclass
+class Monitor:
+    id: str
+    title: str
+    municipality: str
+    period: tuple[int, int]
+    source_id: str
+    where: str
+    priorities: list[Priority] = field(default_factory=list)
+
+
+def _text(v) -> str:
+    return " ".join(str(v or "").split())
+
+
+def load_monitor(path: Path, indicators: dict[str, Indicator]) -> Monitor:
+    doc = require_mapping(read_yaml(path), path, "a monitor file")
+    head = require_mapping(doc.get("monitor"), path, "'monitor'")
+    for key in ("id", "title", "municipality", "period", "source_id"):
+        if not head.get(key):
+            raise IvbError(f"{path}: monitor.{key} is missing — add it")
+    period = head["period"]
+    if not (isinstance(period, list) and len(period) == 2 and all(isinstance(y, int) for y in period)):
+        raise IvbError(f"{path}: monitor.period must be two years like [2024, 2027]")
+    mon = Monitor(str(head["id"]), str(head["title"]), str(head["municipality"]), (period[0], period[1]),
+                  str(head["source_id"]), _text(head.get("where")))
+    seen = set()
+    for i, p in enumerate(doc.get("priorities") or [], start=1):
+        p = require_mapping(p, path, f"priority {i}")
+        pid = p.get("id")
+        where = f"{path}: priority {pid or '#' + str(i)}"
+        if not pid or pid in seen:
+            raise IvbError(f"{where}: every priority needs its own 'id'")
+        seen.add(pid)
+        for key in ("name", "goal_2027"):
+            if not p.get(key):
+                raise IvbError(f"{where}: '{key}' is missing — quote the policy text")
+        inds = []
+        for j, d in enumerate(p.get("indicators") or [], start=1):
+            d = require_mapping(d, path, f"{where}, indicator {j}")
+            iid = d.get("indicator")
+            if iid not in indicators:
+                raise IvbError(f"{where}: unknown indicator {iid!r} — use an id of data/indicators.yaml")
+            if not d.get("reading"):
+                raise IvbError(f"{where}: indicator {iid} needs a 'reading' (how it relates to the priority)")
+            inds.append(MonitorIndicator(iid, _text(d["reading"])))
+        if not inds and not p.get("no_indicator"):
+            raise IvbError(f"{where}: no indicators — list them, or say why in 'no_indicator'")
+        wanted = tuple((_text(w.get("name")), _text(w.get("needs"))) for w in (p.get("wanted") or []))
+        mon.priorities.append(Priority(pid, _text(p["name"]), _text(p["goal_2027"]), tuple(inds), wanted,
+                                       _text(p.get("no_indicator"))))
+    if not mon.priorities:
+        raise IvbError(f"{path}: no priorities — list them under 'priorities:'")
+    return mon
+
+
+def load_monitors(folder: Path, indicators: dict[str, Indicator]) -> Monitor | None:
+    files = sorted(Path(folder).glob("*.yaml")) if Path(folder).is_dir() else []
+    if not files:
+        return None
+    if len(files) > 1:
+        raise IvbError(f"{folder}: {len(files)} monitor files — keep one per data folder")
+    return load_monitor(files[0], indicators)

@@ -1,0 +1,129 @@
+"""outputs/monitor/<year>/: the 2024–2027 monitor as a Dutch page (index.html), signals.csv and
+statements.csv, written into a staging folder and moved into place (a failure leaves the
+previous set)."""
+from __future__ import annotations
+
+import base64
+import html
+import io
+import tempfile
+from pathlib import Path
+
+import pandas as pd
+
+from .. import atomic
+from ..data.datastatus import provenance_nl
+from ..fmt import nl_datetime, nl_int
+from ..verdict import signals
+from ..verdict.evaluate import evaluate_check
+from ..verdict.monitor import monitor_table, range_text
+from .csvout import nl_csv
+from .pages import GRID_CSS, html_page
+
+SIGNAL_CLASS = {signals.HIGHER: "not-met", signals.LOWER: "met", signals.WITHIN: "neutral",
+                signals.NO_DATA: "missing", signals.NO_EXPECTATION: "missing"}
+SIGNAL_CSS = ".not-met{background:#f6c1c1}.met{background:#b7e4c0}.missing{background:#e6e6e6;color:#555}" \
+             ".neutral{background:#f5f5f5} blockquote{margin:.4em 0 .6em 1em;padding-left:.8em;border-left:3px solid #ccc}"
+
+
+def statements_table(ds) -> pd.DataFrame:
+    """Every checkable statement of the policy document that the data hold (policy file `checks`)."""
+    rows = []
+    for c in ds.policy.checks:
+        r = evaluate_check(ds, c)
+        rows.append({"uitspraak_id": c.id, "uitspraak": c.quote, "gemeente": c.area, "indicator": c.indicator,
+                     "periode": f"{c.from_year}–{c.to_year}", "uitkomst": r["status"], "toelichting": r["text"]})
+    return pd.DataFrame(rows, columns=["uitspraak_id", "uitspraak", "gemeente", "indicator", "periode", "uitkomst",
+                                       "toelichting"])
+
+
+def _chart(ds, indicator: str, area: str, rows: pd.DataFrame) -> str:
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from .plots import alt_text, plot_monitor
+
+    ax = plot_monitor(ds, indicator, area, rows)
+    buf = io.BytesIO()
+    ax.figure.savefig(buf, format="png", dpi=96, bbox_inches="tight")
+    alt = alt_text(ax.figure)
+    plt.close(ax.figure)
+    return (f'<img src="data:image/png;base64,{base64.b64encode(buf.getvalue()).decode()}" '
+            f'alt="{html.escape(alt)}" style="max-width:100%">')
+
+
+def monitor_html(ds, year: int, area: str, table: pd.DataFrame, statements: pd.DataFrame, made: str) -> str:
+    esc = html.escape
+    mon = ds.monitor
+    parts = []
+    for p in mon.priorities:
+        block = [f"<h2>{esc(p.name)}</h2>", f"<p><b>Doelstelling 2027</b> (kwalitatief, niet gescoord):</p>",
+                 f"<blockquote>“{esc(p.goal_2027)}”</blockquote>"]
+        if not p.indicators:
+            block.append(f"<p>{esc(p.no_indicator)}</p>")
+        for mi in p.indicators:
+            rows = table[table.indicator == mi.indicator]
+            cells = "".join(
+                f'<tr><td>{esc(r.periode)}</td><td>{"–" if pd.isna(r.waarde) else nl_int(r.waarde)}</td>'
+                f'<td>{range_text(r.verwacht_laag, r.verwacht_hoog)}</td>'
+                f'<td class="{SIGNAL_CLASS.get(r.signaal, "neutral")}">{esc(r.signaal)}</td>'
+                f'<td>{esc(r.landelijk_signaal or "–")}</td><td>{esc(r.vergelijkbare_gemeenten or "–")}</td></tr>'
+                for r in rows.itertuples())
+            block += [f"<h3>{esc(ds.indicators[mi.indicator].label_nl)}</h3>", f"<p><small>{esc(mi.reading)}</small></p>",
+                      _chart(ds, mi.indicator, area, rows),
+                      '<table class="list"><tr><th>jaar</th><th>aantal</th><th>verwachte marge (95%)</th><th>signaal</th>'
+                      f"<th>landelijk</th><th>vergelijkbare gemeenten</th></tr>{cells}</table>"]
+        if p.wanted:
+            block.append("<p><small>Nog niet in de gegevens: " + "; ".join(f"{esc(w)} ({esc(n)})" for w, n in p.wanted)
+                         + ".</small></p>")
+        parts.append(f"<section>{''.join(block)}</section>")
+    counts = table.signaal.value_counts()
+    seen = sorted(set(table[table.waarde.notna()].periode))
+    last = (ds.observations.years() or (None, None))[1]
+    kort = ("; ".join(f"{int(counts.get(s, 0))} × {s}" for s in (signals.HIGHER, signals.LOWER, signals.WITHIN)
+                      if counts.get(s, 0)) + f" (jaren met cijfers: {', '.join(seen)})") if seen else \
+        f"nog geen: de gegevens lopen tot en met {last}, de monitor begint in {mon.period[0]}"
+    st_rows = "".join(f"<tr><td>“{esc(r.uitspraak)}”</td><td>{esc(r.uitkomst)}</td><td><small>{esc(r.toelichting)}</small></td></tr>"
+                      for r in statements.itertuples())
+    inds = sorted({i.indicator for p in mon.priorities for i in p.indicators}
+                  | {ds.indicators[i.indicator].national_indicator for p in mon.priorities for i in p.indicators
+                     if ds.indicators[i.indicator].national_indicator})
+    body = f"""<nav><a href="../../index.html">← Overzicht</a></nav>
+<h1>Monitor {esc(mon.title)} — {esc(ds.area_name(area))}, t/m {year}</h1>
+<p>Gemaakt op {esc(nl_datetime(made))}. {esc(provenance_nl(ds, [area, "NL01"], inds))}</p>
+<h2>Kort</h2>
+<ul><li>Per prioriteit de open cijfers die laten zien of het de kant op gaat die het beleid wil, elk jaar naast de
+marge die op grond van de jaren ervoor te verwachten was. Signalen: {esc(kort)}.</li>
+<li>Een signaal is een reden om te kijken, geen oordeel over het beleid; de doelstellingen voor 2027 zijn kwalitatief
+en worden niet gescoord. Methode: docs/monitor-methods.md (versie M1).</li>
+<li>Het lopende jaar tot en met de laatste maand ontbreekt nog: daarvoor zijn de maandcijfers van de politie nodig.</li></ul>
+{''.join(parts)}
+<h2>Uitspraken in het beleidsdocument</h2>
+<p>{len(statements)} uitspraken staan als controleerbare gegevens in het beleidsbestand (de overige volgen).</p>
+<table class="list"><tr><th>uitspraak</th><th>uitkomst</th><th>toelichting</th></tr>{st_rows}</table>
+<p>Als CSV (voor Excel): <a href="signals.csv">signals.csv</a>, <a href="statements.csv">statements.csv</a>.</p>"""
+    return html_page(f"Monitor IVB 2024-2027 — {ds.area_name(area)}, t/m {year}", body, GRID_CSS + SIGNAL_CSS)
+
+
+def write_monitor(ds, year: int, out_dir, area: str | None = None) -> dict:
+    import datetime as dt
+
+    area = area or ds.monitor.municipality
+    table = monitor_table(ds, year, area)
+    statements = statements_table(ds)
+    made = dt.datetime.now().astimezone().isoformat(timespec="seconds")
+    base = Path(out_dir) / "monitor" if area == ds.monitor.municipality else Path(out_dir) / area / "monitor"
+    dest = base / str(year)
+    atomic.check_writable(Path(out_dir))
+    Path(out_dir).mkdir(parents=True, exist_ok=True)
+    stage = Path(tempfile.mkdtemp(prefix=".staging-monitor-", dir=out_dir))
+    try:
+        atomic.write_text(stage / "signals.csv", nl_csv(table))
+        atomic.write_text(stage / "statements.csv", nl_csv(statements))
+        atomic.write_text(stage / "index.html", monitor_html(ds, year, area, table, statements, made))
+        for name in ("signals.csv", "statements.csv", "index.html"):
+            atomic.move_into_place(stage / name, dest / name)
+    finally:
+        atomic.remove_tree(stage)
+    return {"folder": dest, "rows": len(table), "statements": len(statements)}

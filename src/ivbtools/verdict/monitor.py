@@ -1,0 +1,103 @@
+"""The 2024–2027 monitor (issue #19): per priority, indicator, area and whole year from the
+policy's first year on, the figure beside its expected range and the signal
+(verdict/signals.py, docs/monitor-methods.md), with the national signal and the municipality's
+place among its peers as context."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from ..data.dataset import Dataset
+from ..fmt import nl_int, nl_num
+from ..panel.view import membership, rates
+from . import signals
+
+COLUMNS = ["prioriteit", "indicator", "indicator_naam", "gemeente", "gemeente_naam", "periode", "waarde",
+           "verwacht", "verwacht_laag", "verwacht_hoog", "signaal", "basisjaren", "trend", "landelijk_waarde",
+           "landelijk_signaal", "vergelijkbare_gemeenten"]
+
+
+@dataclass(frozen=True)
+class Row:
+    prioriteit: str
+    indicator: str
+    indicator_naam: str
+    gemeente: str
+    gemeente_naam: str
+    periode: str
+    waarde: float | None
+    verwacht: float | None
+    verwacht_laag: float | None
+    verwacht_hoog: float | None
+    signaal: str
+    basisjaren: str
+    trend: str
+    landelijk_waarde: float | None
+    landelijk_signaal: str
+    vergelijkbare_gemeenten: str
+
+
+def _series(ds: Dataset, indicator: str, area: str) -> dict[int, float]:
+    s = ds.observations.series(indicator, area)
+    return {int(y): float(v) for y, v in zip(s.year, s.value)}
+
+
+def expectation(ds: Dataset, indicator: str, area: str, year: int) -> tuple[signals.Expectation | None, float | None]:
+    """The expected range of `indicator` in `area` for `year` and the figure itself (None if missing)."""
+    ind = ds.indicators[indicator]
+    series = _series(ds, indicator, area)
+    e = signals.expect(series, year, excluded=set(ind.abnormal_years(area)), break_years=ind.break_years(area))
+    return e, series.get(year)
+
+
+def peer_position(ds: Dataset, indicator: str, area: str, year: int) -> str:
+    """Where the municipality's rate per 1,000 inhabitants stands in its peer group's middle half."""
+    mem = membership(ds, year) if year <= max(ds.observations.years() or (0, 0)) else None
+    if mem is None or area not in mem.codes:
+        return "geen vergelijking (cijfers van alle gemeenten nodig: ivb fetch --all-municipalities)"
+    r = rates(ds, indicator)
+    if year not in r.columns:
+        return "geen cijfers van dit jaar"
+    group = r.loc[mem.peers_of(area), year].dropna()
+    own = r.loc[area, year] if area in r.index else np.nan
+    if group.empty or not np.isfinite(own):
+        return "geen cijfers van dit jaar"
+    lo, hi = group.quantile(0.25), group.quantile(0.75)
+    where = "boven de middelste helft" if own > hi else "onder de middelste helft" if own < lo else "in de middelste helft"
+    return (f"{nl_num(own, 2)} per 1.000 inwoners: {where} van {len(group)} vergelijkbare gemeenten "
+            f"({nl_num(lo, 2)}–{nl_num(hi, 2)})")
+
+
+def monitor_table(ds: Dataset, year: int, area: str | None = None) -> pd.DataFrame:
+    """One row per priority indicator, area (the municipality) and whole year from the policy's
+    first year up to `year`."""
+    mon = ds.monitor
+    if mon is None:
+        return pd.DataFrame(columns=COLUMNS)
+    area = area or mon.municipality
+    rows = []
+    for p in mon.priorities:
+        for mi in p.indicators:
+            ind = ds.indicators[mi.indicator]
+            for y in range(mon.period[0], year + 1):
+                e, value = expectation(ds, ind.id, area, y)
+                ne, nvalue = (expectation(ds, ind.national_indicator, ind.national_area, y)
+                              if ind.national_indicator else (None, None))
+                rows.append(Row(
+                    p.name, ind.id, ind.label_nl, area, ds.area_name(area), str(y), value,
+                    e.expected if e else None, e.low if e else None, e.high if e else None,
+                    e.signal(value) if e else (signals.NO_DATA if value is None else signals.NO_EXPECTATION),
+                    ", ".join(map(str, e.baseline_years)) if e else "",
+                    ("ja" if e.trend else "nee") if e else "",
+                    nvalue, (ne.signal(nvalue) if ne else signals.NO_EXPECTATION) if ind.national_indicator else "",
+                    peer_position(ds, ind.id, area, y) if value is not None else "",
+                ))
+    return pd.DataFrame([r.__dict__ for r in rows], columns=COLUMNS)
+
+
+def range_text(low: float | None, high: float | None) -> str:
+    if low is None or high is None or pd.isna(low) or pd.isna(high):
+        return "–"
+    return f"{nl_int(np.floor(low))}–{nl_int(np.ceil(high))}"

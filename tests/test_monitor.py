@@ -1,0 +1,79 @@
+"""The 2024–2027 monitor (issue #19, first part): the priorities as data, a planted jump signalled
+and a stable year not, `ivb monitor` writing a Dutch page and Dutch CSVs. Figures added here are
+made up (source test-fixture) and live only in tmp folders."""
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+import pytest
+
+import ivbtools
+from ivbtools import IvbError
+from ivbtools.verdict.monitor import monitor_table
+from ivbtools.verdict.signals import HIGHER, NO_DATA, WITHIN
+
+from conftest import SHARED, add_local, ivb
+
+
+def test_the_five_priorities_are_data_with_their_2027_goals_quoted(ds):
+    mon = ds.monitor
+    assert [p.name for p in mon.priorities] == ["Ondermijning", "Zorg en veiligheid", "Jeugd en veiligheid",
+                                                "Digitale veiligheid", "Verbinding met de samenleving"]
+    text = SHARED / "docs" / "ivb-westerkwartier-2024-2027.txt"
+    doc = " ".join(text.read_text(encoding="utf-8").split()) if text.is_file() else None
+    for p in mon.priorities:
+        assert p.goal_2027.startswith("In 2027 ")
+        if doc is not None:   # quoted verbatim from chapter 1
+            assert p.goal_2027 in doc, p.id
+    verbinding = mon.priorities[-1]
+    assert not verbinding.indicators and "Geen open cijfer" in verbinding.no_indicator
+
+
+def test_an_unknown_indicator_in_the_monitor_file_is_one_line(data_copy):
+    path = data_copy / "monitor" / "ivb-2024-2027.yaml"
+    path.write_text(path.read_text(encoding="utf-8").replace("indicator: cybercrime", "indicator: cyber_crime"),
+                    encoding="utf-8")
+    with pytest.raises(IvbError, match=r"unknown indicator 'cyber_crime' — use an id of data/indicators.yaml"):
+        ivbtools.load(data_copy)
+
+
+@pytest.fixture
+def planted(data_copy):
+    """Westerkwartier's weapons and cybercrime counts 2019-2025 (made up): weapons steady, then a
+    jump in 2024; cybercrime steady throughout; 2025 only for cybercrime."""
+    rows = "".join(f"weapons_trade,GM1969,Westerkwartier,{y},{v},test-fixture\n"
+                   for y, v in zip(range(2019, 2025), (24, 26, 24, 22, 25, 61)))
+    rows += "".join(f"cybercrime,GM1969,Westerkwartier,{y},{v},test-fixture\n"
+                    for y, v in zip(range(2019, 2026), (110, 118, 104, 112, 108, 115, 109)))
+    add_local(data_copy, rows)
+    return data_copy
+
+
+def test_a_planted_jump_is_signalled_and_a_stable_year_is_not(planted):
+    ds = ivbtools.load(planted)
+    t = monitor_table(ds, 2025).set_index(["indicator", "periode"])
+    assert t.loc[("weapons_trade", "2024"), "signaal"] == HIGHER
+    assert t.loc[("weapons_trade", "2025"), "signaal"] == NO_DATA
+    assert t.loc[("cybercrime", "2024"), "signaal"] == WITHIN and t.loc[("cybercrime", "2025"), "signaal"] == WITHIN
+    # the 2024 expectation rests on 2019-2023, flat (no significant trend): the mean 24.2
+    assert t.loc[("weapons_trade", "2024"), "basisjaren"] == "2019, 2020, 2021, 2022, 2023"
+    assert t.loc[("weapons_trade", "2024"), "verwacht"] == pytest.approx(24.2)
+
+
+def test_ivb_monitor_writes_a_dutch_page_and_dutch_csvs(planted, tmp_path):
+    out = tmp_path / "out"
+    proc = ivb(["--data", str(planted), "monitor", "--year", "2025", "--output", str(out)])
+    assert proc.returncode == 0, proc.stderr
+    folder = out / "monitor" / "2025"
+    page = (folder / "index.html").read_text(encoding="utf-8")
+    assert '<html lang="nl">' in page and "Doelstelling 2027" in page and "hoger dan verwacht" in page
+    assert page.count("<h2>") >= 6 and "Verbinding met de samenleving" in page
+    sig = pd.read_csv(folder / "signals.csv", sep=";", decimal=",", encoding="utf-8-sig")
+    assert len(sig) == 4 * 2 and set(sig.signaal) >= {HIGHER, WITHIN}
+    st = pd.read_csv(folder / "statements.csv", sep=";", encoding="utf-8-sig")
+    assert set(st.uitkomst) <= {"bevestigd", "niet bevestigd", "nog niet te controleren"} and len(st) >= 3
+    # a year outside the policy period: one line, nothing written
+    later = ivb(["--data", str(planted), "monitor", "--year", str(dt.date.today().year + 1), "--output", str(tmp_path / "x")])
+    assert later.returncode == 2 and later.stderr.count("\n") == 1 and "the monitor covers 2024" in later.stderr
+    assert not (tmp_path / "x").exists()

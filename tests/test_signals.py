@@ -1,0 +1,75 @@
+"""The monitor's expected range and signal (verdict/signals.py, issue #19), by seeded simulation at
+realistic counts (10–500 a year) and by hand on small cases."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy import stats as sps
+
+from ivbtools.verdict import signals
+from ivbtools.verdict.signals import HIGHER, LOWER, NO_DATA, WITHIN, expect
+
+SIMS = 300
+
+
+def _nb(rng, mu: float, tau: float, size: int) -> np.ndarray:
+    """Counts with extra-Poisson variation of coefficient of variation tau (gamma-Poisson)."""
+    if tau == 0:
+        return rng.poisson(mu, size)
+    k = 1 / tau ** 2
+    return rng.poisson(rng.gamma(k, mu / k, size))
+
+
+def _rates(mu: float, tau: float, jump: float, seed: int) -> tuple[float, float]:
+    """Share of stable years signalled (either way) and share of years after a planted jump of
+    factor `jump` signalled 'hoger dan verwacht', five baseline years each."""
+    rng = np.random.default_rng(seed)
+    false = power = 0
+    for _ in range(SIMS):
+        ys = _nb(rng, mu, tau, 5)
+        e = expect({2019 + j: float(v) for j, v in enumerate(ys)}, 2024)
+        false += e.signal(float(_nb(rng, mu, tau, 1)[0])) != WITHIN
+        power += e.signal(float(_nb(rng, mu * jump, tau, 1)[0])) == HIGHER
+    return false / SIMS, power / SIMS
+
+
+# nominal false-signal rate 5% (two-sided 95% interval); measured (seed 7, 300 series each) in the
+# closing note of issue #19: between about 3% and 9%, the higher end at 10% overdispersion
+@pytest.mark.parametrize("mu, tau, jump, min_power", [
+    (10, 0.0, 3.0, 0.75),    # 10 a year: only a tripling is seen reliably
+    (30, 0.1, 2.0, 0.75),
+    (100, 0.1, 1.6, 0.6),
+    (500, 0.1, 1.5, 0.7),
+])
+def test_false_signals_near_nominal_and_planted_jumps_are_seen(mu, tau, jump, min_power):
+    false, power = _rates(mu, tau, jump, seed=7)
+    # 300 series: a binomial 99% band around 5% is about 2%–9%; allow the method's own excess
+    assert 0.01 <= false <= 0.12, false
+    assert power >= min_power, power
+
+
+def test_a_stable_series_is_within_and_a_jump_is_higher_by_hand():
+    series = {2019: 100.0, 2020: 96.0, 2021: 104.0, 2022: 99.0, 2023: 101.0}
+    e = expect(series, 2024)
+    # flat (no significant trend), Pearson dispersion below 1 -> phi = 1; mean 100, Var(eta) = 1/500
+    assert not e.trend and e.phi == 1.0 and e.expected == pytest.approx(100.0)
+    sd = np.sqrt(100 + 100 ** 2 / 500)
+    z = sps.norm.ppf(0.975)
+    assert e.high == pytest.approx(100 * (1 + 2 / 3 * z * sd / 100) ** 1.5, rel=1e-9)
+    assert e.low == pytest.approx(100 * (1 - 2 / 3 * z * sd / 100) ** 1.5, rel=1e-9)
+    assert e.signal(110) == WITHIN and e.signal(140) == HIGHER and e.signal(70) == LOWER and e.signal(None) == NO_DATA
+
+
+def test_no_term_across_a_break_and_abnormal_years_left_out():
+    series = {y: 100.0 + (150 if y >= 2020 else 0) + (y % 2) for y in range(2014, 2024)}
+    years = signals.baseline_years(series, 2024, excluded={2021}, break_years=[2020])
+    assert years == [2022, 2023]                  # after the transition year 2020, without 2021
+    assert expect(series, 2024, excluded={2021}, break_years=[2020]) is None   # fewer than 3: no expectation
+    assert signals.baseline_years(series, 2024) == [2019, 2020, 2021, 2022, 2023]
+
+
+def test_a_steady_trend_is_followed_when_significant():
+    series = {2019: 100.0, 2020: 121.0, 2021: 146.0, 2022: 177.0, 2023: 214.0}   # +21% a year
+    e = expect(series, 2024)
+    assert e.trend and e.expected == pytest.approx(259, rel=0.03)
+    assert e.signal(259) == WITHIN and e.signal(200) == LOWER and e.signal(320) == HIGHER
