@@ -77,3 +77,60 @@ def test_ivb_monitor_writes_a_dutch_page_and_dutch_csvs(planted, tmp_path):
     later = ivb(["--data", str(planted), "monitor", "--year", str(dt.date.today().year + 1), "--output", str(tmp_path / "x")])
     assert later.returncode == 2 and later.stderr.count("\n") == 1 and "the monitor covers 2024" in later.stderr
     assert not (tmp_path / "x").exists()
+
+
+def test_every_statement_is_quoted_from_the_document_and_has_an_outcome(ds):
+    """Chapters 1 and 4's checkable statements are data (the policy file's `checks`): each quote
+    is verbatim, each has one of the three outcomes; the ones the open data cannot check name the
+    figure an analyst must supply."""
+    from ivbtools.verdict.evaluate import evaluate_check
+
+    text = SHARED / "docs" / "ivb-westerkwartier-2024-2027.txt"
+    doc = " ".join(text.read_text(encoding="utf-8").split()) if text.is_file() else None
+    assert len(ds.policy.checks) >= 15
+    for c in ds.policy.checks:
+        if doc is not None:
+            assert c.quote in doc, c.id
+        r = evaluate_check(ds, c)
+        assert r["status"] in ("bevestigd", "niet bevestigd", "nog niet te controleren"), c.id
+        if c.kind == "needs_figure":
+            assert r["status"] == "nog niet te controleren" and "Nodig om te controleren:" in r["text"] and c.needs
+
+
+def test_lowest_in_ten_years_by_hand(data_copy):
+    from ivbtools.verdict.evaluate import evaluate_check
+
+    values = dict(zip(range(2013, 2023), (220, 210, 230, 200, 190, 205, 180, 260, 240, 170)))
+    add_local(data_copy, "".join(f"youth_nuisance_e35,GM1969,Westerkwartier,{y},{v},test-fixture\n" for y, v in values.items()))
+    check = next(c for c in ivbtools.load(data_copy).policy.checks if c.kind == "lowest_in")
+    r = evaluate_check(ivbtools.load(data_copy), check)
+    assert r["status"] == "bevestigd" and "2022: 170; het laagste van de andere jaren met een cijfer: 180 (2019)" in r["text"]
+    # a tie is not 'the lowest'
+    (data_copy / "local" / "test.csv").write_text((data_copy / "local" / "test.csv").read_text().replace(",2019,180,", ",2019,170,"))
+    assert evaluate_check(ivbtools.load(data_copy), check)["status"] == "niet bevestigd"
+
+
+def test_lowest_in_with_a_year_missing_cannot_be_checked_yet(data_copy):
+    from ivbtools.verdict.evaluate import evaluate_check
+
+    values = dict(zip([2013, 2014, 2016, 2017, 2018, 2019, 2020, 2021, 2022], (220, 210, 200, 190, 205, 180, 260, 240, 170)))
+    add_local(data_copy, "".join(f"youth_nuisance_e35,GM1969,Westerkwartier,{y},{v},test-fixture\n" for y, v in values.items()))
+    ds = ivbtools.load(data_copy)
+    r = evaluate_check(ds, next(c for c in ds.policy.checks if c.kind == "lowest_in"))
+    assert r["status"] == "nog niet te controleren" and "in 2015" in r["text"]
+
+
+def test_rate_below_national_by_hand(data_copy):
+    """Shoplifting 2022 (made up): 60 in a town of 60,000 (1,00 per 1,000) against 30,000 in 17.6
+    million (1,70 per 1,000): 1,7 times as high, above the factor 1,5 the reading sets."""
+    from ivbtools.verdict.evaluate import evaluate_check
+
+    add_local(data_copy, "shoplifting,GM1969,Westerkwartier,2022,60,test-fixture\n"
+                         "population,GM1969,Westerkwartier,2022,60000,test-fixture\n"
+                         "shoplifting,NL01,Nederland,2022,30000,test-fixture\n"
+                         "population,NL01,Nederland,2022,17647059,test-fixture\n")
+    ds = ivbtools.load(data_copy)
+    check = next(c for c in ds.policy.checks if c.kind == "rate_below_national")
+    r = evaluate_check(ds, check)
+    assert check.factor == 1.5 and r["status"] == "bevestigd"
+    assert "Westerkwartier 1,00, Nederland 1,70 (1,7 keer zo hoog)" in r["text"]

@@ -63,7 +63,7 @@ class Part:
         return not self.qualitative
 
 
-CHECK_KINDS = ("change", "direction", "direction_national")
+CHECK_KINDS = ("change", "direction", "direction_national", "lowest_in", "rate_below_national", "needs_figure")
 
 
 @dataclass(frozen=True)
@@ -71,7 +71,7 @@ class Check:
     """A statement in the policy document that the data can confirm (never used to fill gaps)."""
     id: str
     kind: str
-    indicator: str
+    indicator: str | None                # None only for needs_figure: the data hold no such figure
     area: str
     from_year: int
     to_year: int
@@ -80,6 +80,8 @@ class Check:
     stated_change: float | None = None   # kind change: e.g. 0.63 for +63%
     direction: str | None = None         # kind direction(_national): up | down
     reading: str = ""                    # how the statement is read, when that needs saying
+    factor: float = 1.0                  # kind rate_below_national: national at least factor x local
+    needs: str = ""                      # kind needs_figure: the figure an analyst must supply
 
 
 @dataclass
@@ -262,21 +264,24 @@ def load_policy(path: Path, indicators: dict[str, Indicator]) -> Policy:
         kind = c.get("kind", "change")
         if kind not in CHECK_KINDS:
             raise IvbError(f"{where}: unknown kind {kind!r} — use one of {', '.join(CHECK_KINDS)}")
-        needed = ["id", "indicator", "area", "from_year", "to_year", "quote", "source_id"]
-        needed += ["stated_change"] if kind == "change" else ["direction"]
+        needed = ["id", "area", "from_year", "to_year", "quote", "source_id"]
+        needed += {"change": ["indicator", "stated_change"], "direction": ["indicator", "direction"],
+                   "direction_national": ["indicator", "direction"], "lowest_in": ["indicator"],
+                   "rate_below_national": ["indicator"], "needs_figure": ["needs"]}[kind]
         missing = [k for k in needed if c.get(k) is None]
         if missing:
             raise IvbError(f"{where}: {', '.join(missing)} missing — add it")
-        if kind != "change" and c["direction"] not in ("up", "down"):
+        if kind.startswith("direction") and c["direction"] not in ("up", "down"):
             raise IvbError(f"{where}: direction must be up or down, got {c['direction']!r}")
-        if c["indicator"] not in indicators:
+        if c.get("indicator") is not None and c["indicator"] not in indicators:
             raise IvbError(f"{where}: unknown indicator {c['indicator']!r}")
-        policy.checks.append(Check(id=c["id"], kind=kind, indicator=c["indicator"], area=c["area"],
+        policy.checks.append(Check(id=c["id"], kind=kind, indicator=c.get("indicator"), area=c["area"],
                                    from_year=_int(c["from_year"], where, "from_year"),
                                    to_year=_int(c["to_year"], where, "to_year"),
                                    quote=" ".join(c["quote"].split()), source_id=c["source_id"],
                                    stated_change=float(c["stated_change"]) if kind == "change" else None,
-                                   direction=c.get("direction"), reading=" ".join(str(c.get("reading") or "").split())))
+                                   direction=c.get("direction"), reading=" ".join(str(c.get("reading") or "").split()),
+                                   factor=float(c.get("factor") or 1.0), needs=" ".join(str(c.get("needs") or "").split())))
     return policy
 
 

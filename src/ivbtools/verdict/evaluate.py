@@ -634,6 +634,15 @@ def _direction_word(a: float, b: float) -> str:
 def evaluate_check(ds: Dataset, check: Check) -> dict:
     """Confirm a statement of the policy document once the figures are known (never back-compute).
     Status: bevestigd / niet bevestigd / nog niet te controleren."""
+    if check.kind == "needs_figure":
+        text = " ".join(["De open gegevens van het project bevatten dit cijfer niet."] + ([check.reading] if check.reading else [])
+                        + [f"Nodig om te controleren: {check.needs}.", "Uitkomst: nog niet te controleren."])
+        return {"id": check.id, "quote": check.quote, "status": "nog niet te controleren", "text": text,
+                "missing": [check.needs]}
+    if check.kind == "lowest_in":
+        return _check_lowest(ds, check)
+    if check.kind == "rate_below_national":
+        return _check_rate_below_national(ds, check)
     ind = ds.indicators[check.indicator]
     a, b = _figure(ds, ind.id, check.area, check.from_year), _figure(ds, ind.id, check.area, check.to_year)
     missing = [_missing(ds, ind, check.area, y) for f, y in ((a, check.from_year), (b, check.to_year)) if f is None]
@@ -663,7 +672,7 @@ def evaluate_check(ds: Dataset, check: Check) -> dict:
             if na is not None and nb is not None:
                 got = _direction_word(na.value, nb.value)
                 text = (f"Landelijk: van {nl_int(na.value)} naar {nl_int(nb.value)} "
-                        f"({nl_pct((nb.value / na.value - 1) * 100)}), dus {got}.")
+                        f"({nl_pct((nb.value / na.value - 1) * 100) if na.value else '–'}), dus {got}.")
                 if check.kind == "direction_national":
                     verdicts.append(got == want)
                     parts.append(text)
@@ -683,3 +692,55 @@ def evaluate_check(ds: Dataset, check: Check) -> dict:
     text += f" Uitkomst: {status}."
     return {"id": check.id, "quote": check.quote, "status": status, "text": text,
             "missing": [m.text_nl() for m in missing]}
+
+
+def _check_result(check: Check, status: str, parts: list[str], missing: list[Missing]) -> dict:
+    text = " ".join(([check.reading] if check.reading else []) + parts)
+    if missing:
+        text += " Ontbreekt: " + "; ".join(m.text_nl() for m in missing) + "."
+    text += f" Uitkomst: {status}."
+    return {"id": check.id, "quote": check.quote, "status": status, "text": text.strip(),
+            "missing": [m.text_nl() for m in missing]}
+
+
+def _check_lowest(ds: Dataset, check: Check) -> dict:
+    """'In <to_year> the lowest in the years <from_year>–<to_year>': strictly below every other
+    year of the span; every year needed (a missing year could have been lower)."""
+    ind = ds.indicators[check.indicator]
+    years = list(range(check.from_year, check.to_year + 1))
+    figs = {y: _figure(ds, ind.id, check.area, y) for y in years}
+    missing = [_missing(ds, ind, check.area, y) for y, f in figs.items() if f is None]
+    name = ds.area_name(check.area)
+    parts = [f"Het document stelt dat {check.to_year} het laagste aantal had van {check.from_year}–{check.to_year} in {name}."]
+    own = figs[check.to_year]
+    others = {y: f.value for y, f in figs.items() if f is not None and y != check.to_year}
+    if own is not None and others:
+        low_y = min(others, key=others.get)
+        parts.append(f"{check.to_year}: {nl_int(own.value)}; het laagste van de andere jaren met een cijfer: "
+                     f"{nl_int(others[low_y])} ({low_y}).")
+        if own.value >= others[low_y]:
+            return _check_result(check, "niet bevestigd", parts, missing)
+    status = "nog niet te controleren" if missing else "bevestigd"
+    return _check_result(check, status, parts, missing)
+
+
+def _check_rate_below_national(ds: Dataset, check: Check) -> dict:
+    """'The national level lies (much) higher': per 1,000 inhabitants in to_year, the national
+    rate at least `factor` times the local one (same-year populations)."""
+    ind = ds.indicators[check.indicator]
+    y, area = check.to_year, check.area
+    nat_ind, nat_area = ind.national_indicator or ind.id, ind.national_area or "NL01"
+    figs = {"local": _figure(ds, ind.id, area, y), "pop": _figure(ds, "population", area, y),
+            "nat": _figure(ds, nat_ind, nat_area, y), "natpop": _figure(ds, "population", nat_area, y)}
+    needed = {"local": (ind, area), "pop": (ds.indicators["population"], area),
+              "nat": (ds.indicators[nat_ind], nat_area), "natpop": (ds.indicators["population"], nat_area)}
+    missing = [_missing(ds, needed[k][0], needed[k][1], y) for k, f in figs.items() if f is None]
+    parts = [f"Het document stelt dat het landelijke niveau per inwoner in {y} "
+             + ("veel " if check.factor > 1 else "") + f"hoger ligt dan in {ds.area_name(area)}."]
+    if missing:
+        return _check_result(check, "nog niet te controleren", parts, missing)
+    local = 1000 * figs["local"].value / figs["pop"].value
+    nat = 1000 * figs["nat"].value / figs["natpop"].value
+    parts.append(f"Per 1.000 inwoners in {y}: {ds.area_name(area)} {nl_num(local, 2)}, Nederland {nl_num(nat, 2)}"
+                 + (f" ({nl_num(nat / local, 1)} keer zo hoog)" if local else "") + ".")
+    return _check_result(check, "bevestigd" if nat >= check.factor * local else "niet bevestigd", parts, [])
