@@ -58,7 +58,7 @@ lab: setup
 # Re-execute the committed notebooks in place on the embedded data (after a deliberate change
 # to a result); nbval then checks that these outputs keep reproducing.
 notebooks: setup
-	$(BIN)/python -m ivbtools.batch.refresh notebooks/target.ipynb notebooks/scorecard.ipynb notebooks/explore.ipynb
+	$(BIN)/python -m ivbtools.batch.refresh notebooks/target.ipynb notebooks/scorecard.ipynb notebooks/explore.ipynb notebooks/monitor.ipynb
 
 clean:
 	rm -rf $(VENV) outputs/*/ outputs/index.html

@@ -134,3 +134,24 @@ def test_rate_below_national_by_hand(data_copy):
     r = evaluate_check(ds, check)
     assert check.factor == 1.5 and r["status"] == "bevestigd"
     assert "Westerkwartier 1,00, Nederland 1,70 (1,7 keer zo hoog)" in r["text"]
+
+
+def test_the_analysts_monitor_notebook_shows_one_priority_in_depth(planted, tmp_path):
+    """notebooks/monitor.ipynb with papermill on the planted figures: the priority's goal, the
+    jump of 2024 signalled, the look back over earlier years; a wrong priority is one line."""
+    import subprocess
+    import sys
+
+    from conftest import ROOT
+
+    out = tmp_path / "m.ipynb"
+    proc = subprocess.run([sys.executable, "-m", "papermill", "notebooks/monitor.ipynb", str(out), "-r", "priority_id",
+                           "ondermijning", "-p", "year", "2025", "-r", "data_dir", str(planted), "--no-progress-bar"],
+                          cwd=ROOT, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    text = out.read_text(encoding="utf-8")
+    assert "Doelstelling 2027" in text and "hoger dan verwacht" in text and "Wapenhandel en -bezit" in text
+    assert "2019, 2020, 2021, 2022, 2023" in text and "image/png" in text
+    bad = subprocess.run([sys.executable, "-m", "papermill", "notebooks/monitor.ipynb", str(tmp_path / "b.ipynb"),
+                          "-r", "priority_id", "jeugd", "--no-progress-bar"], cwd=ROOT, capture_output=True, text=True)
+    assert bad.returncode != 0 and "unknown priority 'jeugd' — valid ids: ondermijning, zorg-en-veiligheid" in bad.stderr

@@ -83,3 +83,4 @@ def test_parameter_cells_list_the_valid_ids(ds):
 
     assert listed("target.ipynb", "target_id") == ds.policy.measurable_ids()
     assert listed("explore.ipynb", "indicator") == list(ds.indicators)
+    assert listed("monitor.ipynb", "priority_id") == [p.id for p in ds.monitor.priorities]

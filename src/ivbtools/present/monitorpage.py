@@ -45,6 +45,8 @@ def _chart(ds, indicator: str, area: str, rows: pd.DataFrame) -> str:
     from .plots import alt_text, plot_monitor
 
     ax = plot_monitor(ds, indicator, area, rows)
+    if not hasattr(ax, "figure"):   # no figures yet: the sentence instead of a chart
+        return f"<p><i>{html.escape(str(ax).strip('*'))}</i></p>"
     buf = io.BytesIO()
     ax.figure.savefig(buf, format="png", dpi=96, bbox_inches="tight")
     alt = alt_text(ax.figure)

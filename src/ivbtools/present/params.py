@@ -114,3 +114,23 @@ def check_indicator(ds: Dataset, indicator) -> str:
     if not isinstance(indicator, str) or indicator not in ds.indicators:
         raise IvbError(f"parameter indicator: unknown indicator {indicator!r} — valid: {', '.join(sorted(ds.indicators))}")
     return indicator
+
+
+def check_priority(ds: Dataset, priority_id) -> str:
+    ids = [p.id for p in ds.monitor.priorities] if ds.monitor else []
+    if not ids:
+        raise IvbError("parameter priority_id: no monitor in the data — add data/monitor/ivb-2024-2027.yaml")
+    if priority_id not in ids:
+        raise IvbError(f"parameter priority_id: unknown priority {priority_id!r} — valid ids: {', '.join(ids)}")
+    return priority_id
+
+
+def check_monitor_year(ds: Dataset, year) -> int:
+    """The last year the monitor shows: from the policy's first year up to this year (the data
+    need not hold it yet: missing figures are named)."""
+    if isinstance(year, bool) or not isinstance(year, (int, str)) or not re.fullmatch(r"\d{4}", str(year).strip()):
+        raise IvbError(f"parameter year must be a whole year like 2026, got {year!r}")
+    year, first, now = int(str(year).strip()), ds.monitor.period[0], dt.date.today().year
+    if not first <= year <= now:
+        raise IvbError(f"parameter year {year}: the monitor covers {first} up to this year ({now}) — choose a year in that range")
+    return year

@@ -396,6 +396,9 @@ def plot_monitor(ds: Dataset, indicator: str, area: str, rows: pd.DataFrame, fir
     monitor, the expected range (bar) and the figure's signal; returns the Axes."""
     s = ds.observations.series(indicator, area)
     s = s[s.year >= first_year]
+    if s.empty and rows.verwacht.isna().all():
+        return _no_chart(f"Geen grafiek: er zijn nog geen cijfers voor {ds.area_name(area)} sinds {first_year} "
+                         f"({ds.indicators[indicator].label_nl}; ivb fetch haalt ze op).")
     fig, ax = plt.subplots(figsize=(7.5, 3.2))
     if not s.empty:
         ax.plot(s.year, s.value, "o-", color="C0", lw=1.5, label=ds.area_name(area))
@@ -414,3 +417,6 @@ def plot_monitor(ds: Dataset, indicator: str, area: str, rows: pd.DataFrame, fir
     _legend_outside(ax)
     _caption(ax, ds, s.source_id)
     return ax
+
+
+monitor_chart = _shown(plot_monitor)

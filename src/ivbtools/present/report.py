@@ -513,3 +513,44 @@ def peer_series_view(ds: Dataset, indicator: str, municipality: str, year: int):
         "groep: 75%": [f(v) for v in s.groep_p75],
         "gemeenten in de groep met een cijfer": s.groep_n,
     }).set_index("jaar")
+
+
+def priority_md(ds: Dataset, priority_id: str) -> Md:
+    """A priority of the monitored policy: its 2027 goal quoted, its indicators with their reading."""
+    mon = ds.monitor
+    p = next((q for q in mon.priorities if q.id == priority_id), None) if mon else None
+    if p is None:
+        return Md("Geen monitor in de gegevens (data/monitor/).")
+    lines = [f"**{p.name}** — {mon.title}", "", "Doelstelling 2027 (kwalitatief, niet gescoord):", "",
+             f"> “{p.goal_2027}”", "", f"Bron: {mon.where}.", ""]
+    lines += [f"- {ds.indicators[i.indicator].label_nl} (`{i.indicator}`): {i.reading}" for i in p.indicators]
+    if p.no_indicator:
+        lines.append(f"- {p.no_indicator}")
+    lines += [f"- Nog niet in de gegevens: {w} — {n}" for w, n in p.wanted]
+    return Md("\n".join(lines))
+
+
+def monitor_view(table: pd.DataFrame) -> Table:
+    """The monitor's rows for a reader: Dutch numbers, the range as one text."""
+    from ..verdict.monitor import range_text
+
+    def num(v):
+        return "–" if v is None or pd.isna(v) else nl_int(v)
+
+    return Table(pd.DataFrame({
+        "indicator": table.indicator_naam, "jaar": table.periode, "aantal": [num(v) for v in table.waarde],
+        "verwachte marge (95%)": [range_text(lo, hi) for lo, hi in zip(table.verwacht_laag, table.verwacht_hoog)],
+        "signaal": table.signaal, "landelijk": [s or "–" for s in table.landelijk_signaal],
+        "vergelijkbare gemeenten": [s or "–" for s in table.vergelijkbare_gemeenten]}))
+
+
+def backtest_view(bt: pd.DataFrame) -> Table | Md:
+    if bt.empty:
+        return Md("Nog geen reeks in de gegevens om op terug te kijken (ivb fetch haalt de jaarcijfers op).")
+
+    def num(v, d=0):
+        return "–" if v is None or pd.isna(v) else nl_num(v, d)
+
+    return Table(pd.DataFrame({"jaar": bt.jaar, "aantal": [num(v) for v in bt.waarde], "verwacht": [num(v, 1) for v in bt.verwacht],
+                               "marge (95%)": bt.marge, "basisjaren": bt.basisjaren, "trend": bt.trend,
+                               "phi": [num(v, 2) for v in bt.overdispersie_phi], "signaal": bt.signaal}))

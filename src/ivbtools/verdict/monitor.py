@@ -101,3 +101,20 @@ def range_text(low: float | None, high: float | None) -> str:
     if low is None or high is None or pd.isna(low) or pd.isna(high):
         return "–"
     return f"{nl_int(np.floor(low))}–{nl_int(np.ceil(high))}"
+
+
+def backtest(ds: Dataset, indicator: str, area: str, first: int = 2015) -> pd.DataFrame:
+    """For every known year from `first`: the range the method would have expected from the years
+    before it, and the signal — how often the method would have raised a flag in the past."""
+    series = _series(ds, indicator, area)
+    rows = []
+    for y in sorted(t for t in series if t >= first):
+        e, value = expectation(ds, indicator, area, y)
+        rows.append({"jaar": y, "waarde": value, "verwacht": e.expected if e else None,
+                     "marge": range_text(e.low, e.high) if e else "–",
+                     "basisjaren": ", ".join(map(str, e.baseline_years)) if e else "",
+                     "trend": ("ja" if e.trend else "nee") if e else "",
+                     "overdispersie_phi": e.phi if e else None,
+                     "signaal": e.signal(value) if e else signals.NO_EXPECTATION})
+    return pd.DataFrame(rows, columns=["jaar", "waarde", "verwacht", "marge", "basisjaren", "trend",
+                                       "overdispersie_phi", "signaal"])
