@@ -13,7 +13,6 @@ import re
 import shutil
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 from test_outputs import visible_text
@@ -41,9 +40,9 @@ ENGLISH = ["host name could not be resolved", "cannot connect", "Article on", "C
 def site(tmp_path_factory):
     """outputs/ of `ivb run --year 2023` and `ivb national --year 2023` on a data folder whose cache
     holds the stand-in all-municipality fetch."""
-    from replay import Replay
-
     from ivbtools.live.fetch import fetch, fetch_panel
+
+    from replay import Replay
 
     base = tmp_path_factory.mktemp("browser")
     data, out = base / "data", base / "outputs"
@@ -60,7 +59,8 @@ def site(tmp_path_factory):
         for k, v in saved.items():
             os.environ.pop(k, None) if v is None else os.environ.__setitem__(k, v)
     env = {**os.environ, "IVB_EMBEDDED_ONLY": str(ROOT / "data")}
-    for args in (["run", "--year", str(YEAR), "--jobs", "2", "--quiet"], ["national", "--year", str(YEAR)]):
+    for args in (["run", "--year", str(YEAR), "--jobs", "2", "--quiet"], ["national", "--year", str(YEAR)],
+                 ["monitor", "--year", "2024"]):
         proc = subprocess.run([sys.executable, "-m", "ivbtools.cli", "--data", str(data), *args, "--output", str(out)],
                               cwd=ROOT, capture_output=True, text=True, env=env)
         assert proc.returncode == 0, proc.stderr
@@ -69,7 +69,7 @@ def site(tmp_path_factory):
 
 PAGES = {"overzicht": "index.html", "jaaroverzicht": f"{YEAR}/index.html", "scorekaart": f"{YEAR}/scorecard.html",
          "rapport E33": f"{YEAR}/sociaal-verward-gedrag.html", "rapport woninginbraak": f"{YEAR}/sociaal-woninginbraak.html",
-         "alle gemeenten": f"national/{YEAR}/index.html"}
+         "alle gemeenten": f"national/{YEAR}/index.html", "monitor 2024-2027": "monitor/2024/index.html"}
 
 
 @pytest.fixture(scope="module")

@@ -6,11 +6,10 @@ Light on imports on purpose: `ivb run` computes it for every report to decide wh
 """
 from __future__ import annotations
 
+from ..fmt import nl_date
 from .cache import PANEL, Cache
 from .dataset import Dataset
-from ..fmt import nl_date
 from .providers import embedded_only
-
 
 # The live sources of data/live.yaml by the name a Dutch reader knows them.
 SOURCE_NAMES_NL = {"police-crimes": "de politiecijfers over misdrijven", "police-nuisance": "de politiecijfers over overlast",

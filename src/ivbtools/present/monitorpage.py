@@ -60,7 +60,7 @@ def monitor_html(ds, year: int, area: str, table: pd.DataFrame, statements: pd.D
     mon = ds.monitor
     parts = []
     for p in mon.priorities:
-        block = [f"<h2>{esc(p.name)}</h2>", f"<p><b>Doelstelling 2027</b> (kwalitatief, niet gescoord):</p>",
+        block = [f"<h2>{esc(p.name)}</h2>", "<p><b>Doelstelling 2027</b> (kwalitatief, niet gescoord):</p>",
                  f"<blockquote>“{esc(p.goal_2027)}”</blockquote>"]
         if not p.indicators:
             block.append(f"<p>{esc(p.no_indicator)}</p>")

@@ -18,8 +18,8 @@ from ..data.dataset import Dataset
 from ..data.datastatus import policy_indicators, provenance_nl
 from ..fmt import nl_date, nl_datetime
 from ..verdict.rules import CLASS_NL, CLASS_ORDER, CLASS_SHORT_NL, verdict_class
-from .palette import COLOURS
 from .csvout import nl_csv
+from .palette import COLOURS
 
 LEGEND = [(k, CLASS_NL[k]) for k in CLASS_ORDER]
 
@@ -276,9 +276,9 @@ dit is een maatstaf. Geen kaart en geen ranglijst: een verschil binnen de ruis i
 <p>Volledige tabel: <a href="national.csv">CSV</a> (voor Excel: puntkomma's, decimale komma's) en <a href="national.parquet">Parquet</a>
 (één rij per gemeente en doel).</p>
 <h2>Bronnen</h2><ul>{src_html}</ul>"""
-        atomic.write_text(stage / "index.html", html_page(f"IVB-doelen voor alle gemeenten, {year}", body,
-                                                          GRID_CSS + _palette_css() + "td.num{text-align:right} table.national{width:100%} "
-                                                          "table.national td,table.national th{font-size:.85em;padding:.25em .35em} table.national th{font-size:.8em}"))
+        css = (GRID_CSS + _palette_css() + "td.num{text-align:right} table.national{width:100%} "
+               "table.national td,table.national th{font-size:.85em;padding:.25em .35em} table.national th{font-size:.8em}")
+        atomic.write_text(stage / "index.html", html_page(f"IVB-doelen voor alle gemeenten, {year}", body, css))
         for name in ("national.csv", "national.parquet", "verdicts.png", "index.html"):
             atomic.move_into_place(stage / name, dest / name)
     finally:

@@ -351,9 +351,12 @@ def disagreements_text(ds: Dataset, ev: Evaluation | None = None, listed: int = 
                      f"gekozen {name(chosen)}" + (f"; het grootste verschil is {nl_num(100 * big, 1)}%." if pd.notna(big) else "."))
     shown = d.head(listed)
     lines += ["", "Voorbeelden:" if len(d) > listed else "De cijfers:"]
+    def num(v: float) -> str:
+        return nl_num(v, 0 if v == int(v) else 1)
+
     for r in shown.itertuples():
-        lines.append(f"- {label(r.indicator)}, {ds.area_name(r.area_code)}, {r.year}: gekozen {nl_num(r.chosen_value, 0 if r.chosen_value == int(r.chosen_value) else 1)}, "
-                     f"ook {nl_num(r.other_value, 0 if r.other_value == int(r.other_value) else 1)}")
+        lines.append(f"- {label(r.indicator)}, {ds.area_name(r.area_code)}, {r.year}: gekozen {num(r.chosen_value)}, "
+                     f"ook {num(r.other_value)}")
     if len(d) > listed:
         lines.append(f"- … en {len(d) - listed} meer (in JupyterLab: `ds.observations.disagreements`).")
     return "\n".join(lines)
@@ -432,7 +435,6 @@ def peers_md(ds: Dataset, ev: Evaluation) -> Md:
     cmp, why = _peer_comparison(ds, ev)
     if cmp is None:
         return Md(why)
-    rule = ev.part.rule
     word = "voldeden aan dezelfde regel" if not ev.final else "haalden hetzelfde doel"
     head = (f"**{cmp.k_met} van de {cmp.n} vergelijkbare gemeenten {word} in {ev.year}** ({cmp.k_clear} duidelijk); "
             f"{cmp.k_not} niet ({cmp.k_clear_not} duidelijk niet)"

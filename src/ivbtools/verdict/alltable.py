@@ -16,7 +16,7 @@ from ..data.dataset import Dataset
 from ..data.views import view
 from ..panel.table import boundary_change
 from ..panel.view import PanelView, panel_view
-from .rules import CLASS_ORDER, MET, allowed_count, meets, qualifier_label, required_ratio, status_for, status_label, verdict_class
+from .rules import CLASS_ORDER, allowed_count, meets, qualifier_label, required_ratio, status_for, status_label, verdict_class
 
 COLUMNS = ["gemeente", "naam", "doel_id", "indicator", "jaar", "basisjaar", "basis", "waarde", "verhouding",
            "vereiste_verhouding", "vereist_hoogstens", "status", "oordeel", "gehaald", "kwalificatie", "zekerheid",
