@@ -123,9 +123,14 @@ def test_a_report_opens_with_its_verdict_and_prints_on_three_pages_at_most(site,
         assert re.search(r"^(Niet gehaald|Gehaald)\.", first, flags=re.M), (name, first)
         # the analysts' part is folded, and stays off paper
         assert page.evaluate("document.querySelector('details.ivb-analysts').open") is False
+    # every target report of the year prints on three A4 pages at most
+    reports = [p for p in sorted((site / str(YEAR)).glob("*.html")) if p.stem not in ("index", "scorecard")]
+    assert len(reports) == 6
+    for path in reports:
+        page.goto(path.as_uri())
         pdf = page.pdf(format="A4", print_background=True)
         pages = len(re.findall(rb"/Type\s*/Page[^s]", pdf))
-        assert 1 <= pages <= 3, f"{name} prints on {pages} pages"
+        assert 1 <= pages <= 3, f"{path.name} prints on {pages} pages"
     page.close()
 
 

@@ -138,7 +138,7 @@ def test_rate_below_national_by_hand(data_copy):
 
 def test_the_analysts_monitor_notebook_shows_one_priority_in_depth(planted, tmp_path):
     """notebooks/monitor.ipynb with papermill on the planted figures: the priority's goal, the
-    jump of 2024 signalled, the look back over earlier years; a wrong priority is one line."""
+    jump of 2024 signalled, the look back over earlier years; a wrong priority or year is one line."""
     import subprocess
     import sys
 
@@ -152,6 +152,19 @@ def test_the_analysts_monitor_notebook_shows_one_priority_in_depth(planted, tmp_
     text = out.read_text(encoding="utf-8")
     assert "Doelstelling 2027" in text and "hoger dan verwacht" in text and "Wapenhandel en -bezit" in text
     assert "2019, 2020, 2021, 2022, 2023" in text and "image/png" in text
-    bad = subprocess.run([sys.executable, "-m", "papermill", "notebooks/monitor.ipynb", str(tmp_path / "b.ipynb"),
-                          "-r", "priority_id", "jeugd", "--no-progress-bar"], cwd=ROOT, capture_output=True, text=True)
-    assert bad.returncode != 0 and "unknown priority 'jeugd' — valid ids: ondermijning, zorg-en-veiligheid" in bad.stderr
+    from ivbtools.present import params
+    with pytest.raises(IvbError, match="unknown priority 'jeugd' — valid ids: ondermijning, zorg-en-veiligheid"):
+        params.check_priority(ivbtools.load(planted), "jeugd")
+    with pytest.raises(IvbError, match=r"^parameter year 2023: the monitor covers 2024"):
+        params.check_monitor_year(ivbtools.load(planted), 2023)
+
+
+def test_another_municipality_gets_the_signals_but_not_westerkwartiers_statements(planted, tmp_path):
+    add_local(planted, "".join(f"cybercrime,GM0014,Groningen,{y},{v},test-fixture\n"
+                               for y, v in zip(range(2019, 2025), (900, 950, 920, 980, 940, 2100))), name="gm0014.csv")
+    proc = ivb(["--data", str(planted), "monitor", "--year", "2024", "--municipality", "GM0014", "--output", str(tmp_path)])
+    assert proc.returncode == 0, proc.stderr
+    folder = tmp_path / "GM0014" / "monitor" / "2024"
+    sig = pd.read_csv(folder / "signals.csv", sep=";", decimal=",", encoding="utf-8-sig")
+    assert set(sig.gemeente) == {"GM0014"} and (sig[sig.indicator == "cybercrime"].signaal == HIGHER).all()
+    assert pd.read_csv(folder / "statements.csv", sep=";", encoding="utf-8-sig").empty

@@ -26,10 +26,13 @@ SIGNAL_CSS = ".not-met{background:#f6c1c1}.met{background:#b7e4c0}.missing{backg
              ".neutral{background:#f5f5f5} blockquote{margin:.4em 0 .6em 1em;padding-left:.8em;border-left:3px solid #ccc}"
 
 
-def statements_table(ds) -> pd.DataFrame:
-    """Every checkable statement of the policy document that the data hold (policy file `checks`)."""
+def statements_table(ds, area: str | None = None) -> pd.DataFrame:
+    """Every checkable statement of the policy document (policy file `checks`) about `area` (all
+    when None): another municipality gets none of Westerkwartier's statements."""
     rows = []
     for c in ds.policy.checks:
+        if area is not None and c.area != area:
+            continue
         r = evaluate_check(ds, c)
         rows.append({"uitspraak_id": c.id, "uitspraak": c.quote, "gemeente": c.area, "indicator": c.indicator,
                      "periode": f"{c.from_year}–{c.to_year}", "uitkomst": r["status"], "toelichting": r["text"]})
@@ -102,7 +105,8 @@ en worden niet gescoord. Methode: docs/monitor-methods.md (versie M1).</li>
 <li>Het lopende jaar tot en met de laatste maand ontbreekt nog: daarvoor zijn de maandcijfers van de politie nodig.</li></ul>
 {''.join(parts)}
 <h2>Uitspraken in het beleidsdocument</h2>
-<p>{len(statements)} uitspraken staan als controleerbare gegevens in het beleidsbestand (de overige volgen).</p>
+<p>{len(statements)} uitspraken uit de hoofdstukken 1 en 4 over {esc(ds.area_name(area))}, elk getoetst aan de cijfers
+(bevestigd, niet bevestigd, of nog niet te controleren met het cijfer dat daarvoor nodig is).</p>
 <table class="list"><tr><th>uitspraak</th><th>uitkomst</th><th>toelichting</th></tr>{st_rows}</table>
 <p>Als CSV (voor Excel): <a href="signals.csv">signals.csv</a>, <a href="statements.csv">statements.csv</a>.</p>"""
     return html_page(f"Monitor IVB 2024-2027 — {ds.area_name(area)}, t/m {year}", body, GRID_CSS + SIGNAL_CSS)
@@ -113,7 +117,7 @@ def write_monitor(ds, year: int, out_dir, area: str | None = None) -> dict:
 
     area = area or ds.monitor.municipality
     table = monitor_table(ds, year, area)
-    statements = statements_table(ds)
+    statements = statements_table(ds, area)
     made = dt.datetime.now().astimezone().isoformat(timespec="seconds")
     base = Path(out_dir) / "monitor" if area == ds.monitor.municipality else Path(out_dir) / area / "monitor"
     dest = base / str(year)
