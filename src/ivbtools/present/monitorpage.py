@@ -58,6 +58,23 @@ def _chart(ds, indicator: str, area: str, rows: pd.DataFrame) -> str:
             f'alt="{html.escape(alt)}" style="max-width:100%">')
 
 
+def _national(r) -> str:
+    """The national figure of the same year beside its own expected range, and its signal."""
+    if not r.landelijk_signaal:
+        return "–"
+    if pd.isna(r.landelijk_waarde):
+        return html.escape(r.landelijk_signaal)
+    return (f"{nl_int(r.landelijk_waarde)} (verwacht {range_text(r.landelijk_verwacht_laag, r.landelijk_verwacht_hoog)}): "
+            f"{html.escape(r.landelijk_signaal)}")
+
+
+def _attention(table: pd.DataFrame) -> str:
+    """The signals that call for a look, one line each."""
+    hits = table[table.signaal.isin([signals.HIGHER, signals.LOWER])]
+    return "; ".join(f"{r.indicator_naam} {r.periode}: {nl_int(r.waarde)}, verwacht {range_text(r.verwacht_laag, r.verwacht_hoog)} "
+                     f"({r.signaal})" for r in hits.itertuples())
+
+
 def monitor_html(ds, year: int, area: str, table: pd.DataFrame, statements: pd.DataFrame, made: str) -> str:
     esc = html.escape
     mon = ds.monitor
@@ -73,7 +90,7 @@ def monitor_html(ds, year: int, area: str, table: pd.DataFrame, statements: pd.D
                 f'<tr><td>{esc(r.periode)}</td><td>{"–" if pd.isna(r.waarde) else nl_int(r.waarde)}</td>'
                 f'<td>{range_text(r.verwacht_laag, r.verwacht_hoog)}</td>'
                 f'<td class="{SIGNAL_CLASS.get(r.signaal, "neutral")}">{esc(r.signaal)}</td>'
-                f'<td>{esc(r.landelijk_signaal or "–")}</td><td>{esc(r.vergelijkbare_gemeenten or "–")}</td></tr>'
+                f'<td>{_national(r)}</td><td>{esc(r.vergelijkbare_gemeenten or "–")}</td></tr>'
                 for r in rows.itertuples())
             block += [f"<h3>{esc(ds.indicators[mi.indicator].label_nl)}</h3>", f"<p><small>{esc(mi.reading)}</small></p>",
                       _chart(ds, mi.indicator, area, rows),
@@ -100,6 +117,7 @@ def monitor_html(ds, year: int, area: str, table: pd.DataFrame, statements: pd.D
 <h2>Kort</h2>
 <ul><li>Per prioriteit de open cijfers die laten zien of het de kant op gaat die het beleid wil, elk jaar naast de
 marge die op grond van de jaren ervoor te verwachten was. Signalen: {esc(kort)}.</li>
+<li>Vraagt aandacht: {esc(_attention(table)) or "geen indicator buiten de verwachte marge"}.</li>
 <li>Een signaal is een reden om te kijken, geen oordeel over het beleid; de doelstellingen voor 2027 zijn kwalitatief
 en worden niet gescoord. Methode: docs/monitor-methods.md (versie M1).</li>
 <li>Het lopende jaar tot en met de laatste maand ontbreekt nog: daarvoor zijn de maandcijfers van de politie nodig.</li></ul>

@@ -16,7 +16,7 @@ from . import signals
 
 COLUMNS = ["prioriteit", "indicator", "indicator_naam", "gemeente", "gemeente_naam", "periode", "waarde",
            "verwacht", "verwacht_laag", "verwacht_hoog", "signaal", "basisjaren", "trend", "landelijk_waarde",
-           "landelijk_signaal", "vergelijkbare_gemeenten"]
+           "landelijk_verwacht_laag", "landelijk_verwacht_hoog", "landelijk_signaal", "vergelijkbare_gemeenten"]
 
 
 @dataclass(frozen=True)
@@ -35,6 +35,8 @@ class Row:
     basisjaren: str
     trend: str
     landelijk_waarde: float | None
+    landelijk_verwacht_laag: float | None
+    landelijk_verwacht_hoog: float | None
     landelijk_signaal: str
     vergelijkbare_gemeenten: str
 
@@ -91,7 +93,8 @@ def monitor_table(ds: Dataset, year: int, area: str | None = None) -> pd.DataFra
                     e.signal(value) if e else (signals.NO_DATA if value is None else signals.NO_EXPECTATION),
                     ", ".join(map(str, e.baseline_years)) if e else "",
                     ("ja" if e.trend else "nee") if e else "",
-                    nvalue, (ne.signal(nvalue) if ne else signals.NO_EXPECTATION) if ind.national_indicator else "",
+                    nvalue, ne.low if ne else None, ne.high if ne else None,
+                    (ne.signal(nvalue) if ne else signals.NO_EXPECTATION) if ind.national_indicator else "",
                     peer_position(ds, ind.id, area, y) if value is not None else "",
                 ))
     return pd.DataFrame([r.__dict__ for r in rows], columns=COLUMNS)
