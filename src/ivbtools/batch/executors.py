@@ -300,8 +300,12 @@ class DaskExecutor:
             else:
                 import dask
 
-                # a job whose worker dies is tried once more elsewhere, then failed alone
-                with dask.config.set({"distributed.scheduler.allowed-failures": ALLOWED_FAILURES}):
+                # a job whose worker dies is tried once more elsewhere, then failed alone; one job per
+                # worker thread at a time (worker-saturation 1.0, dask's default 1.1 queues a second job on
+                # a single-threaded worker, and a job merely queued on a worker that dies counts as failed
+                # there too: a CI run saw the scorecard fail beside the notebook that killed its worker)
+                with dask.config.set({"distributed.scheduler.allowed-failures": ALLOWED_FAILURES,
+                                      "distributed.scheduler.worker-saturation": 1.0}):
                     self.cluster = LocalCluster(n_workers=max(1, workers), threads_per_worker=1, processes=True,
                                                 dashboard_address=None, silence_logs=40)
                 self.client = Client(self.cluster)
