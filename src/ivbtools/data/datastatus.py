@@ -39,13 +39,19 @@ def reason_nl(message: str) -> str:
     return "een fout; `ivb fetch` toont de melding"
 
 
-def data_status_text(ds: Dataset, areas: list[str] | None = None, indicators: list[str] | None = None) -> str:
-    cache = Cache(ds.root)
-    rows = ds.observations.table   # the figures used (one per indicator, area and year): the one count on every page
+def _shown_rows(ds: Dataset, areas: list[str] | None, indicators: list[str] | None):
+    """The figures used (one per indicator, area and year) that a page shows: the one count on every page."""
+    rows = ds.observations.table
     if areas is not None:
         rows = rows[rows.area_code.isin(areas)]
     if indicators is not None:
         rows = rows[rows.indicator.isin(indicators)]
+    return rows
+
+
+def data_status_text(ds: Dataset, areas: list[str] | None = None, indicators: list[str] | None = None) -> str:
+    cache = Cache(ds.root)
+    rows = _shown_rows(ds, areas, indicators)
     layers = {layer: int((rows.layer == layer).sum()) for layer in ("local", "cache", "panel", "snapshot")}
     panel = (f"{layers['panel']} uit de landelijke download van `ivb fetch --all-municipalities`, "
              if layers["panel"] else "")
@@ -88,11 +94,7 @@ def provenance_nl(ds: Dataset, areas: list[str] | None = None, indicators: list[
     """One line a council member reads at the top of a report: which data this page rests on,
     up to which year, retrieved when — or that only the embedded snapshot was used (offline).
     Built from the figures the page shows (areas × indicators), grouped by publisher."""
-    rows = ds.observations.table
-    if areas is not None:
-        rows = rows[rows.area_code.isin(areas)]
-    if indicators is not None:
-        rows = rows[rows.indicator.isin(indicators)]
+    rows = _shown_rows(ds, areas, indicators)
     if rows.empty:
         return "Cijfers: nog geen voor deze indicator."
     parts: dict[str, tuple[int, str]] = {}
@@ -110,13 +112,13 @@ def provenance_nl(ds: Dataset, areas: list[str] | None = None, indicators: list[
     return f"Cijfers: {text}.{basis}"
 
 
+def with_national(ds: Dataset, indicators) -> list[str]:
+    """The indicators with their national counterparts (what a page about them shows)."""
+    out = set(indicators)
+    out |= {ds.indicators[i].national_indicator for i in indicators if ds.indicators[i].national_indicator}
+    return sorted(out)
+
+
 def policy_indicators(ds: Dataset) -> list[str]:
     """The indicators the policy's measurable targets use, with their national counterparts."""
-    out = set()
-    for p in ds.policy.parts:
-        if p.measurable and p.indicator:
-            out.add(p.indicator)
-            nat = ds.indicators[p.indicator].national_indicator
-            if nat:
-                out.add(nat)
-    return sorted(out)
+    return with_national(ds, [p.indicator for p in ds.policy.parts if p.measurable and p.indicator])

@@ -8,6 +8,7 @@ from pathlib import Path
 from ..errors import IvbError
 from ..yamlio import read_yaml, require_mapping
 from .registry import Indicator
+from .targets import read_header
 
 
 @dataclass(frozen=True)
@@ -44,14 +45,7 @@ def _text(v) -> str:
 def load_monitor(path: Path, indicators: dict[str, Indicator]) -> Monitor:
     doc = require_mapping(read_yaml(path), path, "a monitor file")
     head = require_mapping(doc.get("monitor"), path, "'monitor'")
-    for key in ("id", "title", "municipality", "period", "source_id"):
-        if not head.get(key):
-            raise IvbError(f"{path}: monitor.{key} is missing — add it")
-    period = head["period"]
-    if not (isinstance(period, list) and len(period) == 2 and all(isinstance(y, int) for y in period)):
-        raise IvbError(f"{path}: monitor.period must be two years like [2024, 2027]")
-    mon = Monitor(str(head["id"]), str(head["title"]), str(head["municipality"]), (period[0], period[1]),
-                  str(head["source_id"]), _text(head.get("where")))
+    mon = Monitor(**read_header(head, path, "monitor"))
     seen = set()
     for i, p in enumerate(doc.get("priorities") or [], start=1):
         p = require_mapping(p, path, f"priority {i}")

@@ -207,15 +207,24 @@ def _check_rule_words(rule: Rule, title: str, quote: str, ind: Indicator, where:
                            f"reach use at_least")
 
 
+def read_header(section: dict, path: Path, name: str) -> dict:
+    """The header a policy file opens with (`policy:` of the targets, `monitor:` of the monitor):
+    id, title, municipality, period (two years), source_id and where, checked alike for both."""
+    for key in ("id", "title", "municipality", "period", "source_id"):
+        if not section.get(key):
+            raise IvbError(f"{path}: {name}.{key} is missing — add it")
+    period = section["period"]
+    if not (isinstance(period, list) and len(period) == 2 and all(isinstance(y, int) for y in period)):
+        raise IvbError(f"{path}: {name}.period must be two years like [2024, 2027]")
+    return dict(id=str(section["id"]), title=str(section["title"]), municipality=str(section["municipality"]),
+                period=(period[0], period[1]), source_id=str(section["source_id"]), where=str(section.get("where") or ""))
+
+
 def load_policy(path: Path, indicators: dict[str, Indicator]) -> Policy:
     path = Path(path)
     doc = require_mapping(read_yaml(path), path, "a targets file")
     pol = require_mapping(doc.get("policy"), path, "'policy'")
-    for key in ("id", "title", "municipality", "period", "source_id"):
-        if not pol.get(key):
-            raise IvbError(f"{path}: policy.{key} is missing — add it")
-    policy = Policy(id=pol["id"], title=pol["title"], municipality=pol["municipality"],
-                    period=tuple(pol["period"]), source_id=pol["source_id"], where=pol.get("where", ""), path=path)
+    policy = Policy(**read_header(pol, path, "policy"), path=path)
     themes = doc.get("themes")
     if not isinstance(themes, list) or not themes:
         raise IvbError(f"{path}: 'themes' must be a non-empty list — see the comment at the top of the file")

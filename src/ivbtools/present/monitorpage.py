@@ -12,13 +12,14 @@ from pathlib import Path
 import pandas as pd
 
 from .. import atomic
-from ..data.datastatus import provenance_nl
+from ..data.datastatus import provenance_nl, with_national
 from ..fmt import nl_datetime, nl_int
 from ..verdict import signals
 from ..verdict.evaluate import evaluate_check
 from ..verdict.monitor import monitor_table, range_text
 from .csvout import nl_csv
 from .pages import GRID_CSS, html_page
+from .text import Md
 
 SIGNAL_CLASS = {signals.HIGHER: "not-met", signals.LOWER: "met", signals.WITHIN: "neutral",
                 signals.NO_DATA: "missing", signals.NO_EXPECTATION: "missing"}
@@ -48,7 +49,7 @@ def _chart(ds, indicator: str, area: str, rows: pd.DataFrame) -> str:
     from .plots import alt_text, plot_monitor
 
     ax = plot_monitor(ds, indicator, area, rows)
-    if not hasattr(ax, "figure"):   # no figures yet: the sentence instead of a chart
+    if isinstance(ax, Md):   # no figures yet: the sentence instead of a chart
         return f"<p><i>{html.escape(str(ax).strip('*'))}</i></p>"
     buf = io.BytesIO()
     ax.figure.savefig(buf, format="png", dpi=96, bbox_inches="tight")
@@ -108,9 +109,7 @@ def monitor_html(ds, year: int, area: str, table: pd.DataFrame, statements: pd.D
         f"nog geen: de gegevens lopen tot en met {last}, de monitor begint in {mon.period[0]}"
     st_rows = "".join(f"<tr><td>“{esc(r.uitspraak)}”</td><td>{esc(r.uitkomst)}</td><td><small>{esc(r.toelichting)}</small></td></tr>"
                       for r in statements.itertuples())
-    inds = sorted({i.indicator for p in mon.priorities for i in p.indicators}
-                  | {ds.indicators[i.indicator].national_indicator for p in mon.priorities for i in p.indicators
-                     if ds.indicators[i.indicator].national_indicator})
+    inds = with_national(ds, [i.indicator for p in mon.priorities for i in p.indicators])
     body = f"""<nav><a href="../../index.html">← Overzicht</a></nav>
 <h1>Monitor {esc(mon.title)} — {esc(ds.area_name(area))}, t/m {year}</h1>
 <p>Gemaakt op {esc(nl_datetime(made))}. {esc(provenance_nl(ds, [area, "NL01"], inds))}</p>

@@ -12,6 +12,7 @@ from ..panel.table import boundary_note
 from ..panel.view import membership
 from ..verdict import comparison as peers
 from ..verdict.evaluate import Evaluation, evaluate_check
+from ..verdict.rules import CLEAR, MET, NOT_MET
 from .summary import kort_md as kort_md  # re-exported: part of the report API
 from .text import Md as Md  # re-exported: part of the report API
 
@@ -305,10 +306,10 @@ def scorecard_kort_md(ds: Dataset, area: str, year: int, card: pd.DataFrame) -> 
                   f"verslagen en uitspraken uit het beleidsdocument van {ds.area_name(own)} gelden niet voor "
                   f"{ds.area_name(area)}.*", ""]
     m = card[card.status != "niet_meetbaar"]
-    met = m[m.status.isin(["gehaald", "op_koers", "op_niveau"])]
-    not_met = m[m.status.isin(["niet_gehaald", "niet_op_koers", "niet_op_niveau"])]
+    met = m[m.status.isin(MET)]
+    not_met = m[m.status.isin(NOT_MET)]
     missing = m[m.status == "onvoldoende_gegevens"]
-    clear = m.kwalificatie.isin(["duidelijk_gehaald", "duidelijk_niet_gehaald"])
+    clear = m.kwalificatie.isin(CLEAR)
     finals = int((m.doeljaar <= year).sum())
     word = "gehaald of op koers" if finals < len(m) else "gehaald"
     items = [f"**{len(met)} van de {len(m)} meetbare doelen {word}, {len(not_met)} niet**"

@@ -5,7 +5,7 @@ each line are in the report's folded section for analysts."""
 from __future__ import annotations
 
 from ..data.dataset import Dataset
-from ..data.datastatus import provenance_nl
+from ..data.datastatus import provenance_nl, with_national
 from ..fmt import nl_int, nl_interval, nl_num, nl_pct, nl_value
 from ..stats import BREAK, CLEAR_MET, CLEAR_NOT_MET, WITHIN_NOISE
 from ..verdict import comparison as peers
@@ -135,8 +135,7 @@ def kort_md(ds: Dataset, ev: Evaluation) -> Md:
         items.append("Bronnen geven verschillende cijfers, en het oordeel hangt ervan af welke telt (zie het deel voor analisten).")
     items += [_national_line(ev), _peers_line(ds, ev)]
     ind = ev.indicator
-    shown = [i for i in (ind.id, ind.national_indicator) if i]
     areas = [ev.area_code] + ([ind.national_area] if ind.national_area else [])
-    items.append(provenance_nl(ds, areas, shown))
+    items.append(provenance_nl(ds, areas, with_national(ds, [ind.id])))
     lines += [f"- {i}" for i in items if i]
     return Md("\n".join(lines))

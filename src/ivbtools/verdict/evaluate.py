@@ -686,20 +686,17 @@ def evaluate_check(ds: Dataset, check: Check) -> dict:
         status = "nog niet te controleren"
     else:
         status = "bevestigd"
+    return _check_result(check, status, claim, parts, missing)
+
+
+def _check_result(check: Check, status: str, claim: str, parts: list[str], missing: list[Missing]) -> dict:
+    """A checked statement for every kind: what the document claims, how it is read, the figures,
+    what is missing, the outcome."""
     text = " ".join([claim] + ([check.reading] if check.reading else []) + parts)
     if missing:
         text += " Ontbreekt: " + "; ".join(m.text_nl() for m in missing) + "."
     text += f" Uitkomst: {status}."
     return {"id": check.id, "quote": check.quote, "status": status, "text": text,
-            "missing": [m.text_nl() for m in missing]}
-
-
-def _check_result(check: Check, status: str, parts: list[str], missing: list[Missing]) -> dict:
-    text = " ".join(([check.reading] if check.reading else []) + parts)
-    if missing:
-        text += " Ontbreekt: " + "; ".join(m.text_nl() for m in missing) + "."
-    text += f" Uitkomst: {status}."
-    return {"id": check.id, "quote": check.quote, "status": status, "text": text.strip(),
             "missing": [m.text_nl() for m in missing]}
 
 
@@ -711,7 +708,8 @@ def _check_lowest(ds: Dataset, check: Check) -> dict:
     figs = {y: _figure(ds, ind.id, check.area, y) for y in years}
     missing = [_missing(ds, ind, check.area, y) for y, f in figs.items() if f is None]
     name = ds.area_name(check.area)
-    parts = [f"Het document stelt dat {check.to_year} het laagste aantal had van {check.from_year}–{check.to_year} in {name}."]
+    claim = f"Het document stelt dat {check.to_year} het laagste aantal had van {check.from_year}–{check.to_year} in {name}."
+    parts = []
     own = figs[check.to_year]
     others = {y: f.value for y, f in figs.items() if f is not None and y != check.to_year}
     if own is not None and others:
@@ -719,9 +717,9 @@ def _check_lowest(ds: Dataset, check: Check) -> dict:
         parts.append(f"{check.to_year}: {nl_int(own.value)}; het laagste van de andere jaren met een cijfer: "
                      f"{nl_int(others[low_y])} ({low_y}).")
         if own.value >= others[low_y]:
-            return _check_result(check, "niet bevestigd", parts, missing)
+            return _check_result(check, "niet bevestigd", claim, parts, missing)
     status = "nog niet te controleren" if missing else "bevestigd"
-    return _check_result(check, status, parts, missing)
+    return _check_result(check, status, claim, parts, missing)
 
 
 def _check_rate_below_national(ds: Dataset, check: Check) -> dict:
@@ -735,12 +733,12 @@ def _check_rate_below_national(ds: Dataset, check: Check) -> dict:
     needed = {"local": (ind, area), "pop": (ds.indicators["population"], area),
               "nat": (ds.indicators[nat_ind], nat_area), "natpop": (ds.indicators["population"], nat_area)}
     missing = [_missing(ds, needed[k][0], needed[k][1], y) for k, f in figs.items() if f is None]
-    parts = [f"Het document stelt dat het landelijke niveau per inwoner in {y} "
-             + ("veel " if check.factor > 1 else "") + f"hoger ligt dan in {ds.area_name(area)}."]
+    claim = (f"Het document stelt dat het landelijke niveau per inwoner in {y} "
+             + ("veel " if check.factor > 1 else "") + f"hoger ligt dan in {ds.area_name(area)}.")
     if missing:
-        return _check_result(check, "nog niet te controleren", parts, missing)
+        return _check_result(check, "nog niet te controleren", claim, [], missing)
     local = 1000 * figs["local"].value / figs["pop"].value
     nat = 1000 * figs["nat"].value / figs["natpop"].value
-    parts.append(f"Per 1.000 inwoners in {y}: {ds.area_name(area)} {nl_num(local, 2)}, Nederland {nl_num(nat, 2)}"
-                 + (f" ({nl_num(nat / local, 1)} keer zo hoog)" if local else "") + ".")
-    return _check_result(check, "bevestigd" if nat >= check.factor * local else "niet bevestigd", parts, [])
+    parts = [f"Per 1.000 inwoners in {y}: {ds.area_name(area)} {nl_num(local, 2)}, Nederland {nl_num(nat, 2)}"
+             + (f" ({nl_num(nat / local, 1)} keer zo hoog)" if local else "") + "."]
+    return _check_result(check, "bevestigd" if nat >= check.factor * local else "niet bevestigd", claim, parts, [])

@@ -4,7 +4,7 @@ policy's first year on, the figure beside its expected range and the signal
 place among its peers as context."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, fields
 
 import numpy as np
 import pandas as pd
@@ -13,10 +13,6 @@ from ..data.dataset import Dataset
 from ..fmt import nl_int, nl_num
 from ..panel.view import membership, rates
 from . import signals
-
-COLUMNS = ["prioriteit", "indicator", "indicator_naam", "gemeente", "gemeente_naam", "periode", "waarde",
-           "verwacht", "verwacht_laag", "verwacht_hoog", "signaal", "basisjaren", "trend", "landelijk_waarde",
-           "landelijk_verwacht_laag", "landelijk_verwacht_hoog", "landelijk_signaal", "vergelijkbare_gemeenten"]
 
 
 @dataclass(frozen=True)
@@ -39,6 +35,9 @@ class Row:
     landelijk_verwacht_hoog: float | None
     landelijk_signaal: str
     vergelijkbare_gemeenten: str
+
+
+COLUMNS = [f.name for f in fields(Row)]   # signals.csv, in this order
 
 
 def _series(ds: Dataset, indicator: str, area: str) -> dict[int, float]:
@@ -97,7 +96,7 @@ def monitor_table(ds: Dataset, year: int, area: str | None = None) -> pd.DataFra
                     (ne.signal(nvalue) if ne else signals.NO_EXPECTATION) if ind.national_indicator else "",
                     peer_position(ds, ind.id, area, y) if value is not None else "",
                 ))
-    return pd.DataFrame([r.__dict__ for r in rows], columns=COLUMNS)
+    return pd.DataFrame([asdict(r) for r in rows], columns=COLUMNS)
 
 
 def range_text(low: float | None, high: float | None) -> str:
