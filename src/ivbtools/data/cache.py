@@ -5,6 +5,8 @@
                                                 retrieved_at, years asked for, sha256 and size of the raw file
     data/cache/raw/bron/<name>.counts.json      BRON counts per municipality and year, keyed by the zip's sha256
     data/cache/observations/<provider>-<table>-<area>.csv   tidy extracts
+    data/cache/months/<provider>-<table>-<area>.csv         monthly figures of a monthly table (the monitor's
+                                                current year to date), named in the same index entry
     data/cache/index.json                       per provider and area: the current extract, its sha256, the
                                                 raw file it came from, the table id and the years it holds
     data/cache/retired/                         extracts of predecessor tables or period files (kept for
@@ -65,6 +67,9 @@ class Cache:
     def extract_path(self, provider: str, table: str, area: str) -> Path:
         return self.root / "observations" / f"{provider}-{table}-{area}.csv"
 
+    def months_path(self, provider: str, table: str, area: str) -> Path:
+        return self.root / "months" / f"{provider}-{table}-{area}.csv"
+
     def rel(self, path: Path) -> str:
         return str(Path(path).relative_to(self.root))
 
@@ -110,6 +115,25 @@ class Cache:
         if sha256_file(path) != entry["extract_sha256"]:
             raise Damaged(f"{path} was changed or damaged after it was written (sha256 differs from data/cache/index.json)")
         return path
+
+    def usable_months(self) -> tuple[list[Path], list[str]]:
+        """The monthly extracts of the index entries that have one (verified), and one line per
+        damaged one (its entry's yearly figures stay usable)."""
+        try:
+            idx = self.index()
+        except Damaged:
+            return [], []
+        out, problems = [], []
+        for key, entry in sorted(idx.items()):
+            if not isinstance(entry, dict) or not entry.get("months"):
+                continue
+            path = self.root / entry["months"]
+            if not path.is_file() or sha256_file(path) != entry.get("months_sha256"):
+                problems.append(f"{path} is missing or was changed after it was written (sha256 differs from "
+                                f"data/cache/index.json) — run `ivb fetch --refresh`; the monthly figures are not used until then")
+                continue
+            out.append(path)
+        return out, problems
 
     def usable_extracts(self) -> tuple[list[Path], list[str]]:
         """The extracts every run reads (verified), and one line per damaged entry."""
@@ -172,19 +196,26 @@ class Cache:
         atomic.write_text(self.meta_path(provider, name), json.dumps(meta, ensure_ascii=False, indent=2))
         return meta
 
-    def commit_extract(self, provider: str, area: str, staged_extract: Path, dest: Path, entry: dict) -> None:
-        """Move a validated extract into place and point the index at it; the extract it replaces
-        (another table id or period file) is moved to retired/ and no longer read."""
+    def commit_extract(self, provider: str, area: str, staged_extract: Path, dest: Path, entry: dict,
+                       months: tuple[Path, Path] | None = None) -> None:
+        """Move a validated extract (and its validated monthly extract: staged, destination) into
+        place and point the index at it; the extracts it replaces (another table id or period file)
+        are moved to retired/ and no longer read."""
         previous = self.entry(provider, area)
         sha = sha256_file(staged_extract)
+        entry = {**entry, "extract": self.rel(dest), "extract_sha256": sha}
+        if months is not None:
+            entry.update(months=self.rel(months[1]), months_sha256=sha256_file(months[0]))
+            atomic.move_into_place(months[0], months[1])
         atomic.move_into_place(staged_extract, dest)
         idx = self._index_or_empty()
-        idx[f"{provider}:{area}"] = {**entry, "extract": self.rel(dest), "extract_sha256": sha, "committed_at": now()}
+        idx[f"{provider}:{area}"] = {**entry, "committed_at": now()}
         atomic.write_text(self.root / INDEX, json.dumps(idx, ensure_ascii=False, indent=2, sort_keys=True))
-        if previous and previous.get("extract") and previous["extract"] != self.rel(dest):
-            old = self.root / previous["extract"]
-            if old.exists():
-                atomic.move_into_place(old, self.root / "retired" / old.name)
+        for kind in ("extract", "months"):
+            if previous and previous.get(kind) and previous[kind] != entry.get(kind):
+                old = self.root / previous[kind]
+                if old.exists():
+                    atomic.move_into_place(old, self.root / "retired" / ("months" if kind == "months" else "") / old.name)
 
     def _index_or_empty(self) -> dict:
         try:

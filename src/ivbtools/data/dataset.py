@@ -8,8 +8,11 @@ import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+import pandas as pd
+
 from ..errors import IvbError
 from .monitor import Monitor, load_monitors
+from .months import Months
 from .municipalities import Municipalities, load_municipalities
 from .observations import Observations, implausible_local_figure, resolve
 from .providers import default_providers, embedded_only, snapshot_folder
@@ -29,6 +32,7 @@ class Dataset:
     warnings: list[str] = field(default_factory=list)   # damaged cache entries, not used (one line each)
     municipalities: Municipalities | None = None
     monitor: Monitor | None = None   # the monitored policy's priorities (data/monitor/), if any
+    months: Months = field(default_factory=Months)   # monthly figures (the monitor's year to date), cache only
     # the data state: the fingerprint of the folder this was loaded from. Every copy `load()`
     # hands out for an unchanged folder has the same state and shares its derived views
     # (data/views.py); None for a dataset changed in memory, which keeps views of its own.
@@ -46,7 +50,8 @@ class Dataset:
         return replace(self, indicators=dict(self.indicators), sources=dict(self.sources),
                        policy=replace(self.policy, parts=list(self.policy.parts), checks=list(self.policy.checks)),
                        observations=self.observations.copy(), providers=list(self.providers),
-                       warnings=list(self.warnings), municipalities=copy.deepcopy(self.municipalities), own_views={})
+                       warnings=list(self.warnings), municipalities=copy.deepcopy(self.municipalities), own_views={},
+                       months=self.months.copy())
 
     def with_table(self, table) -> Dataset:
         """A copy whose chosen figures are `table` (an analyst's what-if, a test): no data state,
@@ -123,6 +128,8 @@ def _load(root: Path, data_dir) -> Dataset:
     providers = default_providers(root)
     municipalities = load_municipalities(root)
     frames = [f for prov in providers for f in prov.observations(indicators, sources, municipalities)]
+    month_frames = [f for prov in providers if hasattr(prov, "months") for f in prov.months(indicators, sources)]
+    months = Months(pd.concat(month_frames, ignore_index=True)) if month_frames else Months()
     _, version = snapshot_folder(root)
     warnings = [w for prov in providers for w in getattr(prov, "warnings", [])]
     observations = resolve(frames, sources)
@@ -132,4 +139,4 @@ def _load(root: Path, data_dir) -> Dataset:
     return Dataset(root=root, indicators=indicators, sources=sources, policy=policy,
                    observations=observations, snapshot_version=version,
                    providers=[p.describe() for p in providers], warnings=warnings, municipalities=municipalities,
-                   monitor=monitor)
+                   monitor=monitor, months=months)

@@ -79,6 +79,20 @@ class CacheProvider:
     def files(self) -> list[Path]:
         return self._files
 
+    def months(self, indicators: dict[str, Indicator], sources: dict[str, Source]) -> list[pd.DataFrame]:
+        """The verified monthly extracts (data/cache/months/); a damaged one is left out with a line."""
+        from .months import read_months_csv
+
+        files, problems = self.cache.usable_months()
+        self.warnings += problems
+        out = []
+        for p in files:
+            try:
+                out.append(read_months_csv(p, indicators, sources))
+            except IvbError as exc:
+                self.warnings.append(str(exc))
+        return out
+
     def observations(self, indicators: dict[str, Indicator], sources: dict[str, Source],
                      municipalities=None) -> list[pd.DataFrame]:
         out = []

@@ -25,6 +25,7 @@ from tqdm import tqdm
 
 from .. import atomic
 from ..data.cache import PANEL, Cache, now
+from ..data.months import months_csv, read_months_csv
 from ..data.municipalities import Municipalities, load_municipalities
 from ..data.observations import REQUIRED_COLUMNS, read_observation_csv
 from ..data.registry import Source, load_indicators
@@ -113,6 +114,17 @@ def _stage_extract(stage: Path, data_dir: Path, name: str, rows: list[dict], ent
     return path
 
 
+def _stage_months(stage: Path, data_dir: Path, area: str, rows: list[dict], entries: dict[str, dict]) -> Path | None:
+    """The monthly figures of one area into the staging folder, validated (None: the table has none
+    or the spec does not ask for them)."""
+    if not rows:
+        return None
+    path = stage / f"m-{area}.csv"
+    atomic.write_text(path, months_csv(rows))
+    read_months_csv(path, load_indicators(data_dir / "indicators.yaml"), {sid: _source(e) for sid, e in entries.items()})
+    return path
+
+
 def _cached_outcome(cache: Cache, source: str, area: str) -> Outcome:
     """A verified cache entry that holds what was asked: nothing to download; an earlier failed
     attempt for it is cleared from the log (the cache is in a good state)."""
@@ -142,6 +154,7 @@ def _commit_odata(run: FetchRun, stage: Path, ans: Answer, area: str, payload: d
     cache, spec, ref, raw, sid, need, retrieved = run.cache, ans.spec, ans.ref, ans.raw, ans.sid, ans.need, ans.retrieved
     try:
         extract = _stage_extract(stage, run.data_dir, f"x-{area}.csv", rows, {ans.sid: ans.entry}, run.municipalities)
+        months = _stage_months(stage, run.data_dir, area, odata.tidy_months(spec, payload, sid), {ans.sid: ans.entry})
     except IvbError as exc:
         run.fail(spec.key, [area], f"table {ref.id}: the answer does not validate ({exc}); cache kept")
         return None
@@ -154,7 +167,8 @@ def _commit_odata(run: FetchRun, stage: Path, ans: Answer, area: str, payload: d
         "retrieved_at": retrieved, **extra_meta})
     cache.commit_extract(spec.key, area, extract, cache.extract_path(spec.key, ref.id, area), {
         "raw": f"{area}.json", "table_id": ref.id, "years": need, "source_id": sid,
-        "retrieved_at": retrieved, "figures": len(rows), "partial_years": sorted(raw["partial_years"])})
+        "retrieved_at": retrieved, "figures": len(rows), "partial_years": sorted(raw["partial_years"])},
+        months=(months, cache.months_path(spec.key, ref.id, area)) if months else None)
     run.sources[sid] = ans.entry
     cache.log(spec.key, area, True, f"{len(rows)} figures from table {ref.id}")
     return meta
@@ -209,6 +223,11 @@ def _period_note(raw: dict) -> str:
     return ("; " + "; ".join(notes)) if notes else ""
 
 
+def _months_note(part: dict) -> str:
+    keys = sorted(str(r["Perioden"]).strip() for r in part.get("month_rows", []))
+    return f"; {len(keys)} monthly figures up to {keys[-1][:4]}-{keys[-1][-2:]}" if keys else ""
+
+
 def _odata_spec_fetch(run: FetchRun, spec: odata.TableSpec, areas: list[str], budget: Budget) -> None:
     cache, report, years = run.cache, run.report, run.years
     status = {a: ("refresh" if run.refresh else cache.entry_status(spec.key, a, years)) for a in areas}
@@ -229,8 +248,10 @@ def _odata_spec_fetch(run: FetchRun, spec: odata.TableSpec, areas: list[str], bu
                 todo = []
             retrieved = now()
             for a in todo:
-                part = {**{k: v for k, v in raw.items() if k not in ("rows", "regions")}, "table": ref.provenance(),
-                        "regions": {a: raw["regions"][a]}, "rows": [r for r in raw["rows"] if str(r["RegioS"]).strip() == a]}
+                part = {**{k: v for k, v in raw.items() if k not in ("rows", "regions", "month_rows")},
+                        "table": ref.provenance(), "regions": {a: raw["regions"][a]},
+                        "rows": [r for r in raw["rows"] if str(r["RegioS"]).strip() == a],
+                        "month_rows": [r for r in raw.get("month_rows", []) if str(r["RegioS"]).strip() == a]}
                 sid, entry = odata.source_entry(spec, ref, retrieved, raw)
                 rows = odata.tidy_rows(spec, part, sid)
                 if not rows:
@@ -240,7 +261,7 @@ def _odata_spec_fetch(run: FetchRun, spec: odata.TableSpec, areas: list[str], bu
                 meta = _commit_odata(run, stage, Answer(spec, ref, raw, sid, entry, need, retrieved), a, part, rows, {})
                 if meta is not None:
                     report.outcomes.append(Outcome(spec.key, a, True, f"table {ref.id}: {len(rows)} figures, "
-                                                                      f"{meta['bytes']:,} bytes" + _period_note(raw),
+                                                                      f"{meta['bytes']:,} bytes" + _period_note(raw) + _months_note(part),
                                                    len(rows)))
         finally:
             cache.remove_staging(stage)

@@ -58,6 +58,9 @@ class TableSpec:
     # per class, in class order (the class of the middle inhabitant is the indicator's value)
     class_measures: dict[str, list[str]] = field(default_factory=dict)
     frequency: str | None = None   # the known table's Frequency ('Perjaar', 'Permaand'): a successor must match
+    # also download the table's monthly figures (the monitor's current year to date); only for the
+    # municipality's own fetch (areas named), not the all-municipality panel
+    months: bool = False
 
     @classmethod
     def from_yaml(cls, d: dict) -> TableSpec:
@@ -67,7 +70,7 @@ class TableSpec:
                    indicators={str(k): v for k, v in d["indicators"].items()},
                    optional_measures=dict(d.get("optional_measures") or {}),
                    class_measures={k: list(v) for k, v in (d.get("class_measures") or {}).items()},
-                   frequency=d.get("frequency"))
+                   frequency=d.get("frequency"), months=bool(d.get("months", False)))
 
     @property
     def host(self) -> str:
@@ -126,6 +129,7 @@ class Periods:
     provisional: list[int] = field(default_factory=list)        # complete years with status Voorlopig
     partial: dict[int, str] = field(default_factory=dict)       # year -> 't/m oktober' (not a whole year yet)
     monthly: bool = False                                       # the table also has monthly figures
+    month_keys: list[str] = field(default_factory=list)         # every month key as served (padded), in order
 
     @classmethod
     def read(cls, periods: list[dict]) -> Periods:
@@ -138,6 +142,7 @@ class Periods:
                 years[int(m.group(1))] = p
             elif m := MONTH_KEY.fullmatch(key):
                 months.setdefault(int(m.group(1)), set()).add(int(m.group(2)))
+                out.month_keys.append(str(p["Key"]))
         out.monthly = bool(months)
         for y in sorted(set(years) | set(months)):
             got = months.get(y, set())
@@ -279,6 +284,7 @@ def download(spec: TableSpec, ref: TableRef, areas: list[str] | None, years: lis
     what = f"table {ref.id} on {spec.host}"
     extra, classes = _columns(spec, ref)
     padded = ref.regions
+    panel = areas is None
     if areas is None:
         areas = [a for a in padded if a.startswith("GM")] + ["NL01"]
         clauses = [f"(substringof('GM',RegioS) or RegioS eq '{padded['NL01']['Key']}')"]
@@ -313,7 +319,19 @@ def download(spec: TableSpec, ref: TableRef, areas: list[str] | None, years: lis
     rows = get_pages(url, {"$filter": " and ".join(clauses), "$select": ",".join(select)}, budget.renamed(what),
                      max_pages=expected + 1, max_rows=expected)
     partial = {y: lbl for y, lbl in ref.periods.partial.items() if years is None or y in years}
+    month_rows, month_url = [], None
+    if spec.months and not panel and ref.periods.month_keys:
+        # the monthly figures of every year (a few hundred rows): the current year to date and the
+        # same months of the years before, for the monitor (issue #19)
+        clauses[-1] = "substringof('MM',Perioden)"
+        expected = len(areas) * n_cats * len(ref.periods.month_keys)
+        start_m = len(budget.urls)
+        month_rows = get_pages(url, {"$filter": " and ".join(clauses),
+                                     "$select": ",".join(["RegioS", "Perioden"] + ([spec.category_dimension] if spec.category_dimension else []) + [spec.measure])},
+                               budget.renamed(what), max_pages=expected + 1, max_rows=expected)
+        month_url = budget.urls[start_m]
     return {"rows": rows, "regions": {a: str(padded[a].get("Title", a)).strip() for a in areas},
+            "month_rows": month_rows, "month_url": month_url,
             "url": budget.urls[start], "pages": len(budget.urls) - start,
             "periods": [ref.periods.keys[y].strip() for y in wanted], "extra_measures": extra,
             "class_measures": classes, "partial_years": {str(y): v for y, v in partial.items()},
@@ -324,13 +342,16 @@ def validate_rows(spec: TableSpec, raw: dict, table_id: str) -> None:
     """Every row must carry the measure, a known region, a yearly period and a known category,
     with a number or a missing-value mark: otherwise nothing from this response is cached."""
     areas = set(raw["regions"])
-    for i, r in enumerate(raw["rows"], start=1):
+    for i, r in enumerate(raw["rows"] + raw.get("month_rows", []), start=1):
         if not isinstance(r, dict):
             raise IvbError(f"table {table_id}: row {i} of the answer is not a record — the service sent a broken answer; cache kept")
         for col in [spec.measure, "RegioS", "Perioden"] + ([spec.category_dimension] if spec.category_dimension else []):
             if col not in r:
                 raise IvbError(f"table {table_id}: row {i} of the answer has no column {col} although the table lists it — "
                                f"a broken answer from the service; the cache is kept; try again later")
+        if i > len(raw["rows"]) and not MONTH_KEY.fullmatch(str(r["Perioden"]).strip()):
+            raise IvbError(f"table {table_id}: a row of the monthly answer is for period {str(r['Perioden']).strip()!r}, "
+                           f"not a month — the service ignored the filter; the cache is kept")
         if str(r["RegioS"]).strip() not in areas:
             raise IvbError(f"table {table_id}: row {i} is for region {str(r['RegioS']).strip()!r}, which was not asked for — "
                            f"the service ignored the filter; the cache is kept")
@@ -380,6 +401,22 @@ def tidy_rows(spec: TableSpec, raw: dict, source_id: str) -> list[dict]:
             if k is not None and area != "NL01":
                 out.append({"indicator": ind, "area_code": area, "area_name": name, "year": year,
                             "value": k, "source_id": source_id})
+    return out
+
+
+def tidy_months(spec: TableSpec, raw: dict, source_id: str) -> list[dict]:
+    """The monthly figures (periods YYYYMMnn) as tidy rows with a month column, the current
+    year's months included (they are the point: the year to date); missing values skipped."""
+    out = []
+    for r in raw.get("month_rows", []):
+        value = _number(r[spec.measure], spec)
+        m = MONTH_KEY.fullmatch(str(r.get("Perioden", "")).strip())
+        cat = str(r.get(spec.category_dimension, "")).strip() if spec.category_dimension else ""
+        if value is None or not m or cat not in spec.indicators:
+            continue
+        area = str(r["RegioS"]).strip()
+        out.append({"indicator": spec.indicators[cat], "area_code": area, "area_name": raw["regions"].get(area, area),
+                    "year": int(m.group(1)), "month": int(m.group(2)), "value": value, "source_id": source_id})
     return out
 
 

@@ -1,7 +1,7 @@
-"""The 2024–2027 monitor (issue #19): per priority, indicator, area and whole year from the
-policy's first year on, the figure beside its expected range and the signal
-(verdict/signals.py, docs/monitor-methods.md), with the national signal and the municipality's
-place among its peers as context."""
+"""The 2024–2027 monitor (issue #19): per priority, indicator, area and year from the policy's
+first year on — a whole year, or the current year to date from the monthly figures — the figure
+beside its expected range and the signal (verdict/signals.py, docs/monitor-methods.md), with the
+national signal and the municipality's place among its peers as context."""
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, fields
@@ -53,6 +53,30 @@ def expectation(ds: Dataset, indicator: str, area: str, year: int) -> tuple[sign
     return e, series.get(year)
 
 
+def year_to_date(ds: Dataset, indicator: str, area: str, year: int) -> tuple[signals.Expectation | None, float, str] | None:
+    """`year` up to its last published month against the same months of the years before, by the
+    same rule as a whole year (baseline years, breaks, abnormal years; docs/monitor-methods.md,
+    'Het lopende jaar'): (expectation, figure so far, label 'YYYY t/m <maand>'); None when the
+    monthly figures do not hold part of `year`."""
+    ytd = ds.months.year_to_date(indicator, area, year)
+    if ytd is None:
+        return None
+    ind = ds.indicators[indicator]
+    e = signals.expect(ytd.earlier, year, excluded=set(ind.abnormal_years(area)), break_years=ind.break_years(area))
+    return e, ytd.value, ytd.label
+
+
+def _period(ds: Dataset, indicator: str, area: str, year: int):
+    """(expectation, figure, period label, whole year?) of `year`: the whole year when the yearly
+    figures hold it, else the year to date from the monthly figures, else no figure."""
+    e, value = expectation(ds, indicator, area, year)
+    if value is None:
+        ytd = year_to_date(ds, indicator, area, year)
+        if ytd is not None:
+            return ytd[0], ytd[1], ytd[2], False
+    return e, value, str(year), True
+
+
 def peer_position(ds: Dataset, indicator: str, area: str, year: int) -> str:
     """Where the municipality's rate per 1,000 inhabitants stands in its peer group's middle half."""
     mem = membership(ds, year) if year <= max(ds.observations.years() or (0, 0)) else None
@@ -72,8 +96,9 @@ def peer_position(ds: Dataset, indicator: str, area: str, year: int) -> str:
 
 
 def monitor_table(ds: Dataset, year: int, area: str | None = None) -> pd.DataFrame:
-    """One row per priority indicator, area (the municipality) and whole year from the policy's
-    first year up to `year`."""
+    """One row per priority indicator, area (the municipality) and year from the policy's first
+    year up to `year`: a whole year, or the year to date ('2026 t/m oktober') where only the
+    monthly figures hold part of it."""
     mon = ds.monitor
     if mon is None:
         return pd.DataFrame(columns=COLUMNS)
@@ -83,18 +108,22 @@ def monitor_table(ds: Dataset, year: int, area: str | None = None) -> pd.DataFra
         for mi in p.indicators:
             ind = ds.indicators[mi.indicator]
             for y in range(mon.period[0], year + 1):
-                e, value = expectation(ds, ind.id, area, y)
-                ne, nvalue = (expectation(ds, ind.national_indicator, ind.national_area, y)
-                              if ind.national_indicator else (None, None))
+                e, value, label, whole = _period(ds, ind.id, area, y)
+                ne, nvalue = None, None
+                if ind.national_indicator:
+                    ne, nvalue, nlabel, _ = _period(ds, ind.national_indicator, ind.national_area, y)
+                    if nlabel != label:   # the national figure of other months is no context
+                        ne, nvalue = None, None
                 rows.append(Row(
-                    p.name, ind.id, ind.label_nl, area, ds.area_name(area), str(y), value,
+                    p.name, ind.id, ind.label_nl, area, ds.area_name(area), label, value,
                     e.expected if e else None, e.low if e else None, e.high if e else None,
                     e.signal(value) if e else (signals.NO_DATA if value is None else signals.NO_EXPECTATION),
                     ", ".join(map(str, e.baseline_years)) if e else "",
                     ("ja" if e.trend else "nee") if e else "",
                     nvalue, ne.low if ne else None, ne.high if ne else None,
                     (ne.signal(nvalue) if ne else signals.NO_EXPECTATION) if ind.national_indicator else "",
-                    peer_position(ds, ind.id, area, y) if value is not None else "",
+                    (peer_position(ds, ind.id, area, y) if whole else
+                     "geen vergelijking: van andere gemeenten alleen hele jaren") if value is not None else "",
                 ))
     return pd.DataFrame([asdict(r) for r in rows], columns=COLUMNS)
 

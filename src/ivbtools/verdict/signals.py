@@ -84,22 +84,28 @@ def expect(series: dict[int, float], year: int, excluded=frozenset(), break_year
     if y.sum() == 0:   # nothing ever counted: expect nothing, and a handful is already a signal
         return Expectation(year, 0.0, 0.0, float(sps.poisson.ppf(LEVEL, 1.0 / len(years))), tuple(years), False, 1.0)
     trend = False
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        if len(years) >= 4 and len(set(y)) > 1:
+    if len(years) >= 4 and len(set(y)) > 1:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
             fit = sm.GLM(y, sm.add_constant(x), family=sm.families.Poisson()).fit(scale="X2")
-            trend = bool(fit.pvalues[1] < TREND_P)
-        if not trend:
-            fit = sm.GLM(y, np.ones((len(y), 1)), family=sm.families.Poisson()).fit(scale="X2")
-    phi = max(1.0, float(fit.scale))
-    exog = np.array([1.0, 0.0]) if trend else np.array([1.0])   # x = 0 is the year judged
-    eta = float(exog @ fit.params)
-    cov = np.asarray(fit.cov_params()) * (phi / fit.scale if fit.scale > 0 else 1.0)
-    var_eta = float(exog @ cov @ exog)
-    mu = float(np.exp(eta))
+        trend = bool(fit.pvalues[1] < TREND_P)
+    if trend:
+        scale = float(fit.scale)
+        phi = max(1.0, scale)
+        exog = np.array([1.0, 0.0])   # x = 0 is the year judged
+        mu = float(np.exp(exog @ fit.params))
+        cov = np.asarray(fit.cov_params()) * (phi / scale if scale > 0 else 1.0)
+        var_eta = float(exog @ cov @ exog)
+    else:
+        # the flat quasi-Poisson model in closed form (the GLM's own answer: mu = mean, Pearson
+        # dispersion, Var(log mu) = phi / (n mu)); statsmodels' IRLS fails on a constant series
+        mu = float(y.mean())
+        scale = float(((y - mu) ** 2 / mu).sum() / (len(y) - 1))
+        phi = max(1.0, scale)
+        var_eta = phi / (len(y) * mu)
     # phi estimated from few years: a t quantile; floored at Poisson (phi = 1, known): a normal one
     df = max(len(years) - (2 if trend else 1), 1)
-    q = sps.t.ppf(0.5 + LEVEL / 2, df=df) if fit.scale > 1 else sps.norm.ppf(0.5 + LEVEL / 2)
+    q = sps.t.ppf(0.5 + LEVEL / 2, df=df) if scale > 1 else sps.norm.ppf(0.5 + LEVEL / 2)
     sd = np.sqrt(phi * mu + mu * mu * var_eta)
     # Farrington's 2/3-power transformation: bounds mu * (1 +- 2/3 * q * sd / mu) ** (3/2)
     step = (2.0 / 3.0) * q * sd / mu
