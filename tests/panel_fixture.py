@@ -51,39 +51,89 @@ def _draws() -> dict:
     rng = np.random.default_rng(SEED)
     munis = municipalities()
     pop = {c: int(np.exp(rng.uniform(np.log(3_000), np.log(150_000))) if c != "GM1969" else 63_000) for c, _ in munis}
-    counts = {}
+    counts, levels = {}, {}
     for (tid, cat), (rate, trend) in RATES.items():
         for c, _ in munis:
-            level = rng.lognormal(0, 0.3)
+            level = levels[(tid, cat, c)] = rng.lognormal(0, 0.3)
             for y in YEARS:
                 mu = pop[c] / 1000 * rate * level * np.exp(trend * (y - 2017))
                 if cat.strip() == "E33" and y >= 2020:
                     mu *= BREAK_FACTOR
                 mu *= rng.gamma(1 / TRUE_TAU ** 2, TRUE_TAU ** 2)   # mean 1, CV TRUE_TAU
                 counts[(tid, cat, c, y)] = int(rng.poisson(mu))
-    return {"pop": pop, "counts": counts}
+    return {"pop": pop, "counts": counts, "levels": levels}
 
 
-def _table(tid, title, dim, dim_title, keys, measure, monthly=False):
-    """A police table for every municipality (and the pseudo-municipalities), the drawn counts as
-    yearly figures; a monthly table also has (invented) monthly figures and a partial current year."""
-    munis = municipalities()
+# --- the monitor stand-in (issue #19): whole years to 2025, months to October 2026 -------------
+THROUGH = (2026, 10)
+LATER = [2024, 2025, 2026]
+# planted: from January 2026 Westerkwartier's E33 reports double; every other series is stable
+JUMPS = {("47021NED", "E33   ", "GM1969", 2026): 2.0}
+SEASON = 1 + 0.35 * np.cos(2 * np.pi * (np.arange(12) - 6) / 12)   # invented: a summer peak
+SEASON = SEASON / SEASON.sum()
+
+
+@functools.lru_cache(maxsize=1)
+def _later_draws() -> dict:
+    """Counts for 2024-2026 by the same model as _draws (own seed, so the 2012-2023 draws stay as
+    they are), the planted jump applied, and every year split into months (multinomial with the
+    invented season)."""
+    rng = np.random.default_rng(SEED + 2)
     d = _draws()
+    munis = municipalities()
+    counts = dict(d["counts"])
+    for (tid, cat), (rate, trend) in RATES.items():
+        for c, _ in munis:
+            for y in LATER:
+                mu = d["pop"][c] / 1000 * rate * d["levels"][(tid, cat, c)] * np.exp(trend * (y - 2017))
+                if cat.strip() == "E33":
+                    mu *= BREAK_FACTOR
+                mu *= rng.gamma(1 / TRUE_TAU ** 2, TRUE_TAU ** 2) * JUMPS.get((tid, cat, c, y), 1.0)
+                counts[(tid, cat, c, y)] = int(rng.poisson(mu))
+    months = {}
+    for (tid, cat), _ in RATES.items():
+        if tid != "47021NED":
+            continue
+        for c, _ in munis:
+            for y in YEARS + LATER:
+                months[(tid, cat, c, y)] = rng.multinomial(counts[(tid, cat, c, y)], SEASON)
+    return {"counts": counts, "months": months}
+
+
+def _table(tid, title, dim, dim_title, keys, measure, monthly=False, later=False):
+    """A police table for every municipality (and the pseudo-municipalities), the drawn counts as
+    yearly figures; a monthly table also has (invented) monthly figures and a partial current year.
+    `later`: the monitor stand-in, whole years to 2025 and a monthly table's months to October 2026
+    (the months add up to the year)."""
+    from replay import PARTIAL_MONTHS
+
+    munis = municipalities()
+    d = _later_draws() if later else _draws()
+    years = YEARS + LATER[:-1] if later else YEARS
+    assert not later or THROUGH == (LATER[-1], PARTIAL_MONTHS)
     regions = [("NL01  ", "Nederland")] + [(c, f"{n} (gemeente)" if n == "Groningen" else n) for c, n in munis] + PSEUDO
-    t = police_table(tid, title, dim, dim_title, keys, measure, regions=[], years=YEARS,
+    t = police_table(tid, title, dim, dim_title, keys, measure, regions=[], years=years,
                      frequency="Permaand" if monthly else "Perjaar", monthly=monthly,
-                     partial=YEARS[-1] + 1 if monthly else None)
+                     partial=years[-1] + 1 if monthly else None, modified="2026-11-20T02:00:00" if later else
+                     "2024-03-01T02:00:00")
     periods = t["sets"]["Perioden"]
     rows, i = [], 0
     for cat, _ in keys:
         for p in periods:
             y, grain = int(p["Key"][:4]), p["Key"][4:6]
-            per = {c: d["counts"].get((tid, cat, c, min(y, YEARS[-1])), 0) for c, _ in munis}
-            per.update({c: 3 + (y % 5) for c, _ in PSEUDO})   # invented, small
-            if grain == "MM":
-                per = {c: v // 12 for c, v in per.items()}
-            elif y not in YEARS:   # the partial year's total so far
-                per = {c: v * 10 // 12 for c, v in per.items()}
+            if later and monthly:
+                m = int(p["Key"][6:]) if grain == "MM" else None
+                split = {c: d["months"].get((tid, cat, c, y), np.zeros(12, int)) for c, _ in munis}
+                per = {c: int(v[m - 1]) if m else int(v[:PARTIAL_MONTHS].sum() if y not in years else v.sum())
+                       for c, v in split.items()}
+                per.update({c: 0 if m else 3 + (y % 5) for c, _ in PSEUDO})   # invented, small
+            else:
+                per = {c: d["counts"].get((tid, cat, c, min(y, years[-1])), 0) for c, _ in munis}
+                per.update({c: 3 + (y % 5) for c, _ in PSEUDO})   # invented, small
+                if grain == "MM":
+                    per = {c: v // 12 for c, v in per.items()}
+                elif y not in years:   # the partial year's total so far
+                    per = {c: v * 10 // 12 for c, v in per.items()}
             rows.append({"ID": i, dim: cat, "RegioS": "NL01  ", "Perioden": p["Key"], measure: sum(per.values())})
             i += 1
             for c, v in per.items():
@@ -97,7 +147,7 @@ def _table(tid, title, dim, dim_title, keys, measure, monthly=False):
 POPULATION_YEARS = list(range(1995, YEARS[-1] + 1))   # CBS lists every municipality since 1995
 
 
-def _population():
+def _population(last: int = YEARS[-1]):
     """The wide population table (hundreds of columns), every year since 1995 on each year's
     boundaries: Westerkwartier from 2019, four former codes up to 2018. No class column: the
     population per urbanisation class, with the invented class (from size) holding the middle
@@ -107,7 +157,8 @@ def _population():
     munis = municipalities()
     pop = _draws()["pop"]
     rows = []
-    for y in POPULATION_YEARS:
+    years = list(range(POPULATION_YEARS[0], last + 1))
+    for y in years:
         rows.append({"RegioS": "NL01  ", "Perioden": f"{y}JJ00", "TotaleBevolking_1": sum(pop.values()), "classes": None})
         for c, _ in munis:
             if c == "GM1969" and y < 2019:
@@ -119,7 +170,7 @@ def _population():
                 rows.append({"RegioS": c, "Perioden": f"{y}JJ00", "TotaleBevolking_1": 15_000,
                              "classes": class_shares(15_000)})
     regions = [("NL01  ", "Nederland")] + list(munis) + FORMER
-    return wide_population(rows, regions, POPULATION_YEARS)
+    return wide_population(rows, regions, years)
 
 
 def urban_class(population: int) -> int:
@@ -134,15 +185,17 @@ def class_shares(population: int) -> tuple[float, ...]:
     return tuple(0.6 if c == k else 0.1 for c in range(1, 6))
 
 
-def tables() -> dict:
+def tables(later: bool = False) -> dict:
+    """The replay's tables; `later`: the monitor stand-in (whole years to 2025, the nuisance table's
+    months to October 2026, Westerkwartier's E33 doubled from January 2026)."""
     from replay import CRIMES, NUISANCE
 
     return {
         "47025NED": _table("47025NED", "Geregistreerde misdrijven; soort misdrijf, regio", "SoortMisdrijf",
-                           "Soort misdrijf", CRIMES, "GeregistreerdeMisdrijven_1"),
+                           "Soort misdrijf", CRIMES, "GeregistreerdeMisdrijven_1", later=later),
         "47021NED": _table("47021NED", "Geregistreerde overlast; soort overlast, regio", "Overlast", "Soort overlast",
-                           NUISANCE, "GeregistreerdeOverlast_1", monthly=True),
-        "70072ned": _population(),
+                           NUISANCE, "GeregistreerdeOverlast_1", monthly=True, later=later),
+        "70072ned": _population(LATER[-2] if later else YEARS[-1]),
     }
 
 

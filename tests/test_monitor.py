@@ -168,3 +168,109 @@ def test_another_municipality_gets_the_signals_but_not_westerkwartiers_statement
     sig = pd.read_csv(folder / "signals.csv", sep=";", decimal=",", encoding="utf-8-sig")
     assert set(sig.gemeente) == {"GM0014"} and (sig[sig.indicator == "cybercrime"].signaal == HIGHER).all()
     assert pd.read_csv(folder / "statements.csv", sep=";", encoding="utf-8-sig").empty
+
+
+# --- the stand-ins as the service would serve them in December 2026 -----------------------------
+
+@pytest.fixture(scope="module")
+def through_october(tmp_path_factory):
+    """A data folder whose cache holds the stand-in fetch (tests/panel_fixture.py `later`: whole
+    years to 2025, the nuisance table's months to October 2026, Westerkwartier's E33 doubled from
+    January 2026), the municipality and the all-municipality panel, and `ivb monitor --year 2026`
+    written from it."""
+    import os
+
+    import panel_fixture as pf
+    from ivbtools.live.fetch import fetch, fetch_panel
+
+    from conftest import copy_project_data
+    from replay import Replay
+
+    base = tmp_path_factory.mktemp("monitor2026")
+    data, out = base / "data", base / "outputs"
+    copy_project_data(data)
+    keys = ("IVB_POLICE_URL", "IVB_CBS_URL", "IVB_BRON_URL")
+    saved = {k: os.environ.get(k) for k in keys}
+    try:
+        with Replay(tables=pf.tables(later=True), bron=pf.bron_files_all(), page=10_000) as r:
+            os.environ["IVB_POLICE_URL"] = os.environ["IVB_CBS_URL"] = r.url
+            os.environ["IVB_BRON_URL"] = r.url + "/bron"
+            got = fetch(data, ["GM1969"], quiet=True, timeout=30, source_timeout=300)
+            fetch_panel(data, quiet=True, timeout=30, source_timeout=300)
+    finally:
+        for k, v in saved.items():
+            os.environ.pop(k, None) if v is None else os.environ.__setitem__(k, v)
+    proc = ivb(["--data", str(data), "monitor", "--year", "2026", "--output", str(out)])
+    assert proc.returncode == 0, proc.stderr
+    return data, out / "monitor" / "2026", got
+
+
+def _fixture_ytd(code: str, cat: str, year: int, last: int = 10) -> int:
+    import panel_fixture as pf
+
+    return int(pf._later_draws()["months"][("47021NED", cat, code, year)][:last].sum())
+
+
+def test_the_monthly_figures_are_fetched_and_cached_beside_the_years(through_october):
+    data, _, got = through_october
+    line = next(o.message for o in got.outcomes if o.source == "police-nuisance" and o.area == "GM1969")
+    assert "left out, not a whole year yet: 2026 (t/m oktober)" in line and "monthly figures up to 2026-10" in line
+    ds = ivbtools.load(data)
+    m = ds.months.table
+    e33 = m[(m.indicator == "confused_person_e33") & (m.area_code == "GM1969")]
+    # 2012-2025 whole, 2026 January-October: 14 x 12 + 10 months
+    assert len(e33) == 14 * 12 + 10 and e33.year.max() == 2026 and e33[e33.year == 2026].month.max() == 10
+    # the partial year never becomes a yearly figure
+    assert 2026 not in set(ds.observations.series("confused_person_e33", "GM1969").year)
+    # the months add up to the yearly figure the table gives for a whole year
+    assert e33[e33.year == 2025].value.sum() == ds.observations.series("confused_person_e33", "GM1969") \
+        .set_index("year").value[2025]
+
+
+def test_monitor_2026_signals_the_planted_jump_to_date_and_not_the_stable_series(through_october):
+    _, folder, _ = through_october
+    sig = pd.read_csv(folder / "signals.csv", sep=";", decimal=",", encoding="utf-8-sig", dtype={"periode": str})
+    t = sig.set_index(["indicator", "periode"])
+    e33, e35 = t.loc[("confused_person_e33", "2026 t/m oktober")], t.loc[("youth_nuisance_e35", "2026 t/m oktober")]
+    # the figures to date are the fixture's January-October sums, computed here from its draws
+    assert e33.waarde == _fixture_ytd("GM1969", "E33   ", 2026) and e35.waarde == _fixture_ytd("GM1969", "E35   ", 2026)
+    assert e33.signaal == HIGHER and e35.signaal == WITHIN
+    # E33: the same months of the five years after the 2020 break; E35: five years without the corona years
+    assert e33.basisjaren == "2021, 2022, 2023, 2024, 2025" and e35.basisjaren == "2019, 2022, 2023, 2024, 2025"
+    assert e33.vergelijkbare_gemeenten == "geen vergelijking: van andere gemeenten alleen hele jaren"
+    # the whole years 2024 and 2025 from the yearly table, with the peer position as context
+    for ind in ("confused_person_e33", "youth_nuisance_e35", "weapons_trade", "cybercrime"):
+        for y in ("2024", "2025"):
+            assert t.loc[(ind, y), "signaal"] in (WITHIN, HIGHER, "lager dan verwacht")
+            assert "vergelijkbare gemeenten" in t.loc[(ind, y), "vergelijkbare_gemeenten"]
+    # a yearly table has no 2026 yet: named, not guessed
+    assert t.loc[("weapons_trade", "2026"), "signaal"] == NO_DATA and pd.isna(t.loc[("weapons_trade", "2026"), "waarde"])
+    # the national figure of the same months beside it
+    assert t.loc[("confused_person_e33", "2026 t/m oktober"), "landelijk_waarde"] > 10 * e33.waarde
+
+
+def test_monitor_2026_page_shows_the_five_priorities_and_labels_the_current_year(through_october):
+    _, folder, _ = through_october
+    page = (folder / "index.html").read_text(encoding="utf-8")
+    for name in ("Ondermijning", "Zorg en veiligheid", "Jeugd en veiligheid", "Digitale veiligheid",
+                 "Verbinding met de samenleving"):
+        assert f"<h2>{name}</h2>" in page
+    assert "Maandcijfers: 2026 t/m oktober." in page
+    assert "Het lopende jaar (2026 t/m oktober): vergeleken met dezelfde maanden van de jaren ervoor" in page
+    assert "Vraagt aandacht: Meldingen overlast door verward persoon (E33) 2026 t/m oktober:" in page
+    st = pd.read_csv(folder / "statements.csv", sep=";", encoding="utf-8-sig")
+    assert (st.uitkomst != "nog niet te controleren").sum() >= 12
+
+
+def test_a_damaged_months_file_is_one_warning_and_the_years_stay(through_october, tmp_path):
+    import shutil
+
+    data, _, _ = through_october
+    copy = tmp_path / "data"
+    shutil.copytree(data, copy)
+    victim = next((copy / "cache" / "months").glob("police-nuisance-*-GM1969.csv"))
+    victim.write_text(victim.read_text(encoding="utf-8").replace(",2026,10,", ",2026,10,1"), encoding="utf-8")
+    ds = ivbtools.load(copy)
+    assert any(str(victim) in w and "ivb fetch --refresh" in w for w in ds.warnings)
+    assert ds.months.year_to_date("confused_person_e33", "GM1969", 2026) is None
+    assert 2025 in set(ds.observations.series("confused_person_e33", "GM1969").year)

@@ -4,6 +4,7 @@ previous set)."""
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import html
 import io
 import tempfile
@@ -76,6 +77,25 @@ def _attention(table: pd.DataFrame) -> str:
                      f"({r.signaal})" for r in hits.itertuples())
 
 
+def _months_basis(table: pd.DataFrame) -> str:
+    part = table[~table.periode.str.fullmatch(r"\d{4}") & table.waarde.notna()]
+    return f" Maandcijfers: {part.periode.iloc[-1]}." if not part.empty else ""
+
+
+def _current_year(ds, table: pd.DataFrame, year: int) -> str:
+    """What the page says about the year that is not over yet."""
+    part = table[~table.periode.str.fullmatch(r"\d{4}")]
+    if not part.empty:
+        names = ", ".join(dict.fromkeys(part.indicator_naam))
+        label = part.periode.iloc[0]
+        return (f"Het lopende jaar ({label}): vergeleken met dezelfde maanden van de jaren ervoor, uit de maandcijfers "
+                f"van de politie ({names}). De andere cijfers verschijnen alleen per heel jaar.")
+    if year >= dt.date.today().year:
+        return (f"Het lopende jaar {year}: nog geen maandcijfers in de gegevens (ivb fetch haalt die van de politie op); "
+                f"de jaarcijfers verschijnen na afloop van het jaar.")
+    return f"Alle jaren tot en met {year} zijn hele jaren."
+
+
 def monitor_html(ds, year: int, area: str, table: pd.DataFrame, statements: pd.DataFrame, made: str) -> str:
     esc = html.escape
     mon = ds.monitor
@@ -95,7 +115,7 @@ def monitor_html(ds, year: int, area: str, table: pd.DataFrame, statements: pd.D
                 for r in rows.itertuples())
             block += [f"<h3>{esc(ds.indicators[mi.indicator].label_nl)}</h3>", f"<p><small>{esc(mi.reading)}</small></p>",
                       _chart(ds, mi.indicator, area, rows),
-                      '<table class="list"><tr><th>jaar</th><th>aantal</th><th>verwachte marge (95%)</th><th>signaal</th>'
+                      '<table class="list"><tr><th>periode</th><th>aantal</th><th>verwachte marge (95%)</th><th>signaal</th>'
                       f"<th>landelijk</th><th>vergelijkbare gemeenten</th></tr>{cells}</table>"]
         if p.wanted:
             block.append("<p><small>Nog niet in de gegevens: " + "; ".join(f"{esc(w)} ({esc(n)})" for w, n in p.wanted)
@@ -112,14 +132,14 @@ def monitor_html(ds, year: int, area: str, table: pd.DataFrame, statements: pd.D
     inds = with_national(ds, [i.indicator for p in mon.priorities for i in p.indicators])
     body = f"""<nav><a href="../../index.html">← Overzicht</a></nav>
 <h1>Monitor {esc(mon.title)} — {esc(ds.area_name(area))}, t/m {year}</h1>
-<p>Gemaakt op {esc(nl_datetime(made))}. {esc(provenance_nl(ds, [area, "NL01"], inds))}</p>
+<p>Gemaakt op {esc(nl_datetime(made))}. {esc(provenance_nl(ds, [area, "NL01"], inds))}{esc(_months_basis(table))}</p>
 <h2>Kort</h2>
 <ul><li>Per prioriteit de open cijfers die laten zien of het de kant op gaat die het beleid wil, elk jaar naast de
 marge die op grond van de jaren ervoor te verwachten was. Signalen: {esc(kort)}.</li>
 <li>Vraagt aandacht: {esc(_attention(table)) or "geen indicator buiten de verwachte marge"}.</li>
 <li>Een signaal is een reden om te kijken, geen oordeel over het beleid; de doelstellingen voor 2027 zijn kwalitatief
-en worden niet gescoord. Methode: docs/monitor-methods.md (versie M1).</li>
-<li>Het lopende jaar tot en met de laatste maand ontbreekt nog: daarvoor zijn de maandcijfers van de politie nodig.</li></ul>
+en worden niet gescoord. Methode: docs/monitor-methods.md (versie {signals.METHOD}).</li>
+<li>{esc(_current_year(ds, table, year))}</li></ul>
 {''.join(parts)}
 <h2>Uitspraken in het beleidsdocument</h2>
 <p>{len(statements)} uitspraken uit de hoofdstukken 1 en 4 over {esc(ds.area_name(area))}, elk getoetst aan de cijfers
@@ -130,8 +150,6 @@ en worden niet gescoord. Methode: docs/monitor-methods.md (versie M1).</li>
 
 
 def write_monitor(ds, year: int, out_dir, area: str | None = None) -> dict:
-    import datetime as dt
-
     area = area or ds.monitor.municipality
     table = monitor_table(ds, year, area)
     statements = statements_table(ds, area)

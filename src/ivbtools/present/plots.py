@@ -393,29 +393,42 @@ peer_series_chart = _shown(plot_peer_series)
 
 def plot_monitor(ds: Dataset, indicator: str, area: str, rows: pd.DataFrame, first_year: int = 2019):
     """One monitored indicator: the yearly figures since `first_year` and, for each year of the
-    monitor, the expected range (bar) and the figure's signal; returns the Axes."""
+    monitor, the expected range (bar) and the figure's signal; the current year to date ('2026 t/m
+    oktober') as an open marker with its own range (fewer months: not on the yearly scale, and
+    labelled so); returns the Axes."""
     s = ds.observations.series(indicator, area)
     s = s[s.year >= first_year]
-    if s.empty and rows.verwacht.isna().all():
+    if s.empty and rows.verwacht.isna().all() and rows.waarde.isna().all():
         return _no_chart(f"Geen grafiek: er zijn nog geen cijfers voor {ds.area_name(area)} sinds {first_year} "
                          f"({ds.indicators[indicator].label_nl}; ivb fetch haalt ze op).")
     fig, ax = plt.subplots(figsize=(7.5, 3.2))
     if not s.empty:
         ax.plot(s.year, s.value, "o-", color="C0", lw=1.5, label=ds.area_name(area))
-    r = rows[rows.verwacht.notna()]
+    whole = rows[rows.periode.str.fullmatch(r"\d{4}")]
+    part = rows[~rows.periode.str.fullmatch(r"\d{4}")]
+    r = whole[whole.verwacht.notna()]
     if not r.empty:
         years = r.periode.astype(int)
         ax.vlines(years, r.verwacht_laag.astype(float), r.verwacht_hoog.astype(float), color="grey", lw=6, alpha=0.35,
                   label="verwachte marge (95%)")
         ax.plot(years, r.verwacht.astype(float), "_", color="grey", ms=14, label="verwacht")
-    shown = list(s.year) + list(rows.periode.astype(int))
+    for p in part.itertuples():
+        x = int(p.periode[:4])
+        if pd.notna(p.verwacht):
+            ax.vlines([x], [float(p.verwacht_laag)], [float(p.verwacht_hoog)], color="C1", lw=6, alpha=0.35,
+                      label=f"verwacht {p.periode[5:]} (95%)")
+        if pd.notna(p.waarde):
+            ax.plot([x], [float(p.waarde)], "o", mfc="white", mec="C1", mew=2, label=p.periode)
+    shown = list(s.year) + [int(p[:4]) for p in rows.periode]
     _breaks(ax, ds, indicator, area, shown)
     ax.set(title=f"{ds.indicators[indicator].label_nl} — {ds.area_name(area)}", xlabel="jaar", ylabel="aantal")
     _xlim(ax, shown)
     ax.set_ylim(bottom=0)
     _dutch_y(ax)
     _legend_outside(ax)
-    _caption(ax, ds, s.source_id)
+    month_ids = ds.months.table[(ds.months.table.indicator == indicator) & (ds.months.table.area_code == area)].source_id \
+        if not part.empty else []
+    _caption(ax, ds, list(s.source_id) + list(month_ids))
     return ax
 
 

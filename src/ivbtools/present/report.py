@@ -541,7 +541,7 @@ def monitor_view(table: pd.DataFrame) -> Table:
         return "–" if v is None or pd.isna(v) else nl_int(v)
 
     return Table(pd.DataFrame({
-        "indicator": table.indicator_naam, "jaar": table.periode, "aantal": [num(v) for v in table.waarde],
+        "indicator": table.indicator_naam, "periode": table.periode, "aantal": [num(v) for v in table.waarde],
         "verwachte marge (95%)": [range_text(lo, hi) for lo, hi in zip(table.verwacht_laag, table.verwacht_hoog)],
         "signaal": table.signaal, "landelijk": [s or "–" for s in table.landelijk_signaal],
         "vergelijkbare gemeenten": [s or "–" for s in table.vergelijkbare_gemeenten]}))

@@ -31,6 +31,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import stats as sps
 
+METHOD = "M2"   # the version of docs/monitor-methods.md this implements
 BASELINE_YEARS = 5
 MIN_YEARS = 3
 LEVEL = 0.95
