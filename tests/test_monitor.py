@@ -274,3 +274,19 @@ def test_a_damaged_months_file_is_one_warning_and_the_years_stay(through_october
     assert any(str(victim) in w and "ivb fetch --refresh" in w for w in ds.warnings)
     assert ds.months.year_to_date("confused_person_e33", "GM1969", 2026) is None
     assert 2025 in set(ds.observations.series("confused_person_e33", "GM1969").year)
+
+
+def test_the_monitor_is_written_again_only_when_its_inputs_change(planted, tmp_path):
+    out = tmp_path / "out"
+    args = ["--data", str(planted), "monitor", "--year", "2025", "--output", str(out)]
+    assert ivb(args).returncode == 0
+    page = out / "monitor" / "2025" / "index.html"
+    first = page.stat().st_mtime_ns, page.read_bytes()
+    again = ivb(args)
+    assert again.returncode == 0 and "up to date" in again.stdout
+    assert (page.stat().st_mtime_ns, page.read_bytes()) == first   # not touched
+    # another figure of a monitored indicator (of another municipality: the peer position reads it)
+    add_local(planted, "cybercrime,GM0014,Groningen,2024,999,test-fixture\n", name="more.csv")
+    changed = ivb(args)
+    assert changed.returncode == 0 and "written to" in changed.stdout and page.stat().st_mtime_ns != first[0]
+    assert "up to date" in ivb(args).stdout and "written to" in ivb(args + ["--force"]).stdout

@@ -191,8 +191,9 @@ def cmd_national(args) -> int:
 def cmd_monitor(args) -> int:
     import datetime as dt
 
+    from .batch.inputs import monitor_digest
     from .batch.run import refuse_output_in_data
-    from .present.monitorpage import write_monitor
+    from .present.monitorpage import monitor_folder, up_to_date, write_monitor
     from .present.pages import write_overview
     from .present.params import check_municipality
 
@@ -208,9 +209,15 @@ def cmd_monitor(args) -> int:
     if not first <= year <= now:
         raise IvbError(f"--year {year}: the monitor covers {first} up to this year ({now}) — choose a year in that range")
     area = check_municipality(ds, args.municipality) if args.municipality else ds.monitor.municipality
-    res = write_monitor(ds, year, Path(args.output), area)
-    print(f"monitor {first}–{year} for {ds.area_name(area)}: {res['rows']} signals, {res['statements']} statements; "
-          f"written to {res['folder']}/ (index.html, signals.csv, statements.csv)")
+    inputs = monitor_digest(ds, area, year, now)
+    folder = monitor_folder(Path(args.output), ds, area, year)
+    if not args.force and up_to_date(folder, inputs):
+        print(f"monitor {first}–{year} for {ds.area_name(area)}: up to date (figures, code and year unchanged) in "
+              f"{folder}/ — --force writes it again")
+    else:
+        res = write_monitor(ds, year, Path(args.output), area, inputs)
+        print(f"monitor {first}–{year} for {ds.area_name(area)}: {res['rows']} signals, {res['statements']} statements; "
+              f"written to {res['folder']}/ (index.html, signals.csv, statements.csv)")
     write_overview(Path(args.output), ds.policy.municipality)
     return 0
 
@@ -334,6 +341,7 @@ def build_parser() -> argparse.ArgumentParser:
     m.add_argument("--year", required=True, help="the last year to show, e.g. 2026")
     m.add_argument("--municipality", default=None, help="a municipality code (default: the policy's own)")
     m.add_argument("--output", default="outputs", help="output folder (default: ./outputs); writes monitor/<year>/")
+    m.add_argument("--force", action="store_true", help="write the page again, also when its inputs did not change")
     m.set_defaults(func=cmd_monitor)
     sub.add_parser("targets", help="list the target parts and their rules").set_defaults(func=cmd_targets)
     sub.add_parser("sources", help="list the sources and how many figures each gives").set_defaults(func=cmd_sources)

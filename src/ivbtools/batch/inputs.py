@@ -115,3 +115,22 @@ def digest(notebook: Path, parameters: dict, inputs: dict) -> str:
     payload = {"code": code_digest(), "notebook": hashlib.sha256(Path(notebook).read_bytes()).hexdigest(),
                "parameters": parameters, "inputs": inputs}
     return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def monitor_inputs(ds: Dataset, municipality: str, year: int, this_year: int) -> dict:
+    """What the monitor page of `municipality` up to `year` reads: everything a scorecard reads
+    (every figure of the municipality and the Netherlands, the statements, the indicators), the
+    monitor file, the monthly figures of both areas, every municipality's figures of the monitored
+    indicators (the peer position), and the current year (which year counts as not over yet)."""
+    mon = ds.monitor
+    inds = sorted({mi.indicator for p in mon.priorities for mi in p.indicators})
+    m = ds.months.table
+    m = m[m.area_code.isin([municipality, "NL01"])].sort_values(["indicator", "area_code", "year", "month"], kind="stable")
+    return {**scorecard_inputs(ds, municipality), "monitor": repr(mon), "months": m.to_csv(index=False),
+            "months_sources": [repr(ds.sources[s]) for s in sorted(set(m.source_id))],
+            "monitor_peers": _peer_rows(ds, inds), "year": year, "this_year": this_year}
+
+
+def monitor_digest(ds: Dataset, municipality: str, year: int, this_year: int) -> str:
+    payload = {"code": code_digest(), "inputs": monitor_inputs(ds, municipality, year, this_year)}
+    return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()

@@ -149,13 +149,30 @@ en worden niet gescoord. Methode: docs/monitor-methods.md (versie {signals.METHO
     return html_page(f"Monitor IVB 2024-2027 — {ds.area_name(area)}, t/m {year}", body, GRID_CSS + SIGNAL_CSS)
 
 
-def write_monitor(ds, year: int, out_dir, area: str | None = None) -> dict:
+FILES = ("signals.csv", "statements.csv", "index.html")
+INPUTS = ".inputs"   # the digest of what the set was made from (batch/inputs.py monitor_digest)
+
+
+def monitor_folder(out_dir: Path, ds, area: str, year: int) -> Path:
+    base = Path(out_dir) / "monitor" if area == ds.monitor.municipality else Path(out_dir) / area / "monitor"
+    return base / str(year)
+
+
+def up_to_date(folder: Path, inputs: str) -> bool:
+    """The set in `folder` is whole and was made from these inputs."""
+    try:
+        return bool(inputs) and (folder / INPUTS).read_text(encoding="utf-8").strip() == inputs \
+            and all((folder / f).is_file() for f in FILES)
+    except OSError:
+        return False
+
+
+def write_monitor(ds, year: int, out_dir, area: str | None = None, inputs: str = "") -> dict:
     area = area or ds.monitor.municipality
     table = monitor_table(ds, year, area)
     statements = statements_table(ds, area)
     made = dt.datetime.now().astimezone().isoformat(timespec="seconds")
-    base = Path(out_dir) / "monitor" if area == ds.monitor.municipality else Path(out_dir) / area / "monitor"
-    dest = base / str(year)
+    dest = monitor_folder(Path(out_dir), ds, area, year)
     atomic.check_writable(Path(out_dir))
     Path(out_dir).mkdir(parents=True, exist_ok=True)
     stage = Path(tempfile.mkdtemp(prefix=".staging-monitor-", dir=out_dir))
@@ -163,7 +180,11 @@ def write_monitor(ds, year: int, out_dir, area: str | None = None) -> dict:
         atomic.write_text(stage / "signals.csv", nl_csv(table))
         atomic.write_text(stage / "statements.csv", nl_csv(statements))
         atomic.write_text(stage / "index.html", monitor_html(ds, year, area, table, statements, made))
-        for name in ("signals.csv", "statements.csv", "index.html"):
+        atomic.write_text(stage / INPUTS, inputs)
+        # the digest goes first, emptied: a set cut off halfway is never taken for up to date
+        if (dest / INPUTS).exists():
+            atomic.write_text(dest / INPUTS, "")
+        for name in FILES + (INPUTS,):
             atomic.move_into_place(stage / name, dest / name)
     finally:
         atomic.remove_tree(stage)
