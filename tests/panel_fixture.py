@@ -32,7 +32,10 @@ FORMER = [("GM0015", "Grootegast (fixture)"), ("GM0022", "Leek (fixture)"), ("GM
 RATES = {("47025NED", "0.0.0 "): (45.0, -0.02), ("47025NED", "1.1.1 "): (2.5, -0.06),
          ("47025NED", "2.5.2 "): (3.0, 0.01), ("47025NED", "3.7.4 "): (1.0, 0.10),
          ("47025NED", "3.1.3 "): (0.3, 0.0), ("47025NED", "1.6.1 "): (0.4, 0.0),
-         ("47021NED", "E33   "): (2.0, 0.03), ("47021NED", "E35   "): (4.0, -0.02)}
+         ("47021NED", "E33   "): (2.0, 0.03), ("47021NED", "E35   "): (4.0, -0.02),
+         # appended (draws of the ones above unchanged): the monitor's further indicators
+         ("47025NED", "3.1.1 "): (0.7, 0.0), ("47025NED", "1.6.3 "): (0.05, 0.0), ("47025NED", "2.5.1 "): (0.8, -0.04),
+         ("47021NED", "E38   "): (1.5, 0.0)}
 
 
 # GM codes of the police tables that are not municipalities (as in the real region list)
@@ -90,7 +93,7 @@ def _later_draws() -> dict:
                     mu *= BREAK_FACTOR
                 mu *= rng.gamma(1 / TRUE_TAU ** 2, TRUE_TAU ** 2) * JUMPS.get((tid, cat, c, y), 1.0)
                 counts[(tid, cat, c, y)] = int(rng.poisson(mu))
-    months = {}
+    months, rng = {}, np.random.default_rng(SEED + 3)   # its own seed: adding a category changes no month
     for (tid, cat), _ in RATES.items():
         if tid != "47021NED":
             continue

@@ -165,7 +165,8 @@ def population_table():
 
 CRIMES = [("0.0.0 ", "Totaal misdrijven"), ("1.1.1 ", "1.1.1 Diefstal/inbraak woning"), ("2.5.2 ", "2.5.2 Winkeldiefstal"),
           ("3.7.4 ", "3.7.4 Cybercrime"), ("3.1.3 ", "3.1.3 Wapenhandel"), ("1.6.1 ", "1.6.1 Brand/ontploffing"),
-          ("1.4.5 ", "1.4.5 Mishandeling")]
+          ("1.4.5 ", "1.4.5 Mishandeling"), ("3.1.1 ", "3.1.1 Drugshandel"), ("1.6.3 ", "1.6.3 Mensenhandel"),
+          ("2.5.1 ", "2.5.1 Diefstal/inbraak bedrijven enz.")]
 NUISANCE = [("0.0.0 ", "Totaal registraties overlast"), ("E33   ", "Overlast door verward persoon"),
             ("E35   ", "Melding overlast jeugd"), ("E38   ", "Overlast ivm alcohol/ drugs")]
 
