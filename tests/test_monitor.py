@@ -70,7 +70,8 @@ def test_ivb_monitor_writes_a_dutch_page_and_dutch_csvs(planted, tmp_path):
     assert '<html lang="nl">' in page and "Doelstelling 2027" in page and "hoger dan verwacht" in page
     assert page.count("<h2>") >= 6 and "Verbinding met de samenleving" in page
     sig = pd.read_csv(folder / "signals.csv", sep=";", decimal=",", encoding="utf-8-sig")
-    assert len(sig) == 4 * 2 and set(sig.signaal) >= {HIGHER, WITHIN}
+    n = sum(len(p.indicators) for p in ivbtools.load(planted).monitor.priorities)
+    assert n >= 7 and len(sig) == n * 2 and set(sig.signaal) >= {HIGHER, WITHIN}   # every indicator, 2024 and 2025
     st = pd.read_csv(folder / "statements.csv", sep=";", encoding="utf-8-sig")
     assert set(st.uitkomst) <= {"bevestigd", "niet bevestigd", "nog niet te controleren"} and len(st) >= 3
     # a year outside the policy period: one line, nothing written
@@ -257,7 +258,9 @@ def test_monitor_2026_page_shows_the_five_priorities_and_labels_the_current_year
         assert f"<h2>{name}</h2>" in page
     assert "Maandcijfers: 2026 t/m oktober." in page
     assert "Het lopende jaar (2026 t/m oktober): vergeleken met dezelfde maanden van de jaren ervoor" in page
-    assert "Vraagt aandacht: Meldingen overlast door verward persoon (E33) 2026 t/m oktober:" in page
+    attention = page.split("Vraagt aandacht:", 1)[1].split("</li>", 1)[0]
+    assert "Meldingen overlast door verward persoon (E33) 2026 t/m oktober:" in attention
+    assert "Meldingen overlast jeugd (E35)" not in attention
     st = pd.read_csv(folder / "statements.csv", sep=";", encoding="utf-8-sig")
     assert (st.uitkomst != "nog niet te controleren").sum() >= 12
 
@@ -290,3 +293,28 @@ def test_the_monitor_is_written_again_only_when_its_inputs_change(planted, tmp_p
     changed = ivb(args)
     assert changed.returncode == 0 and "written to" in changed.stdout and page.stat().st_mtime_ns != first[0]
     assert "up to date" in ivb(args).stdout and "written to" in ivb(args + ["--force"]).stdout
+
+
+def test_a_cache_from_before_the_monthly_figures_gets_them_at_the_next_fetch(server, data_copy):
+    """An entry written by an ivb that kept whole years only has no monthly extract: the next fetch
+    downloads the table again instead of calling the entry up to date; the one after is cached."""
+    import json
+
+    from ivbtools.live.fetch import fetch
+
+    fetch(data_copy, ["GM1969"], quiet=True, timeout=10, source_timeout=60)
+    index = data_copy / "cache" / "index.json"
+    idx = json.loads(index.read_text(encoding="utf-8"))
+    for key in ("police-nuisance:GM1969", "police-nuisance:NL01"):
+        for field in ("monthly", "months", "months_sha256"):
+            idx[key].pop(field)
+    index.write_text(json.dumps(idx), encoding="utf-8")
+    assert not ivbtools.load(data_copy).months   # no monthly figures in use
+    again = fetch(data_copy, ["GM1969"], quiet=True, timeout=10, source_timeout=60)
+    nuisance = [o for o in again.outcomes if o.source == "police-nuisance"]
+    crimes = [o for o in again.outcomes if o.source == "police-crimes"]
+    assert all(not o.from_cache and "monthly figures up to" in o.message for o in nuisance)
+    assert all(o.from_cache for o in crimes)   # a yearly table's entry stays as it is
+    assert ivbtools.load(data_copy).months.last_month("confused_person_e33", "GM1969", 2024) == 10
+    third = fetch(data_copy, ["GM1969"], quiet=True, timeout=10, source_timeout=60)
+    assert all(o.from_cache for o in third.outcomes if o.source == "police-nuisance")

@@ -167,7 +167,8 @@ def _commit_odata(run: FetchRun, stage: Path, ans: Answer, area: str, payload: d
         "retrieved_at": retrieved, **extra_meta})
     cache.commit_extract(spec.key, area, extract, cache.extract_path(spec.key, ref.id, area), {
         "raw": f"{area}.json", "table_id": ref.id, "years": need, "source_id": sid,
-        "retrieved_at": retrieved, "figures": len(rows), "partial_years": sorted(raw["partial_years"])},
+        "retrieved_at": retrieved, "figures": len(rows), "partial_years": sorted(raw["partial_years"]),
+        "monthly": bool(spec.months and "month_rows" in payload)},
         months=(months, cache.months_path(spec.key, ref.id, area)) if months else None)
     run.sources[sid] = ans.entry
     cache.log(spec.key, area, True, f"{len(rows)} figures from table {ref.id}")
@@ -231,6 +232,9 @@ def _months_note(part: dict) -> str:
 def _odata_spec_fetch(run: FetchRun, spec: odata.TableSpec, areas: list[str], budget: Budget) -> None:
     cache, report, years = run.cache, run.report, run.years
     status = {a: ("refresh" if run.refresh else cache.entry_status(spec.key, a, years)) for a in areas}
+    for a in areas:   # an entry made before the spec asked for months (an older ivb): fetch it again
+        if spec.months and status[a] == "ok" and not (cache.entry(spec.key, a) or {}).get("monthly"):
+            status[a] = "monthly figures not fetched yet"
     todo = [a for a in areas if status[a] != "ok"]
     if todo and spec.host in report.unreachable:   # an earlier source found the host unreachable
         report.fail(cache, spec.key, todo, report.unreachable[spec.host])
