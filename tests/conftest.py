@@ -166,3 +166,35 @@ def comparable(path: Path) -> list:
         return v
     return [(c.get("execution_count"), clean(c.get("outputs", [])))
             for c in json.loads(Path(path).read_text())["cells"] if c["cell_type"] == "code"]
+
+
+@pytest.fixture(scope="session")
+def through_october(tmp_path_factory):
+    """A data folder whose cache holds the stand-in fetch (tests/panel_fixture.py `later`: whole
+    years to 2025, the nuisance table's months to October 2026, Westerkwartier's E33 doubled from
+    January 2026), the municipality and the all-municipality panel, and `ivb monitor --year 2026`
+    written from it."""
+    import os
+
+    import panel_fixture as pf
+    from ivbtools.live.fetch import fetch, fetch_panel
+
+    from replay import Replay
+
+    base = tmp_path_factory.mktemp("monitor2026")
+    data, out = base / "data", base / "outputs"
+    copy_project_data(data)
+    keys = ("IVB_POLICE_URL", "IVB_CBS_URL", "IVB_BRON_URL")
+    saved = {k: os.environ.get(k) for k in keys}
+    try:
+        with Replay(tables=pf.tables(later=True), bron=pf.bron_files_all(), page=10_000) as r:
+            os.environ["IVB_POLICE_URL"] = os.environ["IVB_CBS_URL"] = r.url
+            os.environ["IVB_BRON_URL"] = r.url + "/bron"
+            got = fetch(data, ["GM1969"], quiet=True, timeout=30, source_timeout=300)
+            fetch_panel(data, quiet=True, timeout=30, source_timeout=300)
+    finally:
+        for k, v in saved.items():
+            os.environ.pop(k, None) if v is None else os.environ.__setitem__(k, v)
+    proc = ivb(["--data", str(data), "monitor", "--year", "2026", "--output", str(out)])
+    assert proc.returncode == 0, proc.stderr
+    return data, out / "monitor" / "2026", got

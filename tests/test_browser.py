@@ -164,3 +164,21 @@ def test_the_pages_are_dutch_with_dutch_numbers(site):
     assert '<html lang="nl">' in report and "No description has been provided" not in report
     alts = re.findall(r'<img [^>]*alt="([^"]*)"', report)
     assert len(alts) == 4 and all(a.startswith("Grafiek: ") for a in alts), alts
+
+
+@pytest.mark.parametrize("width", [1400, 800])
+def test_the_monitor_with_the_current_year_to_date_fits_and_reads_dutch(through_october, browser, width):
+    """The monitor page from the stand-ins as served in December 2026 (months to October): no
+    sideways scrolling, the year to date in the first screen's 'Kort', every chart with a Dutch
+    alternative text."""
+    _, folder, _ = through_october
+    page = browser.new_page(viewport={"width": width, "height": 900})
+    page.goto((folder / "index.html").as_uri())
+    assert page.evaluate(OVERFLOW_JS) == [], f"monitor 2026 at {width} px"
+    kort = page.evaluate("[...document.querySelectorAll('ul')][0].innerText")
+    assert "2026 t/m oktober" in kort and "Vraagt aandacht" in kort
+    alts = page.evaluate("[...document.querySelectorAll('img')].map(i => i.alt)")
+    assert len(alts) >= 7 and all(a.startswith("Grafiek: ") for a in alts), alts
+    page.close()
+    text = " ".join(visible_text((folder / "index.html").read_text(encoding="utf-8")).split())
+    assert not [s for s in ENGLISH if s in text] and not re.search(r"\b(True|False|NaN|None)\b", text)
