@@ -134,9 +134,9 @@ def monitor_html(ds, year: int, area: str, table: pd.DataFrame, statements: pd.D
 <h1>Monitor {esc(mon.title)} — {esc(ds.area_name(area))}, t/m {year}</h1>
 <p>Gemaakt op {esc(nl_datetime(made))}. {esc(provenance_nl(ds, [area, "NL01"], inds))}{esc(_months_basis(table))}</p>
 <h2>Kort</h2>
-<ul><li>Per prioriteit de open cijfers die laten zien of het de kant op gaat die het beleid wil, elk jaar naast de
+<ul><li>Vraagt aandacht: {esc(_attention(table)) or "geen indicator buiten de verwachte marge"}.</li>
+<li>Per prioriteit de open cijfers die laten zien of het de kant op gaat die het beleid wil, elk jaar naast de
 marge die op grond van de jaren ervoor te verwachten was. Signalen: {esc(kort)}.</li>
-<li>Vraagt aandacht: {esc(_attention(table)) or "geen indicator buiten de verwachte marge"}.</li>
 <li>Een signaal is een reden om te kijken, geen oordeel over het beleid; de doelstellingen voor 2027 zijn kwalitatief
 en worden niet gescoord. Methode: docs/monitor-methods.md (versie {signals.METHOD}).</li>
 <li>{esc(_current_year(ds, table, year))}</li></ul>

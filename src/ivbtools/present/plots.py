@@ -406,7 +406,7 @@ def plot_monitor(ds: Dataset, indicator: str, area: str, rows: pd.DataFrame, fir
         ax.plot(s.year, s.value, "o-", color="C0", lw=1.5, label=ds.area_name(area))
     whole = rows[rows.periode.str.fullmatch(r"\d{4}")]
     part = rows[~rows.periode.str.fullmatch(r"\d{4}")]
-    r = whole[whole.verwacht.notna()]
+    r = whole[whole.verwacht.notna() & whole.waarde.notna()]   # a year without its figure: no band to read
     if not r.empty:
         years = r.periode.astype(int)
         ax.vlines(years, r.verwacht_laag.astype(float), r.verwacht_hoog.astype(float), color="grey", lw=6, alpha=0.35,
