@@ -93,17 +93,20 @@ def _later_draws() -> dict:
                     mu *= BREAK_FACTOR
                 mu *= rng.gamma(1 / TRUE_TAU ** 2, TRUE_TAU ** 2) * JUMPS.get((tid, cat, c, y), 1.0)
                 counts[(tid, cat, c, y)] = int(rng.poisson(mu))
-    months, rng = {}, np.random.default_rng(SEED + 3)   # its own seed: adding a category changes no month
-    for (tid, cat), _ in RATES.items():
-        if tid != "47021NED":
-            continue
-        for c, _ in munis:
-            for y in YEARS + LATER:
-                months[(tid, cat, c, y)] = rng.multinomial(counts[(tid, cat, c, y)], SEASON)
+    months = {}
+    # each table's months from their own seed: adding a category or a table changes no other month
+    for table, seed in (("47021NED", SEED + 3), ("47025NED", SEED + 4)):
+        rng = np.random.default_rng(seed)
+        for (tid, cat), _ in RATES.items():
+            if tid != table:
+                continue
+            for c, _ in munis:
+                for y in YEARS + LATER:
+                    months[(tid, cat, c, y)] = rng.multinomial(counts[(tid, cat, c, y)], SEASON)
     return {"counts": counts, "months": months}
 
 
-def _table(tid, title, dim, dim_title, keys, measure, monthly=False, later=False):
+def _table(tid, title, dim, dim_title, keys, measure, monthly=False, later=False, counts_of=None):
     """A police table for every municipality (and the pseudo-municipalities), the drawn counts as
     yearly figures; a monthly table also has (invented) monthly figures and a partial current year.
     `later`: the monitor stand-in, whole years to 2025 and a monthly table's months to October 2026
@@ -112,10 +115,11 @@ def _table(tid, title, dim, dim_title, keys, measure, monthly=False, later=False
 
     munis = municipalities()
     d = _later_draws() if later else _draws()
+    table_id, tid = tid, counts_of or tid   # a table that serves another table's draws (47013NED: 47025NED's)
     years = YEARS + LATER[:-1] if later else YEARS
     assert not later or THROUGH == (LATER[-1], PARTIAL_MONTHS)
     regions = [("NL01  ", "Nederland")] + [(c, f"{n} (gemeente)" if n == "Groningen" else n) for c, n in munis] + PSEUDO
-    t = police_table(tid, title, dim, dim_title, keys, measure, regions=[], years=years,
+    t = police_table(table_id, title, dim, dim_title, keys, measure, regions=[], years=years,
                      frequency="Permaand" if monthly else "Perjaar", monthly=monthly,
                      partial=years[-1] + 1 if monthly else None, modified="2026-11-20T02:00:00" if later else
                      "2024-03-01T02:00:00")
@@ -198,6 +202,10 @@ def tables(later: bool = False) -> dict:
                            "Soort misdrijf", CRIMES, "GeregistreerdeMisdrijven_1", later=later),
         "47021NED": _table("47021NED", "Geregistreerde overlast; soort overlast, regio", "Overlast", "Soort overlast",
                            NUISANCE, "GeregistreerdeOverlast_1", monthly=True, later=later),
+        # crimes by month (the monitor's year to date): the same draws as 47025NED, split into months
+        "47013NED": _table("47013NED", "Geregistreerde misdrijven en aangiften; soort misdrijf, gemeente", "SoortMisdrijf",
+                           "Soort misdrijf", CRIMES, "GeregistreerdeMisdrijven_1", monthly=True, later=later,
+                           counts_of="47025NED"),
         "70072ned": _population(LATER[-2] if later else YEARS[-1]),
     }
 

@@ -74,7 +74,7 @@ def test_rows_without_the_measure_leave_the_cache_and_the_next_fetch_works(data_
         assert set(failed) == {("police-nuisance", "GM1969"), ("police-nuisance", "NL01")}
         assert "has no column GeregistreerdeOverlast_1 although the table lists it" in failed[("police-nuisance", "GM1969")]
         assert "update data/live.yaml" not in failed[("police-nuisance", "GM1969")]
-        assert {o.source for o in rep.outcomes if o.ok} == {"police-crimes", "cbs-population", "bron"}
+        assert {o.source for o in rep.outcomes if o.ok} == {"police-crimes", "police-crimes-months", "cbs-population", "bron"}
         after = digest(data_copy / "cache")
         assert all(after[k] == v for k, v in before.items() if "police-nuisance" in k)
         log = json.loads((data_copy / "fetch-log.json").read_text())

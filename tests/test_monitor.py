@@ -173,10 +173,10 @@ def test_another_municipality_gets_the_signals_but_not_westerkwartiers_statement
 
 # --- the stand-ins as the service would serve them in December 2026 -----------------------------
 
-def _fixture_ytd(code: str, cat: str, year: int, last: int = 10) -> int:
+def _fixture_ytd(code: str, cat: str, year: int, last: int = 10, table: str = "47021NED") -> int:
     import panel_fixture as pf
 
-    return int(pf._later_draws()["months"][("47021NED", cat, code, year)][:last].sum())
+    return int(pf._later_draws()["months"][(table, cat, code, year)][:last].sum())
 
 
 def test_the_monthly_figures_are_fetched_and_cached_beside_the_years(through_october):
@@ -211,8 +211,9 @@ def test_monitor_2026_signals_the_planted_jump_to_date_and_not_the_stable_series
         for y in ("2024", "2025"):
             assert t.loc[(ind, y), "signaal"] in (WITHIN, HIGHER, "lager dan verwacht")
             assert "vergelijkbare gemeenten" in t.loc[(ind, y), "vergelijkbare_gemeenten"]
-    # a yearly table has no 2026 yet: named, not guessed
-    assert t.loc[("weapons_trade", "2026"), "signaal"] == NO_DATA and pd.isna(t.loc[("weapons_trade", "2026"), "waarde"])
+    # crimes to date from the monthly crime table (47013NED): the yearly table has no 2026 yet
+    assert t.loc[("weapons_trade", "2026 t/m oktober"), "waarde"] == _fixture_ytd("GM1969", "3.1.3 ", 2026, table="47025NED")
+    assert ("weapons_trade", "2026") not in t.index
     # the national figure of the same months beside it
     assert t.loc[("confused_person_e33", "2026 t/m oktober"), "landelijk_waarde"] > 10 * e33.waarde
 
@@ -225,6 +226,7 @@ def test_monitor_2026_page_shows_the_five_priorities_and_labels_the_current_year
         assert f"<h2>{name}</h2>" in page
     assert "Maandcijfers: 2026 t/m oktober." in page
     assert "Het lopende jaar (2026 t/m oktober): vergeleken met dezelfde maanden van de jaren ervoor" in page
+    assert "Alleen per heel jaar" not in page   # every monitored indicator has its months
     attention = page.split("Vraagt aandacht:", 1)[1].split("</li>", 1)[0]
     assert "Meldingen overlast door verward persoon (E33) 2026 t/m oktober:" in attention
     assert "Meldingen overlast jeugd (E35)" not in attention
@@ -276,7 +278,8 @@ def test_a_cache_from_before_the_monthly_figures_gets_them_at_the_next_fetch(ser
         for field in ("monthly", "months", "months_sha256"):
             idx[key].pop(field)
     index.write_text(json.dumps(idx), encoding="utf-8")
-    assert not ivbtools.load(data_copy).months   # no monthly figures in use
+    m = ivbtools.load(data_copy).months
+    assert m.last_month("confused_person_e33", "GM1969", 2024) is None   # no nuisance months in use
     again = fetch(data_copy, ["GM1969"], quiet=True, timeout=10, source_timeout=60)
     nuisance = [o for o in again.outcomes if o.source == "police-nuisance"]
     crimes = [o for o in again.outcomes if o.source == "police-crimes"]
@@ -285,3 +288,21 @@ def test_a_cache_from_before_the_monthly_figures_gets_them_at_the_next_fetch(ser
     assert ivbtools.load(data_copy).months.last_month("confused_person_e33", "GM1969", 2024) == 10
     third = fetch(data_copy, ["GM1969"], quiet=True, timeout=10, source_timeout=60)
     assert all(o.from_cache for o in third.outcomes if o.source == "police-nuisance")
+
+
+def test_the_monthly_queries_ask_only_months_and_the_columns_used(through_october):
+    """The crime months come from 47013NED in one filtered query (months only, the four columns
+    used, the two areas and the monitored categories); nothing yearly is cached from it."""
+    import json
+    from urllib.parse import unquote_plus
+
+    data, _, _ = through_october
+    meta = json.loads(next((data / "cache" / "raw" / "police-crimes-months").glob("GM1969.json.meta.json")).read_text())
+    url = unquote_plus(meta["url"])
+    assert "/47013NED/TypedDataSet" in url and "substringof('MM',Perioden)" in url and "JJ" not in url
+    assert "$select=RegioS,Perioden,SoortMisdrijf,GeregistreerdeMisdrijven_1" in url
+    idx = json.loads((data / "cache" / "index.json").read_text(encoding="utf-8"))
+    entry = idx["police-crimes-months:GM1969"]
+    assert entry["months_only"] and "extract" not in entry and entry["months"].startswith("months/")
+    nuisance = json.loads((data / "cache" / "raw" / "police-nuisance" / "GM1969.json").read_text(encoding="utf-8"))
+    assert "substringof('MM',Perioden)" in unquote_plus(nuisance["month_url"])

@@ -147,6 +147,8 @@ class Cache:
                             f"to rebuild it; cached figures are not used until then")
         out = []
         for key, entry in sorted(idx.items()):
+            if isinstance(entry, dict) and entry.get("months_only"):
+                continue   # monthly figures only (usable_months)
             try:
                 out.append(self.verified_extract(entry))
             except (Damaged, KeyError, TypeError) as exc:
@@ -170,7 +172,12 @@ class Cache:
         if e is None:
             return "not cached"
         try:
-            self.verified_extract(e)
+            if e.get("months_only"):
+                path = self.root / e["months"]
+                if not path.is_file() or sha256_file(path) != e["months_sha256"]:
+                    raise Damaged(f"{path} is missing or was changed after it was written")
+            else:
+                self.verified_extract(e)
             if check_raw:
                 self.verified_raw(provider, e["raw"])
         except (Damaged, KeyError) as exc:
@@ -196,18 +203,19 @@ class Cache:
         atomic.write_text(self.meta_path(provider, name), json.dumps(meta, ensure_ascii=False, indent=2))
         return meta
 
-    def commit_extract(self, provider: str, area: str, staged_extract: Path, dest: Path, entry: dict,
+    def commit_extract(self, provider: str, area: str, staged_extract: Path | None, dest: Path, entry: dict,
                        months: tuple[Path, Path] | None = None) -> None:
         """Move a validated extract (and its validated monthly extract: staged, destination) into
         place and point the index at it; the extracts it replaces (another table id or period file)
         are moved to retired/ and no longer read."""
         previous = self.entry(provider, area)
-        sha = sha256_file(staged_extract)
-        entry = {**entry, "extract": self.rel(dest), "extract_sha256": sha}
+        if staged_extract is not None:   # None: a table read for its monthly figures only
+            entry = {**entry, "extract": self.rel(dest), "extract_sha256": sha256_file(staged_extract)}
         if months is not None:
             entry.update(months=self.rel(months[1]), months_sha256=sha256_file(months[0]))
             atomic.move_into_place(months[0], months[1])
-        atomic.move_into_place(staged_extract, dest)
+        if staged_extract is not None:
+            atomic.move_into_place(staged_extract, dest)
         idx = self._index_or_empty()
         idx[f"{provider}:{area}"] = {**entry, "committed_at": now()}
         atomic.write_text(self.root / INDEX, json.dumps(idx, ensure_ascii=False, indent=2, sort_keys=True))

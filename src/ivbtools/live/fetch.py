@@ -153,7 +153,8 @@ def _commit_odata(run: FetchRun, stage: Path, ans: Answer, area: str, payload: d
     index entry in place (in that order); None (and one failure line) when they do not validate."""
     cache, spec, ref, raw, sid, need, retrieved = run.cache, ans.spec, ans.ref, ans.raw, ans.sid, ans.need, ans.retrieved
     try:
-        extract = _stage_extract(stage, run.data_dir, f"x-{area}.csv", rows, {ans.sid: ans.entry}, run.municipalities)
+        extract = _stage_extract(stage, run.data_dir, f"x-{area}.csv", rows, {ans.sid: ans.entry}, run.municipalities) \
+            if spec.yearly else None
         months = _stage_months(stage, run.data_dir, area, odata.tidy_months(spec, payload, sid), {ans.sid: ans.entry})
     except IvbError as exc:
         run.fail(spec.key, [area], f"table {ref.id}: the answer does not validate ({exc}); cache kept")
@@ -168,10 +169,11 @@ def _commit_odata(run: FetchRun, stage: Path, ans: Answer, area: str, payload: d
     cache.commit_extract(spec.key, area, extract, cache.extract_path(spec.key, ref.id, area), {
         "raw": f"{area}.json", "table_id": ref.id, "years": need, "source_id": sid,
         "retrieved_at": retrieved, "figures": len(rows), "partial_years": sorted(raw["partial_years"]),
-        "monthly": bool(spec.months and "month_rows" in payload)},
+        "monthly": bool(spec.months and "month_rows" in payload), "months_only": not spec.yearly},
         months=(months, cache.months_path(spec.key, ref.id, area)) if months else None)
     run.sources[sid] = ans.entry
-    cache.log(spec.key, area, True, f"{len(rows)} figures from table {ref.id}")
+    cache.log(spec.key, area, True, f"{len(rows) if spec.yearly else len(payload['month_rows'])} "
+                                    f"{'figures' if spec.yearly else 'monthly figures'} from table {ref.id}")
     return meta
 
 
@@ -229,6 +231,7 @@ def _months_note(part: dict) -> str:
     return f"; {len(keys)} monthly figures up to {keys[-1][:4]}-{keys[-1][-2:]}" if keys else ""
 
 
+
 def _odata_spec_fetch(run: FetchRun, spec: odata.TableSpec, areas: list[str], budget: Budget) -> None:
     cache, report, years = run.cache, run.report, run.years
     status = {a: ("refresh" if run.refresh else cache.entry_status(spec.key, a, years)) for a in areas}
@@ -258,14 +261,15 @@ def _odata_spec_fetch(run: FetchRun, spec: odata.TableSpec, areas: list[str], bu
                         "month_rows": [r for r in raw.get("month_rows", []) if str(r["RegioS"]).strip() == a]}
                 sid, entry = odata.source_entry(spec, ref, retrieved, raw)
                 rows = odata.tidy_rows(spec, part, sid)
-                if not rows:
+                if not rows and (spec.yearly or not odata.tidy_months(spec, part, sid)):
                     report.fail(cache, spec.key, [a], f"table {ref.id}: no figures for {a} in the years asked for — "
                                                       f"the cache entry is kept")
                     continue
                 meta = _commit_odata(run, stage, Answer(spec, ref, raw, sid, entry, need, retrieved), a, part, rows, {})
                 if meta is not None:
-                    report.outcomes.append(Outcome(spec.key, a, True, f"table {ref.id}: {len(rows)} figures, "
-                                                                      f"{meta['bytes']:,} bytes" + _period_note(raw) + _months_note(part),
+                    report.outcomes.append(Outcome(spec.key, a, True, f"table {ref.id}: "
+                                                                      + (f"{len(rows)} figures, " if spec.yearly else "")
+                                                                      + f"{meta['bytes']:,} bytes" + _period_note(raw) + _months_note(part),
                                                    len(rows)))
         finally:
             cache.remove_staging(stage)
@@ -516,6 +520,8 @@ def _former_seen(rows: list[dict], regions: dict[str, str], municipalities) -> d
 
 def _odata_panel_fetch(run: FetchRun, spec: odata.TableSpec, budget: Budget) -> None:
     """One filtered, paged query for every municipality and NL01; one cache entry (area ALL)."""
+    if not spec.yearly:
+        return   # a table read for one municipality's months only: nothing for the panel
     cache, report, years, municipalities = run.cache, run.report, run.years, run.municipalities
     status = "refresh" if run.refresh else cache.entry_status(spec.key, PANEL, years)
     if status == "ok":

@@ -61,6 +61,9 @@ class TableSpec:
     # also download the table's monthly figures (the monitor's current year to date); only for the
     # municipality's own fetch (areas named), not the all-municipality panel
     months: bool = False
+    # False: a table read for its monthly figures only (e.g. crimes by month, 47013NED): its yearly
+    # figures come from another table, so none are asked for or cached from this one
+    yearly: bool = True
 
     @classmethod
     def from_yaml(cls, d: dict) -> TableSpec:
@@ -70,7 +73,8 @@ class TableSpec:
                    indicators={str(k): v for k, v in d["indicators"].items()},
                    optional_measures=dict(d.get("optional_measures") or {}),
                    class_measures={k: list(v) for k, v in (d.get("class_measures") or {}).items()},
-                   frequency=d.get("frequency"), months=bool(d.get("months", False)))
+                   frequency=d.get("frequency"), months=bool(d.get("months", False)),
+                   yearly=bool(d.get("yearly", True)))
 
     @property
     def host(self) -> str:
@@ -208,7 +212,10 @@ def inspect_table(spec: TableSpec, table_id: str, budget: Budget, resolved_by: s
         if absent:
             return None, f"table {table_id} has no {spec.category_dimension} {', '.join(absent)}"
     ref.periods = Periods.read(_meta(spec, table_id, "Perioden", budget))
-    if not ref.periods.keys and not ref.periods.partial:
+    if not spec.yearly:
+        if not ref.periods.month_keys:
+            return None, f"table {table_id} has no monthly figures"
+    elif not ref.periods.keys and not ref.periods.partial:
         return None, f"table {table_id} has no yearly figures"
     return ref, ""
 
@@ -299,8 +306,8 @@ def download(spec: TableSpec, ref: TableRef, areas: list[str] | None, years: lis
         cats = ref.categories
         clauses.append("(" + " or ".join(f"{spec.category_dimension} eq '{cats[c]['Key']}'" for c in spec.indicators) + ")")
         n_cats = len(spec.indicators)
-    wanted = ref.periods.wanted(set(years) if years else None)
-    if not wanted:
+    wanted = ref.periods.wanted(set(years) if years else None) if spec.yearly else []
+    if not wanted and spec.yearly:
         span = f"{years[0]}–{years[-1]}" if years else "any year"
         partial = "; ".join(f"{y}: {lbl}" for y, lbl in ref.periods.partial.items() if not years or y in years)
         raise IvbError(f"table {ref.id} has no whole year of figures for {span}"
@@ -317,8 +324,8 @@ def download(spec: TableSpec, ref: TableRef, areas: list[str] | None, years: lis
     url = spec.table_url(ref.id, "TypedDataSet")
     start = len(budget.urls)
     rows = get_pages(url, {"$filter": " and ".join(clauses), "$select": ",".join(select)}, budget.renamed(what),
-                     max_pages=expected + 1, max_rows=expected)
-    partial = {y: lbl for y, lbl in ref.periods.partial.items() if years is None or y in years}
+                     max_pages=expected + 1, max_rows=expected) if spec.yearly else []
+    partial = {y: lbl for y, lbl in ref.periods.partial.items() if (years is None or y in years) and spec.yearly}
     month_rows, month_url = [], None
     if spec.months and not panel and ref.periods.month_keys:
         # the monthly figures of every year (a few hundred rows): the current year to date and the
@@ -332,7 +339,7 @@ def download(spec: TableSpec, ref: TableRef, areas: list[str] | None, years: lis
         month_url = budget.urls[start_m]
     return {"rows": rows, "regions": {a: str(padded[a].get("Title", a)).strip() for a in areas},
             "month_rows": month_rows, "month_url": month_url,
-            "url": budget.urls[start], "pages": len(budget.urls) - start,
+            "url": budget.urls[start] if len(budget.urls) > start else url, "pages": len(budget.urls) - start,
             "periods": [ref.periods.keys[y].strip() for y in wanted], "extra_measures": extra,
             "class_measures": classes, "partial_years": {str(y): v for y, v in partial.items()},
             "provisional_years": [y for y in ref.periods.provisional if y in wanted]}
@@ -446,6 +453,8 @@ def source_entry(spec: TableSpec, ref: TableRef, retrieved_at: str, raw: dict | 
     partial = raw.get("partial_years") or {}
     note = (f"Tabel gevonden via {_how_nl(ref.resolved_by)}; tabel gewijzigd {ref.modified or 'onbekend'}"
             + (f", frequentie {ref.frequency}" if ref.frequency else "") + f"; opgehaald {retrieved_at}.")
+    if not spec.yearly:
+        note += " Alleen de maandcijfers gebruikt, voor de monitor (het lopende jaar tot nu); de jaarcijfers komen uit de jaartabel."
     if provisional:
         note += f" Voorlopige cijfers: {', '.join(map(str, provisional))} (status ‘Voorlopig’ in de tabel; kan nog wijzigen)."
     if partial:

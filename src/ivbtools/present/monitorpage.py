@@ -86,10 +86,10 @@ def _current_year(ds, table: pd.DataFrame, year: int) -> str:
     """What the page says about the year that is not over yet."""
     part = table[~table.periode.str.fullmatch(r"\d{4}")]
     if not part.empty:
-        names = ", ".join(dict.fromkeys(part.indicator_naam))
         label = part.periode.iloc[0]
+        others = [n for n in dict.fromkeys(table.indicator_naam) if n not in set(part.indicator_naam)]
         return (f"Het lopende jaar ({label}): vergeleken met dezelfde maanden van de jaren ervoor, uit de maandcijfers "
-                f"van de politie ({names}). De andere cijfers verschijnen alleen per heel jaar.")
+                f"van de politie." + (f" Alleen per heel jaar: {', '.join(others)}." if others else ""))
     if year >= dt.date.today().year:
         return (f"Het lopende jaar {year}: nog geen maandcijfers in de gegevens (ivb fetch haalt die van de politie op); "
                 f"de jaarcijfers verschijnen na afloop van het jaar.")
