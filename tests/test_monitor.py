@@ -59,6 +59,10 @@ def test_a_planted_jump_is_signalled_and_a_stable_year_is_not(planted):
     # the 2024 expectation rests on 2019-2023, flat (no significant trend): the mean 24.2
     assert t.loc[("weapons_trade", "2024"), "basisjaren"] == "2019, 2020, 2021, 2022, 2023"
     assert t.loc[("weapons_trade", "2024"), "verwacht"] == pytest.approx(24.2)
+    # the jump year widens the next range, and the table says so beside it; the stable series has no such year
+    assert t.loc[("weapons_trade", "2025"), "basis_buiten_verwachting"] == "2024"
+    assert t.loc[("weapons_trade", "2024"), "basis_buiten_verwachting"] == ""
+    assert (t.loc["cybercrime"].basis_buiten_verwachting == "").all()
 
 
 def test_ivb_monitor_writes_a_dutch_page_and_dutch_csvs(planted, tmp_path):

@@ -60,6 +60,14 @@ def _chart(ds, indicator: str, area: str, rows: pd.DataFrame) -> str:
             f'alt="{html.escape(alt)}" style="max-width:100%">')
 
 
+def _wide(r) -> str:
+    """The condition a range rests on: an earlier year outside its own range widens it."""
+    if not r.basis_buiten_verwachting:
+        return ""
+    return (f"<br><small>marge ruimer: {html.escape(r.basis_buiten_verwachting)} lag zelf buiten de "
+            f"verwachting en telt mee</small>")
+
+
 def _national(r) -> str:
     """The national figure of the same year beside its own expected range, and its signal."""
     if not r.landelijk_signaal:
@@ -110,7 +118,7 @@ def monitor_html(ds, year: int, area: str, table: pd.DataFrame, statements: pd.D
             cells = "".join(
                 f'<tr><td>{esc(r.periode)}</td><td>{"–" if pd.isna(r.waarde) else nl_int(r.waarde)}</td>'
                 f'<td>{range_text(r.verwacht_laag, r.verwacht_hoog)}</td>'
-                f'<td class="{SIGNAL_CLASS.get(r.signaal, "neutral")}">{esc(r.signaal)}</td>'
+                f'<td class="{SIGNAL_CLASS.get(r.signaal, "neutral")}">{esc(r.signaal)}{_wide(r)}</td>'
                 f'<td>{_national(r)}</td><td>{esc(r.vergelijkbare_gemeenten or "–")}</td></tr>'
                 for r in rows.itertuples())
             block += [f"<h3>{esc(ds.indicators[mi.indicator].label_nl)}</h3>", f"<p><small>{esc(mi.reading)}</small></p>",

@@ -544,7 +544,8 @@ def monitor_view(table: pd.DataFrame) -> Table:
         "indicator": table.indicator_naam, "periode": table.periode, "aantal": [num(v) for v in table.waarde],
         "verwachte marge (95%)": [range_text(lo, hi) for lo, hi in zip(table.verwacht_laag, table.verwacht_hoog)],
         "signaal": table.signaal, "landelijk": [s or "–" for s in table.landelijk_signaal],
-        "vergelijkbare gemeenten": [s or "–" for s in table.vergelijkbare_gemeenten]}))
+        "vergelijkbare gemeenten": [s or "–" for s in table.vergelijkbare_gemeenten],
+        "marge ruimer door": [f"{s} (zelf buiten de verwachting)" if s else "–" for s in table.basis_buiten_verwachting]}))
 
 
 def backtest_view(bt: pd.DataFrame) -> Table | Md:

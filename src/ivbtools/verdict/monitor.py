@@ -35,6 +35,9 @@ class Row:
     landelijk_verwacht_hoog: float | None
     landelijk_signaal: str
     vergelijkbare_gemeenten: str
+    # baseline years that were themselves outside their expected range: they widen this range
+    # (docs/monitor-methods.md, 'After a signalled year')
+    basis_buiten_verwachting: str
 
 
 COLUMNS = [f.name for f in fields(Row)]   # signals.csv, in this order
@@ -53,6 +56,19 @@ def expectation(ds: Dataset, indicator: str, area: str, year: int) -> tuple[sign
     return e, series.get(year)
 
 
+def signalled_baseline(series: dict[int, float], e: signals.Expectation | None, excluded, break_years) -> list[int]:
+    """The baseline years of `e` that were themselves outside the range expected from the years
+    before them (by the same rule)."""
+    if e is None:
+        return []
+    out = []
+    for b in e.baseline_years:
+        eb = signals.expect(series, b, excluded=excluded, break_years=break_years)
+        if eb is not None and eb.signal(series[b]) in (signals.HIGHER, signals.LOWER):
+            out.append(b)
+    return out
+
+
 def year_to_date(ds: Dataset, indicator: str, area: str, year: int) -> tuple[signals.Expectation | None, float, str] | None:
     """`year` up to its last published month against the same months of the years before, by the
     same rule as a whole year (baseline years, breaks, abnormal years; docs/monitor-methods.md,
@@ -67,14 +83,18 @@ def year_to_date(ds: Dataset, indicator: str, area: str, year: int) -> tuple[sig
 
 
 def _period(ds: Dataset, indicator: str, area: str, year: int):
-    """(expectation, figure, period label, whole year?) of `year`: the whole year when the yearly
-    figures hold it, else the year to date from the monthly figures, else no figure."""
+    """(expectation, figure, period label, whole year?, signalled baseline years) of `year`: the
+    whole year when the yearly figures hold it, else the year to date from the monthly figures,
+    else no figure."""
+    ind = ds.indicators[indicator]
+    excluded, breaks = set(ind.abnormal_years(area)), ind.break_years(area)
     e, value = expectation(ds, indicator, area, year)
     if value is None:
         ytd = year_to_date(ds, indicator, area, year)
         if ytd is not None:
-            return ytd[0], ytd[1], ytd[2], False
-    return e, value, str(year), True
+            earlier = ds.months.year_to_date(indicator, area, year).earlier
+            return ytd[0], ytd[1], ytd[2], False, signalled_baseline(earlier, ytd[0], excluded, breaks)
+    return e, value, str(year), True, signalled_baseline(_series(ds, indicator, area), e, excluded, breaks)
 
 
 def peer_position(ds: Dataset, indicator: str, area: str, year: int) -> str:
@@ -108,10 +128,10 @@ def monitor_table(ds: Dataset, year: int, area: str | None = None) -> pd.DataFra
         for mi in p.indicators:
             ind = ds.indicators[mi.indicator]
             for y in range(mon.period[0], year + 1):
-                e, value, label, whole = _period(ds, ind.id, area, y)
+                e, value, label, whole, flagged = _period(ds, ind.id, area, y)
                 ne, nvalue = None, None
                 if ind.national_indicator:
-                    ne, nvalue, nlabel, _ = _period(ds, ind.national_indicator, ind.national_area, y)
+                    ne, nvalue, nlabel, _, _ = _period(ds, ind.national_indicator, ind.national_area, y)
                     if nlabel != label:   # the national figure of other months is no context
                         ne, nvalue = None, None
                 rows.append(Row(
@@ -124,6 +144,7 @@ def monitor_table(ds: Dataset, year: int, area: str | None = None) -> pd.DataFra
                     (ne.signal(nvalue) if ne else signals.NO_EXPECTATION) if ind.national_indicator else "",
                     (peer_position(ds, ind.id, area, y) if whole else
                      "geen vergelijking: van andere gemeenten alleen hele jaren") if value is not None else "",
+                    ", ".join(map(str, flagged)),
                 ))
     return pd.DataFrame([asdict(r) for r in rows], columns=COLUMNS)
 
