@@ -176,9 +176,9 @@ def through_october(tmp_path_factory):
     written from it."""
     import os
 
-    import panel_fixture as pf
     from ivbtools.live.fetch import fetch, fetch_panel
 
+    import panel_fixture as pf
     from replay import Replay
 
     base = tmp_path_factory.mktemp("monitor2026")

@@ -333,8 +333,8 @@ def download(spec: TableSpec, ref: TableRef, areas: list[str] | None, years: lis
         clauses[-1] = "substringof('MM',Perioden)"
         expected = len(areas) * n_cats * len(ref.periods.month_keys)
         start_m = len(budget.urls)
-        month_rows = get_pages(url, {"$filter": " and ".join(clauses),
-                                     "$select": ",".join(["RegioS", "Perioden"] + ([spec.category_dimension] if spec.category_dimension else []) + [spec.measure])},
+        month_select = ["RegioS", "Perioden"] + ([spec.category_dimension] if spec.category_dimension else []) + [spec.measure]
+        month_rows = get_pages(url, {"$filter": " and ".join(clauses), "$select": ",".join(month_select)},
                                budget.renamed(what), max_pages=expected + 1, max_rows=expected)
         month_url = budget.urls[start_m]
     return {"rows": rows, "regions": {a: str(padded[a].get("Title", a)).strip() for a in areas},
