@@ -231,7 +231,6 @@ def _months_note(part: dict) -> str:
     return f"; {len(keys)} monthly figures up to {keys[-1][:4]}-{keys[-1][-2:]}" if keys else ""
 
 
-
 def _odata_spec_fetch(run: FetchRun, spec: odata.TableSpec, areas: list[str], budget: Budget) -> None:
     cache, report, years = run.cache, run.report, run.years
     status = {a: ("refresh" if run.refresh else cache.entry_status(spec.key, a, years)) for a in areas}

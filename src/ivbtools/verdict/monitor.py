@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from ..data.dataset import Dataset
+from ..data.months import YearToDate
 from ..fmt import nl_int, nl_num
 from ..panel.view import membership, rates
 from . import signals
@@ -69,17 +70,17 @@ def signalled_baseline(series: dict[int, float], e: signals.Expectation | None, 
     return out
 
 
-def year_to_date(ds: Dataset, indicator: str, area: str, year: int) -> tuple[signals.Expectation | None, float, str] | None:
+def year_to_date(ds: Dataset, indicator: str, area: str, year: int) -> tuple[signals.Expectation | None, YearToDate] | None:
     """`year` up to its last published month against the same months of the years before, by the
     same rule as a whole year (baseline years, breaks, abnormal years; docs/monitor-methods.md,
-    'Het lopende jaar'): (expectation, figure so far, label 'YYYY t/m <maand>'); None when the
-    monthly figures do not hold part of `year`."""
+    'Het lopende jaar'): (expectation, the months so far with their label 'YYYY t/m <maand>');
+    None when the monthly figures do not hold part of `year`."""
     ytd = ds.months.year_to_date(indicator, area, year)
     if ytd is None:
         return None
     ind = ds.indicators[indicator]
     e = signals.expect(ytd.earlier, year, excluded=set(ind.abnormal_years(area)), break_years=ind.break_years(area))
-    return e, ytd.value, ytd.label
+    return e, ytd
 
 
 def _period(ds: Dataset, indicator: str, area: str, year: int):
@@ -90,10 +91,10 @@ def _period(ds: Dataset, indicator: str, area: str, year: int):
     excluded, breaks = set(ind.abnormal_years(area)), ind.break_years(area)
     e, value = expectation(ds, indicator, area, year)
     if value is None:
-        ytd = year_to_date(ds, indicator, area, year)
-        if ytd is not None:
-            earlier = ds.months.year_to_date(indicator, area, year).earlier
-            return ytd[0], ytd[1], ytd[2], False, signalled_baseline(earlier, ytd[0], excluded, breaks)
+        got = year_to_date(ds, indicator, area, year)
+        if got is not None:
+            ye, ytd = got
+            return ye, ytd.value, ytd.label, False, signalled_baseline(ytd.earlier, ye, excluded, breaks)
     return e, value, str(year), True, signalled_baseline(_series(ds, indicator, area), e, excluded, breaks)
 
 
