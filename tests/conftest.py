@@ -168,12 +168,10 @@ def comparable(path: Path) -> list:
             for c in json.loads(Path(path).read_text())["cells"] if c["cell_type"] == "code"]
 
 
-@pytest.fixture(scope="session")
-def through_october(tmp_path_factory):
-    """A data folder whose cache holds the stand-in fetch (tests/panel_fixture.py `later`: whole
-    years to 2025, the nuisance table's months to October 2026, Westerkwartier's E33 doubled from
-    January 2026), the municipality and the all-municipality panel, and `ivb monitor --year 2026`
-    written from it."""
+def fetch_stand_ins(data: Path, later: bool = False):
+    """A copy of the project's data in `data` whose cache holds Westerkwartier's and the
+    all-municipality fetch from the replay of tests/panel_fixture.py (`later`: as served in December
+    2026); the environment is restored afterwards. Returns the municipality fetch's report."""
     import os
 
     from ivbtools.live.fetch import fetch, fetch_panel
@@ -181,13 +179,11 @@ def through_october(tmp_path_factory):
     import panel_fixture as pf
     from replay import Replay
 
-    base = tmp_path_factory.mktemp("monitor2026")
-    data, out = base / "data", base / "outputs"
     copy_project_data(data)
     keys = ("IVB_POLICE_URL", "IVB_CBS_URL", "IVB_BRON_URL")
     saved = {k: os.environ.get(k) for k in keys}
     try:
-        with Replay(tables=pf.tables(later=True), bron=pf.bron_files_all(), page=10_000) as r:
+        with Replay(tables=pf.tables(later=later), bron=pf.bron_files_all(), page=10_000) as r:
             os.environ["IVB_POLICE_URL"] = os.environ["IVB_CBS_URL"] = r.url
             os.environ["IVB_BRON_URL"] = r.url + "/bron"
             got = fetch(data, ["GM1969"], quiet=True, timeout=30, source_timeout=300)
@@ -195,6 +191,18 @@ def through_october(tmp_path_factory):
     finally:
         for k, v in saved.items():
             os.environ.pop(k, None) if v is None else os.environ.__setitem__(k, v)
+    return got
+
+
+@pytest.fixture(scope="session")
+def through_october(tmp_path_factory):
+    """A data folder whose cache holds the stand-in fetch (tests/panel_fixture.py `later`: whole
+    years to 2025, the nuisance table's months to October 2026, Westerkwartier's E33 doubled from
+    January 2026), the municipality and the all-municipality panel, and `ivb monitor --year 2026`
+    written from it."""
+    base = tmp_path_factory.mktemp("monitor2026")
+    data, out = base / "data", base / "outputs"
+    got = fetch_stand_ins(data, later=True)
     proc = ivb(["--data", str(data), "monitor", "--year", "2026", "--output", str(out)])
     assert proc.returncode == 0, proc.stderr
     return data, out / "monitor" / "2026", got

@@ -17,8 +17,7 @@ import sys
 import pytest
 from test_outputs import visible_text
 
-import panel_fixture as pf
-from conftest import ROOT, copy_project_data
+from conftest import ROOT, fetch_stand_ins
 
 CHROMIUM = os.environ.get("IVB_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
 if CHROMIUM is None:
@@ -40,24 +39,9 @@ ENGLISH = ["host name could not be resolved", "cannot connect", "Article on", "C
 def site(tmp_path_factory):
     """outputs/ of `ivb run --year 2023` and `ivb national --year 2023` on a data folder whose cache
     holds the stand-in all-municipality fetch."""
-    from ivbtools.live.fetch import fetch, fetch_panel
-
-    from replay import Replay
-
     base = tmp_path_factory.mktemp("browser")
     data, out = base / "data", base / "outputs"
-    copy_project_data(data)
-    keys = ("IVB_POLICE_URL", "IVB_CBS_URL", "IVB_BRON_URL")
-    saved = {k: os.environ.get(k) for k in keys}
-    try:
-        with Replay(tables=pf.tables(), bron=pf.bron_files_all(), page=10_000) as r:
-            os.environ["IVB_POLICE_URL"] = os.environ["IVB_CBS_URL"] = r.url
-            os.environ["IVB_BRON_URL"] = r.url + "/bron"
-            fetch(data, ["GM1969"], quiet=True, timeout=30, source_timeout=300)
-            fetch_panel(data, quiet=True, timeout=30, source_timeout=300)
-    finally:
-        for k, v in saved.items():
-            os.environ.pop(k, None) if v is None else os.environ.__setitem__(k, v)
+    fetch_stand_ins(data)
     env = {**os.environ, "IVB_EMBEDDED_ONLY": str(ROOT / "data")}
     for args in (["run", "--year", str(YEAR), "--jobs", "2", "--quiet"], ["national", "--year", str(YEAR)],
                  ["monitor", "--year", "2024"]):

@@ -195,19 +195,15 @@ def cmd_monitor(args) -> int:
     from .batch.run import refuse_output_in_data
     from .present.monitorpage import monitor_folder, up_to_date, write_monitor
     from .present.pages import write_overview
-    from .present.params import check_municipality
+    from .present.params import check_monitor_year, check_municipality
 
     ds = _load(args)
     _warn(ds)
     if ds.monitor is None:
         raise IvbError(f"{ds.root}/monitor: no monitor file — add one like data/monitor/ivb-2024-2027.yaml")
     refuse_output_in_data(Path(args.output), ds.root)
-    text = str(args.year).strip()
-    if not re.fullmatch(r"\d{4}", text):
-        raise IvbError(f"--year {args.year!r} is not a year — write e.g. --year {dt.date.today().year}")
-    year, first, now = int(text), ds.monitor.period[0], dt.date.today().year
-    if not first <= year <= now:
-        raise IvbError(f"--year {year}: the monitor covers {first} up to this year ({now}) — choose a year in that range")
+    year = check_monitor_year(ds, args.year, "--year")
+    first, now = ds.monitor.period[0], dt.date.today().year
     area = check_municipality(ds, args.municipality) if args.municipality else ds.monitor.municipality
     inputs = monitor_digest(ds, area, year, now)
     folder = monitor_folder(Path(args.output), ds, area, year)

@@ -111,10 +111,14 @@ def scorecard_inputs(ds: Dataset, municipality: str) -> dict:
             "peers": _peer_rows(ds, sorted({p.indicator for p in ds.policy.parts if p.measurable}))}
 
 
+def _digest(payload: dict) -> str:
+    """The code digest and `payload`, as one sha256."""
+    return hashlib.sha256(json.dumps({"code": code_digest(), **payload}, sort_keys=True, default=str).encode()).hexdigest()
+
+
 def digest(notebook: Path, parameters: dict, inputs: dict) -> str:
-    payload = {"code": code_digest(), "notebook": hashlib.sha256(Path(notebook).read_bytes()).hexdigest(),
-               "parameters": parameters, "inputs": inputs}
-    return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
+    return _digest({"notebook": hashlib.sha256(Path(notebook).read_bytes()).hexdigest(), "parameters": parameters,
+                    "inputs": inputs})
 
 
 def monitor_inputs(ds: Dataset, municipality: str, year: int, this_year: int) -> dict:
@@ -132,5 +136,4 @@ def monitor_inputs(ds: Dataset, municipality: str, year: int, this_year: int) ->
 
 
 def monitor_digest(ds: Dataset, municipality: str, year: int, this_year: int) -> str:
-    payload = {"code": code_digest(), "inputs": monitor_inputs(ds, municipality, year, this_year)}
-    return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
+    return _digest({"inputs": monitor_inputs(ds, municipality, year, this_year)})

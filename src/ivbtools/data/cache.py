@@ -116,6 +116,14 @@ class Cache:
             raise Damaged(f"{path} was changed or damaged after it was written (sha256 differs from data/cache/index.json)")
         return path
 
+    def verified_months(self, entry: dict) -> Path:
+        """An entry's monthly extract, checked against its sha256 (Damaged when missing or changed)."""
+        path = self.root / entry["months"]
+        if not path.is_file() or sha256_file(path) != entry.get("months_sha256"):
+            raise Damaged(f"{path} is missing or was changed after it was written (sha256 differs from "
+                          f"data/cache/index.json)")
+        return path
+
     def usable_months(self) -> tuple[list[Path], list[str]]:
         """The monthly extracts of the index entries that have one (verified), and one line per
         damaged one (its entry's yearly figures stay usable)."""
@@ -127,12 +135,10 @@ class Cache:
         for key, entry in sorted(idx.items()):
             if not isinstance(entry, dict) or not entry.get("months"):
                 continue
-            path = self.root / entry["months"]
-            if not path.is_file() or sha256_file(path) != entry.get("months_sha256"):
-                problems.append(f"{path} is missing or was changed after it was written (sha256 differs from "
-                                f"data/cache/index.json) — run `ivb fetch --refresh`; the monthly figures are not used until then")
-                continue
-            out.append(path)
+            try:
+                out.append(self.verified_months(entry))
+            except Damaged as exc:
+                problems.append(f"{exc} — run `ivb fetch --refresh`; the monthly figures are not used until then")
         return out, problems
 
     def usable_extracts(self) -> tuple[list[Path], list[str]]:
@@ -173,9 +179,7 @@ class Cache:
             return "not cached"
         try:
             if e.get("months_only"):
-                path = self.root / e["months"]
-                if not path.is_file() or sha256_file(path) != e["months_sha256"]:
-                    raise Damaged(f"{path} is missing or was changed after it was written")
+                self.verified_months(e)
             else:
                 self.verified_extract(e)
             if check_raw:

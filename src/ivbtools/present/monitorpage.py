@@ -17,7 +17,7 @@ from ..data.datastatus import provenance_nl, with_national
 from ..fmt import nl_datetime, nl_int
 from ..verdict import signals
 from ..verdict.evaluate import evaluate_check
-from ..verdict.monitor import monitor_table, range_text
+from ..verdict.monitor import is_year_to_date, monitor_table, range_text
 from .csvout import nl_csv
 from .pages import GRID_CSS, html_page
 from .text import Md
@@ -86,13 +86,13 @@ def _attention(table: pd.DataFrame) -> str:
 
 
 def _months_basis(table: pd.DataFrame) -> str:
-    part = table[~table.periode.str.fullmatch(r"\d{4}") & table.waarde.notna()]
+    part = table[is_year_to_date(table.periode) & table.waarde.notna()]
     return f" Maandcijfers: {part.periode.iloc[-1]}." if not part.empty else ""
 
 
 def _current_year(ds, table: pd.DataFrame, year: int) -> str:
     """What the page says about the year that is not over yet."""
-    part = table[~table.periode.str.fullmatch(r"\d{4}")]
+    part = table[is_year_to_date(table.periode)]
     if not part.empty:
         label = part.periode.iloc[0]
         others = [n for n in dict.fromkeys(table.indicator_naam) if n not in set(part.indicator_naam)]

@@ -125,12 +125,13 @@ def check_priority(ds: Dataset, priority_id) -> str:
     return priority_id
 
 
-def check_monitor_year(ds: Dataset, year) -> int:
+def check_monitor_year(ds: Dataset, year, label: str = "parameter year") -> int:
     """The last year the monitor shows: from the policy's first year up to this year (the data
-    need not hold it yet: missing figures are named)."""
+    need not hold it yet: missing figures are named). `label` names it in the message (the
+    notebook's parameter, or the command's --year)."""
     if isinstance(year, bool) or not isinstance(year, (int, str)) or not re.fullmatch(r"\d{4}", str(year).strip()):
-        raise IvbError(f"parameter year must be a whole year like 2026, got {year!r}")
+        raise IvbError(f"{label} must be a whole year like {dt.date.today().year}, got {year!r}")
     year, first, now = int(str(year).strip()), ds.monitor.period[0], dt.date.today().year
     if not first <= year <= now:
-        raise IvbError(f"parameter year {year}: the monitor covers {first} up to this year ({now}) — choose a year in that range")
+        raise IvbError(f"{label} {year}: the monitor covers {first} up to this year ({now}) — choose a year in that range")
     return year

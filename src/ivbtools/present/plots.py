@@ -14,6 +14,7 @@ from ..fmt import nl_date, nl_int, nl_num, nl_ratio, nl_value
 from ..panel.view import membership, rates
 from ..verdict import comparison as peers
 from ..verdict.evaluate import Evaluation
+from ..verdict.monitor import is_year_to_date
 from ..verdict.rules import CLASS_NL
 from .palette import COLOURS
 from .text import Md
@@ -404,8 +405,8 @@ def plot_monitor(ds: Dataset, indicator: str, area: str, rows: pd.DataFrame, fir
     fig, ax = plt.subplots(figsize=(7.5, 3.2))
     if not s.empty:
         ax.plot(s.year, s.value, "o-", color="C0", lw=1.5, label=ds.area_name(area))
-    whole = rows[rows.periode.str.fullmatch(r"\d{4}")]
-    part = rows[~rows.periode.str.fullmatch(r"\d{4}")]
+    part = rows[is_year_to_date(rows.periode)]
+    whole = rows[~is_year_to_date(rows.periode)]
     r = whole[whole.verwacht.notna() & whole.waarde.notna()]   # a year without its figure: no band to read
     if not r.empty:
         years = r.periode.astype(int)

@@ -84,18 +84,21 @@ def year_to_date(ds: Dataset, indicator: str, area: str, year: int) -> tuple[sig
 
 
 def _period(ds: Dataset, indicator: str, area: str, year: int):
-    """(expectation, figure, period label, whole year?, signalled baseline years) of `year`: the
-    whole year when the yearly figures hold it, else the year to date from the monthly figures,
-    else no figure."""
-    ind = ds.indicators[indicator]
-    excluded, breaks = set(ind.abnormal_years(area)), ind.break_years(area)
+    """(expectation, figure, period label, whole year?, the series the expectation rests on) of
+    `year`: the whole year when the yearly figures hold it, else the year to date from the monthly
+    figures (the series: the same months of earlier years), else no figure."""
     e, value = expectation(ds, indicator, area, year)
     if value is None:
         got = year_to_date(ds, indicator, area, year)
         if got is not None:
             ye, ytd = got
-            return ye, ytd.value, ytd.label, False, signalled_baseline(ytd.earlier, ye, excluded, breaks)
-    return e, value, str(year), True, signalled_baseline(_series(ds, indicator, area), e, excluded, breaks)
+            return ye, ytd.value, ytd.label, False, ytd.earlier
+    return e, value, str(year), True, _series(ds, indicator, area)
+
+
+def is_year_to_date(periods: pd.Series) -> pd.Series:
+    """Which rows of a monitor table are a year to date ('2026 t/m oktober'), not a whole year."""
+    return ~periods.astype(str).str.fullmatch(r"\d{4}")
 
 
 def peer_position(ds: Dataset, indicator: str, area: str, year: int) -> str:
@@ -129,7 +132,8 @@ def monitor_table(ds: Dataset, year: int, area: str | None = None) -> pd.DataFra
         for mi in p.indicators:
             ind = ds.indicators[mi.indicator]
             for y in range(mon.period[0], year + 1):
-                e, value, label, whole, flagged = _period(ds, ind.id, area, y)
+                e, value, label, whole, series = _period(ds, ind.id, area, y)
+                flagged = signalled_baseline(series, e, set(ind.abnormal_years(area)), ind.break_years(area))
                 ne, nvalue = None, None
                 if ind.national_indicator:
                     ne, nvalue, nlabel, _, _ = _period(ds, ind.national_indicator, ind.national_area, y)
