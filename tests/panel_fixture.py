@@ -69,6 +69,7 @@ def _draws() -> dict:
 
 # --- the monitor stand-in (issue #19): whole years to 2025, months to October 2026 -------------
 THROUGH = (2026, 10)
+PARTIAL_MONTHS = 10   # the stand-ins' current year holds January-October (as served in November/December)
 LATER = [2024, 2025, 2026]
 # planted: from January 2026 Westerkwartier's E33 reports double; every other series is stable
 JUMPS = {("47021NED", "E33   ", "GM1969", 2026): 2.0}
@@ -111,17 +112,15 @@ def _table(tid, title, dim, dim_title, keys, measure, monthly=False, later=False
     yearly figures; a monthly table also has (invented) monthly figures and a partial current year.
     `later`: the monitor stand-in, whole years to 2025 and a monthly table's months to October 2026
     (the months add up to the year)."""
-    from replay import PARTIAL_MONTHS
-
     munis = municipalities()
     d = _later_draws() if later else _draws()
     table_id, tid = tid, counts_of or tid   # a table that serves another table's draws (47013NED: 47025NED's)
     years = YEARS + LATER[:-1] if later else YEARS
-    assert not later or THROUGH == (LATER[-1], PARTIAL_MONTHS)
+    assert not later or THROUGH[0] == LATER[-1]
     regions = [("NL01  ", "Nederland")] + [(c, f"{n} (gemeente)" if n == "Groningen" else n) for c, n in munis] + PSEUDO
     t = police_table(table_id, title, dim, dim_title, keys, measure, regions=[], years=years,
                      frequency="Permaand" if monthly else "Perjaar", monthly=monthly,
-                     partial=years[-1] + 1 if monthly else None, modified="2026-11-20T02:00:00" if later else
+                     partial=years[-1] + 1 if monthly else None, partial_months=PARTIAL_MONTHS, modified="2026-11-20T02:00:00" if later else
                      "2024-03-01T02:00:00")
     periods = t["sets"]["Perioden"]
     rows, i = [], 0
@@ -168,14 +167,14 @@ def _population(last: int = YEARS[-1]):
     for y in years:
         rows.append({"RegioS": "NL01  ", "Perioden": f"{y}JJ00", "TotaleBevolking_1": sum(pop.values()), "classes": None})
         for c, _ in munis:
-            if c == "GM1969" and y < 2019:
-                continue   # on each year's boundaries: Westerkwartier exists from 2019
+            if c == "GM1969" and y < 2019:   # on each year's boundaries: Westerkwartier exists from 2019 (an empty cell)
+                rows.append({"RegioS": c, "Perioden": f"{y}JJ00", "TotaleBevolking_1": None, "classes": None})
+                continue
             p = pop[c] + 100 * (y - 2017)
             rows.append({"RegioS": c, "Perioden": f"{y}JJ00", "TotaleBevolking_1": p, "classes": class_shares(p)})
-        if y < 2019:
-            for c, _ in FORMER:
-                rows.append({"RegioS": c, "Perioden": f"{y}JJ00", "TotaleBevolking_1": 15_000,
-                             "classes": class_shares(15_000)})
+        for c, _ in FORMER:   # the former codes up to 2018, empty cells after (the cube is complete)
+            rows.append({"RegioS": c, "Perioden": f"{y}JJ00", "TotaleBevolking_1": 15_000 if y < 2019 else None,
+                         "classes": class_shares(15_000) if y < 2019 else None})
     regions = [("NL01  ", "Nederland")] + list(munis) + FORMER
     return wide_population(rows, regions, years)
 

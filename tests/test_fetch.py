@@ -107,6 +107,7 @@ def test_a_failing_table_falls_back_and_the_others_still_arrive(server, data_cop
     assert ivb(["--data", str(data_copy), "fetch", "--municipality", "GM1969", "--quiet", "--only", "police-crimes"]).returncode == 0
     before = digest(data_copy / "cache" / "raw" / "police-crimes")
     server.faults[path] = fault
+    server.faults[path.replace("47025NED", "47013NED")] = fault   # its configured successor fails the same way
     server.hang_seconds = 3
     proc = ivb(["--data", str(data_copy), "fetch", "--municipality", "GM1969", "--refresh", "--quiet", "--timeout", "1"])
     assert proc.returncode == 1
@@ -148,24 +149,72 @@ def test_the_known_table_is_used_while_it_fits_and_a_successor_only_when_it_is_g
     newer = json.loads(json.dumps(tables["47025NED"]).replace("47025NED", "47099NED"))
     newer["info"]["Modified"] = "2025-02-01T02:00:00"
     tables["47099NED"] = newer
-    # the replay's catalogue also lists the monthly sibling 47013NED, newer still: never taken
-    assert tables["47013NED"]["info"]["Modified"] > newer["info"]["Modified"]
     with Replay(tables=tables) as r:
         monkeypatch.setenv("IVB_POLICE_URL", r.url)
         rep = fetch(data_copy, ["GM1969"], quiet=True, timeout=5, only={"police-crimes"})
-        assert rep.outcomes[0].message.startswith("table 47025NED")
+        assert rep.outcomes[0].message.startswith("table 47025NED") and not rep.notes
         assert not any("ODataCatalog" in q for q in r.requests)   # the known id fits: no catalogue search
+        assert not any("/47013NED/" in q for q in r.requests)     # nor its configured successor
         del tables["47025NED"]                                     # withdrawn
+        rep = fetch(data_copy, ["GM1969"], refresh=True, quiet=True, timeout=5, only={"police-crimes"})
+        # the configured successor first (data/live.yaml yearly_from): the monthly table's whole years
+        assert rep.outcomes[0].message.startswith("table 47013NED") and not rep.failed
+        assert any("configured successor 47013NED" in n and "HTTP 404" in n for n in rep.notes), rep.notes
+        assert not any("ODataCatalog" in q for q in r.requests)   # found without the catalogue
+        meta = json.loads((data_copy / "cache" / "raw" / "police-crimes" / "GM1969.json.meta.json").read_text())
+        assert meta["table_id"] == "47013NED" and meta["resolved_by"].startswith("configured successor (")
+        sources = (data_copy / "cache" / "sources.yaml").read_text(encoding="utf-8")
+        assert "ingestelde opvolger" in sources and "Alleen de jaarcijfers (JJ00) van deze maandtabel" in sources
+        ds = ivbtools.load(data_copy)
+        got = ds.observations.get("burglary_home", "GM1969", 2020)
+        assert got.value == _fixture_value("47013NED", "1.1.1 ", "GM1969", 2020)   # its JJ00 row, not a sum of months
+        del tables["47013NED"]                                     # the successor gone too: the catalogue
         rep = fetch(data_copy, ["GM1969"], refresh=True, quiet=True, timeout=5, only={"police-crimes"})
         assert rep.outcomes[0].message.startswith("table 47099NED")
         catalogue = [q for q in r.requests if "ODataCatalog" in q]
         assert catalogue and all("substringof" in q and "%24select" in q for q in catalogue)   # filtered on the server
-        assert not any("/47013NED/" in q for q in r.requests)      # its Frequency differs: not even inspected
     meta = json.loads((data_copy / "cache" / "raw" / "police-crimes" / "GM1969.json.meta.json").read_text())
     assert meta["table_id"] == "47099NED" and meta["resolved_by"].startswith("catalogue (")
     assert "404" in meta["resolved_by"]
     sources = (data_copy / "cache" / "sources.yaml").read_text(encoding="utf-8")
     assert "Tabel gevonden via de catalogus" in sources
+
+
+def test_a_discontinued_or_frozen_table_gives_way_to_its_successor(data_copy, monkeypatch):
+    """The catalogue no longer names 47025NED (July 2026) while it still answers: discontinued, or
+    frozen at an old year. The monthly table 47013NED, whose whole years stand beside its months,
+    takes over; one line says why; without a fresher table the old one is used and says so."""
+    from replay import YEARS, discontinued
+
+    last = YEARS[-1]
+    for status, newest, why in (("Gediscontinueerd", last, "status 'Gediscontinueerd'"),
+                                ("Regulier", last - 2, f"newest whole year {last - 2}")):
+        tables = default_tables()
+        tables["47025NED"] = discontinued(tables["47025NED"], newest, status)
+        tables["47025NED"]["unlisted"] = True          # not in the catalogue, yet it answers
+        with Replay(tables=tables) as r:
+            monkeypatch.setenv("IVB_POLICE_URL", r.url)
+            rep = fetch(data_copy, ["GM1969"], quiet=True, timeout=5, refresh=True, only={"police-crimes"})
+        assert not rep.failed and rep.outcomes[0].message.startswith("table 47013NED"), rep.outcomes
+        assert any(why in n and "47025NED" in n for n in rep.notes), rep.notes
+        ds = ivbtools.load(data_copy)
+        assert ds.observations.get("burglary_home", "GM1969", last) is not None   # last year's crimes are there
+        src = ds.sources[ds.observations.get("burglary_home", "GM1969", last).source_id]
+        assert "47013NED" in src.title and src.is_provisional(last) and not src.is_provisional(last - 1)
+    # nothing fresher: the frozen table is used as the last resort, and its provenance says so
+    tables = default_tables()
+    tables["47025NED"] = discontinued(tables["47025NED"], last - 2, "Gediscontinueerd")
+    tables["47013NED"] = discontinued(tables["47013NED"], last - 3, "Gediscontinueerd")
+    with Replay(tables=tables) as r:
+        monkeypatch.setenv("IVB_POLICE_URL", r.url)
+        rep = fetch(data_copy, ["GM1969"], quiet=True, timeout=5, refresh=True, only={"police-crimes"})
+    assert not rep.failed and rep.outcomes[0].message.startswith("table 47025NED")
+    assert any("last resort" in n for n in rep.notes)
+    ds = ivbtools.load(data_copy)
+    src = ds.sources[ds.observations.get("burglary_home", "GM1969", last - 2).source_id]
+    assert "niet meer bijgewerkt" in src.note and "Gediscontinueerd" in src.note
+    assert ds.observations.get("burglary_home", "GM1969", last) is None or \
+        ds.observations.get("burglary_home", "GM1969", last).layer != "cache"
 
 
 def test_a_failed_download_falls_back_to_the_next_fitting_table(data_copy, monkeypatch):
@@ -175,18 +224,29 @@ def test_a_failed_download_falls_back_to_the_next_fitting_table(data_copy, monke
         monkeypatch.setenv("IVB_POLICE_URL", r.url)
         r.faults["/47025NED/TypedDataSet"] = "500"
         rep = fetch(data_copy, ["GM1969"], quiet=True, timeout=5, only={"police-crimes"})
+        assert not rep.failed and rep.outcomes[0].message.startswith("table 47013NED")   # the configured successor
+        meta = json.loads((data_copy / "cache" / "raw" / "police-crimes" / "GM1969.json.meta.json").read_text())
+        assert meta["resolved_by"] == "configured successor (table 47025NED failed)"
+        r.faults["/47013NED/TypedDataSet"] = "500"
+        rep = fetch(data_copy, ["GM1969"], quiet=True, timeout=5, refresh=True, only={"police-crimes"})
     assert not rep.failed and rep.outcomes[0].message.startswith("table 47099NED")
     meta = json.loads((data_copy / "cache" / "raw" / "police-crimes" / "GM1969.json.meta.json").read_text())
     assert meta["resolved_by"] == "catalogue (table 47025NED failed)"
 
 
-def test_a_monthly_only_successor_is_not_taken(data_copy, monkeypatch):
+def test_a_successor_is_chosen_by_its_periods_not_its_frequency(data_copy, monkeypatch):
+    """Frequency is the update cadence, not the grain: a monthly table with whole years serves a
+    yearly source (above); a table with months only never does, whatever its Frequency says."""
     tables = default_tables()
-    del tables["47025NED"]   # gone, and the catalogue holds only the monthly sibling
+    del tables["47025NED"]
+    months_only = tables["47013NED"]
+    months_only["sets"]["Perioden"] = [p for p in months_only["sets"]["Perioden"] if "MM" in p["Key"]]
+    months_only["info"]["Frequency"] = "Perjaar"   # a label that says yearly: the periods decide
     with Replay(tables=tables) as r:
         monkeypatch.setenv("IVB_POLICE_URL", r.url)
         rep = fetch(data_copy, ["GM1969"], quiet=True, timeout=5, only={"police-crimes"})
     assert rep.failed and "table 47025NED" in rep.failed[0].message and "HTTP 404" in rep.failed[0].message
+    assert "whole years" in rep.failed[0].message
     assert not (data_copy / "cache" / "observations").exists()
 
 

@@ -213,16 +213,14 @@ def test_a_successor_table_retires_its_predecessor(data_copy, monkeypatch):
     with Replay(tables=tables) as r:
         monkeypatch.setenv("IVB_POLICE_URL", r.url)
         assert not fetch(data_copy, ["GM1969"], quiet=True, timeout=5, only={"police-crimes"}).failed
-        newer = json.loads(json.dumps(tables.pop("47025NED")).replace("47025NED", "47099NED"))   # the known id is gone
-        newer["info"]["Modified"] = "2025-02-01T02:00:00"
-        tables["47099NED"] = newer
+        del tables["47025NED"]   # the known id is gone: its configured successor takes over
         rep = fetch(data_copy, ["GM1969"], quiet=True, timeout=5, only={"police-crimes"}, refresh=True)
-        assert not rep.failed and rep.outcomes[0].message.startswith("table 47099NED")
+        assert not rep.failed and rep.outcomes[0].message.startswith("table 47013NED")
     check_ok(data_copy)
     retired = sorted(p.name for p in (data_copy / "cache" / "retired").glob("*.csv"))
     assert retired == ["police-crimes-47025NED-GM1969.csv", "police-crimes-47025NED-NL01.csv"]
     ds = ivbtools.load(data_copy)
-    assert "47099NED" in ds.sources[ds.observations.get("burglary_home", "GM1969", 2020).source_id].title
+    assert "47013NED" in ds.sources[ds.observations.get("burglary_home", "GM1969", 2020).source_id].title
 
 
 def test_two_bron_period_files_do_not_conflict(server, data_copy):
@@ -256,7 +254,7 @@ def test_a_later_fetch_completes_the_years(server, data_copy):
 def test_bad_code_failures_stay_out_of_other_reports(server, data_copy):
     from ivbtools.present.report import data_status_text
     fetch_ok(data_copy)
-    server.faults["/47025NED/"] = "500"
+    server.faults["/47025NED/"] = server.faults["/47013NED/"] = "500"   # the table and its configured successor
     proc = ivb(["--data", str(data_copy), "fetch", "--municipality", "GM0014", "--quiet", "--only", "police-crimes"])
     assert proc.returncode == 1 and "FAILED  police-crimes GM0014" in proc.stderr   # NL01 came from the cache
     ds = ivbtools.load(data_copy)

@@ -139,17 +139,37 @@ def cmd_fetch(args) -> int:
     if rep.outcomes and len(rep.failed) == len(rep.outcomes):
         first = rep.failed[0].message
         line = (f"fetch failed for every source ({first}); the cache is unchanged and `ivb run` keeps using "
-                f"the cached or snapshot figures")
+                f"{_cache_basis(data)}")
         if args.best_effort:
             print(f"ivb: {line}", file=sys.stderr)
             return 0
         raise IvbError(line)
+    for line in rep.notes:   # the services differ from what ivb assumes, and it changes the figures used
+        print(f"ivb: note: {line}", file=sys.stderr)
     for o in rep.outcomes:
         if o.ok and not args.quiet:
             print(f"ok      {o.source:16} {o.area:6} {o.message}")
+    for line in ([] if args.quiet else rep.log):
+        print(f"note    {line}")
     for o in rep.failed:
         print(f"FAILED  {o.source} {o.area}: {o.message} (cache kept; runs use cached or snapshot figures)", file=sys.stderr)
     return 1 if rep.failed and not args.best_effort else 0
+
+
+def _cache_basis(data: Path) -> str:
+    """What runs use while the services do not answer: the cache of <date of its newest download>,
+    or the embedded snapshot."""
+    from .data.cache import Cache, Damaged
+
+    try:
+        index = Cache(data).index() if (data / "cache").is_dir() else {}
+    except Damaged:
+        index = {}
+    days = sorted(str(e.get("retrieved_at", ""))[:10] for e in index.values() if isinstance(e, dict) and e.get("retrieved_at"))
+    if not days:
+        return "the embedded snapshot (no download cached yet)"
+    return (f"the cached figures downloaded {days[0]}" + (f" to {days[-1]}" if days[-1] != days[0] else "")
+            + " and the embedded snapshot")
 
 
 def cmd_national(args) -> int:

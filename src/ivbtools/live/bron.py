@@ -29,6 +29,11 @@ MEMBER = "Ongevallengegevens/ongevallen.txt"
 REQUIRED = ("VKL_NUMMER", "JAAR_VKL", "AP3_CODE", "GME_ID")
 INDICATORS = {"all": "traffic_accidents", "injury": "traffic_accidents_injury", "fatal": "traffic_accidents_fatal",
               "casualties": "traffic_casualties"}
+# The column each count needs besides the required ones: a column that is absent from a year's file,
+# or empty in every record of that year, means the figure is not published for that year — no
+# figure, never a zero (public scripts reading the 2025 files use ANTL_DOD/GZH/SEH, not ANTL_SLA).
+NEEDS = {"casualties": "ANTL_SLA"}
+COUNTS_VERSION = 2   # cached counts of an older reader are counted again
 
 
 @dataclass
@@ -45,6 +50,8 @@ class BronCounts:
     names: dict = field(default_factory=dict)                                # GMxxxx -> GME_NAAM
     rows: int = 0
     unmapped: int = 0  # records with neither a GME_ID nor a GME_NAAM known elsewhere in the file
+    # count -> {year: the column it needs that the file does not publish for that year}
+    unpublished: dict = field(default_factory=dict)
 
 
 def _int(text: str) -> int:
@@ -110,6 +117,8 @@ def count_accidents(zip_path: Path, member: str = MEMBER) -> BronCounts:
             ix = {c: header.index(c) for c in header}
             width = len(header)
             out = BronCounts()
+            filled: dict[str, set[int]] = {col: set() for col in NEEDS.values()}   # years with a value in the column
+            years_seen: set[int] = set()
             by_name: dict = defaultdict(Counts)  # (GME_NAAM, year) for records without GME_ID
             reader = csv.reader(text, delimiter=delimiter)
             try:
@@ -121,8 +130,12 @@ def count_accidents(zip_path: Path, member: str = MEMBER) -> BronCounts:
                                        f"header has {width} — the file is cut off or damaged; fetch it again")
                     out.rows += 1
                     year = _int(row[ix["JAAR_VKL"]])
+                    years_seen.add(year)
                     outcome = row[ix["AP3_CODE"]].strip().upper()
-                    casualties = _int(row[ix["ANTL_SLA"]]) if "ANTL_SLA" in ix else 0
+                    sla = row[ix["ANTL_SLA"]].strip() if "ANTL_SLA" in ix else ""
+                    if sla:
+                        filled["ANTL_SLA"].add(year)
+                    casualties = _int(sla)
                     gme = row[ix["GME_ID"]].strip()
                     name = row[ix["GME_NAAM"]].strip() if "GME_NAAM" in ix else ""
                     targets = [out.by_area_year[("NL01", year)]]
@@ -142,6 +155,10 @@ def count_accidents(zip_path: Path, member: str = MEMBER) -> BronCounts:
                         c.casualties += casualties
             except (zipfile.BadZipFile, EOFError, OSError, csv.Error) as exc:
                 raise IvbError(f"{zip_path}: {found} cannot be read to the end ({exc}) — fetch it again") from None
+            for what, col in NEEDS.items():
+                missing = {y: ("absent" if col not in ix else "empty") for y in sorted(years_seen - filled[col])}
+                if missing:
+                    out.unpublished[what] = {y: f"{col} {how}" for y, how in missing.items()}
     # records with only a municipality name: map the name to the code seen with it elsewhere
     code_of = {n.lower(): code for code, n in out.names.items()}
     for (name, year), c in by_name.items():
@@ -161,18 +178,38 @@ def tidy_rows(counts: BronCounts, areas: list[str], years: list[int] | None, sou
             continue
         name = "Nederland" if area == "NL01" else counts.names.get(area, area)
         for attr, indicator in INDICATORS.items():
+            if year in counts.unpublished.get(attr, {}):
+                continue   # not published for this year: no figure, never a zero
             rows.append({"indicator": indicator, "area_code": area, "area_name": name, "year": year,
                          "value": getattr(c, attr), "source_id": source_id})
     return rows
 
 
 def counts_to_json(counts: BronCounts, zip_sha256: str) -> dict:
-    return {"zip_sha256": zip_sha256, "rows": counts.rows, "unmapped": counts.unmapped, "names": counts.names,
+    return {"version": COUNTS_VERSION, "zip_sha256": zip_sha256, "rows": counts.rows, "unmapped": counts.unmapped,
+            "names": counts.names,
+            "unpublished": {k: {str(y): why for y, why in v.items()} for k, v in counts.unpublished.items()},
             "counts": [[a, y, c.all, c.injury, c.fatal, c.casualties] for (a, y), c in sorted(counts.by_area_year.items())]}
 
 
+def unpublished_lines(counts: BronCounts, name: str) -> list[str]:
+    """One line per count and file that the file does not publish (a needed column absent or empty)."""
+    out = []
+    for what, years in counts.unpublished.items():
+        by_why: dict[str, list[int]] = {}
+        for y, why in years.items():
+            by_why.setdefault(why, []).append(int(y))
+        for why, ys in by_why.items():
+            out.append(f"{name}: column {why} for {', '.join(map(str, sorted(ys)))} — no {INDICATORS[what]} figure "
+                       f"for {'that year' if len(ys) == 1 else 'those years'} (not published; never counted as 0)")
+    return out
+
+
 def counts_from_json(payload: dict) -> BronCounts:
-    out = BronCounts(rows=payload["rows"], unmapped=payload["unmapped"], names=dict(payload["names"]))
+    if payload.get("version") != COUNTS_VERSION:
+        raise KeyError("counts of an older reader")
+    out = BronCounts(rows=payload["rows"], unmapped=payload["unmapped"], names=dict(payload["names"]),
+                     unpublished={k: {int(y): why for y, why in v.items()} for k, v in payload.get("unpublished", {}).items()})
     for a, y, n_all, inj, fat, cas in payload["counts"]:
         out.by_area_year[(a, int(y))] = Counts(n_all, inj, fat, cas)
     return out

@@ -14,7 +14,6 @@ knows which years each entry holds; a later fetch that asks for more completes i
 from __future__ import annotations
 
 import csv
-import dataclasses
 import datetime as dt
 import io
 import json
@@ -53,6 +52,15 @@ class FetchReport:
     outcomes: list[Outcome] = field(default_factory=list)
     unreachable: dict[str, str] = field(default_factory=dict)   # host -> the line that said it cannot be reached
     indicators: dict[str, list[str]] = field(default_factory=dict)   # source key -> the indicators it delivers
+    # one line each: where a service differed from what ivb assumes (a discontinued or frozen
+    # table passed over, next-page links on another host, a column a year's file does not have)
+    notes: list[str] = field(default_factory=list)   # warnings: they change which figures are used
+    log: list[str] = field(default_factory=list)     # the rest (e.g. next-page links re-based)
+
+    def note(self, line: str, warn: bool = True) -> None:
+        target = self.notes if warn else self.log
+        if line not in target:
+            target.append(line)
 
     @property
     def failed(self) -> list[Outcome]:
@@ -177,24 +185,13 @@ def _commit_odata(run: FetchRun, stage: Path, ans: Answer, area: str, payload: d
     return meta
 
 
-def _recorded_frequency(cache: Cache, spec: odata.TableSpec) -> odata.TableSpec:
-    """The spec with the Frequency the known table declared when it was last read (recorded in
-    the cache), so that a successor must match what the service really says, not only the
-    documented value in data/live.yaml."""
-    for m in cache.all_meta():
-        if str(m.get("file", "")).startswith(f"raw/{spec.key}/") and m.get("table_id") == spec.known_id \
-                and m.get("frequency"):
-            return dataclasses.replace(spec, frequency=m["frequency"])
-    return spec
-
-
 def _first_fitting_download(spec: odata.TableSpec, areas: list[str] | None, years, budget,
                             cache: Cache | None = None) -> tuple[odata.TableRef, dict]:
-    """Download from the first table that fits (the known id, else the catalogue's newest match of
-    the same frequency and layout); a download that fails falls back to the next fitting table.
-    When every one fails, the first failure is the one reported."""
+    """Download from the first table that fits (the known id, else a configured successor or the
+    catalogue's best match; a discontinued or frozen table last); a download that fails falls back
+    to the next fitting table. When every one fails, the first failure is the one reported."""
     first: IvbError | None = None
-    tables = odata.tables_to_try(_recorded_frequency(cache, spec) if cache is not None else spec, budget)
+    tables = odata.tables_to_try(spec, budget)
     while True:
         try:
             ref = next(tables)
@@ -282,7 +279,10 @@ def _bron_counts(cache: Cache, name: str, member: str, meta: dict) -> bron.BronC
     belongs to this zip's sha256."""
     payload = cache.read_counts("bron", name, meta["sha256"])
     if payload is not None:
-        return bron.counts_from_json(payload)
+        try:
+            return bron.counts_from_json(payload)
+        except (KeyError, TypeError, ValueError):
+            pass   # counted by an older reader, or damaged: count again
     counts = bron.count_accidents(cache.raw_path("bron", name), member)
     cache.write_counts("bron", name, bron.counts_to_json(counts, meta["sha256"]))
     return counts
@@ -366,8 +366,19 @@ def _bron_file_from(cache, cfg, period, member, counts) -> _BronFile:
              "url": meta["url"], "document": f"{name}: {member}", "retrieved": day,
              "note": f"Geteld door ivbtools uit {nl_int(counts.rows)} ongevalsregistraties ({nl_int(counts.unmapped)} zonder gemeente: "
                      f"alleen landelijk geteld); sha256 {meta['sha256'][:12]}…; Last-Modified "
-                     f"{meta.get('last_modified') or 'niet meegestuurd'}."}
+                     f"{meta.get('last_modified') or 'niet meegestuurd'}." + _unpublished_nl(counts)}
     return _BronFile(period, counts, meta, sid, entry, True)
+
+
+def _unpublished_nl(counts: bron.BronCounts) -> str:
+    """The counts a BRON file does not publish, in Dutch, for the source's note."""
+    names = {"casualties": "slachtoffers"}
+    out = ""
+    for what, years in counts.unpublished.items():
+        cols = sorted({why.split()[0] for why in years.values()})
+        out += (f" Geen cijfer voor {names.get(what, what)} in {', '.join(map(str, sorted(years)))}: de kolom "
+                f"{', '.join(cols)} ontbreekt of is leeg in dit bestand (niet gepubliceerd; nooit als 0 geteld).")
+    return out
 
 
 def _cached_bron_file(cache, cfg, period, member) -> _BronFile | None:
@@ -417,15 +428,26 @@ def _bron_fetch(run: FetchRun, cfg: dict, areas: list[str]) -> None:
     for f in got:
         if f.failed and not unreachable:
             report.fail(cache, "bron", areas, f"{f.failed} (the previous copy of {f.period['file']} is kept and used)")
+        for line in bron.unpublished_lines(f.counts, f.period["file"]):
+            report.note(f"bron: {line}")
     if not got or all(f.failed for f in got):
         return   # nothing new: every extract stays as it was
     # per year the newest file that covers it (files are sorted oldest first)
     combined, sid_of = bron.BronCounts(), {}
     for f in got:
+        covered = set()
         for (a, y), c in f.counts.by_area_year.items():
             if f.period["first"] <= y <= f.period["last"]:
                 combined.by_area_year[(a, y)] = c
                 sid_of[y] = f.sid
+                covered.add(y)
+        for what in bron.NEEDS:   # the newest file of a year says whether that year's column is published
+            for y in covered:
+                why = f.counts.unpublished.get(what, {}).get(y)
+                if why:
+                    combined.unpublished.setdefault(what, {})[y] = why
+                else:
+                    combined.unpublished.get(what, {}).pop(y, None)
         combined.names.update({k: v for k, v in f.counts.names.items() if k not in combined.names})
         combined.rows += f.counts.rows
     raws = {f.period["file"]: f.meta["sha256"] for f in got}
@@ -589,6 +611,9 @@ def _run_sources(run: FetchRun, areas: list[str], only, source_timeout: float, o
             why = f"{exc} (cache kept)" if isinstance(exc, IvbError) else \
                 f"{key}: cannot write the cache ({exc.strerror}); the previous entries are kept"
             run.fail(key, [a for a in areas if a not in done], why)
+        finally:
+            for line, warn in budget.notes:
+                run.report.note(f"{key}: {line}", warn)
     if run.sources:
         run.cache.write_sources(run.sources)
     return run.report

@@ -79,6 +79,10 @@ class Budget:
     urls: list[str] = field(default_factory=list)   # every URL actually requested
     bytes: int = 0                                   # bytes of every body received
     retries: int = 0                                 # bodies asked for again (cut off)
+    # one line each: what differed from what ivb assumes — (line, warn): a warning changes which figures
+    # are used (shown even by a quiet fetch), the rest is a log line (shown unless --quiet)
+    notes: list[tuple[str, bool]] = field(default_factory=list)
+    next_hosts: list[str] = field(default_factory=list)   # hosts named by next-page links (before re-basing)
     _session: requests.Session | None = field(default=None, repr=False)
 
     @classmethod
@@ -99,7 +103,14 @@ class Budget:
         """The same budget (deadline, URL log, session) under another name for messages."""
         b = Budget(self.timeout, self.deadline, what)
         b.urls, b._session, b.parent = self.urls, self.session, getattr(self, "parent", None) or self
+        b.notes, b.next_hosts = self.notes, self.next_hosts
         return b
+
+    def note(self, line: str, warn: bool = True) -> None:
+        """One line about something the service does differently from what ivb assumes (once)."""
+        item = (f"{self.what}: {line}", warn)
+        if item not in self.notes:
+            self.notes.append(item)
 
     @property
     def session(self) -> requests.Session:
