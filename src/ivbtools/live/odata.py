@@ -121,8 +121,8 @@ class TableSpec:
         return today.year - 2
 
 
-REGULAR = "Regulier"
-MAX_MONTH_LAG = 4      # a monthly table's newest month may be this many months old (figures appear ~the 15th)   # TableInfos.OutputStatus of a table that is kept up to date
+REGULAR = "Regulier"   # TableInfos.OutputStatus of a table that is kept up to date
+MAX_MONTH_LAG = 4      # a monthly table's newest month may be this many months old (figures appear ~the 15th)
 
 
 def rebase(link: str, current: str) -> str:
