@@ -233,6 +233,14 @@ def test_monitor_2026_page_shows_the_five_priorities_and_labels_the_current_year
     assert "Alleen per heel jaar" not in page   # every monitored indicator has its months
     attention = page.split("Vraagt aandacht:", 1)[1].split("</li>", 1)[0]
     assert "Meldingen overlast door verward persoon (E33) 2026 t/m oktober:" in attention
+    # the police label 2025 'Definitief' but revise it afterwards (data/live.yaml newest_year_provisional):
+    # the page marks the newest year and the year to date, and says why in Kort
+    assert "(voorlopig)" in attention
+    sig = pd.read_csv(folder / "signals.csv", sep=";", decimal=",", encoding="utf-8-sig", dtype={"periode": str})
+    marked = sig.set_index(["indicator", "periode"]).voorlopig
+    assert marked[("confused_person_e33", "2025")] == "ja" and marked[("confused_person_e33", "2024")] == "nee"
+    assert marked[("confused_person_e33", "2026 t/m oktober")] == "ja"
+    assert "Voorlopig (2025, 2026 t/m oktober): de politie werkt haar cijfers achteraf bij" in page
     assert "Meldingen overlast jeugd (E35)" not in attention
     st = pd.read_csv(folder / "statements.csv", sep=";", encoding="utf-8-sig")
     assert (st.uitkomst != "nog niet te controleren").sum() >= 12
@@ -282,14 +290,16 @@ def test_a_cache_from_before_the_monthly_figures_gets_them_at_the_next_fetch(ser
         for field in ("monthly", "months", "months_sha256"):
             idx[key].pop(field)
     index.write_text(json.dumps(idx), encoding="utf-8")
+    from replay import PARTIAL_MONTHS, PARTIAL_YEAR
+
     m = ivbtools.load(data_copy).months
-    assert m.last_month("confused_person_e33", "GM1969", 2024) is None   # no nuisance months in use
+    assert m.last_month("confused_person_e33", "GM1969", PARTIAL_YEAR) is None   # no nuisance months in use
     again = fetch(data_copy, ["GM1969"], quiet=True, timeout=10, source_timeout=60)
     nuisance = [o for o in again.outcomes if o.source == "police-nuisance"]
     crimes = [o for o in again.outcomes if o.source == "police-crimes"]
     assert all(not o.from_cache and "monthly figures up to" in o.message for o in nuisance)
     assert all(o.from_cache for o in crimes)   # a yearly table's entry stays as it is
-    assert ivbtools.load(data_copy).months.last_month("confused_person_e33", "GM1969", 2024) == 10
+    assert ivbtools.load(data_copy).months.last_month("confused_person_e33", "GM1969", PARTIAL_YEAR) == PARTIAL_MONTHS
     third = fetch(data_copy, ["GM1969"], quiet=True, timeout=10, source_timeout=60)
     assert all(o.from_cache for o in third.outcomes if o.source == "police-nuisance")
 

@@ -28,6 +28,9 @@ REASONS_NL = (
     ("cannot connect", "geen verbinding met de bron"),
     ("not the expected JSON", "het antwoord had niet de verwachte vorm"),
     ("does not validate", "het antwoord had niet de verwachte vorm"),
+    ("requested figures", "het antwoord was onvolledig: er ontbraken gevraagde cijfers"),
+    ("twice", "het antwoord herhaalde rijen"),
+    ("no other table in the catalogue fits", "de tabel is er niet meer en er is geen opvolger gevonden"),
     ("cannot write the cache", "de cache kon niet worden bijgewerkt"),
 )
 
@@ -98,6 +101,7 @@ def provenance_nl(ds: Dataset, areas: list[str] | None = None, indicators: list[
     if rows.empty:
         return "Cijfers: nog geen voor deze indicator."
     parts: dict[str, tuple[int, str]] = {}
+    keys: dict[str, set[str]] = {}   # publisher -> the live source keys (data/live.yaml) its figures came from
     for sid, grp in rows.groupby("source_id"):
         src = ds.sources.get(sid)
         if src is None:
@@ -105,11 +109,35 @@ def provenance_nl(ds: Dataset, areas: list[str] | None = None, indicators: list[
         name = _short_publisher(src.publisher)
         last, retrieved = parts.get(name, (0, ""))
         parts[name] = (max(last, int(grp.year.max())), max(retrieved, src.retrieved))
-    text = "; ".join(f"{name} t/m {last} (opgehaald {nl_date(ret)})" for name, (last, ret) in sorted(parts.items()))
+        if (grp.layer.isin(["cache", "panel"])).any():
+            keys.setdefault(name, set()).add(str(sid))
+    failed = _failed_since(ds, areas, keys, parts)
+    text = "; ".join(f"{name} t/m {last} (opgehaald {nl_date(ret)}{failed.get(name, '')})"
+                     for name, (last, ret) in sorted(parts.items()))
     live = rows.layer.isin(["cache", "panel"]).any() and not embedded_only(ds.root)
     basis = ("" if live else f" Alleen de ingebouwde momentopname ({ds.snapshot_version}) en data/local: geen live "
              f"download (offline of nog niet opgehaald met `ivb fetch`).")
     return f"Cijfers: {text}.{basis}"
+
+
+def _failed_since(ds: Dataset, areas, keys: dict[str, set[str]], parts: dict[str, tuple[int, str]]) -> dict[str, str]:
+    """Per publisher: the latest failed fetch of a source this page's figures came from, when it came
+    after those figures were retrieved (an outage: the page rests on older figures than the run)."""
+    if embedded_only(ds.root) or not keys:
+        return {}
+    log = Cache(ds.root).read_log()
+    out = {}
+    for name, sids in keys.items():
+        retrieved = parts[name][1]
+        late = [e for e in log.values() if isinstance(e, dict) and not e.get("ok", True)
+                and any(sid.startswith(f"{e.get('source', '')}-") for sid in sids)
+                and (areas is None or e.get("area") in areas or e.get("area") == PANEL)
+                and str(e.get("at", ""))[:10] > retrieved]
+        if late:
+            e = max(late, key=lambda e: str(e.get("at", "")))
+            out[name] = (f"; ophalen op {nl_date(str(e['at'])[:10])} mislukt ({reason_nl(e.get('message', ''))}), "
+                         f"dus deze cijfers zijn ouder dan deze pagina")
+    return out
 
 
 def with_national(ds: Dataset, indicators) -> list[str]:

@@ -93,9 +93,9 @@ def boundary_note(ds: Dataset, code: str, first_year: int, last_year: int) -> st
     if kind == "formed":
         return (f"{name} bestaat sinds 1 januari {year} (herindeling). De politie geeft in haar open-datatabellen "
                 f"ook eerdere jaren op de huidige gemeentegrens (herberekend); CBS-bevolkingscijfers van vóór "
-                f"{year} ontbreken voor deze code (CBS telt op de grens van elk jaar), dus een cijfer per 1.000 "
-                f"inwoners voor een eerder jaar rekent met een latere bevolking (de tabel met gegevens noemt het jaar); "
-                f"BRON-ongevallen telt ivbtools per gemeentecode zoals die in het bestand staat.")
+                f"{year} ontbreken voor deze code (CBS telt op de grens van elk jaar), dus voor die jaren staat er "
+                f"geen cijfer per 1.000 inwoners; BRON-ongevallen telt ivbtools per gemeentecode zoals die in het "
+                f"bestand van elk jaar staat.")
     return (f"De grens van {name} is per 1 januari {year} gewijzigd (herindeling): de politie geeft alle "
             f"jaren op de huidige grens, CBS-bevolkingscijfers op de grens van elk jaar; de jaren vóór en na "
             f"{year} beslaan daardoor niet overal hetzelfde gebied.")

@@ -81,8 +81,19 @@ def _national(r) -> str:
 def _attention(table: pd.DataFrame) -> str:
     """The signals that call for a look, one line each."""
     hits = table[table.signaal.isin([signals.HIGHER, signals.LOWER])]
-    return "; ".join(f"{r.indicator_naam} {r.periode}: {nl_int(r.waarde)}, verwacht {range_text(r.verwacht_laag, r.verwacht_hoog)} "
-                     f"({r.signaal})" for r in hits.itertuples())
+    return "; ".join(f"{r.indicator_naam} {r.periode}: {nl_int(r.waarde)}{' (voorlopig)' if r.voorlopig else ''}, verwacht "
+                     f"{range_text(r.verwacht_laag, r.verwacht_hoog)} ({r.signaal})" for r in hits.itertuples())
+
+
+def _provisional_note(table: pd.DataFrame) -> str:
+    """A line in Kort when a figure on the page may still change."""
+    marked = table[table.voorlopig.astype(bool)]
+    if marked.empty:
+        return ""
+    periods = ", ".join(dict.fromkeys(marked.periode))
+    return (f"<li>Voorlopig ({html.escape(periods)}): de politie werkt haar cijfers achteraf bij, ook als de tabel ze "
+            f"‘definitief’ noemt; het nieuwste jaar en de maanden van het lopende jaar kunnen nog veranderen. Lees een "
+            f"signaal op zo'n cijfer met extra voorzichtigheid.</li>")
 
 
 def _months_basis(table: pd.DataFrame) -> str:
@@ -116,7 +127,8 @@ def monitor_html(ds, year: int, area: str, table: pd.DataFrame, statements: pd.D
         for mi in p.indicators:
             rows = table[table.indicator == mi.indicator]
             cells = "".join(
-                f'<tr><td>{esc(r.periode)}</td><td>{"–" if pd.isna(r.waarde) else nl_int(r.waarde)}</td>'
+                f'<tr><td>{esc(r.periode)}</td><td>{"–" if pd.isna(r.waarde) else nl_int(r.waarde)}'
+                f'{" (voorlopig)" if r.voorlopig else ""}</td>'
                 f'<td>{range_text(r.verwacht_laag, r.verwacht_hoog)}</td>'
                 f'<td class="{SIGNAL_CLASS.get(r.signaal, "neutral")}">{esc(r.signaal)}{_wide(r)}</td>'
                 f'<td>{_national(r)}</td><td>{esc(r.vergelijkbare_gemeenten or "–")}</td></tr>'
@@ -147,7 +159,7 @@ def monitor_html(ds, year: int, area: str, table: pd.DataFrame, statements: pd.D
 marge die op grond van de jaren ervoor te verwachten was. Signalen: {esc(kort)}.</li>
 <li>Een signaal is een reden om te kijken, geen oordeel over het beleid; de doelstellingen voor 2027 zijn kwalitatief
 en worden niet gescoord. Methode: docs/monitor-methods.md (versie {signals.METHOD}).</li>
-<li>{esc(_current_year(ds, table, year))}</li></ul>
+<li>{esc(_current_year(ds, table, year))}</li>{_provisional_note(table)}</ul>
 {''.join(parts)}
 <h2>Uitspraken in het beleidsdocument</h2>
 <p>{len(statements)} uitspraken uit de hoofdstukken 1 en 4 over {esc(ds.area_name(area))}, elk getoetst aan de cijfers

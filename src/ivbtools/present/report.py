@@ -105,6 +105,11 @@ def per_1000(ds: Dataset, area: str, year: int, value: float) -> str:
     without that year's population '–', saying which population is missing."""
     pop = ds.observations.get("population", area, int(year))
     if pop is None or not pop.value:
+        m = ds.municipalities.by_code.get(area) if ds.municipalities is not None else None
+        if m is not None and m.valid_from and int(year) < m.valid_from:
+            # CBS counts population on each year's own boundaries: no inhabitants before the municipality
+            # existed, and no rate from its predecessors either (docs/methods.md, rates and boundaries)
+            return f"– ({m.name} bestaat sinds {m.valid_from}: geen inwonertal voor {int(year)})"
         return f"– (geen inwonertal {int(year)})"
     return nl_num(1000 * value / pop.value, 2)
 

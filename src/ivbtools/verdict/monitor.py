@@ -25,6 +25,9 @@ class Row:
     gemeente_naam: str
     periode: str
     waarde: float | None
+    # the figure may still change: a year the source marks provisional (the police's newest year), or
+    # a year to date (monthly figures are revised afterwards)
+    voorlopig: bool
     verwacht: float | None
     verwacht_laag: float | None
     verwacht_hoog: float | None
@@ -96,6 +99,13 @@ def _period(ds: Dataset, indicator: str, area: str, year: int):
     return e, value, str(year), True, _series(ds, indicator, area)
 
 
+def _provisional(ds: Dataset, indicator: str, area: str, year: int) -> bool:
+    """The source of this figure marks its year provisional."""
+    obs = ds.observations.get(indicator, area, year)
+    src = ds.sources.get(obs.source_id) if obs is not None else None
+    return bool(src is not None and src.is_provisional(year))
+
+
 def is_year_to_date(periods: pd.Series) -> pd.Series:
     """Which rows of a monitor table are a year to date ('2026 t/m oktober'), not a whole year."""
     return ~periods.astype(str).str.fullmatch(r"\d{4}")
@@ -141,6 +151,7 @@ def monitor_table(ds: Dataset, year: int, area: str | None = None) -> pd.DataFra
                         ne, nvalue = None, None
                 rows.append(Row(
                     p.name, ind.id, ind.label_nl, area, ds.area_name(area), label, value,
+                    value is not None and (not whole or _provisional(ds, ind.id, area, y)),
                     e.expected if e else None, e.low if e else None, e.high if e else None,
                     e.signal(value) if e else (signals.NO_DATA if value is None else signals.NO_EXPECTATION),
                     ", ".join(map(str, e.baseline_years)) if e else "",
