@@ -30,11 +30,15 @@ $(STAMP): pyproject.toml
 	fi
 	@touch $(STAMP)
 
-# Fetch what the cache lacks from the official sources (bounded in time; without network one
-# line, not an error): the municipality, then the national panel for the peer sections (one
-# query per table); then run the batch. OFFLINE=1: the cache and the embedded snapshot only.
+# First ask each assumption about the services once (`ivb fetch --check`: table status, newest
+# year, columns, next-page host, BRON files; only what differs is printed), then fetch what the
+# cache lacks from the official sources (bounded in time; without network one line, not an
+# error): the municipality, then the national panel for the peer sections; then run the batch.
+# A broken assumption stops the fetch of that source with its line, never the run.
+# OFFLINE=1: the cache and the embedded snapshot only.
 report: setup
 ifndef OFFLINE
+	$(BIN)/ivb fetch --check --municipality $(MUNICIPALITY) --quiet --best-effort --timeout 30
 	$(BIN)/ivb fetch --municipality $(MUNICIPALITY) --quiet --best-effort --timeout 30 --source-timeout 300
 	$(BIN)/ivb fetch --all-municipalities --quiet --best-effort --timeout 30 --source-timeout 300
 endif

@@ -377,6 +377,9 @@ class Replay:
                             return
                         if mode == "404":
                             return self._send(404, b"Not Found", "text/plain")
+                        if mode == "norange" and self.command == "GET":   # ignores Range: the whole file
+                            self.headers.replace_header("Range", "") if "Range" in self.headers else None
+                            return replay.route(self)
                         if mode == "html":   # a maintenance page with HTTP 200
                             return self._send(200, MAINTENANCE, "text/html; charset=utf-8")
                         if mode == "selfloop":   # a data page whose nextLink points back to itself

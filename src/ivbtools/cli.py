@@ -117,6 +117,8 @@ def cmd_fetch(args) -> int:
 
     if args.all_municipalities and args.municipality:
         raise IvbError("give --municipality or --all-municipalities, not both")
+    if args.check:
+        return _preflight(args)
     if not args.all_municipalities and not args.municipality:
         raise IvbError("no municipality given — pass --municipality GM1969, or --all-municipalities for the national panel")
     codes = [c.strip().upper() for c in args.municipality or []]
@@ -154,6 +156,40 @@ def cmd_fetch(args) -> int:
     for o in rep.failed:
         print(f"FAILED  {o.source} {o.area}: {o.message} (cache kept; runs use cached or snapshot figures)", file=sys.stderr)
     return 1 if rep.failed and not args.best_effort else 0
+
+
+def _preflight(args) -> int:
+    """`ivb fetch --check`: each assumption about the services, ok or what differs (live/preflight.py)."""
+    from .live.preflight import check
+    from .present.params import MUNICIPALITY
+
+    if args.all_municipalities or args.refresh or args.year or args.years:
+        raise IvbError("--check asks the services about their tables, not for figures: give it alone (with "
+                       "--municipality for the population check)")
+    if args.timeout <= 0 or args.source_timeout <= 0:
+        raise IvbError("--timeout and --source-timeout must be a number of seconds above 0")
+    codes = [c.strip().upper() for c in args.municipality or []]
+    for c in codes:
+        if not MUNICIPALITY.match(c):
+            raise IvbError(f"--municipality {c!r} is not a CBS municipality code — write GM and four digits, e.g. GM1969")
+    data = _data_dir(args)
+    if not (data / "live.yaml").is_file():
+        raise IvbError(f"{data}/live.yaml not found — run ivb from the project folder or pass --data DIR")
+    area = codes[0] if codes else _load(args).policy.municipality
+    only = set(args.only.split(",")) if args.only else None
+    pf = check(data, area, timeout=args.timeout, source_timeout=min(args.source_timeout, 120.0), only=only)
+    if pf.unreachable and len(pf.differs) == len(pf.rows):
+        line = f"preflight: no service answered ({next(iter(pf.unreachable.values()))}); nothing was checked"
+        if args.best_effort:
+            print(f"ivb: {line}", file=sys.stderr)
+            return 0
+        raise IvbError(line)
+    for line in pf.lines(quiet=args.quiet):
+        print(line)
+    n = len(pf.differs)
+    print(f"preflight: {len(pf.rows)} checks, {n} differ{'s' if n == 1 else ''} from what data/live.yaml assumes"
+          + (" — each line above names the setting" if n else ""), file=sys.stderr if n else sys.stdout)
+    return 1 if n and not args.best_effort else 0
 
 
 def _cache_basis(data: Path) -> str:
@@ -345,6 +381,9 @@ def build_parser() -> argparse.ArgumentParser:
     f.add_argument("--best-effort", action="store_true",
                    help="exit 0 when sources fail (e.g. no network): runs then use the cache and the snapshot")
     f.add_argument("--quiet", action="store_true", help="no progress bars")
+    f.add_argument("--check", action="store_true",
+                   help="download nothing: ask each assumption about the services once (table status, newest year, "
+                        "columns, next-page host, BRON files and header, population per year) and print ok or what differs")
     f.set_defaults(func=cmd_fetch)
     n = sub.add_parser("national", help="every target part for every municipality of the national panel (CSV, Parquet, overview)")
     n.add_argument("--year", type=str, default=None, help="evaluation year, e.g. 2023")

@@ -201,6 +201,7 @@ class Periods:
     monthly: bool = False                                       # the table also has monthly figures
     month_keys: list[str] = field(default_factory=list)         # every month key as served (padded), in order
     year_keys: list[str] = field(default_factory=list)          # every year key as served, a partial year's too
+    statuses: list[str] = field(default_factory=list)           # the Status of each whole year, as served
 
     @classmethod
     def read(cls, periods: list[dict]) -> Periods:
@@ -226,6 +227,7 @@ class Periods:
                 out.partial[y] = f"t/m {MONTHS_NL[last - 1]}" if last else (title or "onvolledig")
                 continue
             out.keys[y] = str(p["Key"])
+            out.statuses.append(str(p.get("Status", "")).strip())
             if "voorlopig" in str(p.get("Status", "")).lower() or title.strip().endswith("*"):
                 out.provisional.append(y)
         return out
