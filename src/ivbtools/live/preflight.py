@@ -20,9 +20,7 @@ import io
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import urlparse
-
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlparse
 
 from ..data.municipalities import load_municipalities
 from ..errors import IvbError
