@@ -18,7 +18,7 @@ from conftest import copy_project_data
 
 # lowest first; a module may import its own layer and the ones before it
 LAYERS = ["ground", "data", "live", "panel", "verdict", "present", "batch", "top"]
-GROUND = {"errors", "fmt", "atomic", "stats", "yamlio"}
+GROUND = {"errors", "fmt", "atomic", "stats", "yamlio", "ids"}
 
 
 def layer_of(module: str) -> str:

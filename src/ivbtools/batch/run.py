@@ -24,6 +24,7 @@ from .. import atomic
 from ..data import datastate
 from ..data.dataset import Dataset, load
 from ..errors import IvbError
+from ..ids import check_id
 from .inputs import digest, scorecard_inputs, target_inputs
 from .tasks import Task
 
@@ -92,6 +93,7 @@ def plan(ds: Dataset, years: list[int], municipality: str, data_dir: Path, noteb
         common = {"year": year, "municipality": municipality, "data_dir": str(data_dir)}
         for part in ds.policy.parts:
             if part.measurable:
+                check_id(part.id, f"{ds.policy.path}: target", "id")   # a file name below: never a path (also checked on load)
                 params = {"target_id": part.id, **common}
                 jobs.append(Job(year, part.id, "target.ipynb", params, part.title,
                                 digest(Path(notebooks) / "target.ipynb", params, targets[part.id]) if notebooks else "",

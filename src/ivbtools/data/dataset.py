@@ -15,6 +15,7 @@ from .monitor import Monitor, load_monitors
 from .months import Months
 from .municipalities import Municipalities, load_municipalities
 from .observations import Observations, implausible_local_figure, resolve
+from .peers import load_config as load_peer_config
 from .providers import default_providers, embedded_only, snapshot_folder
 from .registry import Indicator, Source, load_indicators, load_sources
 from .targets import Policy, load_policies
@@ -127,6 +128,13 @@ def _load(root: Path, data_dir) -> Dataset:
         raise IvbError(f"{policy.path}: policy.source_id {policy.source_id!r} is not in data/sources.yaml — add it")
     providers = default_providers(root)
     municipalities = load_municipalities(root)
+    if municipalities is not None:   # the municipality a policy or monitor file names must be a current one
+        for what, obj in (("policy", policy), ("monitor", monitor)):
+            problem = municipalities.problem(obj.municipality) if obj is not None else ""
+            if problem:
+                path = policy.path if what == "policy" else root / "monitor"
+                raise IvbError(f"{path}: {what}.municipality: {problem}")
+    load_peer_config(root, municipalities)   # a wrong code is named in data/peers.yaml before any run freezes a copy
     frames = [f for prov in providers for f in prov.observations(indicators, sources, municipalities)]
     month_frames = [f for prov in providers if hasattr(prov, "months") for f in prov.months(indicators, sources)]
     months = Months(pd.concat(month_frames, ignore_index=True)) if month_frames else Months()

@@ -6,7 +6,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import IvbError
-from ..yamlio import read_yaml, require_mapping
+from ..ids import check_id
+from ..yamlio import listing, read_yaml, require_mapping, text
 from .registry import Indicator
 from .targets import read_header
 
@@ -47,30 +48,30 @@ def load_monitor(path: Path, indicators: dict[str, Indicator]) -> Monitor:
     head = require_mapping(doc.get("monitor"), path, "'monitor'")
     mon = Monitor(**read_header(head, path, "monitor"))
     seen = set()
-    for i, p in enumerate(doc.get("priorities") or [], start=1):
-        p = require_mapping(p, path, f"priority {i}")
+    for i, p in enumerate(listing(doc, "priorities", str(path)), start=1):
         pid = p.get("id")
-        where = f"{path}: priority {pid or '#' + str(i)}"
+        where = f"{path}: priority {pid if isinstance(pid, str) else '#' + str(i)}"
         if not pid or pid in seen:
             raise IvbError(f"{where}: every priority needs its own 'id'")
+        check_id(pid, where, "id")
         seen.add(pid)
         for key in ("name", "goal_2027"):
             if not p.get(key):
                 raise IvbError(f"{where}: '{key}' is missing — quote the policy text")
         inds = []
-        for j, d in enumerate(p.get("indicators") or [], start=1):
-            d = require_mapping(d, path, f"{where}, indicator {j}")
+        for d in listing(p, "indicators", where):
             iid = d.get("indicator")
-            if iid not in indicators:
+            if not isinstance(iid, str) or iid not in indicators:
                 raise IvbError(f"{where}: unknown indicator {iid!r} — use an id of data/indicators.yaml")
             if not d.get("reading"):
                 raise IvbError(f"{where}: indicator {iid} needs a 'reading' (how it relates to the priority)")
-            inds.append(MonitorIndicator(iid, _text(d["reading"])))
+            inds.append(MonitorIndicator(iid, text(d, "reading", f"{where}, indicator {iid}")))
         if not inds and not p.get("no_indicator"):
             raise IvbError(f"{where}: no indicators — list them, or say why in 'no_indicator'")
-        wanted = tuple((_text(w.get("name")), _text(w.get("needs"))) for w in (p.get("wanted") or []))
-        mon.priorities.append(Priority(pid, _text(p["name"]), _text(p["goal_2027"]), tuple(inds), wanted,
-                                       _text(p.get("no_indicator"))))
+        wanted = tuple((text(w, "name", f"{where}, wanted"), text(w, "needs", f"{where}, wanted", required=False))
+                       for w in listing(p, "wanted", where))
+        mon.priorities.append(Priority(pid, text(p, "name", where), text(p, "goal_2027", where), tuple(inds), wanted,
+                                       text(p, "no_indicator", where, required=False)))
     if not mon.priorities:
         raise IvbError(f"{path}: no priorities — list them under 'priorities:'")
     return mon

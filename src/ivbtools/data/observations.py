@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import io
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -72,20 +73,22 @@ def _parse_mark(text: str, ind: Indicator) -> tuple[float | None, str]:
     return None, f"value {text!r} is not a mark — write it like 7.4"
 
 
-def read_observation_csv(path: Path, indicators: dict[str, Indicator], sources: dict[str, Source],
-                         layer: str, municipalities=None) -> pd.DataFrame:
-    """Read and validate one observations CSV; raise IvbError at the first bad line. With a
-    municipality code list, a GM code must exist and must not carry another municipality's name."""
-    path = Path(path)
-    try:
-        text = _decode(path)
-    except OSError as exc:
-        raise IvbError(f"{path}: cannot be read ({exc.strerror}) — check the file's permissions") from None
-    lines = text.splitlines()
+def _partial_year(year: int, ind: Indicator, layer: str, this_year: int) -> str:
+    """An analyst's count for the year not over yet would be compared as a whole year: refused."""
+    if layer == "local" and ind.is_count and ind.better != "none" and year >= this_year:
+        return (f"{year} is not over yet — a count for part of a year would be compared with whole years "
+                f"(a false 'lower than expected'); leave the row out until the year is over")
+    return ""
+
+
+def _read_lines(path: Path, lines: list[str], indicators: dict[str, Indicator], sources: dict[str, Source],
+                layer: str, municipalities=None) -> pd.DataFrame:
+    """The line-by-line validator: the first problem, with its exact line and message."""
     rows: list[dict] = []
     header: list[str] | None = None
     delimiter = ","
     seen: dict[tuple, int] = {}
+    checked: dict[tuple, str] = {}   # (code, name) -> the code list's verdict, once per pair
     this_year = dt.date.today().year
     for lineno, line in enumerate(lines, start=1):
         # blank lines, comments, and a spreadsheet's empty rows (';;;;;', ',,,,,') are skipped
@@ -132,13 +135,19 @@ def read_observation_csv(path: Path, indicators: dict[str, Indicator], sources: 
         if not AREA_CODE.match(rec["area_code"]):
             raise IvbError(f"{where}: area_code {rec['area_code']!r} is not a CBS code — write e.g. GM1969 (GM + 4 digits) or NL01")
         if municipalities is not None and rec["area_code"].startswith("GM"):
-            problem = municipalities.problem(rec["area_code"], rec["area_name"])
+            pair = (rec["area_code"], rec["area_name"])
+            problem = checked.get(pair)
+            if problem is None:
+                problem = checked[pair] = municipalities.problem(*pair)
             if problem:
                 raise IvbError(f"{where}: {problem}")
         if not rec["area_name"]:
             raise IvbError(f"{where}: area_name is empty — write the municipality's name, e.g. Westerkwartier")
         if not re.fullmatch(r"\d{4}", rec["year"]) or not (MIN_YEAR <= int(rec["year"]) <= this_year):
             raise IvbError(f"{where}: year {rec['year']!r} is not a year between {MIN_YEAR} and {this_year} — write the calendar year, e.g. 2023")
+        partial = _partial_year(int(rec["year"]), ind, layer, this_year)
+        if partial:
+            raise IvbError(f"{where}: {partial}")
         value, problem = _parse_count(rec["value"]) if ind.is_count else _parse_mark(rec["value"], ind)
         if problem:
             raise IvbError(f"{where}: {problem}")
@@ -159,6 +168,151 @@ def read_observation_csv(path: Path, indicators: dict[str, Indicator], sources: 
     if not rows and layer == "local":
         raise IvbError(f"{path}: only a header, no figures — add one row per figure, or remove the file")
     return pd.DataFrame(rows, columns=COLUMNS)
+
+
+# An analyst's observations file: at most 20 MB (about 350,000 rows), checked in seconds; a larger
+# file is refused with one line (benchmarks/local_csv.py measures both).
+MAX_CSV_BYTES = 20_000_000
+
+
+def read_observation_csv(path: Path, indicators: dict[str, Indicator], sources: dict[str, Source],
+                         layer: str, municipalities=None) -> pd.DataFrame:
+    """Read and validate one observations CSV; raise IvbError at the first bad line. With a
+    municipality code list, a GM code must exist and must not carry another municipality's name.
+
+    Every rule is first checked on whole columns at once (a million rows in seconds,
+    benchmarks/local_csv.py); a file that passes is built from those columns. When any rule
+    fails, the line-by-line validator reads the file up to the first failing line and names it
+    with its exact message — the same messages as before, at the same line."""
+    path = Path(path)
+    try:
+        size = path.stat().st_size
+        if size > MAX_CSV_BYTES:
+            raise IvbError(f"{path}: {size / 1e6:,.0f} MB — more than the {MAX_CSV_BYTES / 1e6:.0f} MB (about 350,000 rows) "
+                           f"an observations file of ivb may have; keep only the indicators, areas and years you need, or "
+                           f"split it over several files")
+        text = _decode(path)
+    except OSError as exc:
+        raise IvbError(f"{path}: cannot be read ({exc.strerror}) — check the file's permissions") from None
+    lines = text.splitlines()
+    try:
+        fast = _screen(path, lines, indicators, sources, layer, municipalities)
+    except _Fallback:
+        fast = None
+    if isinstance(fast, pd.DataFrame):
+        return fast
+    # a problem at line `fast` (or a file the column checks cannot judge): the exact line and message
+    upto = lines if fast is None else lines[:fast]
+    out = _read_lines(path, upto, indicators, sources, layer, municipalities)
+    return out if fast is None else _read_lines(path, lines, indicators, sources, layer, municipalities)
+
+
+def _number(col: pd.Series, pattern: str) -> np.ndarray:
+    """The cells that match `pattern` as numbers, NaN elsewhere (an Arrow cast: fast on a million rows)."""
+    col = col.astype("str")
+    return col.where(col.str.fullmatch(pattern)).astype("float64").to_numpy()
+
+
+class _Fallback(Exception):
+    """The column checks cannot judge this file (e.g. a quoted field across lines)."""
+
+
+def _screen(path: Path, lines: list[str], indicators: dict[str, Indicator], sources: dict[str, Source],
+            layer: str, municipalities) -> pd.DataFrame | int:
+    """The rules of _read_lines on whole columns: the validated table, or the (1-based) number of
+    the first line that breaks a rule."""
+    all_lines = pd.Series(lines, dtype="str")   # Arrow-backed: the string operations below run in C
+    stripped = all_lines.str.strip(" \t,;")
+    skip = (stripped == "") | all_lines.str.lstrip().str.startswith("#")
+    kept = np.flatnonzero(~skip.to_numpy())
+    if not len(kept):
+        raise _Fallback
+    first = int(kept[0])
+    head = lines[first]
+    delimiter = ";" if ";" in head and "," not in head else ","
+    header = [c.strip().lower() for c in next(csv.reader([head], delimiter=delimiter))]
+    while header and header[-1] == "":
+        header.pop()
+    if (set(header) - set(REQUIRED_COLUMNS + OPTIONAL_COLUMNS)) or any(c not in header for c in REQUIRED_COLUMNS) \
+            or len(set(header)) != len(header):
+        return first + 1
+    numbers = kept[1:] + 1                       # 1-based line numbers of the rows
+    if not len(numbers):
+        if layer == "local":
+            return len(lines)
+        return pd.DataFrame(columns=COLUMNS)
+    body = all_lines.iloc[numbers - 1].reset_index(drop=True)
+    width = len(header)
+    # fields per line: counted for lines without quotes, parsed for the few with quotes
+    nfields = body.str.count(re.escape(delimiter)).to_numpy() + 1
+    quoted = np.flatnonzero(body.str.contains('"', regex=False).to_numpy())
+    for i in quoted:
+        nfields[i] = len(next(csv.reader([body.iat[i]], delimiter=delimiter), []))
+    ncols = max(width, int(nfields.max()))
+    try:
+        df = pd.read_csv(io.StringIO("\n".join(body.tolist())), sep=delimiter, header=None, names=list(range(ncols)),
+                         dtype=str, na_filter=False, skip_blank_lines=False, engine="c")
+    except (ValueError, csv.Error):
+        raise _Fallback from None
+    if len(df) != len(body):
+        raise _Fallback   # a quoted field across lines: judged line by line
+    df = df.apply(lambda col: col.str.strip())
+    empty_row = (df == "").all(axis=1).to_numpy()
+    extra_filled = (df.iloc[:, width:] != "").any(axis=1).to_numpy() if ncols > width else np.zeros(len(df), bool)
+    wrong_width = ~empty_row & ((nfields < width) | extra_filled)
+    df = df.iloc[:, :width]
+    df.columns = header
+    keep = ~empty_row
+    df, line_of, wrong_width = df[keep].reset_index(drop=True), numbers[keep], wrong_width[keep]
+    this_year = dt.date.today().year
+    ind = df.indicator.astype("category")
+    known = np.array([c in indicators for c in ind.cat.categories] + [False])
+    codes = ind.cat.codes.to_numpy()   # -1 for none: the extra last entry
+
+    def per_indicator(attr, default):
+        table = [getattr(indicators[c], attr) if c in indicators else default for c in ind.cat.categories] + [default]
+        table = [default if v is None else v for v in table]
+        return np.asarray(table, dtype=object)[codes]
+
+    ind_ok = known[codes]
+    is_count = per_indicator("is_count", True).astype(bool)
+    years = _number(df.year, r"\d{4}")
+    counts = _number(df.value, r"\d+")
+    marks = _number(df.value.str.replace(",", ".", regex=False), r"\d+(\.\d+)?")
+    lo = per_indicator("min", np.nan).astype(float)
+    hi = per_indicator("max", np.nan).astype(float)
+    plausible = per_indicator("max_plausible", np.nan).astype(float)
+    events = per_indicator("better", "none") != "none"
+    value = np.where(is_count, counts, marks)
+    partial = (years >= this_year) & is_count & events if layer == "local" else np.zeros(len(df), bool)
+    gm = df.area_code.str.startswith("GM").to_numpy()
+    muni_bad = np.zeros(len(df), bool)
+    if municipalities is not None and gm.any():
+        pair = df.area_code + "\x00" + df.area_name
+        bad = [k for k in pair[gm].unique() if municipalities.problem(*k.split("\x00", 1))]
+        muni_bad = gm & pair.isin(bad).to_numpy()
+    key = ["indicator", "area_code", "year", "source_id"]
+    with np.errstate(invalid="ignore"):
+        problems = (
+            wrong_width
+            | (df[[k for k in REQUIRED_COLUMNS if k != "value"]] == "").any(axis=1).to_numpy()
+            | ~ind_ok | ~df.source_id.isin(list(sources)).to_numpy()
+            | ~df.area_code.str.fullmatch(AREA_CODE.pattern).to_numpy() | muni_bad
+            | np.isnan(years) | (years < MIN_YEAR) | (years > this_year) | partial
+            | np.isnan(value) | (~is_count & ((value < lo) | (value > hi)))
+            | (is_count & ~np.isnan(plausible) & (value > plausible))
+            | df.duplicated(key).to_numpy()
+        )
+    if problems.any():
+        return int(line_of[int(problems.nonzero()[0][0])])
+    kinds = {sid: src.kind for sid, src in sources.items()}
+    origin = path.name + ":" + pd.Series(line_of).astype(str)
+    return pd.DataFrame({
+        "indicator": df.indicator, "area_code": df.area_code, "area_name": df.area_name, "year": years.astype(int),
+        "value": value.astype(float), "source_id": df.source_id,
+        "source_kind": df.source_id.astype("category").map(kinds).astype(object),
+        "layer": layer, "origin": origin,
+    }, columns=COLUMNS)
 
 
 def read_panel_csv(path: Path, indicators: dict[str, Indicator], sources: dict[str, Source],
@@ -322,27 +476,42 @@ def implausible_local_figure(obs: Observations, indicators: dict[str, Indicator]
     """'' or one line for the first analyst figure (data/local) of a municipality that cannot be
     right: a count of events larger than the municipality's population (same year, else the
     nearest), or larger than the national figure of the same year. The registry's fixed
-    `max_plausible` is national; this limit scales with the municipality."""
+    `max_plausible` is national; this limit scales with the municipality. Vectorised (a million
+    analyst rows are checked in seconds): the nearest year's population by an as-of join in both
+    directions, the national figure by a join on indicator and year."""
     t = obs.all_rows
     local = t[(t.layer == "local") & t.area_code.str.startswith("GM")]
     events = [i for i, ind in indicators.items() if ind.is_count and ind.better != "none"]
     local = local[local.indicator.isin(events)]
     if local.empty:
         return ""
+    local = local.reset_index(drop=True).assign(_order=lambda d: np.arange(len(d)), year=lambda d: d.year.astype(int))
     table = obs.table
-    pop = table[table.indicator == "population"]
-    for r in local.itertuples():
-        p = pop[pop.area_code == r.area_code]
-        if not p.empty:
-            near = p.iloc[(p.year - r.year).abs().argsort()].iloc[0]
-            if r.value > near.value:
-                return (f"data/local/{r.origin}: {int(r.value):,} for {r.indicator} is more than the "
-                        f"{int(near.value):,} inhabitants of {r.area_name} ({int(near.year)}) — check for a typing error")
-        ind = indicators[r.indicator]
-        nat = table[(table.indicator == (ind.national_indicator or r.indicator)) & (table.area_code == (ind.national_area or "NL01"))
-                    & (table.year == r.year)]
-        if not nat.empty and r.value > nat.value.iloc[0]:
-            return (f"data/local/{r.origin}: {int(r.value):,} for {r.indicator} in {r.area_name} is more than the "
-                    f"national figure for {r.year} ({int(nat.value.iloc[0]):,}) — check for a typing error")
-    return ""
-
+    pop = table[table.indicator == "population"][["area_code", "year", "value"]].astype({"year": int})
+    pop = pop.rename(columns={"value": "pop", "year": "pop_year"}).sort_values("pop_year")
+    left = local.sort_values("year")
+    near = [pd.merge_asof(left, pop, left_on="year", right_on="pop_year", by="area_code", direction=d)
+            for d in ("backward", "forward")]
+    both = near[0].merge(near[1][["_order", "pop", "pop_year"]], on="_order", suffixes=("_b", "_f"))
+    gap_b, gap_f = (both.year - both.pop_year_b).abs(), (both.pop_year_f - both.year).abs()
+    take_f = both.pop_b.isna() | (gap_f < gap_b)   # the nearest year; a tie goes to the earlier year, as before
+    both["pop"] = np.where(take_f, both.pop_f, both.pop_b)
+    both["pop_year"] = np.where(take_f, both.pop_year_f, both.pop_year_b)
+    cats = both.indicator.astype("category")
+    both["nat_indicator"] = cats.map({i: ind.national_indicator or i for i, ind in indicators.items()}).astype(str)
+    both["nat_area"] = cats.map({i: ind.national_area or "NL01" for i, ind in indicators.items()}).astype(str)
+    nat = table[["indicator", "area_code", "year", "value"]].astype({"year": int}).drop_duplicates(
+        ["indicator", "area_code", "year"]).rename(columns={"indicator": "nat_indicator", "area_code": "nat_area",
+                                                           "value": "nat"})
+    both = both.merge(nat, on=["nat_indicator", "nat_area", "year"], how="left").sort_values("_order")
+    too_many = both["pop"].notna() & (both.value > both["pop"])
+    above_nat = both.nat.notna() & (both.value > both.nat)
+    bad = both[too_many | above_nat]
+    if bad.empty:
+        return ""
+    r = bad.iloc[0]
+    if too_many.loc[bad.index[0]]:
+        return (f"data/local/{r.origin}: {int(r.value):,} for {r.indicator} is more than the "
+                f"{int(r['pop']):,} inhabitants of {r.area_name} ({int(r.pop_year)}) — check for a typing error")
+    return (f"data/local/{r.origin}: {int(r.value):,} for {r.indicator} in {r.area_name} is more than the "
+            f"national figure for {r.year} ({int(r.nat):,}) — check for a typing error")

@@ -7,7 +7,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import IvbError
-from ..yamlio import read_yaml, require_mapping
+from ..ids import check_id
+from ..yamlio import read_yaml, require_mapping, text
 
 SOURCE_KINDS = {
     # kind: (rank within one data layer, Dutch label, one-letter mark for the coverage matrix)
@@ -142,11 +143,13 @@ def load_indicators(path: Path) -> dict[str, Indicator]:
     items = require_mapping(doc.get("indicators"), path, "'indicators'")
     out: dict[str, Indicator] = {}
     for iid, d in items.items():
+        check_id(iid, f"{path}: an indicator", "id")
         d = require_mapping(d, path, f"indicator {iid!r}")
         where = f"{path}: indicator {iid!r}"
         for key in ("label_nl", "unit", "better", "definition"):
             if not d.get(key):
                 raise IvbError(f"{where}: '{key}' is missing — add it")
+            text(d, key, where)
         if d["unit"] not in UNITS:
             raise IvbError(f"{where}: unit {d['unit']!r} is unknown — use one of {sorted(UNITS)}")
         if d["better"] not in ("lower", "higher", "none"):
@@ -214,9 +217,12 @@ def load_sources(paths: list[Path]) -> dict[str, Source]:
         for i, d in enumerate(entries, start=1):
             d = require_mapping(d, path, f"source entry {i}")
             sid = d.get("id")
-            where = f"{path}: source {sid or '#' + str(i)}"
+            where = f"{path}: source {sid if isinstance(sid, str) else '#' + str(i)}"
             if not sid:
                 raise IvbError(f"{where}: 'id' is missing — give every source a short id")
+            check_id(sid, f"{path}: source #{i}", "id")
+            for key in ("publisher", "title", "document", "note", "title_nl", "note_nl", "url"):
+                text(d, key, where, required=False)
             if sid in out:
                 raise IvbError(f"{where}: id {sid!r} is defined twice — rename one")
             for key in ("kind", "publisher", "title", "retrieved"):

@@ -9,7 +9,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import IvbError
-from ..yamlio import read_yaml, require_mapping
+from ..ids import check_id
+from ..yamlio import listing, read_yaml, require_mapping, text
 from .registry import Indicator
 
 RULE_KINDS = {
@@ -63,6 +64,7 @@ class Part:
         return not self.qualitative
 
 
+RESERVED = {"scorecard", "index", "run", "_failed", "national", "monitor"}   # page and folder names of a year's outputs
 CHECK_KINDS = ("change", "direction", "direction_national", "lowest_in", "rate_below_national", "needs_figure")
 
 
@@ -214,10 +216,19 @@ def read_header(section: dict, path: Path, name: str) -> dict:
         if not section.get(key):
             raise IvbError(f"{path}: {name}.{key} is missing — add it")
     period = section["period"]
-    if not (isinstance(period, list) and len(period) == 2 and all(isinstance(y, int) for y in period)):
+    if not (isinstance(period, list) and len(period) == 2 and all(isinstance(y, int) and not isinstance(y, bool)
+                                                                     for y in period)):
         raise IvbError(f"{path}: {name}.period must be two years like [2024, 2027]")
-    return dict(id=str(section["id"]), title=str(section["title"]), municipality=str(section["municipality"]),
-                period=(period[0], period[1]), source_id=str(section["source_id"]), where=str(section.get("where") or ""))
+    if not 1990 <= period[0] <= period[1] <= 2100:
+        raise IvbError(f"{path}: {name}.period {period[0]}–{period[1]} is not a period of years (the first year first, "
+                       f"e.g. [2024, 2027])")
+    where = f"{path}: {name}"
+    municipality = text(section, "municipality", where)
+    if not re.fullmatch(r"GM\d{4}", municipality):
+        raise IvbError(f"{where}.municipality {municipality!r} is not a municipality code — write GM and four digits, e.g. GM1969")
+    return dict(id=check_id(section["id"], where, "id"), title=text(section, "title", where), municipality=municipality,
+                period=(period[0], period[1]), source_id=check_id(section["source_id"], where, "source_id"),
+                where=text(section, "where", where, required=False))
 
 
 def load_policy(path: Path, indicators: dict[str, Indicator]) -> Policy:
@@ -229,46 +240,50 @@ def load_policy(path: Path, indicators: dict[str, Indicator]) -> Policy:
     if not isinstance(themes, list) or not themes:
         raise IvbError(f"{path}: 'themes' must be a non-empty list — see the comment at the top of the file")
     ids: set[str] = set()
-    for t in themes:
-        t = require_mapping(t, path, "a theme")
+    for t in listing(doc, "themes", str(path)):
+        where_t = f"{path}: theme {t.get('id', '?')!r}"
         for key in ("id", "name", "quote", "parts"):
             if not t.get(key):
-                raise IvbError(f"{path}: theme {t.get('id', '?')!r}: '{key}' is missing — add it")
-        for p in t["parts"]:
-            p = require_mapping(p, path, "a target part")
+                raise IvbError(f"{where_t}: '{key}' is missing — add it")
+        theme_id = check_id(t["id"], f"{path}: a theme", "id")
+        for p in listing(t, "parts", where_t):
             pid = p.get("id")
-            where = f"{path}: target {pid!r}"
             if not pid:
-                raise IvbError(f"{path}: a part of theme {t['id']!r} has no 'id' — add a short id like verkeer-ongevallen")
+                raise IvbError(f"{path}: a part of theme {theme_id!r} has no 'id' — add a short id like verkeer-ongevallen")
+            pid = check_id(pid, f"{path}: a part of theme {theme_id!r}", "id")
+            where = f"{path}: target {pid!r}"
+            if pid.lower() in RESERVED:
+                raise IvbError(f"{where}: {pid!r} is the name of a page of its own ({pid}.html) — choose another id")
             if pid in ids:
                 raise IvbError(f"{where}: id is used twice — every target part needs its own id")
             ids.add(pid)
             for key in ("title", "quote"):
                 if not p.get(key):
                     raise IvbError(f"{where}: '{key}' is missing — quote the policy text")
-            common = dict(id=pid, theme_id=t["id"], theme_name=t["name"], theme_quote=" ".join(t["quote"].split()),
-                          title=p["title"], quote=" ".join(p["quote"].split()), note=" ".join(str(p.get("note") or "").split()),
-                          document_note=" ".join(str(p.get("document_note") or "").split()),
-                          reading=" ".join(str(p.get("reading") or "").split()))
+            common = dict(id=pid, theme_id=theme_id, theme_name=text(t, "name", where_t), theme_quote=text(t, "quote", where_t),
+                          title=text(p, "title", where), quote=text(p, "quote", where),
+                          note=text(p, "note", where, required=False),
+                          document_note=text(p, "document_note", where, required=False),
+                          reading=text(p, "reading", where, required=False))
             if p.get("qualitative"):
                 if not p.get("account"):
                     raise IvbError(f"{where}: a qualitative part needs 'account' (what the document says was done)")
                 if p.get("rule") or p.get("indicator"):
                     raise IvbError(f"{where}: a qualitative part has no indicator or rule — remove them or drop 'qualitative'")
-                policy.parts.append(Part(**common, qualitative=True, account=" ".join(p["account"].split())))
+                policy.parts.append(Part(**common, qualitative=True, account=text(p, "account", where)))
                 continue
             iid = p.get("indicator")
             if not iid:
                 raise IvbError(f"{where}: 'indicator' is missing — name one from data/indicators.yaml, or mark the part qualitative: true")
-            if iid not in indicators:
+            if not isinstance(iid, str) or iid not in indicators:
                 raise IvbError(f"{where}: unknown indicator {iid!r} — use one of {', '.join(sorted(indicators))}")
             if not p.get("rule"):
                 raise IvbError(f"{where}: 'rule' is missing — see the rule kinds at the top of the file")
             rule = _rule(p["rule"], where, indicators[iid])
-            _check_rule_words(rule, p["title"], p["quote"], indicators[iid], where)
+            _check_rule_words(rule, common["title"], common["quote"], indicators[iid], where)
             policy.parts.append(Part(**common, indicator=iid, rule=rule))
-    for c in doc.get("checks") or []:
-        c = require_mapping(c, path, "a check")
+    seen_checks: set[str] = set()
+    for c in listing(doc, "checks", str(path)):
         where = f"{path}: check {c.get('id', '?')!r}"
         kind = c.get("kind", "change")
         if kind not in CHECK_KINDS:
@@ -280,18 +295,50 @@ def load_policy(path: Path, indicators: dict[str, Indicator]) -> Policy:
         missing = [k for k in needed if c.get(k) is None]
         if missing:
             raise IvbError(f"{where}: {', '.join(missing)} missing — add it")
+        cid = check_id(c["id"], f"{path}: a check", "id")
+        if cid in seen_checks:
+            raise IvbError(f"{where}: id is used twice — every check needs its own id")
+        seen_checks.add(cid)
         if kind.startswith("direction") and c["direction"] not in ("up", "down"):
             raise IvbError(f"{where}: direction must be up or down, got {c['direction']!r}")
-        if c.get("indicator") is not None and c["indicator"] not in indicators:
+        if c.get("indicator") is not None and (not isinstance(c["indicator"], str) or c["indicator"] not in indicators):
             raise IvbError(f"{where}: unknown indicator {c['indicator']!r}")
-        policy.checks.append(Check(id=c["id"], kind=kind, indicator=c.get("indicator"), area=c["area"],
-                                   from_year=_int(c["from_year"], where, "from_year"),
-                                   to_year=_int(c["to_year"], where, "to_year"),
-                                   quote=" ".join(c["quote"].split()), source_id=c["source_id"],
-                                   stated_change=float(c["stated_change"]) if kind == "change" else None,
-                                   direction=c.get("direction"), reading=" ".join(str(c.get("reading") or "").split()),
-                                   factor=float(c.get("factor") or 1.0), needs=" ".join(str(c.get("needs") or "").split())))
+        area = text(c, "area", where)
+        if not re.fullmatch(r"GM\d{4}|NL01", area):
+            raise IvbError(f"{where}: area {area!r} is not a municipality code — write GM and four digits, e.g. GM1969")
+        from_year, to_year = _int(c["from_year"], where, "from_year"), _int(c["to_year"], where, "to_year")
+        one_year = kind in ("rate_below_national", "needs_figure")   # a statement about one year may name it twice
+        if from_year > to_year or (from_year == to_year and not one_year):
+            raise IvbError(f"{where}: from_year {from_year} is not before to_year {to_year} — a statement about a change "
+                           f"runs from the earlier year to the later one")
+        if to_year >= _this_year():
+            raise IvbError(f"{where}: to_year {to_year} is not over yet — a statement in the document is about years that "
+                           f"are over; correct the year")
+        stated = None
+        if kind == "change":
+            stated = c["stated_change"]
+            if isinstance(stated, bool) or not isinstance(stated, (int, float)):
+                raise IvbError(f"{where}: stated_change must be a number like 0.63, got {stated!r}")
+            if not -1 < stated <= 10 or stated == 0:
+                raise IvbError(f"{where}: stated_change {stated!r} must be a fraction — write 0.63 for '+63%' "
+                               f"and -0.20 for '20% lower' (not 63 or -20)")
+            stated = float(stated)
+        factor = c.get("factor") or 1.0
+        if isinstance(factor, bool) or not isinstance(factor, (int, float)) or not 1 <= factor <= 100:
+            raise IvbError(f"{where}: factor {factor!r} must be a number of at least 1, e.g. 1.5 for 'veel hoger'")
+        policy.checks.append(Check(id=cid, kind=kind, indicator=c.get("indicator"), area=area,
+                                   from_year=from_year, to_year=to_year,
+                                   quote=text(c, "quote", where), source_id=check_id(c["source_id"], where, "source_id"),
+                                   stated_change=stated,
+                                   direction=c.get("direction"), reading=text(c, "reading", where, required=False),
+                                   factor=float(factor), needs=text(c, "needs", where, required=False)))
     return policy
+
+
+def _this_year() -> int:
+    import datetime as dt
+
+    return dt.date.today().year
 
 
 def load_policies(folder: Path, indicators: dict[str, Indicator]) -> Policy:

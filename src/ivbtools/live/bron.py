@@ -23,7 +23,7 @@ from tqdm import tqdm
 
 from ..errors import IvbError
 from .neterrors import NETWORK_ERRORS
-from .web import failure
+from .web import failure, read_body
 
 MEMBER = "Ongevallengegevens/ongevallen.txt"
 REQUIRED = ("VKL_NUMMER", "JAAR_VKL", "AP3_CODE", "GME_ID")
@@ -34,6 +34,9 @@ INDICATORS = {"all": "traffic_accidents", "injury": "traffic_accidents_injury", 
 # figure, never a zero (public scripts reading the 2025 files use ANTL_DOD/GZH/SEH, not ANTL_SLA).
 NEEDS = {"casualties": "ANTL_SLA"}
 COUNTS_VERSION = 2   # cached counts of an older reader are counted again
+MAX_ZIP_BYTES = 2 * 1024 ** 3        # a year's BRON zip is tens of MB
+MAX_INFLATED_BYTES = 4 * 1024 ** 3   # ongevallen.txt of a year, decompressed: a few hundred MB
+MAX_LINE = 1 << 16                   # one accident record is a few hundred bytes
 
 
 @dataclass
@@ -75,7 +78,19 @@ def _decoded_lines(raw, zip_path, member: str):
     """The member's lines as text: UTF-8, or Windows-1252 (a superset of latin-1's letters) for
     files written that way; one line (IvbError) for a byte that is neither."""
     encoding = "utf-8"
-    for n, line in enumerate(raw, start=1):
+    n, inflated = 0, 0
+    while True:
+        line = raw.readline(MAX_LINE + 1)   # bounded: a damaged or hostile file may hold a line of gigabytes
+        if not line:
+            return
+        n += 1
+        inflated += len(line)
+        if len(line) > MAX_LINE:
+            raise IvbError(f"{zip_path}: {member} line {n} is longer than {MAX_LINE:,} bytes — the file is damaged or "
+                           f"too large; fetch it again (the previous copy is kept)")
+        if inflated > MAX_INFLATED_BYTES:
+            raise IvbError(f"{zip_path}: {member} inflates to more than {MAX_INFLATED_BYTES:,} bytes — damaged or too "
+                           f"large; fetch it again (the previous copy is kept)")
         if n == 1 and line.startswith(b"\xef\xbb\xbf"):
             line = line[3:]
         try:
@@ -102,6 +117,9 @@ def count_accidents(zip_path: Path, member: str = MEMBER) -> BronCounts:
         if found is None:
             raise IvbError(f"{zip_path}: no {member.rsplit('/', 1)[-1]} anywhere inside — the BRON layout changed; "
                            f"update data/live.yaml (bron.member)")
+        if zf.getinfo(found).file_size > MAX_INFLATED_BYTES:
+            raise IvbError(f"{zip_path}: {found} says it inflates to {zf.getinfo(found).file_size:,} bytes — more than a "
+                           f"BRON file can be; damaged or too large; fetch it again (the previous copy is kept)")
         try:
             raw = zf.open(found)
         except (zipfile.BadZipFile, OSError, RuntimeError) as exc:
@@ -252,6 +270,18 @@ class _CutOff(Exception):
     pass
 
 
+class _Sink:
+    """A file that counts what is written to it and moves a progress bar."""
+
+    def __init__(self, fh, bar):
+        self.fh, self.bar, self.done = fh, bar, 0
+
+    def write(self, chunk: bytes) -> None:
+        self.fh.write(chunk)
+        self.done += len(chunk)
+        self.bar.update(len(chunk))
+
+
 def _download_once(url: str, part: Path, budget, quiet: bool, setting: str) -> dict:
     with budget.session.get(url, stream=True, timeout=budget.request_timeout()) as resp:
         if resp.status_code == 404:
@@ -259,14 +289,15 @@ def _download_once(url: str, part: Path, budget, quiet: bool, setting: str) -> d
                                f"publishes each year's file the year after; check the name in data/live.yaml ({setting})")
         resp.raise_for_status()
         total = int(resp.headers.get("Content-Length") or 0)
-        done = 0
+        if total > MAX_ZIP_BYTES:
+            resp.close()
+            raise IvbError(f"{url}: {total:,} bytes — more than the {MAX_ZIP_BYTES:,} a year's BRON file can be; not "
+                           f"downloaded (the previous copy is kept)")
         with open(part, "wb") as fh, tqdm(total=total or None, unit="B", unit_scale=True, desc=f"BRON {Path(url).name}",
                                            disable=True if quiet else None, leave=False) as bar:
-            for chunk in resp.iter_content(chunk_size=1 << 16):
-                fh.write(chunk)
-                done += len(chunk)
-                bar.update(len(chunk))
-                budget.request_timeout()   # raises once the file's time is up
+            sink = _Sink(fh, bar)
+            read_body(resp, budget, limit=MAX_ZIP_BYTES, sink=sink)   # bounded in size and by the file's deadline
+            done = sink.done
             fh.flush()
             os.fsync(fh.fileno())
         info = {"url": resp.url, "last_modified": resp.headers.get("Last-Modified", ""), "content_length": total}

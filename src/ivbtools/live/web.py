@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from urllib.parse import urlparse
 
 import requests
+import urllib3
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
@@ -166,6 +167,43 @@ def _kind(resp: requests.Response, body: bytes) -> str:
     return "json"
 
 
+MAX_BODY = 256 * 1024 * 1024   # bytes of one JSON answer: a page of 10,000 rows of a few columns is a few MB
+
+
+def read_body(resp: requests.Response, budget: Budget, limit: int = MAX_BODY, sink=None) -> bytes:
+    """The body of a streamed response, bounded in size and in time: the source's deadline bounds the
+    whole transfer, not only each read (a server that sends a byte every half second never passes a
+    per-read timeout). Reads return whatever has arrived (urllib3's read1), so the deadline is checked
+    between small reads. With `sink` (a file), the body is written there and b"" returned."""
+    parts, total = [], 0
+    raw = resp.raw
+    try:
+        while True:
+            if budget.left() <= 0:
+                raise IvbError(f"{budget.what}: no complete answer within the source's time limit (the transfer was "
+                               f"still going) — the cache is kept; try again later, or allow more time with --source-timeout")
+            try:
+                chunk = raw.read1(1 << 16, decode_content=True) if hasattr(raw, "read1") else \
+                    raw.read(1 << 16, decode_content=True)
+            except urllib3.exceptions.ReadTimeoutError as exc:   # as requests would raise them
+                raise requests.exceptions.ConnectionError(f"Read timed out ({exc})") from None
+            except (urllib3.exceptions.ProtocolError, urllib3.exceptions.DecodeError, OSError) as exc:
+                raise requests.exceptions.ChunkedEncodingError(f"transfer cut off ({exc})") from None
+            if not chunk:
+                break
+            total += len(chunk)
+            if total > limit:
+                raise IvbError(f"{budget.what}: the answer is larger than {limit // (1024 * 1024):,} MB — not what ivb asked "
+                               f"for (a broken or hostile answer); the cache is kept")
+            if sink is not None:
+                sink.write(chunk)
+            else:
+                parts.append(chunk)
+    finally:
+        resp.close()
+    return b"".join(parts)
+
+
 def get_json(url: str, budget: Budget):
     """GET `url` and parse its JSON body. Connection errors, resets and HTTP 429/5xx are retried
     by the session; a body cut off (or not complete JSON) is asked for again; an HTML page
@@ -175,7 +213,7 @@ def get_json(url: str, budget: Budget):
         try:
             resp = budget.session.get(url, timeout=budget.request_timeout(), stream=True)
             resp.raise_for_status()
-            body = resp.content
+            body = read_body(resp, budget)
         except (requests.exceptions.ChunkedEncodingError, requests.exceptions.ContentDecodingError) as exc:
             if attempt < BODY_RETRIES and budget.left() > 1:
                 attempt += 1

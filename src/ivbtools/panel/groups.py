@@ -9,45 +9,15 @@ vectorised steps.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from ..data.dataset import Dataset
-from ..errors import IvbError
-from ..yamlio import read_yaml
+from ..data.peers import FILE, PeerConfig, load_config  # noqa: F401 — PeerConfig is part of this module's face
 from .table import MIN_PANEL_AREAS, Panel
 
-FILE = "peers.yaml"
 URBAN_COVERAGE = 0.9   # the class is used when at least this share of municipalities has one
-
-
-@dataclass(frozen=True)
-class PeerConfig:
-    band: tuple[float, float] = (0.5, 2.0)
-    same_class: bool = True
-    min_peers: int = 10
-    groups: dict | None = None
-
-
-def load_config(data_dir: Path) -> PeerConfig:
-    path = Path(data_dir) / FILE
-    if not path.is_file():
-        return PeerConfig(groups={})
-    d = read_yaml(path) or {}
-    dflt = d.get("default") or {}
-    band = dflt.get("population_band", [0.5, 2.0])
-    if not (isinstance(band, list) and len(band) == 2 and all(isinstance(b, (int, float)) for b in band) and 0 < band[0] < 1 < band[1]):
-        raise IvbError(f"{path}: default.population_band must be two numbers around 1, e.g. [0.5, 2.0]")
-    mp = dflt.get("min_peers", 10)
-    if not isinstance(mp, int) or mp < 2:
-        raise IvbError(f"{path}: default.min_peers must be a whole number of 2 or more")
-    groups = d.get("groups") or {}
-    if not isinstance(groups, dict) or not all(isinstance(v, list) for v in groups.values()):
-        raise IvbError(f"{path}: groups must map a municipality code to a list of codes, e.g. GM1969: [GM0014, GM1966]")
-    return PeerConfig(band=(float(band[0]), float(band[1])), same_class=bool(dflt.get("same_urbanisation_class", True)),
-                      min_peers=mp, groups={str(k): [str(c) for c in v] for k, v in groups.items()})
 
 
 @dataclass
@@ -66,13 +36,7 @@ class Membership:
 
 def make_membership(ds: Dataset, panel: Panel, year: int) -> Membership | None:
     """Peer groups for `year`; None when the panel lacks population figures for the rule."""
-    cfg = load_config(ds.root)
-    if ds.municipalities is not None:
-        for owner, members in (cfg.groups or {}).items():
-            bad = [c for c in [owner] + members if c not in ds.municipalities]
-            if bad:
-                raise IvbError(f"{ds.root / FILE}: groups.{owner} names {', '.join(bad)}, not a municipality in "
-                               f"data/municipalities.csv — correct the code(s)")
+    cfg = load_config(ds.root)   # its codes were checked when the data folder was loaded (data/peers.py)
     pop = panel.latest("population", year) if panel.codes else pd.Series(dtype=float)
     if int(pop.notna().sum()) < MIN_PANEL_AREAS:
         return None
