@@ -65,8 +65,9 @@ def check(data: Path) -> tuple[float, float, subprocess.CompletedProcess]:
 
 
 def main() -> None:
-    from conftest import copy_project_data
     from ivbtools.data.municipalities import current_codes
+
+    from conftest import copy_project_data
 
     ap = argparse.ArgumentParser()
     ap.add_argument("--sizes", default="100000,350000,1000000")
