@@ -19,7 +19,6 @@ outputs do not churn).
 """
 import importlib
 
-from .data.dataset import Dataset, load
 from .errors import IvbError
 
 __all__ = ["IvbError", "Dataset", "load"]
@@ -34,4 +33,6 @@ _FACE = {"evaluate": "ivbtools.verdict.evaluate", "scorecard": "ivbtools.verdict
 def __getattr__(name: str):
     if name in _FACE:
         return importlib.import_module(_FACE[name])
+    if name in ("Dataset", "load"):   # imported on first use: `ivb` starts light, so Ctrl-C at start-up is one line
+        return getattr(importlib.import_module("ivbtools.data.dataset"), name)
     raise AttributeError(f"module 'ivbtools' has no attribute {name!r}")

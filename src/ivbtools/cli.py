@@ -249,7 +249,7 @@ def cmd_monitor(args) -> int:
 
     from .batch.inputs import monitor_digest
     from .batch.run import refuse_output_in_data
-    from .present.monitorpage import monitor_folder, up_to_date, write_monitor
+    from .present.monitorpage import monitor_folder, refuse_worse, up_to_date, write_monitor
     from .present.pages import write_overview
     from .present.params import check_monitor_year, check_municipality
 
@@ -263,6 +263,9 @@ def cmd_monitor(args) -> int:
     area = check_municipality(ds, args.municipality) if args.municipality else ds.monitor.municipality
     inputs = monitor_digest(ds, area, year, now)
     folder = monitor_folder(Path(args.output), ds, area, year)
+    worse = refuse_worse(ds, folder, area)
+    if worse:
+        raise IvbError(worse)
     if not args.force and up_to_date(folder, inputs):
         print(f"monitor {first}–{year} for {ds.area_name(area)}: up to date (figures, code and year unchanged) in "
               f"{folder}/ — --force writes it again")

@@ -26,6 +26,7 @@ interval.
 from __future__ import annotations
 
 import math
+import warnings
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -421,7 +422,8 @@ def _term_mask(y: np.ndarray, yrs: np.ndarray, width: int, break_years, excluded
     excluded (abnormal) year, and a series whose median count is at least `min_count` (chosen on
     the series, not year by year, which would truncate the noise)."""
     cols = [y[:, i:y.shape[1] - width + 1 + i] for i in range(width)]
-    with np.errstate(all="ignore"):
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)   # a series without any count: 'All-NaN slice' (no term)
         big = np.nanmedian(y, axis=1) >= min_count if min_count > 0 else np.ones(len(y), bool)
     ok = np.logical_and.reduce([c > 0 for c in cols]) & big[:, None]
     first, last = yrs[:len(yrs) - width + 1], yrs[width - 1:]

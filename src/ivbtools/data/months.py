@@ -96,6 +96,16 @@ class Months:
         hit = t[(t.indicator == indicator) & (t.area_code == area) & (t.year == year)]
         return int(hit.month.max()) if not hit.empty else None
 
+    def missing_months(self, indicator: str, area: str, year: int) -> list[int]:
+        """The months before the last published one of `year` that have no figure (a gap: the year to
+        date is then not computed, and the page says which month is missing)."""
+        t = self.table
+        this = t[(t.indicator == indicator) & (t.area_code == area) & (t.year == year)]
+        if this.empty:
+            return []
+        last = int(this.month.max())
+        return sorted(set(range(1, last + 1)) - {int(m) for m in this.month})
+
     def year_to_date(self, indicator: str, area: str, year: int) -> YearToDate | None:
         """`year` up to its last published month, against the same months of every earlier year
         that has all of them; None when `year` has no month, or all twelve (then it is a whole year)."""
@@ -111,3 +121,21 @@ class Months:
         earlier = {int(y): float(g.value.sum()) for y, g in upto[upto.year < year].groupby("year")
                    if sorted(g.month) == list(range(1, last + 1))}
         return YearToDate(year, last, float(this.value.sum()), earlier, tuple(sorted(set(this.source_id))))
+
+
+def month_gaps(rows: list[dict]) -> dict[tuple[str, str, int], list[int]]:
+    """Per (indicator, area, newest year) of tidy monthly rows: the months before the newest one
+    that have no figure."""
+    newest: dict[tuple[str, str], int] = {}
+    have: dict[tuple[str, str, int], set[int]] = {}
+    for r in rows:
+        k = (r["indicator"], r["area_code"])
+        newest[k] = max(newest.get(k, 0), int(r["year"]))
+        have.setdefault((*k, int(r["year"])), set()).add(int(r["month"]))
+    out = {}
+    for (ind, area), year in newest.items():
+        months = have[(ind, area, year)]
+        gap = sorted(set(range(1, max(months) + 1)) - months)
+        if gap:
+            out[(ind, area, year)] = gap
+    return out

@@ -24,7 +24,7 @@ from tqdm import tqdm
 
 from .. import atomic
 from ..data.cache import PANEL, Cache, now
-from ..data.months import months_csv, read_months_csv
+from ..data.months import month_gaps, months_csv, read_months_csv
 from ..data.municipalities import Municipalities, load_municipalities
 from ..data.observations import REQUIRED_COLUMNS, read_observation_csv
 from ..data.registry import Source, load_indicators
@@ -261,6 +261,10 @@ def _odata_spec_fetch(run: FetchRun, spec: odata.TableSpec, areas: list[str], bu
                     report.fail(cache, spec.key, [a], f"table {ref.id}: no figures for {a} in the years asked for — "
                                                       f"the cache entry is kept")
                     continue
+                for (ind, area, year), gap in month_gaps(odata.tidy_months(spec, part, sid)).items():
+                    report.note(f"{spec.key}: {area} {ind}: the monthly figures of {year} lack "
+                                f"{', '.join(odata.MONTHS_NL[m - 1] for m in gap)} — no year to date for it until they "
+                                f"are published (fetch again later)")
                 meta = _commit_odata(run, stage, Answer(spec, ref, raw, sid, entry, need, retrieved), a, part, rows, {})
                 if meta is not None:
                     report.outcomes.append(Outcome(spec.key, a, True, f"table {ref.id}: "

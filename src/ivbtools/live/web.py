@@ -170,11 +170,12 @@ def _kind(resp: requests.Response, body: bytes) -> str:
 MAX_BODY = 256 * 1024 * 1024   # bytes of one JSON answer: a page of 10,000 rows of a few columns is a few MB
 
 
-def read_body(resp: requests.Response, budget: Budget, limit: int = MAX_BODY, sink=None) -> bytes:
+def read_body(resp: requests.Response, budget: Budget, limit: int | None = None, sink=None) -> bytes:
     """The body of a streamed response, bounded in size and in time: the source's deadline bounds the
     whole transfer, not only each read (a server that sends a byte every half second never passes a
     per-read timeout). Reads return whatever has arrived (urllib3's read1), so the deadline is checked
     between small reads. With `sink` (a file), the body is written there and b"" returned."""
+    limit = MAX_BODY if limit is None else limit
     parts, total = [], 0
     raw = resp.raw
     try:

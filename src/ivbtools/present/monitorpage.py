@@ -7,6 +7,7 @@ import base64
 import datetime as dt
 import html
 import io
+import json
 import tempfile
 from pathlib import Path
 
@@ -14,6 +15,7 @@ import pandas as pd
 
 from .. import atomic
 from ..data.datastatus import provenance_nl, with_national
+from ..data.months import MONTHS_NL
 from ..fmt import nl_datetime, nl_int
 from ..verdict import signals
 from ..verdict.evaluate import evaluate_check
@@ -101,6 +103,18 @@ def _months_basis(table: pd.DataFrame) -> str:
     return f" Maandcijfers: {part.periode.iloc[-1]}." if not part.empty else ""
 
 
+def _gaps(ds, table: pd.DataFrame, area: str, year: int) -> str:
+    """One sentence per indicator whose monthly figures of `year` have a gap (no year to date for it)."""
+    out = []
+    for ind in dict.fromkeys(table.indicator):
+        gap = ds.months.missing_months(ind, area, year)
+        if gap:
+            months = ", ".join(MONTHS_NL[m - 1] for m in gap)
+            out.append(f" Geen stand tot nu toe voor {ds.indicators[ind].label_nl}: de maandcijfers van {year} missen "
+                       f"{months} (nog niet gepubliceerd of niet opgehaald).")
+    return "".join(out)
+
+
 def _current_year(ds, table: pd.DataFrame, year: int) -> str:
     """What the page says about the year that is not over yet."""
     part = table[is_year_to_date(table.periode)]
@@ -159,7 +173,7 @@ def monitor_html(ds, year: int, area: str, table: pd.DataFrame, statements: pd.D
 marge die op grond van de jaren ervoor te verwachten was. Signalen: {esc(kort)}.</li>
 <li>Een signaal is een reden om te kijken, geen oordeel over het beleid; de doelstellingen voor 2027 zijn kwalitatief
 en worden niet gescoord. Methode: docs/monitor-methods.md (versie {signals.METHOD}).</li>
-<li>{esc(_current_year(ds, table, year))}</li>{_provisional_note(table)}</ul>
+<li>{esc(_current_year(ds, table, year) + _gaps(ds, table, area, year))}</li>{_provisional_note(table)}</ul>
 {''.join(parts)}
 <h2>Uitspraken in het beleidsdocument</h2>
 <p>{len(statements)} uitspraken uit de hoofdstukken 1 en 4 over {esc(ds.area_name(area))}, elk getoetst aan de cijfers
@@ -169,8 +183,36 @@ en worden niet gescoord. Methode: docs/monitor-methods.md (versie {signals.METHO
     return html_page(f"Monitor IVB 2024-2027 — {ds.area_name(area)}, t/m {year}", body, GRID_CSS + SIGNAL_CSS)
 
 
-FILES = ("signals.csv", "statements.csv", "index.html")
+FILES = ("signals.csv", "statements.csv", "index.html", "basis.json")
 INPUTS = ".inputs"   # the digest of what the set was made from (batch/inputs.py monitor_digest)
+
+
+def basis(ds, area: str) -> dict:
+    """What a monitor page rests on: its figures by data layer and its monthly figures (a page made
+    from downloaded figures is never replaced by one made from fewer, e.g. after the cache was damaged)."""
+    inds = with_national(ds, [i.indicator for p in ds.monitor.priorities for i in p.indicators])
+    t = ds.observations.table
+    rows = t[t.area_code.isin([area, "NL01"]) & t.indicator.isin(inds)]
+    m = ds.months.table
+    return {"figures_by_layer": {k: int(v) for k, v in rows.layer.value_counts().items()},
+            "monthly_figures": int((m.area_code.isin([area, "NL01"])).sum()) if not m.empty else 0}
+
+
+def refuse_worse(ds, folder: Path, area: str) -> str:
+    """'' or one line: the data are damaged (ds.warnings) and the page in `folder` was made from
+    downloaded or monthly figures this run would not have."""
+    if not ds.warnings:
+        return ""
+    try:
+        before = json.loads((folder / "basis.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return ""
+    now = basis(ds, area)
+    live = lambda b: sum(int(b.get("figures_by_layer", {}).get(k, 0)) for k in ("cache", "panel"))  # noqa: E731
+    if live(before) > live(now) or int(before.get("monthly_figures", 0)) > now["monthly_figures"]:
+        return (f"the download cache is damaged: {ds.warnings[0]} — the monitor page in {folder} was built from "
+                f"downloaded figures and is kept; repair the cache first with `ivb fetch --refresh`")
+    return ""
 
 
 def monitor_folder(out_dir: Path, ds, area: str, year: int) -> Path:
@@ -200,6 +242,7 @@ def write_monitor(ds, year: int, out_dir, area: str | None = None, inputs: str =
         atomic.write_text(stage / "signals.csv", nl_csv(table))
         atomic.write_text(stage / "statements.csv", nl_csv(statements))
         atomic.write_text(stage / "index.html", monitor_html(ds, year, area, table, statements, made))
+        atomic.write_text(stage / "basis.json", json.dumps(basis(ds, area), indent=1))
         atomic.write_text(stage / INPUTS, inputs)
         # the digest goes first, emptied: a set cut off halfway is never taken for up to date
         if (dest / INPUTS).exists():
