@@ -17,7 +17,7 @@ from ivbtools.verdict import rules
 from conftest import copy_project_data
 
 # lowest first; a module may import its own layer and the ones before it
-LAYERS = ["ground", "data", "live", "panel", "verdict", "present", "batch", "top"]
+LAYERS = ["ground", "data", "live", "panel", "verdict", "present", "draft", "batch", "top"]
 GROUND = {"errors", "fmt", "atomic", "stats", "yamlio", "ids"}
 
 

@@ -1,0 +1,580 @@
+"""From sentences and table rows to proposed target parts (`ivb draft`), by the words of
+data/draft/lexicon.yaml.
+
+Every proposal carries the verbatim quote, the indicator (or the figure to supply), the rule with
+its years and number, and a `draft` block: confidence (high / medium / low) and the reasons — which
+words or column decided it, what was inferred. A number or a year that is not in the text is
+never filled in: a part without them is listed unscored with what to fill in. Sentences and rows
+with numbers that are not targets (past figures, forecasts, comparisons, rejected targets) are
+skipped with the reason.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..yamlio import read_yaml
+from .documents import Document, Row, Sentence
+
+YEAR = r"(?<![\d.,])(19[9]\d|20\d\d|2100)(?![\d.,]\d)"
+NUMBER = r"(?<![\w.,])(\d{1,3}(?:[. ]\d{3})+|\d+(?:[.,]\d+)?)(?![\w]|[.,]\d)"
+
+
+@dataclass
+class Proposal:
+    quote: str
+    where: str
+    heading: str = ""
+    indicator: str | None = None
+    needs_figure: str = ""
+    rule: dict | None = None
+    scored: bool = True
+    unscored_reason: str = ""
+    qualitative: bool = False
+    confidence: str = "medium"
+    reasons: list[str] = field(default_factory=list)
+    start: int = -1
+    source: str = "sentence"     # sentence | table
+
+
+@dataclass
+class Skipped:
+    quote: str
+    where: str
+    reason: str
+    start: int = -1
+
+
+@dataclass
+class Draft:
+    document: Document
+    parts: list[Proposal] = field(default_factory=list)
+    skipped: list[Skipped] = field(default_factory=list)
+
+    def summary(self) -> dict[str, int]:
+        parts = [p for p in self.parts if not p.qualitative]
+        return {"found": len(parts), "measurable": sum(1 for p in parts if p.scored and p.indicator),
+                "needing a figure": sum(1 for p in parts if p.needs_figure),
+                "not scored": sum(1 for p in parts if not p.scored and not p.needs_figure),
+                "qualitative": sum(1 for p in self.parts if p.qualitative), "skipped": len(self.skipped)}
+
+
+class Lexicon:
+    """The words of data/draft/lexicon.yaml, compiled once."""
+
+    def __init__(self, path: Path):
+        d = read_yaml(path) or {}
+        self.raw = d
+        self.words = {k: [str(w).lower() for w in v] for k, v in d.items() if isinstance(v, list)}
+        self.fractions = {str(k).lower(): float(v) for k, v in (d.get("number_words") or {}).get("fractions", {}).items()}
+        self.numbers = {str(k).lower(): int(v) for k, v in (d.get("number_words") or {}).get("numbers", {}).items()}
+        self.per = {str(k).lower(): v for k, v in (d.get("per") or {}).items()}
+        self.columns = {k: [str(w).lower() for w in v] for k, v in (d.get("columns") or {}).items()}
+        self.indicators = sorted(((p.lower(), iid) for iid, ps in (d.get("indicators") or {}).items() for p in ps),
+                                 key=lambda x: -len(x[0]))
+        self.needs = sorted(((p.lower(), what) for what, ps in (d.get("needs_figure") or {}).items() for p in ps),
+                            key=lambda x: -len(x[0]))
+
+    def has(self, kind: str, text: str) -> str:
+        """The first word of `kind` found in `text` as a whole word or phrase ('' if none)."""
+        for w in self.words.get(kind, []):
+            if re.search(rf"(?<![\w-]){_rx(w)}(?![\w])", text, re.I):
+                return w
+        return ""
+
+    def find_indicators(self, text: str) -> list[tuple[int, str, str]]:
+        """(position, indicator id, phrase) of every indicator noun, longest phrase first, not overlapping."""
+        taken: list[tuple[int, int]] = []
+        out = []
+        low = text.lower()
+        for phrase, iid in self.indicators:
+            for m in re.finditer(rf"(?<![\w]){_rx(phrase)}(?![\w])", low):
+                if any(a < m.end() and m.start() < b for a, b in taken):
+                    continue
+                if any(o[1] == iid for o in out):
+                    continue
+                taken.append((m.start(), m.end()))
+                out.append((m.start(), iid, text[m.start():m.end()]))
+        return sorted(out)
+
+    def find_needs(self, text: str) -> tuple[str, str]:
+        low = text.lower()
+        for phrase, what in self.needs:
+            if re.search(rf"(?<![\w]){_rx(phrase)}(?![\w])", low):
+                return what, phrase
+        return "", ""
+
+
+def _rx(word: str) -> str:
+    """A lexicon word as a pattern: literal, except `\\d` classes a column word may hold; spaces flexible."""
+    if "\\d" in word:
+        return word
+    return r"\s+".join(re.escape(part) for part in word.split())
+
+
+# --- numbers and years --------------------------------------------------------------------------
+
+def parse_number(text: str) -> float | None:
+    """'7,5' and '7.5' -> 7.5; '1.234' and '1 234' -> 1234; '25' -> 25."""
+    t = text.strip()
+    if re.fullmatch(r"\d{1,3}(?:[. ]\d{3})+", t):
+        return float(re.sub(r"[. ]", "", t))
+    if re.fullmatch(r"\d+[.,]\d+", t):
+        return float(t.replace(",", "."))
+    if re.fullmatch(r"\d+", t):
+        return float(t)
+    return None
+
+
+def _years(text: str) -> list[tuple[int, int]]:
+    """(position, year) of every calendar year in the text."""
+    return [(m.start(), int(m.group(1))) for m in re.finditer(YEAR, text)]
+
+
+def _before(text: str, pos: int, width: int = 40) -> str:
+    return text[max(0, pos - width):pos].lower()
+
+
+@dataclass
+class Facts:
+    """What one sentence says, as numbers and years."""
+    change: float | None = None          # a relative change as a fraction (0.2 for 20%)
+    change_words: str = ""
+    level: float | None = None           # a level ('naar 300', 'maximaal 4', 'een 7,5 of hoger')
+    level_words: str = ""
+    percent_level: bool = False
+    per: str = ""                        # 'per 1.000 inwoners'
+    per_value: int | None = None
+    baseline_year: int | None = None
+    baseline_words: str = ""
+    target_year: int | None = None
+    target_words: str = ""
+    missing_number: str = ""             # 'met %' with the number cut off
+    other_years: list[int] = field(default_factory=list)
+
+
+def facts(lx: Lexicon, text: str) -> Facts:
+    f = Facts()
+    low = text.lower()
+    # rates: 'per 1.000 inwoners'
+    m = re.search(r"per\s+(\d{1,3}(?:[. ]\d{3})*|\d+)\s+(\w+)", low)
+    if m:
+        f.per, f.per_value = m.group(0), int(parse_number(m.group(1)) or 0)
+    # years, with the words before them
+    years = [(p, y) for p, y in _years(text) if not (m and m.start() <= p < m.end())]
+    for p, y in years:
+        before = _before(text, p)
+        bw = next((w for w in lx.words.get("baseline", []) + lx.words.get("level_of", [])
+                   if re.search(rf"{_rx(w)}\s*(het\s+jaar\s+|de\s+|het\s+)?$", before)), "")
+        if bw and f.baseline_year is None:
+            f.baseline_year, f.baseline_words = y, bw
+            continue
+        tw = next((w for w in lx.words.get("target_year", []) if re.search(rf"(?<![\w]){_rx(w)}\s*$", before)), "")
+        if tw and f.target_year is None:
+            f.target_year, f.target_words = y, tw
+            continue
+        f.other_years.append(y)
+    if f.target_year is None and f.other_years and f.baseline_year is not None:
+        later = [y for y in f.other_years if y > f.baseline_year]
+        if later:
+            f.target_year, f.target_words = later[0], "(het andere jaar in de zin)"
+    # a relative change: '20%', '20 %', 'tien procent', 'een kwart', 'halvering'
+    masked = re.sub(YEAR, " ", text)
+    if m:
+        masked = masked.replace(text[m.start():m.end()], " " * (m.end() - m.start()))
+    pm = re.search(r"(\d+(?:[.,]\d+)?)\s*(%|procent|procentpunt)", masked, re.I)
+    word_pct = re.search(r"\b(" + "|".join(map(re.escape, lx.numbers)) + r")\s+procent\b", masked, re.I) if lx.numbers else None
+    frac = next((w for w in sorted(lx.fractions, key=len, reverse=True) if re.search(rf"(?<![\w]){_rx(w)}(?![\w])", masked, re.I)), "")
+    if pm:
+        before = masked[max(0, pm.start() - 12):pm.start()].lower()
+        after = masked[pm.end():pm.end() + 30].lower()
+        value = parse_number(pm.group(1)) / 100
+        if re.search(r"(naar|tot|op)\s+$", before) or (not lx.has("decrease", after) and not lx.has("increase", after)
+                                                        and re.search(r"(maximaal|minimaal|hooguit|ten hoogste|ten minste|minstens)\s+$", before)):
+            f.level, f.level_words, f.percent_level = value * 100, before.strip(), True
+        else:
+            f.change, f.change_words = value, pm.group(0)
+    elif word_pct:
+        f.change, f.change_words = lx.numbers[word_pct.group(1).lower()] / 100, word_pct.group(0)
+    elif frac:
+        f.change, f.change_words = lx.fractions[frac], frac
+    elif re.search(r"\b(met|naar)\s*(%|procent)", masked, re.I) or re.search(r"\bmet\s*\.\.\.", masked):
+        f.missing_number = re.search(r"\b(met|naar)\s*(%|procent|\.\.\.)", masked, re.I).group(0)
+    # a level: the number after a level word ('naar 300', 'maximaal 4,5', 'een 7,5 of hoger')
+    if f.level is None:
+        for nm in re.finditer(NUMBER, masked):
+            value = parse_number(nm.group(1))
+            if value is None:
+                continue
+            before = masked[max(0, nm.start() - 25):nm.start()].lower()
+            after = masked[nm.end():nm.end() + 15].lower()
+            word = next((w for w in lx.words.get("at_most", []) + lx.words.get("at_least", []) + lx.words.get("level_marker", [])
+                         if re.search(rf"(?<![\w]){_rx(w)}\s*(een\s+)?$", before)), "")
+            tail = next((w for w in ("of hoger", "of meer", "of lager", "of minder") if after.strip().startswith(w)), "")
+            if word or tail or re.search(r"\been\s+$", before):
+                f.level, f.level_words = value, (word or tail or "een").strip()
+                if tail:
+                    f.level_words = tail
+                break
+    return f
+
+
+# --- one sentence -------------------------------------------------------------------------------
+
+def _direction(lx: Lexicon, text: str) -> str:
+    dec, inc = lx.has("decrease", text), lx.has("increase", text)
+    if dec and not inc:
+        return "down"
+    if inc and not dec:
+        return "up"
+    if dec and inc:   # 'niet meer dan' has 'meer': a cap word decides
+        return "down" if lx.has("at_most", text) else "up" if lx.has("at_least", text) else ""
+    return ""
+
+
+def _rule(lx: Lexicon, f: Facts, text: str, better: str) -> tuple[dict | None, list[str], str]:
+    """The rule a sentence states: (rule, reasons, what is missing)."""
+    low = text.lower()
+    reasons = []
+    direction = _direction(lx, low)
+    cap, floor = lx.has("at_most", low), lx.has("at_least", low)
+    keep = lx.has("keep_level", low)
+    per = {"per": f.per_value} if f.per and f.per_value else {}
+    if f.per:
+        reasons.append(f"'{f.per}': een cijfer per {f.per_value} als maat")
+    if f.change is not None:
+        if direction == "up" and not cap:
+            reasons.append(f"'{f.change_words}' met een stijgend woord: een toename als ondergrens (bound: lower)")
+            return {"kind": "relative_change", "change": round(f.change, 4), "bound": "lower", **per}, reasons, ""
+        if direction == "up" and cap:
+            reasons.append(f"'{f.change_words}' met '{cap}': hooguit zoveel hoger (een bovengrens)")
+            return {"kind": "relative_change", "change": round(f.change, 4), **per}, reasons, ""
+        if direction == "down" or f.change_words in lx.fractions:
+            reasons.append(f"'{f.change_words}' met een dalend woord ('{lx.has('decrease', low) or f.change_words}'): een "
+                           f"relatieve daling")
+            return {"kind": "relative_change", "change": -round(f.change, 4), **per}, reasons, ""
+        return None, reasons, f"'{f.change_words}' zonder woord dat zegt of het om een daling of stijging gaat"
+    if f.level is not None:
+        if f.percent_level:
+            reasons.append(f"'{f.level_words} {f.level:g}%': een percentage als niveau")
+        if f.level_words in ("of hoger", "of meer") or floor or (direction == "up" and not cap):
+            reasons.append(f"'{f.level_words or floor}' {f.level:g}: een ondergrens")
+            return {"kind": "at_least", "threshold": f.level, **per}, reasons, ""
+        if cap or f.level_words in ("of lager", "of minder") or direction == "down" or f.level_words in ("naar", "tot"):
+            why = cap or f.level_words or lx.has("decrease", low)
+            reasons.append(f"'{why}' {f.level:g}: een bovengrens")
+            return {"kind": "at_most", "threshold": f.level, **per}, reasons, ""
+        if better == "lower":
+            reasons.append(f"{f.level:g} zonder richtingwoord; voor deze indicator is lager beter: gelezen als bovengrens")
+            return {"kind": "at_most", "threshold": f.level, **per}, reasons, "de richting is afgeleid, niet gelezen"
+        return None, reasons, f"{f.level:g} zonder woord dat zegt of het een boven- of ondergrens is"
+    if f.baseline_year is not None:
+        if keep or (floor and "niveau" in low):
+            reasons.append(f"'{keep or floor}' het niveau van {f.baseline_year}: ten minste dat niveau")
+            return {"kind": "at_or_above_baseline"}, reasons, ""
+        if re.search(r"(lager\s+(dan\s+)?of\s+(gelijk|op)|op\s+of\s+onder|niet\s+hoger\s+dan|hooguit|ten\s+hoogste|maximaal)",
+                     low) and f.baseline_words in lx.words.get("level_of", []) + ["dan", "dan in"]:
+            reasons.append(f"'lager of op het niveau van {f.baseline_year}': ten hoogste het niveau van het basisjaar")
+            return {"kind": "at_or_below_baseline"}, reasons, ""
+        if direction == "down":
+            reasons.append(f"'{lx.has('decrease', low)}' {f.baseline_words} {f.baseline_year} zonder getal: lager dan in "
+                           f"{f.baseline_year}")
+            return {"kind": "below_baseline"}, reasons, ""
+        if direction == "up":
+            reasons.append(f"'{lx.has('increase', low)}' {f.baseline_words} {f.baseline_year} zonder getal: hoger dan in "
+                           f"{f.baseline_year}")
+            return {"kind": "above_baseline"}, reasons, ""
+    if re.search(r"\bgeen\b.{0,40}\bmeer\b", low) or re.search(r"\bnul\b", low):
+        # confidence is set low by the caller (`missing` is not empty)
+        reasons.append("'geen … meer' gelezen als het niveau 0; een telling van meldingen komt vrijwel nooit op 0 — "
+                       "kies een haalbare lezing (bijvoorbeeld: lager dan het jaar vóór de beleidsperiode)")
+        return {"kind": "at_most", "threshold": 0.0, **per}, reasons, "het niveau 0 is zelden toetsbaar"
+    if direction:
+        return None, reasons, "alleen een richting, zonder basisjaar of getal"
+    return None, reasons, "geen getal, basisjaar of richting"
+
+
+def _rest_clauses(quote: str, phrases: list[str]) -> str:
+    """The clauses of a sentence (split at commas and 'evenals') that name none of the indicators and
+    hold no number: the qualitative rest of a target sentence."""
+    clauses = [c.strip() for c in re.split(r",\s+|\s+evenals\s+", quote) if c.strip()]
+    rest = [c for c in clauses if not any(p.lower() in c.lower() for p in phrases) and not re.search(r"\d", c)
+            and len(c.split()) >= 4]
+    return ", ".join(rest).rstrip(".") + "." if rest else ""
+
+
+def _clean_quote(text: str) -> str:
+    return " ".join(text.strip().strip("“”\"'").split())
+
+
+class Drafter:
+    def __init__(self, lexicon: Lexicon, indicators: dict, period: tuple[int, int] | None = None):
+        self.lx, self.indicators, self.period = lexicon, indicators, period
+
+    # context: the target year from the sentences before ('De doelstelling voor 2023 … is als volgt:')
+    def _context_year(self, doc: Document, i: int) -> tuple[int | None, str]:
+        s = doc.sentences[i]
+        for j in range(i - 1, max(-1, i - 8), -1):
+            prev = doc.sentences[j]
+            if prev.paragraph < s.paragraph - 3:
+                break
+            m = re.search(r"(doel\w*|streven|ambitie|streefwaarde)\b[^.]{0,40}?\b(voor|in|tot|uiterlijk|eind)\s+" + YEAR,
+                          prev.text, re.I)
+            if m:
+                return int(m.group(3)), prev.text
+            if prev.paragraph == s.paragraph:
+                f = facts(self.lx, prev.text)
+                if f.target_year:
+                    return f.target_year, prev.text
+        return None, ""
+
+    def _in_target_block(self, doc: Document, i: int) -> bool:
+        """A sentence of a quoted target: its paragraph follows one that ends with ':' after target words."""
+        s = doc.sentences[i]
+        prev = [t for t in doc.sentences[max(0, i - 6):i] if t.paragraph < s.paragraph]
+        if not prev:
+            return False
+        last = prev[-1]
+        return last.text.rstrip().endswith(":") and bool(self.lx.has("target", last.text.lower())) and \
+            last.paragraph >= s.paragraph - 1
+
+    def sentence(self, doc: Document, i: int, draft: Draft) -> None:
+        s: Sentence = doc.sentences[i]
+        text, low = s.text, s.text.lower()
+        quote = _clean_quote(text)
+        if len(quote) < 12:
+            return
+        block = self._in_target_block(doc, i) or (i > 0 and self._in_target_block(doc, i - 1)
+                                                    and doc.sentences[i - 1].paragraph == s.paragraph)
+        cue = self.lx.has("target", low)
+        has_number = bool(re.search(r"\d", re.sub(YEAR, "", text))) or any(w in low for w in self.lx.fractions)
+        has_year = bool(_years(text))
+        if not (block or cue or has_number or has_year):
+            return
+        if quote.endswith(":"):
+            return   # an introduction ('De doelstelling voor 2023 … is als volgt:'), never a target itself
+        hits = self.lx.find_indicators(text)
+        need, need_phrase = self.lx.find_needs(text)
+        reject = self.lx.has("rejected", low)
+        if reject and (hits or need):
+            draft.skipped.append(Skipped(quote, s.where, f"het document wijst dit doel af ('{reject}')", s.start))
+            return
+        past = self.lx.has("past", low)
+        forecast = self.lx.has("forecast", low)
+        f = facts(self.lx, text)
+        future = bool(f.target_year and doc_year(doc) and f.target_year >= doc_year(doc))
+        achieved = self.lx.has("achieved", low)
+        if achieved and not block and (has_number or has_year):
+            draft.skipped.append(Skipped(quote, s.where, f"een terugblik ('{achieved}'): of een doel gehaald is, geen "
+                                                         f"nieuw doel", s.start))
+            return
+        if forecast and not cue:
+            draft.skipped.append(Skipped(quote, s.where, f"een verwachting, geen doel ('{forecast}')", s.start))
+            return
+        if past and not (cue or block or future) and (has_number or has_year):
+            draft.skipped.append(Skipped(quote, s.where, f"een cijfer over het verleden ('{past}'), geen doel", s.start))
+            return
+        if not (cue or block or future or self.lx.has("at_most", low) or self.lx.has("at_least", low)):
+            if (hits or need) and (has_number or has_year):
+                draft.skipped.append(Skipped(quote, s.where, "getallen zonder woorden die een doel aangeven", s.start))
+            return
+        if not hits and not need:
+            if block:
+                draft.parts.append(Proposal(quote, s.where, s.heading, qualitative=True, confidence="medium", start=s.start,
+                                            reasons=["een zin uit het geciteerde doel zonder cijfermatige maat: kwalitatief"]))
+            elif has_number and cue:
+                draft.skipped.append(Skipped(quote, s.where, "een doel met een getal, maar geen bekende indicator "
+                                                             "(voeg het woord toe aan data/draft/lexicon.yaml)", s.start))
+            return
+        comparison = self.lx.has("comparison", low)
+        rank, output, trend = self.lx.has("rank", low), self.lx.has("output", low), self.lx.has("trend", low)
+        targets = [(iid, phrase) for _, iid, phrase in hits] or [(None, need_phrase)]
+        for iid, phrase in targets:
+            p = Proposal(quote, s.where, s.heading, indicator=iid, start=s.start,
+                         reasons=[f"indicator uit '{phrase}'" if iid else f"'{phrase}': geen open cijfer"])
+            if iid is None or (need and not hits):
+                p.indicator, p.needs_figure, p.scored = None, need, False
+                p.unscored_reason = f"{need}: geen open cijfer; de analist levert het aan (data/local/) en kiest de indicator"
+            if block:
+                p.reasons.append("in het geciteerde doel (na een inleiding die op ':' eindigt)")
+            better = self.indicators[iid].better if iid and iid in self.indicators else "lower"
+            rule, why, missing = _rule(self.lx, f, text, better)
+            p.reasons += why
+            if rule is None and not has_number and not f.missing_number and (block or cue) and not p.needs_figure:
+                # a goal that names an indicator but states no number, year or direction: qualitative
+                draft.parts.append(Proposal(quote, s.where, s.heading, qualitative=True, confidence="medium",
+                                            start=s.start, reasons=[f"noemt '{phrase}' maar geen getal, basisjaar of "
+                                                                    f"richting: kwalitatief"]))
+                break
+            if rule is None and not has_number and not f.missing_number and p.needs_figure:
+                p.qualitative, p.needs_figure, p.scored = True, "", True
+                p.reasons.append("geen getal, basisjaar of richting: kwalitatief (meten zou een enquête vragen)")
+                draft.parts.append(p)
+                break
+            for reason_kind, word, text_nl in (("rank", rank, "een rangorde of plek: niet gescoord"),
+                                                ("output", output, "een outputdoel (meer is het doel: acties, controles, "
+                                                                   "zaken): opgesomd, nooit als daling gescoord"),
+                                                ("comparison", comparison, "een vergelijking met andere gebieden: niet "
+                                                                           "gescoord als eigen doel")):
+                if word and p.scored:
+                    p.scored, p.unscored_reason = False, f"'{word}': {text_nl}"
+            if trend and rule and rule["kind"] == "relative_change" and p.scored:
+                p.scored, p.unscored_reason = False, f"'{trend}': een jaar-op-jaar-trend, niet gescoord als doel voor één jaar"
+            if self.lx.has("break_note", low):
+                p.reasons.append(f"let op: de zin noemt een reeksbreuk ('{self.lx.has('break_note', low)}')")
+            if f.missing_number:
+                p.scored, p.unscored_reason = False, (f"het getal ontbreekt ('{f.missing_number}'): vul het in; ivb vult "
+                                                      f"geen getal in dat niet in de tekst staat")
+                p.confidence = "low"
+            if rule is None:
+                if p.scored:
+                    p.scored, p.unscored_reason = False, f"geen toetsbare regel: {missing}"
+                p.confidence = "low"
+                p.rule = {"kind": "?", "reden": missing} if not p.needs_figure else None
+                draft.parts.append(p)
+                continue
+            # years
+            ty, ty_how = f.target_year, f"'{f.target_words} {f.target_year}'" if f.target_year else ""
+            if ty is None:
+                ty, ctx = self._context_year(doc, i)
+                if ty:
+                    ty_how = f"doeljaar {ty} afgeleid uit de zin ervoor: '{ctx[:90]}'"
+                    p.reasons.append(ty_how)
+            if ty is None and self.lx.has("period", low) and self.period:
+                ty = self.period[1]
+                p.reasons.append(f"doeljaar {ty} afgeleid uit de beleidsperiode ('{self.lx.has('period', low)}')")
+            if ty is None:
+                p.scored = False
+                p.unscored_reason = p.unscored_reason or "geen doeljaar in de tekst: vul target_year in"
+                p.confidence = "low"
+            else:
+                rule["target_year"] = ty
+            needs_base = rule["kind"] in ("relative_change", "at_or_below_baseline", "below_baseline", "at_or_above_baseline",
+                                          "above_baseline")
+            if needs_base:
+                if f.baseline_year:
+                    rule["baseline_year"] = f.baseline_year
+                    p.reasons.append(f"basisjaar uit '{f.baseline_words} {f.baseline_year}'")
+                else:
+                    p.scored = False
+                    p.unscored_reason = p.unscored_reason or "geen basisjaar in de tekst: vul baseline_year in"
+                    p.confidence = "low"
+            if ty and f.baseline_year and needs_base and f.baseline_year >= ty:
+                p.scored, p.unscored_reason = False, f"basisjaar {f.baseline_year} ligt niet vóór doeljaar {ty}: controleer"
+                p.confidence = "low"
+            if p.scored and p.confidence != "low":
+                explicit = f.target_year is not None and (f.baseline_year is not None or not needs_base)
+                p.confidence = "high" if explicit and not missing else "medium"
+            if missing and p.confidence in ("high", "medium"):
+                p.confidence = "low" if "zelden toetsbaar" in missing or "afgeleid" in missing else "medium"
+            if missing and rule:
+                p.reasons.append(missing)
+            p.rule = rule
+            draft.parts.append(p)
+        if block and hits:
+            rest = _rest_clauses(quote, [phrase for _, _, phrase in hits])
+            if rest:
+                draft.parts.append(Proposal(rest, s.where, s.heading, qualitative=True, confidence="medium", start=s.start,
+                                            reasons=["de rest van de zin, zonder cijfermatige maat: kwalitatief"]))
+
+    # --- budget tables ----------------------------------------------------------------------
+    def column_kind(self, heading: str) -> tuple[str, int | None]:
+        h = heading.lower()
+        year = next((y for _, y in _years(heading)), None)
+        m = re.fullmatch(r"\s*([brp])\s*(\d{4})\s*", h)
+        if m:
+            return {"b": "target", "r": "actual", "p": "forecast"}[m.group(1)], int(m.group(2))
+        for kind in ("forecast", "baseline", "target", "actual", "source"):
+            if any(re.search(rf"(?<![\w]){_rx(w)}(?![\w])", h) for w in self.lx.columns.get(kind, [])):
+                return kind, year
+        if year and re.fullmatch(r"\s*\d{4}\s*", h):
+            return "year", year
+        return "", year
+
+    def row(self, row: Row, draft: Draft, doc: Document) -> None:
+        label = " ".join(row.label.split())
+        hits = self.lx.find_indicators(label)
+        need, need_phrase = self.lx.find_needs(label)
+        kinds = [(self.column_kind(h), h, c) for h, c in row.cells]
+        targets = [(y, h, c) for (k, y), h, c in kinds if k == "target"]
+        if not targets:
+            numbers = [c for _, _, c in kinds if parse_number(c) is not None]
+            if numbers:
+                draft.skipped.append(Skipped(f"{label} | " + " | ".join(f"{h}: {c}" for h, c in row.cells), row.where,
+                                             "een rij zonder kolom met streefwaarden (realisatie, prognose of raming)"))
+            return
+        base = [(y, h, c) for (k, y), h, c in kinds if k == "baseline" and parse_number(c) is not None]
+        iid = hits[0][1] if hits else None
+        better = self.indicators[iid].better if iid and iid in self.indicators else "lower"
+        low = label.lower()
+        percent = "%" in label or "percentage" in low or "aandeel" in low
+        m = re.search(r"per\s+(\d{1,3}(?:[. ]\d{3})*|\d+)\s+(\w+)", low)
+        per = int(parse_number(m.group(1))) if m else None
+        thresholds, quotes, missing = {}, [], []
+        for y, h, c in targets:
+            v = parse_number(c.replace("%", "").strip()) if c else None
+            if y is None:
+                missing.append(f"kolom '{h}' noemt geen jaar")
+                continue
+            if v is None:
+                missing.append(f"{h}: '{c or 'leeg'}' is geen getal")
+                continue
+            thresholds[y] = v
+            quotes.append(f"{h}: {c}")
+        quote = f"{label} | " + " | ".join(quotes or [f"{h}: {c}" for _, h, c in targets])
+        p = Proposal(quote, row.where, row.caption, indicator=iid, source="table",
+                     reasons=[f"rij '{label}'" + (f": indicator uit '{hits[0][2]}'" if hits else ""),
+                              "kolommen met streefwaarden: " + ", ".join(h for _, h, _ in targets)])
+        if not iid:
+            p.scored = False
+            if need:
+                p.needs_figure = need
+                p.unscored_reason = f"{need}: geen open cijfer; de analist levert het aan (data/local/)"
+            elif percent:
+                p.needs_figure = f"percentage '{label}'"
+                p.unscored_reason = "een percentage uit een enquête of registratie: geen open cijfer; de analist levert het aan"
+            else:
+                p.unscored_reason = "geen bekende indicator voor deze rij (voeg het woord toe aan data/draft/lexicon.yaml)"
+            p.confidence = "low"
+        if self.lx.has("output", low):
+            p.scored, p.unscored_reason = False, f"'{self.lx.has('output', low)}': een outputdoel, opgesomd en niet gescoord"
+        if not thresholds:
+            p.scored, p.confidence = False, "low"
+            p.unscored_reason = p.unscored_reason or "geen streefwaarde als getal: " + "; ".join(missing)
+            draft.parts.append(p)
+            return
+        kind = "at_most" if better == "lower" else "at_least"
+        p.reasons.append(f"voor deze indicator is {'lager' if better == 'lower' else 'hoger'} beter: streefwaarde als "
+                         f"{'bovengrens' if kind == 'at_most' else 'ondergrens'}")
+        rule = {"kind": kind}
+        if len(thresholds) == 1:
+            (y, v), = thresholds.items()
+            rule.update(threshold=v, target_year=y)
+        else:
+            rule.update(thresholds={int(y): v for y, v in sorted(thresholds.items())}, target_year=max(thresholds))
+            p.reasons.append("een streefwaarde per jaar")
+        if per:
+            rule["per"] = per
+            p.reasons.append(f"'per {per}' in de rij: een cijfer per {per}")
+        if base:
+            p.reasons.append(f"nulmeting {base[0][2]} ({base[0][1]}) staat erbij; de toets gebruikt de streefwaarde")
+        if missing:
+            p.reasons.append("niet gebruikt: " + "; ".join(missing))
+        p.rule = rule
+        p.confidence = "high" if iid and not missing and p.scored else ("medium" if iid else "low")
+        draft.parts.append(p)
+
+    def draft(self, doc: Document) -> Draft:
+        d = Draft(doc)
+        for i in range(len(doc.sentences)):
+            self.sentence(doc, i, d)
+        for r in doc.rows:
+            self.row(r, d, doc)
+        return d
+
+
+def doc_year(doc: Document) -> int | None:
+    """The first year of the period in the document's title ('2024-2027' -> 2024), if any."""
+    m = re.search(r"(20\d\d)\s*[-–]\s*(20\d\d)", doc.title)
+    return int(m.group(1)) if m else None
