@@ -17,7 +17,7 @@ from .municipalities import Municipalities, load_municipalities
 from .observations import Observations, implausible_local_figure, resolve
 from .peers import load_config as load_peer_config
 from .providers import default_providers, embedded_only, snapshot_folder
-from .registry import Indicator, Source, load_indicators, load_sources
+from .registry import Indicator, Source, load_indicators, load_sources, source_entry
 from .targets import Policy, load_policies
 
 
@@ -121,6 +121,8 @@ def _load(root: Path, data_dir) -> Dataset:
         registries += [root / "local" / "sources.yaml", root / "cache" / "sources.yaml"]
     sources = load_sources(registries)
     policy = load_policies(root / "targets", indicators)
+    if policy.source is not None and policy.source_id not in sources:   # a drafted policy names its own document
+        sources[policy.source_id] = source_entry(policy.source, f"{policy.path}: policy.source")
     monitor = load_monitors(root / "monitor", indicators)
     if monitor is not None and monitor.source_id not in sources:
         raise IvbError(f"{root / 'monitor'}: monitor.source_id {monitor.source_id!r} is not in data/sources.yaml — add it")

@@ -220,35 +220,41 @@ def load_sources(paths: list[Path]) -> dict[str, Source]:
             where = f"{path}: source {sid if isinstance(sid, str) else '#' + str(i)}"
             if not sid:
                 raise IvbError(f"{where}: 'id' is missing — give every source a short id")
-            check_id(sid, f"{path}: source #{i}", "id")
-            for key in ("publisher", "title", "document", "note", "title_nl", "note_nl", "url"):
-                text(d, key, where, required=False)
             if sid in out:
                 raise IvbError(f"{where}: id {sid!r} is defined twice — rename one")
-            for key in ("kind", "publisher", "title", "retrieved"):
-                if not d.get(key):
-                    raise IvbError(f"{where}: '{key}' is missing — add it")
-            if d["kind"] not in SOURCE_KINDS:
-                raise IvbError(f"{where}: kind {d['kind']!r} is unknown — use one of {sorted(SOURCE_KINDS)}")
-            retrieved = d["retrieved"]
-            if isinstance(retrieved, (dt.date, dt.datetime)):
-                retrieved = retrieved.isoformat()[:10]
-            retrieved = str(retrieved)
-            if not _DATE.match(retrieved):
-                raise IvbError(f"{where}: retrieved {retrieved!r} is not a date — write YYYY-MM-DD (or YYYY-MM)")
-            if not (d.get("url") or d.get("document")):
-                raise IvbError(f"{where}: give a 'url' or a 'document' so a reader can find the source")
-            out[sid] = Source(
-                id=sid,
-                kind=d["kind"],
-                publisher=str(d["publisher"]),
-                title=str(d["title"]),
-                document=str(d.get("document") or ""),
-                url=d.get("url"),
-                retrieved=retrieved,
-                note=str(d.get("note") or ""),
-                provisional_years=_years_list(d.get("provisional_years"), where),
-                nl_title=str(d.get("title_nl") or ""),
-                nl_note=str(d.get("note_nl") or ""),
-            )
+            out[sid] = source_entry(d, where, f"{path}: source #{i}")
     return out
+
+
+def source_entry(d: dict, where: str, id_where: str | None = None) -> Source:
+    """One source entry of a registry (or of a policy file's own `policy.source`), checked."""
+    sid = d.get("id")
+    check_id(sid, id_where or where, "id")
+    for key in ("publisher", "title", "document", "note", "title_nl", "note_nl", "url"):
+        text(d, key, where, required=False)
+    for key in ("kind", "publisher", "title", "retrieved"):
+        if not d.get(key):
+            raise IvbError(f"{where}: '{key}' is missing — add it")
+    if d["kind"] not in SOURCE_KINDS:
+        raise IvbError(f"{where}: kind {d['kind']!r} is unknown — use one of {sorted(SOURCE_KINDS)}")
+    retrieved = d["retrieved"]
+    if isinstance(retrieved, (dt.date, dt.datetime)):
+        retrieved = retrieved.isoformat()[:10]
+    retrieved = str(retrieved)
+    if not _DATE.match(retrieved):
+        raise IvbError(f"{where}: retrieved {retrieved!r} is not a date — write YYYY-MM-DD (or YYYY-MM)")
+    if not (d.get("url") or d.get("document")):
+        raise IvbError(f"{where}: give a 'url' or a 'document' so a reader can find the source")
+    return Source(
+        id=sid,
+        kind=d["kind"],
+        publisher=str(d["publisher"]),
+        title=str(d["title"]),
+        document=str(d.get("document") or ""),
+        url=d.get("url"),
+        retrieved=retrieved,
+        note=str(d.get("note") or ""),
+        provisional_years=_years_list(d.get("provisional_years"), where),
+        nl_title=str(d.get("title_nl") or ""),
+        nl_note=str(d.get("note_nl") or ""),
+    )

@@ -17,8 +17,18 @@ RULE_KINDS = {
     "relative_change": ("baseline_year", "target_year", "change"),
     "at_or_below_baseline": ("baseline_year", "target_year"),
     "below_baseline": ("baseline_year", "target_year"),
+    "at_or_above_baseline": ("baseline_year", "target_year"),
+    "above_baseline": ("baseline_year", "target_year"),
     "at_least": ("threshold", "target_year"),
+    "at_most": ("threshold", "target_year"),
 }
+# keys a rule may have besides its kind's own: `bound` (relative_change: upper, the default, or lower
+# for an increase target), `thresholds` (at_most / at_least: a value per year instead of one
+# threshold), `per` (a rate: the indicator per `per` inhabitants, e.g. 1000)
+OPTIONAL_RULE_KEYS = {"relative_change": ("bound", "per"), "at_least": ("thresholds", "per"), "at_most": ("thresholds", "per"),
+                      "at_or_below_baseline": ("per",), "below_baseline": ("per",), "at_or_above_baseline": ("per",),
+                      "above_baseline": ("per",)}
+LOWER_BOUND_KINDS = ("at_least", "at_or_above_baseline", "above_baseline")   # met at or above the required level
 
 
 @dataclass(frozen=True)
@@ -28,8 +38,38 @@ class Rule:
     baseline_year: int | None = None
     change: float | None = None
     threshold: float | None = None
+    bound: str = "upper"                 # relative_change: upper (at most, the default) | lower (at least: an increase)
+    thresholds: tuple[tuple[int, float], ...] = ()   # at_most / at_least: (year, value) per year
+    per: int | None = None               # a rate: the indicator per `per` inhabitants
+
+    @property
+    def lower_bound(self) -> bool:
+        """Met at or above the required level (an increase, a floor), not at or below it."""
+        return self.kind in LOWER_BOUND_KINDS or (self.kind == "relative_change" and self.bound == "lower")
+
+    def threshold_for(self, year: int) -> float | None:
+        """The level required in `year`: the year's own value of a row of thresholds, else the one threshold."""
+        if self.thresholds:
+            known = dict(self.thresholds)
+            return known.get(year, known.get(self.target_year) if year >= self.target_year else None)
+        return self.threshold
+
+    @property
+    def per_nl(self) -> str:
+        return f" per {self.per:,} inwoners".replace(",", ".") if self.per else ""
 
     def describe_nl(self) -> str:
+        if self.kind == "relative_change" and self.bound == "lower":   # an increase: value(target) >= base * (1 + change)
+            return f"in {self.target_year} minstens {self.change * 100:g}% hoger dan in {self.baseline_year}{self.per_nl}"
+        if self.kind == "at_most":
+            level = "de streefwaarde van elk jaar" if self.thresholds else str(self.threshold).replace(".", ",")
+            return f"in {self.target_year} ten hoogste {level}{self.per_nl}"
+        if self.kind == "at_or_above_baseline":
+            return f"in {self.target_year} op of boven het niveau van {self.baseline_year}{self.per_nl}"
+        if self.kind == "above_baseline":
+            return f"in {self.target_year} hoger dan in {self.baseline_year}{self.per_nl}"
+        if self.kind == "at_least" and self.thresholds:
+            return f"in {self.target_year} de streefwaarde van elk jaar of hoger{self.per_nl}"
         if self.kind == "relative_change":   # an upper limit: value(target) <= value(baseline) * (1 + change)
             if self.change < 0:
                 return f"in {self.target_year} minstens {abs(self.change) * 100:g}% lager dan in {self.baseline_year}"
@@ -58,10 +98,18 @@ class Part:
     note: str = ""            # how the part is measured (any municipality)
     document_note: str = ""   # what the policy document itself says (its own municipality only)
     reading: str = ""         # one line for the overview grid: how the target is read where that is not literal
+    unscored: str = ""        # why a part is listed but never scored (an output, a rank, a figure to supply, …)
+    needs_figure: str = ""    # the figure an analyst must supply before the part can be scored
+    draft: dict | None = None  # `ivb draft`: confidence, reasons, reviewed
 
     @property
     def measurable(self) -> bool:
         return not self.qualitative
+
+    @property
+    def reviewed(self) -> bool:
+        """True unless `ivb draft` proposed this part and no analyst has confirmed it yet."""
+        return self.draft is None or bool(self.draft.get("reviewed"))
 
 
 RESERVED = {"scorecard", "index", "run", "_failed", "national", "monitor"}   # page and folder names of a year's outputs
@@ -97,6 +145,13 @@ class Policy:
     parts: list[Part] = field(default_factory=list)
     checks: list[Check] = field(default_factory=list)
     path: Path | None = None
+    drafted_from: str = ""                     # `ivb draft`: the document the targets were drafted from
+    source: dict | None = None                 # the policy document's own source entry (drafts carry it)
+
+    @property
+    def unreviewed(self) -> list[str]:
+        """Ids of parts `ivb draft` proposed that no analyst has confirmed yet."""
+        return [p.id for p in self.parts if not p.reviewed]
 
     @property
     def short_title(self) -> str:
@@ -143,35 +198,69 @@ def _rule(d: dict, where: str, ind: Indicator) -> Rule:
     if kind not in RULE_KINDS:
         raise IvbError(f"{where}: unknown rule kind {kind!r} — use one of {', '.join(RULE_KINDS)}")
     needed = RULE_KINDS[kind]
+    optional = OPTIONAL_RULE_KEYS.get(kind, ())
+    if kind in ("at_least", "at_most") and d.get("thresholds") is not None:
+        needed = tuple(k for k in needed if k != "threshold")
     missing = [k for k in needed if d.get(k) is None]
     if missing:
         raise IvbError(f"{where}: rule {kind} needs {', '.join(missing)} — add it")
-    extra = [k for k in d if k not in needed and k != "kind"]
+    extra = [k for k in d if k not in needed + optional and k != "kind" and not (k == "threshold" and kind in ("at_least", "at_most"))]
     if extra:
-        raise IvbError(f"{where}: rule {kind} does not take {', '.join(extra)} — remove it (it takes {', '.join(needed)})")
+        raise IvbError(f"{where}: rule {kind} does not take {', '.join(extra)} — remove it (it takes "
+                       f"{', '.join(needed + optional)})")
     target_year = _int(d["target_year"], where, "target_year")
     baseline_year = _int(d["baseline_year"], where, "baseline_year") if "baseline_year" in needed else None
     if baseline_year is not None and baseline_year >= target_year:
         raise IvbError(f"{where}: baseline_year {baseline_year} is not before target_year {target_year} — swap or correct them")
     change = threshold = None
+    bound = str(d.get("bound") or "upper")
+    if bound not in ("upper", "lower"):
+        raise IvbError(f"{where}: bound must be upper (at most, the default) or lower (at least: an increase), got {bound!r}")
     if kind == "relative_change":
         change = d["change"]
         if isinstance(change, bool) or not isinstance(change, (int, float)):
             raise IvbError(f"{where}: change must be a number like -0.20, got {change!r}")
-        if not -1 < change < 1 or change == 0:
+        if not -1 < change < (10 if bound == "lower" else 1) or change == 0:
             raise IvbError(f"{where}: change {change!r} must be a fraction between -1 and 1, not 0 — "
                            f"write -0.20 for '20% lower' (not -20 or 20)")
+        if bound == "lower" and change < 0:
+            raise IvbError(f"{where}: bound: lower asks for an increase, but change {change:g} is a fall — for a fall "
+                           f"drop 'bound: lower'")
         change = float(change)
-    if kind == "at_least":
-        threshold = d["threshold"]
-        if isinstance(threshold, bool) or not isinstance(threshold, (int, float)):
-            raise IvbError(f"{where}: threshold must be a number like 7.5, got {threshold!r}")
-        if ind.unit == "mark" and not ind.min <= threshold <= ind.max:
-            raise IvbError(f"{where}: threshold {threshold} is outside {ind.min:g}–{ind.max:g} for {ind.id} — write a mark like 7.5")
-        threshold = float(threshold)
+    thresholds = ()
+    if kind in ("at_least", "at_most"):
+        if d.get("thresholds") is not None:
+            rows = require_mapping(d["thresholds"], where, "thresholds (year: value)")
+            try:
+                thresholds = tuple(sorted((_int(int(y), where, "a year of thresholds"), _level(v, where, ind))
+                                          for y, v in rows.items()))
+            except (TypeError, ValueError):
+                raise IvbError(f"{where}: thresholds must map years to numbers, e.g. {{2025: 300, 2026: 280}}") from None
+            if not thresholds:
+                raise IvbError(f"{where}: thresholds is empty — give a value per year, or one threshold")
+            if target_year not in dict(thresholds):
+                raise IvbError(f"{where}: thresholds has no value for target_year {target_year}")
+        else:
+            threshold = _level(d["threshold"], where, ind)
+    per = d.get("per")
+    if per is not None and (isinstance(per, bool) or not isinstance(per, int) or per not in (1, 100, 1000, 10_000, 100_000)):
+        raise IvbError(f"{where}: per must be 1000 (or 100, 10000, 100000): a rate per that many inhabitants, got {per!r}")
     if kind != "at_least" and ind.unit != "count":
         raise IvbError(f"{where}: rule {kind} compares counts, but {ind.id} is a {ind.unit} — use at_least")
-    return Rule(kind=kind, target_year=target_year, baseline_year=baseline_year, change=change, threshold=threshold)
+    if per and ind.unit != "count":
+        raise IvbError(f"{where}: per applies to counts, but {ind.id} is a {ind.unit}")
+    return Rule(kind=kind, target_year=target_year, baseline_year=baseline_year, change=change, threshold=threshold,
+                bound=bound, thresholds=thresholds, per=per)
+
+
+def _level(value, where: str, ind: Indicator) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise IvbError(f"{where}: threshold must be a number like 7.5, got {value!r}")
+    if ind.unit == "mark" and not ind.min <= value <= ind.max:
+        raise IvbError(f"{where}: threshold {value} is outside {ind.min:g}–{ind.max:g} for {ind.id} — write a mark like 7.5")
+    if value < 0:
+        raise IvbError(f"{where}: threshold {value} is negative — a count or rate is 0 or more")
+    return float(value)
 
 
 LOWER = re.compile(r"\b(lager|minder|daling|dalen|daalt|gedaald|afname|afnemen|afgenomen|neemt af|vermindering|"
@@ -185,7 +274,7 @@ def _check_rule_words(rule: Rule, title: str, quote: str, ind: Indicator, where:
     """A relative change is an upper limit (value <= baseline x (1 + change)). Its sign must agree
     with the target's own words and with the indicator's better direction: `change: 0.2` in a
     target titled '20% lager' would allow a rise of 20% and call it met."""
-    if rule.kind != "relative_change":
+    if rule.kind != "relative_change" or rule.bound == "lower":
         return
     text = f"{title} {quote}"
     lower, higher, cap = LOWER.search(text), HIGHER.search(text), CAP.search(text)
@@ -235,7 +324,15 @@ def load_policy(path: Path, indicators: dict[str, Indicator]) -> Policy:
     path = Path(path)
     doc = require_mapping(read_yaml(path), path, "a targets file")
     pol = require_mapping(doc.get("policy"), path, "'policy'")
-    policy = Policy(**read_header(pol, path, "policy"), path=path)
+    policy = Policy(**read_header(pol, path, "policy"), path=path,
+                    drafted_from=text(pol, "drafted_from", f"{path}: policy", required=False))
+    if pol.get("source") is not None:   # the document's own source entry (registered with the sources)
+        policy.source = dict(require_mapping(pol["source"], path, "'policy.source'"))
+        if policy.source.get("id") != policy.source_id:
+            raise IvbError(f"{path}: policy.source.id {policy.source.get('id')!r} must be policy.source_id "
+                           f"{policy.source_id!r}")
+    for k, item in enumerate(listing(doc, "skipped", str(path)), start=1):   # what ivb draft passed over: shape only
+        text(item, "quote", f"{path}: skipped item {k}", required=False)
     themes = doc.get("themes")
     if not isinstance(themes, list) or not themes:
         raise IvbError(f"{path}: 'themes' must be a non-empty list — see the comment at the top of the file")
@@ -265,12 +362,27 @@ def load_policy(path: Path, indicators: dict[str, Indicator]) -> Policy:
                           note=text(p, "note", where, required=False),
                           document_note=text(p, "document_note", where, required=False),
                           reading=text(p, "reading", where, required=False))
+            draft = _draft_block(p, where)
+            if p.get("scored") is False:
+                reason = text(p, "reason", where)
+                iid = p.get("indicator")
+                if iid is not None and (not isinstance(iid, str) or iid not in indicators):
+                    raise IvbError(f"{where}: unknown indicator {iid!r} — use one of {', '.join(sorted(indicators))}")
+                if p.get("rule"):
+                    raise IvbError(f"{where}: a part with scored: false has no rule — keep the proposal under "
+                                   f"proposed_rule, or remove 'scored: false' once it can be tested")
+                if p.get("proposed_rule") is not None:
+                    require_mapping(p["proposed_rule"], where, "proposed_rule")
+                policy.parts.append(Part(**common, indicator=iid, qualitative=True, unscored=reason, draft=draft,
+                                         needs_figure=text(p, "needs_figure", where, required=False),
+                                         account=text(p, "account", where, required=False)))
+                continue
             if p.get("qualitative"):
                 if not p.get("account"):
                     raise IvbError(f"{where}: a qualitative part needs 'account' (what the document says was done)")
                 if p.get("rule") or p.get("indicator"):
                     raise IvbError(f"{where}: a qualitative part has no indicator or rule — remove them or drop 'qualitative'")
-                policy.parts.append(Part(**common, qualitative=True, account=text(p, "account", where)))
+                policy.parts.append(Part(**common, qualitative=True, account=text(p, "account", where), draft=draft))
                 continue
             iid = p.get("indicator")
             if not iid:
@@ -281,7 +393,7 @@ def load_policy(path: Path, indicators: dict[str, Indicator]) -> Policy:
                 raise IvbError(f"{where}: 'rule' is missing — see the rule kinds at the top of the file")
             rule = _rule(p["rule"], where, indicators[iid])
             _check_rule_words(rule, common["title"], common["quote"], indicators[iid], where)
-            policy.parts.append(Part(**common, indicator=iid, rule=rule))
+            policy.parts.append(Part(**common, indicator=iid, rule=rule, draft=draft))
     seen_checks: set[str] = set()
     for c in listing(doc, "checks", str(path)):
         where = f"{path}: check {c.get('id', '?')!r}"
@@ -333,6 +445,21 @@ def load_policy(path: Path, indicators: dict[str, Indicator]) -> Policy:
                                    direction=c.get("direction"), reading=text(c, "reading", where, required=False),
                                    factor=float(factor), needs=text(c, "needs", where, required=False)))
     return policy
+
+
+def _draft_block(p: dict, where: str) -> dict | None:
+    """The `draft:` block `ivb draft` writes: confidence, reasons, reviewed (a reviewed part may drop it)."""
+    d = p.get("draft")
+    if d is None:
+        return None
+    d = require_mapping(d, where, "the draft block")
+    if d.get("confidence") not in (None, "high", "medium", "low"):
+        raise IvbError(f"{where}: draft.confidence must be high, medium or low, got {d.get('confidence')!r}")
+    if not isinstance(d.get("reviewed", False), bool):
+        raise IvbError(f"{where}: draft.reviewed must be true or false")
+    listing(d, "reasons", where, of=str)
+    return {"confidence": d.get("confidence"), "reviewed": bool(d.get("reviewed", False)),
+            "reasons": list(d.get("reasons") or []), "where": str(d.get("where") or "")}
 
 
 def _this_year() -> int:

@@ -127,7 +127,10 @@ def _join_pages(paragraphs: list[tuple[str, int]]) -> list[tuple[str, int]]:
     counts: dict[str, int] = {}
     for p, _ in paragraphs:
         counts[p] = counts.get(p, 0) + 1
-    kept = [(p, n) for p, n in paragraphs if not re.fullmatch(r"\d{1,4}", p.strip()) and not (counts[p] >= 3 and len(p) < 80 and not re.search(r"[.!?:]\s*$", p))]
+    def running(p: str) -> bool:   # a page number, or a short line without an ending mark on many pages
+        return bool(re.fullmatch(r"\d{1,4}", p.strip())) or (counts[p] >= 3 and len(p) < 80 and not re.search(r"[.!?:]\s*$", p))
+
+    kept = [(p, n) for p, n in paragraphs if not running(p)]
     out: list[tuple[str, int]] = []
     for p, n in kept:
         if out and not re.search(r"[.!?:;”\"’]\s*$", out[-1][0]) and re.match(r"[a-zà-ÿ]", p):
@@ -208,7 +211,6 @@ class _Html(HTMLParser):
         if tag == "title":
             self._in_title = True
         if self._table_stack:
-            t = self._table_stack[-1]
             if tag == "tr":
                 self._row = []
             elif tag in ("td", "th"):
