@@ -140,6 +140,13 @@ def ratio_pvalue_robust(new: int, base: int, r0: float, tau: float) -> float:
     return float(2 * sps.norm.sf(abs(math.log(est) - math.log(r0)) / se))
 
 
+def count_interval(count: int, alpha: float = ALPHA) -> tuple[float, float]:
+    """The exact (Garwood) 1-alpha interval for the expected value of a Poisson count."""
+    lo = 0.0 if count == 0 else float(sps.chi2.ppf(alpha / 2, 2 * count) / 2)
+    hi = float(sps.chi2.ppf(1 - alpha / 2, 2 * count + 2) / 2)
+    return lo, hi
+
+
 def tipping_tau(new: int, base: int, r0: float) -> float | None:
     """The extra year-to-year variation (tau, as a fraction) at which the robust interval
     starts to include r0: a clear conclusion holds for any smaller tau. None when the exact
@@ -293,6 +300,7 @@ class RatioAssessment:
     p_robust: float | None
     tipping: float | None        # tipping tau (when no estimate, or always for information)
     series_break: bool = False   # baseline and evaluation year lie on two sides of a known break
+    lower: bool = False          # a lower bound: met when R >= r0 (R > r0 when strict), an increase or a floor
 
     @property
     def estimate(self) -> float:
@@ -300,6 +308,8 @@ class RatioAssessment:
 
     @property
     def met(self) -> bool:
+        if self.lower:
+            return self.estimate > self.r0 if self.strict else self.estimate >= self.r0 - 1e-12
         return self.estimate < self.r0 if self.strict else self.estimate <= self.r0 + 1e-12
 
     @property
@@ -314,10 +324,9 @@ class RatioAssessment:
     @property
     def qualifier(self) -> str:
         iv = self.decisive
-        if iv.high < self.r0:
-            code = CLEAR_MET          # the whole interval lies on the side the rule asks for
-        elif iv.low > self.r0:
-            code = CLEAR_NOT_MET      # the whole interval lies on the wrong side
+        below, above = iv.high < self.r0, iv.low > self.r0
+        if below or above:            # the whole interval on one side: the side the rule asks for, or not
+            code = CLEAR_MET if below != self.lower else CLEAR_NOT_MET
         else:
             code = WITHIN_NOISE
         if self.series_break and code != WITHIN_NOISE:
@@ -326,7 +335,7 @@ class RatioAssessment:
 
 
 def assess_ratio(new: int, base: int, r0: float, strict: bool = False, dispersion: Dispersion | None = None,
-                 series_break: bool = False) -> RatioAssessment:
+                 series_break: bool = False, lower: bool = False) -> RatioAssessment:
     new, base = int(new), int(base)
     robust = p_rob = None
     if dispersion is not None:
@@ -335,7 +344,7 @@ def assess_ratio(new: int, base: int, r0: float, strict: bool = False, dispersio
     return RatioAssessment(new=new, base=base, r0=float(r0), strict=strict,
                            exact=ratio_interval_exact(new, base), p_exact=ratio_pvalue_exact(new, base, r0),
                            dispersion=dispersion, robust=robust, p_robust=p_rob,
-                           tipping=tipping_tau(new, base, r0), series_break=series_break)
+                           tipping=tipping_tau(new, base, r0), series_break=series_break, lower=lower)
 
 
 # --- vectorised: many municipalities at once (national table, peers) ------------------------------

@@ -43,6 +43,11 @@ class Rule:
     per: int | None = None               # a rate: the indicator per `per` inhabitants
 
     @property
+    def is_threshold(self) -> bool:
+        """A level given as a number (a threshold), not relative to a baseline year."""
+        return self.kind in ("at_least", "at_most")
+
+    @property
     def lower_bound(self) -> bool:
         """Met at or above the required level (an increase, a floor), not at or below it."""
         return self.kind in LOWER_BOUND_KINDS or (self.kind == "relative_change" and self.bound == "lower")

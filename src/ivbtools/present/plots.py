@@ -120,7 +120,7 @@ def plot_target(ds: Dataset, ev: Evaluation, ax=None):
         ax.plot([rule.baseline_year, rule.target_year], [ev.baseline.value, ev.required_final], color="C2", ls="--",
                 label="pad naar het doel" if rule.kind == "relative_change"
                 else f"vereist niveau ({'lager dan' if rule.kind == 'below_baseline' else 'ten hoogste'} {nl_value(ev.baseline.value, ind.unit)})")
-    if rule.kind == "at_least":
+    if rule.is_threshold:
         ax.axhline(rule.threshold, color="C2", ls="--", label=f"doel: {nl_num(rule.threshold, 1)} of hoger")
     ax.axvline(rule.target_year, color="C3", lw=1, alpha=0.6, label=f"doeljaar {rule.target_year}")
     if ev.year != rule.target_year:
@@ -220,7 +220,7 @@ def plot_peers(ds: Dataset, ev: Evaluation):
     import numpy as np
 
 
-    if ev.indicator is None or ev.part.rule is None or ev.part.rule.kind == "at_least":
+    if ev.indicator is None or ev.part.rule is None or ev.part.rule.is_threshold:
         return None
     cmp = peers.compare(ds, ev.part.id, ev.area_code, ev.year)
     if cmp is None:
@@ -300,7 +300,7 @@ def plot_peer_band(ds: Dataset, ev: Evaluation):
     """The council's peer chart: the municipality, the middle half of its peer group and the
     Netherlands per 1,000 inhabitants over the years (as waarstaatjegemeente.nl shows it), or a
     sentence when there is no panel."""
-    if ev.indicator is None or ev.part.rule is None or ev.part.rule.kind == "at_least":
+    if ev.indicator is None or ev.part.rule is None or ev.part.rule.is_threshold:
         return None
     return plot_peer_series(ds, ev.indicator.id, ev.area_code, ev.year)   # without a panel: None (the text says why)
 

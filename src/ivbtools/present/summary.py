@@ -44,9 +44,9 @@ def _what_line(ev: Evaluation) -> str:
     if ev.allowed is not None:
         when = (f"in {ev.year}" if ev.final else f"op het pad naar {rule.target_year} in {ev.year}"
                 if rule.kind == "relative_change" else f"in {rule.target_year}")
-        text += f"; het doel vraagt {when} ten hoogste {nl_int(ev.allowed)}"
+        text += f"; het doel vraagt {when} {'ten minste' if rule.lower_bound else 'ten hoogste'} {nl_int(ev.allowed)}"
     elif ev.required is not None:
-        text += f"; het doel vraagt {nl_num(ev.required, 1)} of hoger"
+        text += f"; het doel vraagt {nl_num(ev.required, 1)} {'of hoger' if rule.lower_bound else 'of lager'}"
     return text + "."
 
 
@@ -54,7 +54,7 @@ def _sure_line(ev: Evaluation) -> str:
     """How sure, and why, in one sentence."""
     a, rule = ev.assessment, ev.part.rule
     if a is None:
-        return ""
+        return ev.sure_nl
     iv = a.decisive
     bound = nl_num(a.r0, 2 if round(a.r0, 2) == a.r0 else 3)
     ratio = f"{ev.year}/{rule.baseline_year}"
@@ -107,7 +107,7 @@ def _abnormal_line(ev: Evaluation) -> str:
 
 def _peers_line(ds: Dataset, ev: Evaluation) -> str:
     rule = ev.part.rule
-    if ev.indicator is None or rule is None or rule.kind == "at_least" or ev.year <= (rule.baseline_year or ev.year):
+    if ev.indicator is None or rule is None or rule.is_threshold or ev.year <= (rule.baseline_year or ev.year):
         return ""
     cmp = peers.compare(ds, ev.part.id, ev.area_code, ev.year)
     if cmp is None:

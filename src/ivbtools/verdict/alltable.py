@@ -38,7 +38,7 @@ def evaluate_all(ds: Dataset, year: int, parts: list[str] | None = None) -> pd.D
     n_peers = mem.matrix.sum(axis=1) if mem is not None else np.zeros(len(codes), dtype=int)
     frames = []
     for part in ds.policy.parts:
-        if not part.measurable or (parts and part.id not in parts) or part.rule.kind == "at_least":
+        if not part.measurable or (parts and part.id not in parts) or part.rule.is_threshold:
             continue
         rule, ind = part.rule, ds.indicators[part.indicator]
         c = panel.counts(ind.id)

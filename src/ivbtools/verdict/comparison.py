@@ -161,7 +161,7 @@ def scorecard_cell(ds: Dataset, part, year: int, area: str) -> str:
     """The scorecard's 'k van n vergelijkbare gemeenten' cell for one part."""
     if part.qualitative:
         return "n.v.t. (kwalitatief)"
-    if part.rule.kind == "at_least":
+    if part.rule.is_threshold:
         return "n.v.t. (eigen enquête)"
     if year <= part.rule.baseline_year:
         return "n.v.t. (basisjaar)"

@@ -129,6 +129,8 @@ class Evaluation:
     national: NationalComparison | None = None
     caveats: list[str] = field(default_factory=list)
     baseline_check_nl: str = ""           # the baseline departs from the national change beyond noise
+    level_qualifier: str | None = None    # a count against a fixed level: clear or within the noise (Poisson)
+    sure_nl: str = ""                     # how sure, in words, where there is no ratio assessment
 
     @property
     def status_nl(self) -> str:
@@ -136,12 +138,12 @@ class Evaluation:
 
     @property
     def qualifier(self) -> str | None:
-        return self.assessment.qualifier if self.assessment is not None else None
+        return self.assessment.qualifier if self.assessment is not None else self.level_qualifier
 
     @property
     def poisson_only(self) -> bool:
         """The qualifier rests on Poisson noise alone: no estimate of the overdispersion was had."""
-        return self.assessment is not None and self.assessment.dispersion is None
+        return (self.assessment is not None and self.assessment.dispersion is None) or self.level_qualifier is not None
 
     @property
     def qualifier_nl(self) -> str:
@@ -214,7 +216,8 @@ def judge(rule: Rule, base: float, obs: float, year: int, dispersion: Dispersion
           series_break: bool) -> tuple[str, RatioAssessment]:
     """The verdict label and the assessment for one pair of figures (base > 0)."""
     r0 = required_ratio(rule, year)
-    a = stats.assess_ratio(int(obs), int(base), r0, strict=strict(rule), dispersion=dispersion, series_break=series_break)
+    a = stats.assess_ratio(int(obs), int(base), r0, strict=strict(rule), dispersion=dispersion, series_break=series_break,
+                           lower=rule.lower_bound)
     return status_for(rule, year, bool(meets(rule, obs, base, r0))), a
 
 
@@ -234,7 +237,7 @@ def evaluate(ds: Dataset, part_id: str, year: int, area: str) -> Evaluation:
     if benchmark:
         ev.context_nl.append(f"Dit doel is van {_policy_municipality(ds)} en wordt hier als maatstaf toegepast op "
                              f"{area_name}; {area_name} heeft dit doel zelf niet vastgesteld.")
-    if rule.kind == "at_least":
+    if rule.is_threshold:
         return _evaluate_threshold(ds, ev)
 
     ev.baseline = _figure(ds, ind.id, area, rule.baseline_year)
@@ -406,25 +409,71 @@ def _scenarios(ds: Dataset, ev: Evaluation, series_break: bool) -> list[Scenario
 
 
 def _evaluate_threshold(ds: Dataset, ev: Evaluation) -> Evaluation:
+    """A level given as a number: 'een 7,5 of hoger' (a mark), 'niet meer dan 300' (a count), a row of
+    streefwaarden per year, a rate per 1,000 inhabitants (the same year's population)."""
     ind, rule = ev.indicator, ev.part.rule
     ev.observed = _figure(ds, ind.id, ev.area_code, ev.year)
     _note_provisional(ds, ev, [ev.observed])
-    ev.required = ev.required_final = rule.threshold
     ev.national = None
-    if ev.observed is None:
-        ev.missing.append(_missing(ds, ind, ev.area_code, ev.year))
-        ev.verdict_nl = f"Onvoldoende gegevens om het doel te toetsen. Ontbreekt: {ev.missing[0].text_nl()}."
+    level = rule.threshold_for(ev.year)
+    final = rule.threshold_for(rule.target_year)
+    if level is None:
+        ev.status = "niet_te_beoordelen"
+        years = ", ".join(str(y) for y, _ in rule.thresholds)
+        ev.verdict_nl = f"Voor {ev.year} noemt het doel geen streefwaarde (wel voor {years})."
         return ev
-    met = bool(meets(rule, ev.observed.value, rule.threshold, 1.0))
+    required, final_required, pop = level, final, None
+    if rule.per:
+        pop = _figure(ds, "population", ev.area_code, ev.year)
+        if pop is None or not pop.value:
+            ev.missing.append(_missing(ds, ds.indicators["population"], ev.area_code, ev.year))
+        else:
+            required = level * pop.value / rule.per
+            final_required = None if final is None else final * pop.value / rule.per
+    ev.required, ev.required_final = required, final_required
+    if ev.observed is None:
+        ev.missing.insert(0, _missing(ds, ind, ev.area_code, ev.year))
+    if ev.missing:
+        ev.verdict_nl = "Onvoldoende gegevens om het doel te toetsen. Ontbreekt: " + "; ".join(m.text_nl() for m in ev.missing) + "."
+        return ev
+    met = bool(meets(rule, ev.observed.value, required, 1.0))
     ev.status = status_for(rule, ev.year, met)
-    if ev.final:
-        head = f"{ev.status_nl.capitalize()}: het {_lc(ind.label_nl)} was in {ev.year} {nl_num(ev.observed.value)}"
+    side = "of hoger" if rule.lower_bound else "of lager"
+    if ind.is_count:
+        ev.allowed = allowed_count(rule, required)
+    shown = (nl_num(level, 2) if rule.per else nl_value(level, ind.unit)) + rule.per_nl
+    if rule.per:
+        rate = ev.observed.value * rule.per / pop.value
+        obs_text = f"{nl_num(rate, 2)}{rule.per_nl} ({nl_int(ev.observed.value)} in totaal)"
     else:
-        head = (f"Tussenstand {ev.year} (het doel geldt voor {rule.target_year}): het {_lc(ind.label_nl)} was "
-                f"{nl_num(ev.observed.value)}, {ev.status_nl.replace('tussenstand: ', '')}")
-    ev.verdict_nl = f"{head}; vereist is {nl_num(rule.threshold)} of hoger ({rule.describe_nl()})."
-    ev.stats_nl = ("Geen toets: voor een rapportcijfer uit een enquête is een betrouwbaarheidsinterval alleen te geven "
-                   "met de steekproefomvang en spreiding van die enquête; lever die aan om de onzekerheid te tonen.")
+        obs_text = nl_value(ev.observed.value, ind.unit)
+    what = f"het aantal {_lc(ind.label_nl)}" if ind.is_count else f"het {_lc(ind.label_nl)}"
+    if ev.final:
+        head = f"{ev.status_nl.capitalize()}: {what} was in {ev.year} {obs_text}"
+    else:
+        head = (f"Tussenstand {ev.year} (het doel geldt voor {rule.target_year}): {what} was "
+                f"{obs_text}, {ev.status_nl.replace('tussenstand: ', '')}")
+    ev.verdict_nl = f"{head}; vereist is {shown} {side} ({rule.describe_nl()})."
+    if not ind.is_count:
+        ev.stats_nl = ("Geen toets: voor een rapportcijfer uit een enquête is een betrouwbaarheidsinterval alleen te geven "
+                       "met de steekproefomvang en spreiding van die enquête; lever die aan om de onzekerheid te tonen.")
+        return ev
+    # a count against a fixed level: the exact Poisson 95% margin of the count's expected value
+    lo, hi = stats.count_interval(int(ev.observed.value))
+    below, above = hi < required, lo > required
+    ev.level_qualifier = (stats.CLEAR_MET if below != rule.lower_bound else stats.CLEAR_NOT_MET) if below or above \
+        else stats.WITHIN_NOISE
+    margin = f"{nl_num(lo, 1)}–{nl_num(hi, 1)}"
+    if ev.level_qualifier == stats.WITHIN_NOISE:
+        ev.sure_nl = (f"**Zekerheid: onbeslist, binnen de ruis.** Een telling schommelt ook door toeval: de 95%-marge van "
+                      f"het verwachte aantal is {margin}, en die omvat de grens {nl_num(required, 1)}.")
+    else:
+        ev.sure_nl = (f"**Zekerheid: duidelijk.** Ook met het toeval van de telling (95%-marge van het verwachte aantal "
+                      f"{margin}) ligt het aantal helemaal aan één kant van de grens {nl_num(required, 1)}. Dit rust op "
+                      f"alleen het toeval van de telling: de schommeling van jaar tot jaar is niet meegerekend.")
+    ev.stats_nl = (f"Exacte Poisson-marge (95%) van het verwachte aantal bij {nl_int(ev.observed.value)} getelde: {margin}; "
+                   f"de grens is {nl_num(required, 2)}" + (f" ({nl_num(level)}{rule.per_nl}, met de bevolking van "
+                                                               f"{ev.year})" if rule.per else "") + ".")
     return ev
 
 
@@ -439,13 +488,16 @@ def _required_text(ev: Evaluation, year: int, required: float) -> str:
     rule = ev.part.rule
     allowed = allowed_count(rule, required)
     base = nl_int(ev.baseline.value)
+    most = "ten minste" if rule.lower_bound else "ten hoogste"
     if rule.kind == "relative_change":
         r = required_ratio(rule, year)
         how = f"{nl_num(r, 3 if round(r, 2) != r else 2)} × {base} = {nl_num(required, 1)}"
-        return f"ten hoogste {nl_int(allowed)} ({how})"
+        return f"{most} {nl_int(allowed)} ({how})"
     if rule.kind == "below_baseline":
         return f"minder dan {base}, dus ten hoogste {nl_int(allowed)}"
-    return f"ten hoogste {nl_int(allowed)} (het niveau van {rule.baseline_year})"
+    if rule.kind == "above_baseline":
+        return f"meer dan {base}, dus ten minste {nl_int(allowed)}"
+    return f"{most} {nl_int(allowed)} (het niveau van {rule.baseline_year})"
 
 
 def _verdict_sentence(ev: Evaluation) -> str:
@@ -470,7 +522,7 @@ def _interval_text(iv) -> str:
 
 def _stats_sentence(ev: Evaluation) -> str:
     a, rule = ev.assessment, ev.part.rule
-    cmp = "kleiner dan" if a.strict else "ten hoogste"
+    cmp = ("groter dan" if a.strict else "ten minste") if a.lower else ("kleiner dan" if a.strict else "ten hoogste")
     q = a.qualifier
     lines = []
     if a.dispersion is None and q in CLEAR:   # the condition first, then the conclusion

@@ -55,15 +55,18 @@ def required_ratio(rule: Rule, year: int) -> float:
 
 
 def strict(rule: Rule) -> bool:
-    """'below the baseline' (strictly less) against 'at most'."""
-    return rule.kind == "below_baseline"
+    """'below' / 'above the baseline' (strictly) against 'at most' / 'at least'."""
+    return rule.kind in ("below_baseline", "above_baseline")
 
 
 def meets(rule: Rule, observed, base, ratio):
     """Whether the observed count meets the rule against `base × ratio`: scalars or numpy arrays
-    alike (the one definition of 'met' for every table and report)."""
+    alike (the one definition of 'met' for every table and report). A threshold rule passes the
+    threshold as `base` with ratio 1; a lower-bound rule (an increase, a floor) is met at or above."""
     required = np.multiply(base, ratio)
-    if rule.kind == "at_least":    # a level to reach (base: the threshold, ratio 1)
+    if rule.lower_bound:
+        if strict(rule):
+            return np.greater(observed, required)
         return np.greater_equal(observed, required - TOLERANCE)
     if strict(rule):
         return np.less(observed, required)
@@ -71,7 +74,12 @@ def meets(rule: Rule, observed, base, ratio):
 
 
 def allowed_count(rule: Rule, required: float) -> int:
-    """The largest whole count that meets the rule: 288 for 'at most 288.8', 74 for 'below 75'."""
+    """The whole count the rule allows: the largest that meets an upper bound (288 for 'at most
+    288.8', 74 for 'below 75'), the smallest that meets a lower bound (121 for 'at least 120.2')."""
+    if rule.lower_bound:
+        if strict(rule):
+            return math.floor(required + TOLERANCE) + 1
+        return math.ceil(required - TOLERANCE)
     if strict(rule):
         return math.ceil(required - TOLERANCE) - 1
     return math.floor(required + TOLERANCE)
@@ -93,8 +101,12 @@ def status_label(status: str, rule: Rule | None) -> str:
             return "tussenstand: " + ("op of onder het vereiste niveau" if ok else "boven het vereiste niveau")
         if rule.kind == "below_baseline":
             return "tussenstand: " + ("onder het vereiste niveau" if ok else "niet onder het vereiste niveau")
-        if rule.kind == "at_least":
+        if rule.kind in ("at_least", "at_or_above_baseline"):
             return "tussenstand: " + ("op of boven het vereiste niveau" if ok else "onder het vereiste niveau")
+        if rule.kind == "above_baseline":
+            return "tussenstand: " + ("boven het vereiste niveau" if ok else "niet boven het vereiste niveau")
+        if rule.kind == "at_most":
+            return "tussenstand: " + ("op of onder het vereiste niveau" if ok else "boven het vereiste niveau")
     return STATUS_NL[status]
 
 

@@ -17,7 +17,7 @@ def test_family(ds: Dataset, area: str) -> list[str]:
     known registration break (a test across a break is never 'duidelijk' and stays outside)."""
     out = []
     for p in ds.policy.parts:
-        if not p.measurable or p.rule.kind == "at_least":
+        if not p.measurable or p.rule.is_threshold:
             continue
         if ds.indicators[p.indicator].breaks_between([p.rule.baseline_year, p.rule.target_year], area):
             continue
