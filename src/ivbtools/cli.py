@@ -277,6 +277,55 @@ def cmd_monitor(args) -> int:
     return 0
 
 
+def cmd_draft(args) -> int:
+    """`ivb draft FILE... --municipality GMxxxx`: draft a targets file (and its review page) from a
+    municipality's policy documents or budget pages, for an analyst to review."""
+    from .data.municipalities import load_municipalities
+    from .data.registry import load_indicators
+    from .draft.documents import read_document
+    from .draft.propose import Draft, Drafter, Lexicon
+    from .draft.write import write
+    from .present.params import MUNICIPALITY
+
+    code = args.municipality.strip().upper()
+    if not MUNICIPALITY.match(code):
+        raise IvbError(f"--municipality {args.municipality!r} is not a CBS municipality code — write GM and four digits, e.g. GM0014")
+    data = _data_dir(args)
+    codes = load_municipalities(data)
+    if codes is not None:
+        codes.check(code)
+    period = None
+    if args.period:
+        m = re.fullmatch(r"\s*(\d{4})\s*-\s*(\d{4})\s*", args.period)
+        if not m or int(m.group(1)) > int(m.group(2)):
+            raise IvbError(f"--period {args.period!r} is not a period — write e.g. 2024-2027")
+        period = (int(m.group(1)), int(m.group(2)))
+    docs = [read_document(Path(f)) for f in args.files]
+    indicators = load_indicators(data / "indicators.yaml")
+    drafter = Drafter(Lexicon(data / "draft" / "lexicon.yaml"), indicators, period)
+    drafts = [drafter.draft(d) for d in docs]
+    merged = drafts[0]
+    for d in drafts[1:]:   # several documents of one municipality: one targets file
+        merged = Draft(merged.document, merged.parts + d.parts, merged.skipped + d.skipped)
+    name = codes.name(code) if codes is not None else code
+    out = Path(args.output) if args.output else data / "targets" / f"draft-{code.lower()}-{_slug(docs[0].path.stem)}.yaml"
+    if out.suffix.lower() not in (".yaml", ".yml"):
+        raise IvbError(f"--output {out} must end in .yaml")
+    if out.exists() and not args.force:
+        raise IvbError(f"{out} exists — a reviewed draft is never overwritten; give another --output, or --force")
+    labels = {i: ind.label_nl for i, ind in indicators.items()}
+    path, page = write(merged, out, code, name, labels)
+    n = merged.summary()
+    print(f"draft: {n['found']} targets found ({n['measurable']} measurable, {n['needing a figure']} needing a figure, "
+          f"{n['not scored']} not scored), {n['qualitative']} qualitative, {n['skipped']} passages skipped; written to "
+          f"{path} and {page.name} — review every part, then set reviewed: true")
+    return 0
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:40] or "beleid"
+
+
 def cmd_targets(args) -> int:
     ds = _load(args)
     for p in ds.policy.parts:
@@ -328,6 +377,24 @@ def _refuse_worse(ds, years: list[int], municipalities: list[str], out_dir: Path
                        f"cache first with `ivb fetch --refresh` (or remove data/cache to run on the snapshot alone)")
 
 
+def _targets_choice(args) -> str:
+    """--targets as the policy id or file name the loader chooses by; a file outside data/targets/ is
+    one line (a batch freezes the data folder: the policy must live in it)."""
+    value = args.targets.strip()
+    path = Path(value)
+    if path.suffix.lower() in (".yaml", ".yml") or "/" in value:
+        folder = _data_dir(args) / "targets"
+        if not path.is_absolute() and not path.exists():
+            path = folder / path.name
+        if not path.is_file():
+            raise IvbError(f"--targets {value!r}: file not found — give a file of data/targets/ or a policy id")
+        if path.resolve().parent != folder.resolve():
+            raise IvbError(f"--targets {value!r} is not in {folder} — put the file there (several policies can live "
+                           f"side by side), then run again")
+        return path.name
+    return value
+
+
 def cmd_check(args) -> int:
     ds = _load(args)
     if ds.warnings:
@@ -338,6 +405,10 @@ def cmd_check(args) -> int:
           f"precedence, {len(ds.observations.disagreements)} disagreements, {len(ds.policy.parts)} target parts, "
           f"snapshot {ds.snapshot_version}")
     have = set(t.indicator)
+    if ds.policy.unreviewed:
+        print(f"draft: {len(ds.policy.unreviewed)} of {len(ds.policy.parts)} parts of {ds.policy.path.name} not reviewed yet "
+              f"({', '.join(ds.policy.unreviewed[:6])}{' …' if len(ds.policy.unreviewed) > 6 else ''}) — every page says "
+              f"'Concept' until each has reviewed: true")
     for p in ds.policy.parts:
         if p.measurable and p.indicator not in have:
             print(f"warning: target {p.id}: no figures at all for {p.indicator} — its reports will say "
@@ -368,6 +439,8 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--notebooks", default=None, help="folder with target.ipynb and scorecard.ipynb")
     r.add_argument("--quiet", action="store_true", help="no progress bar")
     r.add_argument("--force", action="store_true", help="rerun every report, also those whose inputs did not change")
+    r.add_argument("--targets", default=None,
+                   help="the policy to test: a file of data/targets/ or its id (default: the only one not drafted by ivb draft)")
     r.set_defaults(func=cmd_run)
     f = sub.add_parser("fetch", help="download police, CBS and BRON figures into data/cache/ (needs internet)")
     f.add_argument("--municipality", action="append", default=None, help="CBS code, e.g. GM1969 (repeatable)")
@@ -401,9 +474,19 @@ def build_parser() -> argparse.ArgumentParser:
     m.add_argument("--output", default="outputs", help="output folder (default: ./outputs); writes monitor/<year>/")
     m.add_argument("--force", action="store_true", help="write the page again, also when its inputs did not change")
     m.set_defaults(func=cmd_monitor)
+    dr = sub.add_parser("draft", help="draft a municipality's targets file from its policy documents or budget pages "
+                                      "(.pdf, .html, .txt), for an analyst to review")
+    dr.add_argument("files", nargs="+", help="policy documents or budget pages")
+    dr.add_argument("--municipality", required=True, help="CBS code of the municipality, e.g. GM0014")
+    dr.add_argument("--output", default=None, help="the targets file to write (default data/targets/draft-<code>-<document>.yaml)")
+    dr.add_argument("--period", default=None, help="the policy period, e.g. 2024-2027 (for 'in deze collegeperiode')")
+    dr.add_argument("--force", action="store_true", help="overwrite an existing file")
+    dr.set_defaults(func=cmd_draft)
     sub.add_parser("targets", help="list the target parts and their rules").set_defaults(func=cmd_targets)
     sub.add_parser("sources", help="list the sources and how many figures each gives").set_defaults(func=cmd_sources)
-    sub.add_parser("check", help="validate the data folder").set_defaults(func=cmd_check)
+    ck = sub.add_parser("check", help="validate the data folder (and list the parts of a draft not reviewed yet)")
+    ck.add_argument("--targets", default=None, help="the policy to check: a file of data/targets/ or its id")
+    ck.set_defaults(func=cmd_check)
     return p
 
 
@@ -411,6 +494,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
+        if getattr(args, "targets", None):   # every load in this run, and in its workers and kernels, uses it
+            os.environ["IVB_TARGETS"] = _targets_choice(args)
         if args.command == "run":
             args.municipality_given = args.municipality is not None
             if args.municipality is None:

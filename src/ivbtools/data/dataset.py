@@ -88,7 +88,8 @@ def _fingerprint(root: Path) -> tuple:
             continue
         if p.is_file():
             files.append((str(p), st.st_size, st.st_mtime_ns))
-    return (str(root), os.environ.get("IVB_EMBEDDED_ONLY", ""), dt.date.today().isoformat(), tuple(files))
+    return (str(root), os.environ.get("IVB_EMBEDDED_ONLY", ""), os.environ.get("IVB_TARGETS", ""),
+            dt.date.today().isoformat(), tuple(files))
 
 
 def load(data_dir: str | Path | None = None) -> Dataset:
@@ -120,7 +121,7 @@ def _load(root: Path, data_dir) -> Dataset:
     if not embedded_only(root):
         registries += [root / "local" / "sources.yaml", root / "cache" / "sources.yaml"]
     sources = load_sources(registries)
-    policy = load_policies(root / "targets", indicators)
+    policy = load_policies(root / "targets", indicators, os.environ.get("IVB_TARGETS") or None)
     if policy.source is not None and policy.source_id not in sources:   # a drafted policy names its own document
         sources[policy.source_id] = source_entry(policy.source, f"{policy.path}: policy.source")
     monitor = load_monitors(root / "monitor", indicators)

@@ -473,11 +473,31 @@ def _this_year() -> int:
     return dt.date.today().year
 
 
-def load_policies(folder: Path, indicators: dict[str, Indicator]) -> Policy:
-    """Load the targets file(s). One policy per project for now: exactly one YAML file."""
+def load_policies(folder: Path, indicators: dict[str, Indicator], choose: str | None = None) -> Policy:
+    """The policy a run uses, from the targets files of `folder` (several may live side by side, e.g.
+    drafts of other municipalities): the one `choose` names (a policy id or a file name of the
+    folder; `ivb run --targets`, IVB_TARGETS), else the only one, else the only one not drafted by
+    `ivb draft`. Every file is checked, so `ivb check` names a broken draft too."""
     files = sorted(Path(folder).glob("*.yaml")) + sorted(Path(folder).glob("*.yml"))
     if not files:
         raise IvbError(f"{folder}: no targets file — add one like data/targets/ivb-2020-2023.yaml")
-    if len(files) > 1:
-        raise IvbError(f"{folder}: {len(files)} targets files ({', '.join(f.name for f in files)}) — keep one policy per data folder")
-    return load_policy(files[0], indicators)
+    policies = [load_policy(f, indicators) for f in files]
+    seen: dict[str, Path] = {}
+    for p in policies:
+        if p.id in seen:
+            raise IvbError(f"{p.path}: policy id {p.id!r} is also the id of {seen[p.id].name} — every policy needs its own id")
+        seen[p.id] = p.path
+    if choose:
+        name = Path(choose).name
+        hit = [p for p in policies if p.id == choose or p.path.name == name]
+        if not hit:
+            raise IvbError(f"--targets {choose!r}: no such policy in {folder} — choose one of "
+                           f"{', '.join(p.path.name for p in policies)} (a file of data/targets/)")
+        return hit[0]
+    if len(policies) == 1:
+        return policies[0]
+    own = [p for p in policies if not p.drafted_from]
+    if len(own) == 1:
+        return own[0]
+    raise IvbError(f"{folder}: {len(policies)} targets files ({', '.join(f.name for f in files)}) and none is the "
+                   f"default — choose one with --targets (or IVB_TARGETS)")
