@@ -150,7 +150,8 @@ def _publish_year(ds: Dataset, year: int, municipality: str, jobs: list[Job], st
             "policy": ds.policy.title, "snapshot": ds.snapshot_version, "generated_at": started,
             "figures_by_layer": {k: int(layers.get(k, 0)) for k in ("local", "cache", "panel", "snapshot")},
             "sources": sorted(set(own[own.area_code.isin([municipality, "NL01"])].source_id)),
-            "basis": provenance_nl(ds, [municipality, "NL01"], policy_indicators(ds))}
+            "basis": provenance_nl(ds, [municipality, "NL01"], policy_indicators(ds)),
+            "concept": len(ds.policy.unreviewed)}
     run = {**meta, "parts": parts}
     built = {
         "scorecard.csv": nl_csv(card),

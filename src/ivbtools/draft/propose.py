@@ -17,7 +17,7 @@ from pathlib import Path
 from ..yamlio import read_yaml
 from .documents import Document, Row, Sentence
 
-YEAR = r"(?<![\d.,])(19[9]\d|20\d\d|2100)(?![\d.,]\d)"
+YEAR = r"(?<!\d)(?<!\d[.,])(199\d|20\d\d|2100)(?!\d|[.,]\d)"
 NUMBER = r"(?<![\w.,])(\d{1,3}(?:[. ]\d{3})+|\d+(?:[.,]\d+)?)(?![\w]|[.,]\d)"
 
 
@@ -89,7 +89,9 @@ class Lexicon:
         out = []
         low = text.lower()
         for phrase, iid in self.indicators:
-            for m in re.finditer(rf"(?<![\w]){_rx(phrase)}(?![\w])", low):
+            # a long noun may start a Dutch compound ('cybercrimezaken', 'woninginbraakcijfers'); a short one must stand alone
+            end = "" if len(phrase) >= 8 else r"(?![\w])"
+            for m in re.finditer(rf"(?<![\w]){_rx(phrase)}{end}", low):
                 if any(a < m.end() and m.start() < b for a, b in taken):
                     continue
                 if any(o[1] == iid for o in out):
@@ -329,6 +331,16 @@ class Drafter:
                     return f.target_year, prev.text
         return None, ""
 
+    def _context_baseline(self, doc: Document, i: int, target_year: int | None) -> tuple[int | None, str]:
+        """A baseline year named only in the sentence before, in the same paragraph ('In 2022 telden we 480
+        woninginbraken. Dat aantal willen we met 20% verminderen.'): the latest year there before the target year."""
+        s = doc.sentences[i]
+        if i == 0 or doc.sentences[i - 1].paragraph != s.paragraph:
+            return None, ""
+        prev = doc.sentences[i - 1].text
+        years = [y for _, y in _years(prev) if target_year is None or y < target_year]
+        return (max(years), prev) if years else (None, "")
+
     def _in_target_block(self, doc: Document, i: int) -> bool:
         """A sentence of a quoted target: its paragraph follows one that ends with ':' after target words."""
         s = doc.sentences[i]
@@ -379,6 +391,17 @@ class Drafter:
             if (hits or need) and (has_number or has_year):
                 draft.skipped.append(Skipped(quote, s.where, "getallen zonder woorden die een doel aangeven", s.start))
             return
+        if not hits and not need and re.match(r"(dat|dit|het)\s+(aantal|cijfer)\b|(dat|dit)\s+willen\b", low) and i > 0 \
+                and doc.sentences[i - 1].paragraph == s.paragraph:
+            hits = self.lx.find_indicators(doc.sentences[i - 1].text)   # 'Dat aantal willen we …': the noun of the sentence before
+            hits = [(pos, iid, f"{phrase}' (uit de zin ervoor: '{doc.sentences[i - 1].text[:60]}')") for pos, iid, phrase in hits]
+        output = self.lx.has("output", low)
+        if not hits and not need and output and (cue or has_number):
+            draft.parts.append(Proposal(quote, s.where, s.heading, scored=False, confidence="medium", start=s.start,
+                                        unscored_reason=f"'{output}': een outputdoel (meer is het doel: acties, controles, "
+                                                        f"zaken): opgesomd, nooit als daling gescoord",
+                                        reasons=[f"'{output}': wat de gemeente doet, niet een veiligheidscijfer"]))
+            return
         if not hits and not need:
             if block:
                 draft.parts.append(Proposal(quote, s.where, s.heading, qualitative=True, confidence="medium", start=s.start,
@@ -388,7 +411,7 @@ class Drafter:
                                                              "(voeg het woord toe aan data/draft/lexicon.yaml)", s.start))
             return
         comparison = self.lx.has("comparison", low)
-        rank, output, trend = self.lx.has("rank", low), self.lx.has("output", low), self.lx.has("trend", low)
+        rank, trend = self.lx.has("rank", low), self.lx.has("trend", low)
         targets = [(iid, phrase) for _, iid, phrase in hits] or [(None, need_phrase)]
         for iid, phrase in targets:
             p = Proposal(quote, s.where, s.heading, indicator=iid, start=s.start,
@@ -452,16 +475,22 @@ class Drafter:
                 rule["target_year"] = ty
             needs_base = rule["kind"] in ("relative_change", "at_or_below_baseline", "below_baseline", "at_or_above_baseline",
                                           "above_baseline")
+            base_year = f.baseline_year
+            if needs_base and base_year is None:
+                base_year, ctx = self._context_baseline(doc, i, ty)
+                if base_year:
+                    p.reasons.append(f"basisjaar {base_year} afgeleid uit de zin ervoor: '{ctx[:90]}'")
             if needs_base:
-                if f.baseline_year:
-                    rule["baseline_year"] = f.baseline_year
-                    p.reasons.append(f"basisjaar uit '{f.baseline_words} {f.baseline_year}'")
+                if base_year:
+                    rule["baseline_year"] = base_year
+                    if f.baseline_year:
+                        p.reasons.append(f"basisjaar uit '{f.baseline_words} {f.baseline_year}'")
                 else:
                     p.scored = False
                     p.unscored_reason = p.unscored_reason or "geen basisjaar in de tekst: vul baseline_year in"
                     p.confidence = "low"
-            if ty and f.baseline_year and needs_base and f.baseline_year >= ty:
-                p.scored, p.unscored_reason = False, f"basisjaar {f.baseline_year} ligt niet vóór doeljaar {ty}: controleer"
+            if ty and base_year and needs_base and base_year >= ty:
+                p.scored, p.unscored_reason = False, f"basisjaar {base_year} ligt niet vóór doeljaar {ty}: controleer"
                 p.confidence = "low"
             if p.scored and p.confidence != "low":
                 explicit = f.target_year is not None and (f.baseline_year is not None or not needs_base)

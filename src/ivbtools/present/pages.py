@@ -133,7 +133,7 @@ def _grid(folder: Path, prefix: str) -> tuple[str, list[str]]:
     name = f"{esc(meta.get('municipality_name', ''))} ({esc(meta.get('municipality', ''))})"
     made = max((str(c.get("meta", {}).get("generated_at", "")) for c in cards.values()), default="")
     basis = esc(meta.get("basis") or "")
-    return (f'<section id="{esc(meta.get("municipality", ""))}"><h2>{name}</h2>'
+    return (f'<section id="{esc(meta.get("municipality", ""))}"><h2>{name}</h2>{_concept(meta.get("concept"))}'
             f'<p class="basis">Laatst gemaakt op {esc(nl_datetime(made))}. {basis}</p>'
             f'<table class="grid"><tr><th>doel \\ jaar</th>{head}</tr>{"".join(rows)}</table></section>'), classes
 
@@ -286,6 +286,14 @@ dit is een maatstaf. Geen kaart en geen ranglijst: een verschil binnen de ruis i
     return {"folder": dest, "rows": len(table), "municipalities": n}
 
 
+def _concept(unreviewed) -> str:
+    """The line every page of a drafted policy carries until each part was reviewed."""
+    if not unreviewed:
+        return ""
+    return (f'<p class="concept"><b>Concept: doelen nog niet door een analist bevestigd.</b> {int(unreviewed)} delen '
+            f'zijn nog niet nagelopen (ivb draft).</p>')
+
+
 def _legend(classes) -> str:
     """The legend of the classes a page uses, in CLASS_ORDER."""
     used = [k for k in CLASS_ORDER if k in set(classes)]
@@ -322,6 +330,7 @@ def year_index_html(run: dict, card, overview_link: str) -> str:
     basis = run.get("basis") or ""
     body = f"""<nav><a href="{overview_link}">← Overzicht alle jaren</a> · <a href="scorecard.html">Scorekaart {run['year']}</a></nav>
 <h1>{esc(run['policy'])}: toets {run['year']}</h1>
+{_concept(run.get('concept'))}
 <p>{esc(run['municipality_name'])} ({esc(run['municipality'])}) · gemaakt op {esc(nl_datetime(run['generated_at']))}.
 {esc(basis)}</p>
 <p>{_legend(classes)}</p>

@@ -13,6 +13,7 @@ from ..panel.view import membership
 from ..verdict import comparison as peers
 from ..verdict.evaluate import Evaluation, evaluate_check
 from ..verdict.rules import CLEAR, MET, NOT_MET
+from .summary import CONCEPT, concept_detail
 from .summary import kort_md as kort_md  # re-exported: part of the report API
 from .text import Md as Md  # re-exported: part of the report API
 
@@ -306,6 +307,8 @@ def scorecard_kort_md(ds: Dataset, area: str, year: int, card: pd.DataFrame) -> 
     the data basis; for another municipality, that these are the policy municipality's targets."""
     own = ds.policy.municipality
     lines = [f"# Scorekaart {ds.policy.title} — {ds.area_name(area)}, {year}", ""]
+    if ds.policy.unreviewed:
+        lines += [f"**{CONCEPT}** {concept_detail(ds)}", ""]
     if area != own:
         lines += [f"*De doelen van {ds.area_name(own)}, hier als maatstaf toegepast op {ds.area_name(area)}; "
                   f"verslagen en uitspraken uit het beleidsdocument van {ds.area_name(own)} gelden niet voor "

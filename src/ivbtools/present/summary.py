@@ -117,9 +117,20 @@ def _peers_line(ds: Dataset, ev: Evaluation) -> str:
             f"({cmp.k_clear} duidelijk).")
 
 
+CONCEPT = "Concept: doelen nog niet door een analist bevestigd."
+
+
+def concept_detail(ds: Dataset) -> str:
+    n, total = len(ds.policy.unreviewed), len(ds.policy.parts)
+    return (f"De doelen zijn opgesteld door ivb draft uit {ds.policy.drafted_from or 'het beleidsdocument'}; {n} van de "
+            f"{total} delen zijn nog niet nagelopen.")
+
+
 def kort_md(ds: Dataset, ev: Evaluation) -> Md:
     """The title and the 'Kort' lines of a target report."""
     lines = [f"# {title_text(ev)}", ""]
+    if ds.policy.unreviewed:   # a draft of `ivb draft`: every page says so until an analyst confirmed each part
+        lines += [f"**{CONCEPT}** {concept_detail(ds)}", ""]
     if ev.benchmark:
         lines += [f"*De doelen van {ev.policy_owner} ({ev.policy.short_title}), hier als maatstaf toegepast op "
                   f"{ev.area_name}.*", ""]
