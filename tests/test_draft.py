@@ -1,0 +1,304 @@
+"""`ivb draft` (issue #27): a municipality's policy text or budget table drafted into a targets file.
+
+The documents here are written for the test, in Dutch, with made-up numbers (not real figures). Each
+trap of the issue has a sentence or a row of its own; the expected rules are written by hand. A
+document of made-up numbers never yields a number that is not in it. Westerkwartier's own policy
+text must give every chapter-3 part of data/targets/ivb-2020-2023.yaml."""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+
+from ivbtools import IvbError
+from ivbtools.data.registry import load_indicators
+from ivbtools.draft.documents import read_document, split_sentences
+from ivbtools.draft.propose import Drafter, Lexicon, parse_number
+
+from conftest import DATA, ROOT, SHARED, ivb
+
+PROSE = """Veiligheidsbeleid Testdorp 2024-2027
+
+Woninginbraak
+In 2022 telden we 480 woninginbraken. Dat aantal willen we in 2026 met 20% verminderen.
+
+Jeugd
+De overlast door jongeren moet in 2027 met een kwart afnemen ten opzichte van 2023.
+
+Verkeer
+Wij streven naar niet meer dan 1.200 verkeersongevallen in 2027. Het aantal verkeersslachtoffers gaat naar 300 in 2027.
+Het aantal verkeersdoden willen we halveren t.o.v.2023 in 2027.
+Het aantal letselongevallen moet in 2026 met 25 % dalen ten opzichte van 2022 en het aantal dodelijke ongevallen met tien procent.
+
+Criminaliteit
+In deze collegeperiode willen we het aantal winkeldiefstallen terugdringen met tien procent ten opzichte van 2023.
+De geregistreerde criminaliteit willen we in 2027 verlagen naar maximaal 45 per 1.000 inwoners.
+Het aantal cybercrimezaken moet in 2026 met % dalen ten opzichte van 2024.
+Het aantal aangiften van cybercrime willen we in 2027 met 15% verhogen ten opzichte van 2023, zodat meer slachtoffers zich melden.
+Het aantal meldingen van verward gedrag moet in 2027 minimaal op het niveau van 2022 blijven.
+Het aantal meldingen van drugsoverlast is in 2026 lager dan in 2023.¹
+
+Terugblik
+Het aantal woninginbraken daalde van 480 in 2021 naar 331 in 2022.
+Nul verkeersongevallen is niet reëel als doel.
+Volgens de prognose zijn er in 2027 50 winkeldiefstallen.
+Het aantal woninginbraken ligt in 2027 onder het landelijk gemiddelde.
+Testdorp wil in 2027 uit de top 10 van de misdaadmeter zijn voor woninginbraken.
+Het aantal woninginbraken moet elk jaar met 5% dalen.
+
+Veiligheidsgevoel
+In 2027 voelt minimaal 85 % van de inwoners zich veilig in de eigen buurt.
+Het rapportcijfer voor veiligheid in de buurt is in 2027 minimaal 7,5.
+
+Aanpak
+We willen in 2027 minstens 20 hennepkwekerijen opgerold hebben.
+
+¹ Door een registratiewijziging in 2024 is de reeks van drugsoverlast niet vergelijkbaar met eerdere jaren.
+"""
+
+BUDGET_HTML = """<!doctype html><html><head><title>Programmabegroting 2025 Testdorp</title>
+<script>alert('geen code uitvoeren')</script></head><body>
+<h2>Beleidsindicatoren veiligheid</h2>
+<p>De streefwaarden hieronder gelden voor de begrotingsjaren.</p>
+<table>
+<tr><th>Indicator</th><th>Nulmeting 2022</th><th>Realisatie 2023</th><th>Streefwaarde 2025</th><th>Streefwaarde 2026</th><th>Prognose 2027</th></tr>
+<tr><td>Woninginbraken per 1.000 inwoners</td><td>2,1</td><td>2,0</td><td>1,9</td><td>1,8</td><td>1,7</td></tr>
+<tr><td>Aantal winkeldiefstallen</td><td>55</td><td>52</td><td>50</td><td>–</td><td>44</td></tr>
+<tr><td>% inwoners dat zich veilig voelt</td><td>78</td><td>80</td><td>82</td><td>83</td><td>84</td></tr>
+<tr><td>Aantal jongeren met een Halt-verwijzing</td><td>40</td><td>38</td><td>35</td><td>33</td><td>32</td></tr>
+<tr><td>Aantal uitgevoerde Bibob-toetsen</td><td>10</td><td>12</td><td>15</td><td>15</td><td>15</td></tr>
+</table></body></html>
+"""
+
+
+@pytest.fixture(scope="module")
+def drafter() -> Drafter:
+    return Drafter(Lexicon(DATA / "draft" / "lexicon.yaml"), load_indicators(DATA / "indicators.yaml"), period=(2024, 2027))
+
+
+def _draft(drafter, tmp_path, name: str, text: str):
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return drafter.draft(read_document(path))
+
+
+def _by_quote(d, start: str):
+    hit = [p for p in d.parts if p.quote.startswith(start)]
+    assert hit, [p.quote[:50] for p in d.parts]
+    return hit
+
+
+def test_numbers_and_sentences_are_read_as_written():
+    assert parse_number("7,5") == parse_number("7.5") == 7.5
+    assert parse_number("1.200") == parse_number("1 200") == 1200
+    assert parse_number("25") == 25
+    assert split_sentences("Het aantal daalt t.o.v. 2023 met 7,5%. Dat is o.a. het doel. In 2027 is het 1.200.") == \
+        ["Het aantal daalt t.o.v. 2023 met 7,5%.", "Dat is o.a. het doel.", "In 2027 is het 1.200."]
+
+
+def test_prose_targets_get_the_rule_kind_years_and_number_written_by_hand(drafter, tmp_path):
+    d = _draft(drafter, tmp_path, "beleid.txt", PROSE)
+    rules = {(p.indicator, tuple(sorted((p.rule or {}).items()))) for p in d.parts if p.scored and p.indicator}
+    expected = {
+        # 'met X%' is a change; the baseline only in the sentence before; 'Dat aantal' names its noun there
+        ("burglary_home", (("baseline_year", 2022), ("change", -0.2), ("kind", "relative_change"), ("target_year", 2026))),
+        # a number as words: 'een kwart'
+        ("youth_nuisance_e35", (("baseline_year", 2023), ("change", -0.25), ("kind", "relative_change"), ("target_year", 2027))),
+        # an upper threshold, thousands with a dot; 'naar X' with a level
+        ("traffic_accidents", (("kind", "at_most"), ("target_year", 2027), ("threshold", 1200.0))),
+        ("traffic_casualties", (("kind", "at_most"), ("target_year", 2027), ("threshold", 300.0))),
+        # 'halveren', the year against an abbreviation 't.o.v.2023'
+        ("traffic_accidents_fatal", (("baseline_year", 2023), ("change", -0.5), ("kind", "relative_change"), ("target_year", 2027))),
+        # years only from the policy period, 'tien procent'
+        ("shoplifting", (("baseline_year", 2023), ("change", -0.1), ("kind", "relative_change"), ("target_year", 2027))),
+        # a rate per 1,000 inhabitants
+        ("crimes_total", (("kind", "at_most"), ("per", 1000), ("target_year", 2027), ("threshold", 45.0))),
+        # an increase: a relative change as a lower bound
+        ("cybercrime", (("baseline_year", 2023), ("bound", "lower"), ("change", 0.15), ("kind", "relative_change"), ("target_year", 2027))),
+        # at or above a baseline level
+        ("confused_person_e33", (("baseline_year", 2022), ("kind", "at_or_above_baseline"), ("target_year", 2027))),
+        # below a baseline without a number
+        ("alcohol_drugs_nuisance_e38", (("baseline_year", 2023), ("kind", "below_baseline"), ("target_year", 2026))),
+        # several targets in one sentence, '25 %' with a space
+        ("traffic_accidents_injury", (("baseline_year", 2022), ("change", -0.25), ("kind", "relative_change"), ("target_year", 2026))),
+    }
+    assert expected <= rules, expected - rules
+    # what was inferred is said
+    shop = _by_quote(d, "In deze collegeperiode")[0]
+    assert any("beleidsperiode" in r for r in shop.reasons) and shop.confidence == "medium"
+    burglary = _by_quote(d, "Dat aantal willen we")[0]
+    assert any("zin ervoor" in r for r in burglary.reasons)
+    # a registration break named in a footnote reaches the part's reasons
+    e38 = _by_quote(d, "Het aantal meldingen van drugsoverlast")[0]
+    assert e38.indicator == "alcohol_drugs_nuisance_e38"
+
+
+def test_what_is_not_a_target_is_skipped_or_listed_unscored_with_the_reason(drafter, tmp_path):
+    d = _draft(drafter, tmp_path, "beleid.txt", PROSE)
+    skipped = {s.quote: s.reason for s in d.skipped}
+    assert "verleden" in skipped["Het aantal woninginbraken daalde van 480 in 2021 naar 331 in 2022."]
+    assert "wijst dit doel af" in skipped["Nul verkeersongevallen is niet reëel als doel."]
+    assert "verwachting" in skipped["Volgens de prognose zijn er in 2027 50 winkeldiefstallen."]
+    unscored = {p.quote: p for p in d.parts if not p.scored}
+    assert "vergelijking" in unscored["Het aantal woninginbraken ligt in 2027 onder het landelijk gemiddelde."].unscored_reason
+    assert "rangorde" in unscored["Testdorp wil in 2027 uit de top 10 van de misdaadmeter zijn voor woninginbraken."].unscored_reason
+    assert "jaar-op-jaar" in unscored["Het aantal woninginbraken moet elk jaar met 5% dalen."].unscored_reason
+    assert "outputdoel" in unscored["We willen in 2027 minstens 20 hennepkwekerijen opgerold hebben."].unscored_reason
+    # a number cut off: flagged, never filled in
+    cyber = unscored["Het aantal cybercrimezaken moet in 2026 met % dalen ten opzichte van 2024."]
+    assert "het getal ontbreekt" in cyber.unscored_reason and cyber.confidence == "low"
+    assert "change" not in (cyber.rule or {}) and "threshold" not in (cyber.rule or {})
+    # survey scores the open data cannot check: the figure to supply, with the proposed rule
+    feel = unscored["In 2027 voelt minimaal 85 % van de inwoners zich veilig in de eigen buurt."]
+    mark = unscored["Het rapportcijfer voor veiligheid in de buurt is in 2027 minimaal 7,5."]
+    assert feel.needs_figure and mark.needs_figure and mark.rule["threshold"] == 7.5 and mark.rule["kind"] == "at_least"
+
+
+def test_a_budget_table_gives_thresholds_per_year_and_never_a_forecast(drafter, tmp_path):
+    d = _draft(drafter, tmp_path, "begroting.html", BUDGET_HTML)
+    rows = {p.quote.split(" | ")[0]: p for p in d.parts if p.source == "table"}
+    burglary = rows["Woninginbraken per 1.000 inwoners"]
+    assert burglary.indicator == "burglary_home" and burglary.scored
+    assert burglary.rule == {"kind": "at_most", "thresholds": {2025: 1.9, 2026: 1.8}, "target_year": 2026, "per": 1000}
+    assert "Prognose" not in burglary.quote and "1,7" not in burglary.quote   # the forecast column is never a target
+    shop = rows["Aantal winkeldiefstallen"]   # a cell without a number ('–'): named, never filled in
+    assert shop.rule == {"kind": "at_most", "threshold": 50.0, "target_year": 2025}
+    assert any("'–' is geen getal" in r for r in shop.reasons)
+    assert rows["% inwoners dat zich veilig voelt"].needs_figure and not rows["% inwoners dat zich veilig voelt"].scored
+    assert rows["Aantal jongeren met een Halt-verwijzing"].needs_figure == "Halt-verwijzingen"
+    assert "outputdoel" in rows["Aantal uitgevoerde Bibob-toetsen"].unscored_reason
+    assert "geen code uitvoeren" not in d.document.text   # the page's script is never read as text
+
+
+def _pdf(path: Path, lines: list[str], table: list[list[str]] | None = None, text: bool = True) -> Path:
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from matplotlib.backends.backend_pdf import PdfPages
+
+    with PdfPages(path) as pdf:
+        fig = plt.figure(figsize=(8.27, 11.69))
+        if text:
+            for k, line in enumerate(lines):
+                fig.text(0.08, 0.95 - 0.03 * k, line, fontsize=10)
+            if table:
+                ax = fig.add_axes([0.08, 0.1, 0.84, 0.3])
+                ax.axis("off")
+                t = ax.table(cellText=table[1:], colLabels=table[0], loc="center", cellLoc="left",
+                             colWidths=[0.36] + [0.16] * (len(table[0]) - 1))
+                t.auto_set_font_size(False)
+                t.set_fontsize(8)
+        else:
+            fig.add_axes([0.1, 0.1, 0.8, 0.8]).add_patch(matplotlib.patches.Rectangle((0.2, 0.2), 0.5, 0.5))
+            fig.axes[0].axis("off")
+        pdf.savefig(fig)
+        plt.close(fig)
+    return path
+
+
+def test_a_pdf_gives_its_sentences_and_its_table(drafter, tmp_path):
+    path = _pdf(tmp_path / "beleid.pdf",
+                ["Veiligheidsbeleid Testdorp 2024-2027", "", "Het aantal woninginbraken is in 2026 15% lager dan in 2022.",
+                 "Wij streven naar niet meer dan 40 winkeldiefstallen in 2027."],
+                [["Indicator", "Nulmeting 2022", "Streefwaarde 2025", "Streefwaarde 2026", "Prognose 2027"],
+                 ["Aantal verkeersongevallen", "310", "290", "280", "270"]])
+    d = drafter.draft(read_document(path))
+    got = {(p.indicator, p.rule.get("kind"), p.rule.get("change"), p.rule.get("threshold"), p.source) for p in d.parts if p.rule}
+    assert ("burglary_home", "relative_change", -0.15, None, "sentence") in got
+    assert ("shoplifting", "at_most", None, 40.0, "sentence") in got
+    table = [p for p in d.parts if p.source == "table"][0]
+    assert table.indicator == "traffic_accidents" and table.rule["thresholds"] == {2025: 290.0, 2026: 280.0}
+
+
+def test_a_made_up_document_never_yields_a_number_that_is_not_in_it(drafter, tmp_path):
+    for name, text in (("beleid.txt", PROSE), ("begroting.html", BUDGET_HTML)):
+        d = _draft(drafter, tmp_path, name, text)
+        digits = {float(x.replace(".", "").replace(",", ".").replace(" ", "")) for x in re.findall(r"\d[\d., ]*\d|\d", text)}
+        words = {0.25, 0.5, 0.1}   # 'een kwart', 'halveren', 'tien procent' are in PROSE as words
+        for p in d.parts:
+            r = p.rule or {}
+            for key in ("threshold", "change"):
+                if key in r:
+                    v = abs(r[key])
+                    assert v in digits or round(v * 100, 6) in digits or v in words, (p.quote, key, v)
+            for v in (r.get("thresholds") or {}).values():
+                assert v in digits, (p.quote, v)
+            for key in ("baseline_year", "target_year"):
+                if key in r:
+                    assert str(r[key]) in text or r[key] == 2027, (p.quote, key)   # 2027: the stated policy period
+
+
+def test_draft_command_writes_a_file_the_loader_accepts_and_check_lists_what_is_unreviewed(data_copy, tmp_path):
+    src = tmp_path / "beleid.txt"
+    src.write_text(PROSE, encoding="utf-8")
+    proc = ivb(["--data", str(data_copy), "draft", str(src), "--municipality", "GM0014", "--period", "2024-2027"])
+    assert proc.returncode == 0, proc.stderr
+    assert re.search(r"draft: \d+ targets found \(\d+ measurable", proc.stdout)
+    out = data_copy / "targets" / "draft-gm0014-beleid.yaml"
+    page = data_copy / "targets" / "draft-gm0014-beleid.review.html"
+    assert out.is_file() and page.is_file()
+    doc = yaml.safe_load(out.read_text(encoding="utf-8"))
+    assert doc["policy"]["municipality"] == "GM0014" and doc["skipped"]
+    parts = [p for t in doc["themes"] for p in t["parts"]]
+    assert all(p["draft"]["reviewed"] is False and p["draft"]["confidence"] in ("high", "medium", "low") for p in parts)
+    html = page.read_text(encoding="utf-8")
+    assert "<mark class=\"m\"" in html and "Overgeslagen" in html
+    # the project's own policy stays the default; the draft is checked and can be chosen
+    check = ivb(["--data", str(data_copy), "check"])
+    assert check.returncode == 0, check.stderr
+    chosen = ivb(["--data", str(data_copy), "check", "--targets", out.name])
+    assert chosen.returncode == 0, chosen.stderr
+    assert re.search(r"draft: \d+ of \d+ parts of draft-gm0014-beleid.yaml not reviewed yet", chosen.stdout)
+    again = ivb(["--data", str(data_copy), "draft", str(src), "--municipality", "GM0014"])
+    assert again.returncode == 2 and "is never overwritten" in again.stderr
+
+
+def _file(path: Path, data: bytes) -> Path:
+    path.write_bytes(data)
+    return path
+
+
+@pytest.mark.parametrize("make, says", [
+    (lambda p: _pdf(p / "scan.pdf", [], text=False), "the PDF holds no text (scanned pages?)"),
+    (lambda p: _file(p / "x.pdf", b"%PDF-1.4 broken"), "not a readable PDF"),
+    (lambda p: _file(p / "x.docx", b"PK\x03\x04"), ".docx is not a document ivb draft reads"),
+    (lambda p: p / "gone.txt", "file not found"),
+])
+def test_bad_documents_are_one_line(data_copy, tmp_path, make, says):
+    path = make(tmp_path)
+    proc = ivb(["--data", str(data_copy), "draft", str(path), "--municipality", "GM0014"])
+    lines = [ln for ln in proc.stderr.splitlines() if ln.strip()]
+    assert proc.returncode == 2 and len(lines) == 1 and says in lines[0] and "Traceback" not in proc.stderr
+
+
+def test_a_municipality_that_does_not_exist_is_one_line(data_copy, tmp_path):
+    src = tmp_path / "beleid.txt"
+    src.write_text(PROSE, encoding="utf-8")
+    for code, says in (("GM9999", "GM9999 is not a municipality in the code list"), ("GM0998", "'Buitenland'"),
+                       ("0014", "is not a CBS municipality code")):
+        proc = ivb(["--data", str(data_copy), "draft", str(src), "--municipality", code])
+        assert proc.returncode == 2 and says in proc.stderr and proc.stderr.count("\n") == 1
+
+
+@pytest.mark.skipif(not (SHARED / "docs" / "ivb-westerkwartier-2024-2027.txt").is_file(),
+                    reason="the policy document is not beside the checkout (../shared/docs)")
+def test_westerkwartiers_own_text_gives_every_chapter_3_part(drafter):
+    """Every measurable part of data/targets/ivb-2020-2023.yaml with the same indicator, rule kind, years
+    and number, or a reason for the difference; the qualitative parts as qualitative."""
+    d = drafter.draft(read_document(SHARED / "docs" / "ivb-westerkwartier-2024-2027.txt"))
+    own = yaml.safe_load((ROOT / "data" / "targets" / "ivb-2020-2023.yaml").read_text(encoding="utf-8"))
+    parts = [p for t in own["themes"] for p in t["parts"]]
+    for part in parts:
+        if part.get("qualitative"):
+            words = part["quote"].split()[:5]
+            assert any(p.qualitative and " ".join(words) in p.quote for p in d.parts), part["id"]
+            continue
+        mine = [p for p in d.parts if p.indicator == part["indicator"] and p.rule and p.rule.get("target_year") == 2023]
+        assert mine, part["id"]
+        want = {k: v for k, v in part["rule"].items()}
+        got = mine[0].rule
+        if all(got.get(k) == v for k, v in want.items()):
+            continue
+        assert mine[0].confidence == "low" and mine[0].reasons, (part["id"], got, want)   # a difference says why
