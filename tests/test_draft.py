@@ -12,7 +12,6 @@ from pathlib import Path
 import pytest
 import yaml
 
-from ivbtools import IvbError
 from ivbtools.data.registry import load_indicators
 from ivbtools.draft.documents import read_document, split_sentences
 from ivbtools.draft.propose import Drafter, Lexicon, parse_number

@@ -62,6 +62,8 @@ def cmd_run(args) -> int:
 
     years = _years(args)
     ds = _load(args)
+    if args.targets and args.output == "outputs":   # another policy's reports beside, never over, the default's
+        args.output = str(Path("outputs") / ds.policy.id)
     if args.municipalities and args.municipality_given:
         raise IvbError("give --municipality or --municipalities, not both")
     if args.municipalities:
