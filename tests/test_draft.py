@@ -301,3 +301,55 @@ def test_westerkwartiers_own_text_gives_every_chapter_3_part(drafter):
         if all(got.get(k) == v for k, v in want.items()):
             continue
         assert mine[0].confidence == "low" and mine[0].reasons, (part["id"], got, want)   # a difference says why
+
+
+OWN = """Veiligheidsbeleid Groningen 2021-2025
+
+Het aantal woninginbraken is in 2024 20% lager dan in 2021.
+De geregistreerde criminaliteit is in 2024 maximaal 60 per 1.000 inwoners.
+Het aantal meldingen van verward gedrag moet in 2024 minimaal op het niveau van 2021 blijven.
+"""
+
+
+def test_a_drafted_policy_of_another_municipality_runs_end_to_end_with_its_own_scorecard(through_october, tmp_path):
+    """Another municipality's own targets, drafted, run on the replay's panel: reports, scorecard, year
+    index and overview under outputs/<policy id>/, 'Concept' on every page until every part is reviewed."""
+    import json
+    import shutil
+
+    data = tmp_path / "data"
+    shutil.copytree(through_october[0], data)
+    src = tmp_path / "groningen.txt"
+    src.write_text(OWN, encoding="utf-8")
+    assert ivb(["--data", str(data), "draft", str(src), "--municipality", "GM0014"]).returncode == 0
+    target = data / "targets" / "draft-gm0014-groningen.yaml"
+    doc = yaml.safe_load(target.read_text(encoding="utf-8"))
+    parts = {p["rule"]["kind"]: p for t in doc["themes"] for p in t["parts"] if "rule" in p}
+    assert set(parts) == {"relative_change", "at_most", "at_or_above_baseline"}
+    out = tmp_path / "out"
+    proc = ivb(["--data", str(data), "run", "--targets", target.name, "--year", "2024", "--jobs", "2", "--quiet",
+                "--output", str(out)], timeout=900)
+    assert proc.returncode == 0, proc.stderr
+    year = out / "2024"   # the chosen policy is this run's own: its municipality's reports in <year>/
+    pages = [year / f"{p['id']}.html" for p in parts.values()] + [year / "scorecard.html", year / "index.html", out / "index.html"]
+    for page in pages:
+        assert "Concept: doelen nog niet door een analist bevestigd" in page.read_text(encoding="utf-8"), page.name
+    card = json.loads((year / "scorecard.json").read_text(encoding="utf-8"))
+    assert card["meta"]["municipality"] == "GM0014" and card["meta"]["concept"] == 3
+    verdicts = {p["doel_id"]: p["status"] for p in card["parts"]}
+    assert all(v not in ("onvoldoende_gegevens",) for v in verdicts.values()), verdicts   # the panel has the figures
+    # the rate target: the same year's population, by hand from the fixture's draws
+    import panel_fixture as pf
+    draws = pf._later_draws()["counts"]
+    pop = pf._draws()["pop"]["GM0014"] + 100 * (2024 - 2017)
+    rate = draws[("47025NED", "0.0.0 ", "GM0014", 2024)] * 1000 / pop
+    rate_part = parts["at_most"]["id"]
+    assert verdicts[rate_part] == ("gehaald" if rate <= 60 else "niet_gehaald")
+    # reviewed: the Concept line goes
+    text = target.read_text(encoding="utf-8").replace("reviewed: false", "reviewed: true")
+    target.write_text(text, encoding="utf-8")
+    proc = ivb(["--data", str(data), "run", "--targets", target.name, "--year", "2024", "--jobs", "2", "--quiet",
+                "--output", str(out)], timeout=900)
+    assert proc.returncode == 0, proc.stderr
+    assert "Concept" not in (year / "scorecard.html").read_text(encoding="utf-8")
+    assert "Concept" not in (year / "index.html").read_text(encoding="utf-8")

@@ -426,9 +426,12 @@ def _peer_comparison(ds: Dataset, ev: Evaluation):
     rule = ev.part.rule
     if ev.indicator is None or rule is None:
         return None, "Niet van toepassing: dit doel is kwalitatief."
-    if rule.kind == "at_least":
+    if rule.is_threshold and not ev.indicator.is_count:
         return None, ("Geen vergelijking met andere gemeenten: dit cijfer komt uit de eigen inwonersenquête van de "
                       "gemeente en bestaat niet als open data voor andere gemeenten.")
+    if rule.is_threshold:
+        return None, ("Geen vergelijking met andere gemeenten: het doel is een vaste grens van deze gemeente, geen "
+                      "verandering die andere gemeenten met dezelfde regel kunnen halen.")
     if ev.year <= rule.baseline_year:
         return None, (f"Nog geen vergelijking met vergelijkbare gemeenten: {ev.year} ligt niet na het basisjaar "
                       f"{rule.baseline_year}.")

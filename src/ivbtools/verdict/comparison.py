@@ -122,7 +122,10 @@ def _funnel_rate(t: pd.DataFrame, code: str) -> Funnel | None:
 
 def compare(ds: Dataset, part_id: str, code: str, year: int) -> PeerComparison | None:
     """The same rule applied to every peer of `code` (from the national table), with funnels on
-    the change and on the rate per 1,000 inhabitants; None without a panel."""
+    the change and on the rate per 1,000 inhabitants; None without a panel, and for a fixed level (a
+    threshold is the municipality's own, not a change other municipalities could meet)."""
+    if ds.policy.part(part_id).rule.is_threshold:
+        return None
     mem = membership(ds, year)
     if mem is None or code not in mem.codes:
         return None
@@ -162,7 +165,7 @@ def scorecard_cell(ds: Dataset, part, year: int, area: str) -> str:
     if part.qualitative:
         return "n.v.t. (kwalitatief)"
     if part.rule.is_threshold:
-        return "n.v.t. (eigen enquête)"
+        return "n.v.t. (eigen enquête)" if not ds.indicators[part.indicator].is_count else "n.v.t. (eigen grens)"
     if year <= part.rule.baseline_year:
         return "n.v.t. (basisjaar)"
     cmp = compare(ds, part.id, area, year)
