@@ -15,6 +15,9 @@ from ..fmt import nl_date
 from .propose import Draft, Proposal
 
 
+CONFIDENCE_NL = {"high": "hoog", "medium": "midden", "low": "laag"}
+
+
 def _slug(text: str, width: int = 48) -> str:
     s = re.sub(r"[^a-z0-9]+", "-", text.lower().translate(str.maketrans("àáâäèéêëìíîïòóôöùúûüç", "aaaaeeeeiiiioooouuuuc")))
     return s.strip("-")[:width].strip("-") or "doel"
@@ -131,9 +134,12 @@ def review_html(d: Draft, labels: dict, yaml_name: str) -> str:
         rule = ", ".join(f"{a}: {b}" for a, b in r.items()) if r else "–"
         state = ("kwalitatief" if p.qualitative else "meetbaar" if p.scored and p.indicator else
                  f"niet gescoord — {p.unscored_reason}")
+        described = _title(p, labels) if r and r.get("kind") not in (None, "?") else ""
         rows.append(f'<tr><td><a href="#d{k}">{esc(p.where)}</a></td><td>“{esc(p.quote)}”</td>'
-                    f"<td>{esc(labels.get(p.indicator, p.indicator or p.needs_figure or '–'))}</td><td>{esc(rule)}</td>"
-                    f"<td>{esc(state)}</td><td>{esc(p.confidence)}</td><td><small>{esc('; '.join(p.reasons))}</small></td></tr>")
+                    f"<td>{esc(labels.get(p.indicator, p.indicator or p.needs_figure or '–'))}</td>"
+                    f"<td>{esc(described)}<br><small><code>{esc(rule)}</code></small></td>"
+                    f"<td>{esc(state)}</td><td>{esc(CONFIDENCE_NL.get(p.confidence, p.confidence))}</td>"
+                    f"<td><small>{esc('; '.join(p.reasons))}</small></td></tr>")
     skipped = "".join(f"<tr><td>{esc(s.where)}</td><td>“{esc(s.quote[:300])}”</td><td>{esc(s.reason)}</td></tr>"
                       for s in d.skipped)
     n = d.summary()
