@@ -14,7 +14,6 @@ from .. import atomic
 from ..fmt import nl_date
 from .propose import Draft, Proposal
 
-
 CONFIDENCE_NL = {"high": "hoog", "medium": "midden", "low": "laag"}
 
 
