@@ -55,6 +55,7 @@ def test_full_disk_during_publishing_changes_no_published_file(tmp_path, monkeyp
 
 
 INDICATORS = ["traffic_accidents", "burglary_home", "youth_nuisance_e35"]
+EVENTS = set(INDICATORS)   # every one a count of events (better: lower): its current year is not over
 BAD_VALUES = ["12,5", "n.v.t.", "", "-3", "1e9", "1.234", "abc", "7.0", "2000000"]
 cell = st.one_of(st.integers(0, 999_999).map(str), st.sampled_from(BAD_VALUES))
 row = st.tuples(st.sampled_from(INDICATORS + ["bogus"]), st.integers(1985, 2030), cell)
@@ -102,8 +103,9 @@ def test_loader_loads_exactly_the_valid_values_or_refuses(data_copy, rows):
     first_bad, seen = None, {}
     this_year = __import__("datetime").date.today().year
     for n, (i, y, v) in enumerate(rows, start=2):
+        # an event count for the year not over yet is refused too (it would be compared as a whole year)
         ok = (i in INDICATORS and 1990 <= y <= this_year and v.isdigit() and int(v) <= 1_000_000
-              and (i, y) not in seen)
+              and (i, y) not in seen and not (y == this_year and i in EVENTS))
         if not ok:
             first_bad = n
             break
