@@ -353,3 +353,24 @@ def test_a_drafted_policy_of_another_municipality_runs_end_to_end_with_its_own_s
     assert proc.returncode == 0, proc.stderr
     assert "Concept" not in (year / "scorecard.html").read_text(encoding="utf-8")
     assert "Concept" not in (year / "index.html").read_text(encoding="utf-8")
+
+
+def test_budget_tables_as_municipalities_publish_them(drafter, tmp_path):
+    """Layouts seen on public budget pages: a group heading over year columns (colspan, two heading
+    rows, a column of row numbers), 'Prognose/streefwaarden' over the future years (never proposed
+    as a target: listed for review), 'Rekening' and 'Begroting' columns, and the standard name of the
+    burglary indicator ('Diefstal uit woningen'). Numbers made up."""
+    html = """<table><tr><th>Nr.</th><th>Omschrijving</th><th colspan=2>Realisatie</th><th colspan=3>Prognose/streefwaarden</th></tr>
+<tr><td></td><td></td><td>2017</td><td>2018</td><td>2019</td><td>2020</td><td>2021</td></tr>
+<tr><td>1</td><td>Winkeldiefstallen (aantal per 1.000 inwoners)</td><td>1,7</td><td>1,6</td><td>1,6</td><td>1,6</td><td>1,6</td></tr>
+<tr><td>2</td><td>Diefstal uit woningen (aantal per 1.000 inwoners)</td><td>3,1</td><td>2,4</td><td>3,0</td><td>3,0</td><td>3,0</td></tr></table>
+<table><tr><th>Indicator</th><th>Rekening 2018</th><th>Begroting 2019</th><th>Rekening 2019</th></tr>
+<tr><td>Winkeldiefstallen per 1.000 inwoners</td><td>0,4</td><td>0,5</td><td>0,4</td></tr></table>"""
+    d = _draft(drafter, tmp_path, "begroting.html", html)
+    rows = {(p.indicator, p.scored): p for p in d.parts}
+    grouped = rows[("burglary_home", False)]
+    assert "zowel prognose als streefwaarde" in grouped.unscored_reason and grouped.rule is None
+    assert "Diefstal uit woningen (aantal per 1.000 inwoners) | Prognose/streefwaarden 2019: 3,0" in grouped.quote
+    budget = rows[("shoplifting", True)]
+    assert budget.rule == {"kind": "at_most", "threshold": 0.5, "target_year": 2019, "per": 1000}
+    assert "Rekening" not in budget.quote   # the realised figures are never the target

@@ -216,6 +216,8 @@ class _Html(HTMLParser):
             elif tag in ("td", "th"):
                 self._cell = []
                 self._cell_is_head = tag == "th"
+                span = dict(attrs).get("colspan") or "1"
+                self._span = max(1, min(50, int(span))) if str(span).isdigit() else 1
             elif tag == "caption":
                 self._cell = []
                 self._caption = True
@@ -236,7 +238,9 @@ class _Html(HTMLParser):
         if self._table_stack:
             t = self._table_stack[-1]
             if tag in ("td", "th") and self._cell is not None and self._row is not None:
-                self._row.append((" ".join("".join(self._cell).split()), self._cell_is_head))
+                text = " ".join("".join(self._cell).split())
+                # a cell spanning columns heads each of them ('Prognose/streefwaarden' over 2019–2023)
+                self._row += [(text, self._cell_is_head)] * getattr(self, "_span", 1)
                 self._cell = None
                 self.cells += 1
                 if self.cells > MAX_CELLS:
@@ -292,17 +296,34 @@ def read_html(path: Path, raw: bytes) -> Document:
 
 
 def _rows_of(doc: Document, rows: list[list[tuple[str, bool]]], where: str, caption: str) -> None:
-    """Table rows as (label, [(heading, cell)]): the first row whose cells are headings (or the
-    first row) gives the column headings; the first column is the label."""
+    """Table rows as (label, [(heading, cell)]): the leading rows of headings (th cells, or rows of
+    words and years without figures) give the column headings, joined per column ('Realisatie' over
+    '2021' → 'Realisatie 2021'); the first column that is not a number is the label."""
     if not rows:
         return
-    head_i = next((i for i, r in enumerate(rows) if all(h for _, h in r[1:]) and len(r) > 1), 0)
-    headings = [c for c, _ in rows[head_i]]
-    for k, r in enumerate(rows[head_i + 1:], start=head_i + 2):
+    head_n = 0
+    for r in rows:
+        cells = [c for c, _ in r]
+        headish = all(h for _, h in r[1:]) or not any(re.fullmatch(r"[-–]?\d+([.,]\d+)?%?", c.strip()) and
+                                                      not re.fullmatch(r"(19|20)\d\d", c.strip()) for c in cells[1:])
+        if len(r) > 1 and headish and head_n < 3:
+            head_n += 1
+        else:
+            break
+    head_n = max(1, head_n)
+    width = max(len(r) for r in rows[:head_n])
+    headings = [" ".join(dict.fromkeys(r[i][0] for r in rows[:head_n] if i < len(r) and r[i][0])).strip()
+                for i in range(width)]
+    # a leading column of row numbers ('Nr.') is not the label
+    label_col = 1 if len(headings) > 1 and re.fullmatch(r"(nr\.?|#|no\.?)", headings[0].strip().lower()) else 0
+    for k, r in enumerate(rows[head_n:], start=head_n + 1):
+        if label_col and len(r) > 1:
+            r = r[1:]
+        head = headings[label_col:]
         cells = [c for c, _ in r]
         if not cells or not cells[0]:
             continue
-        pairs = [(headings[i] if i < len(headings) else f"kolom {i + 1}", cells[i]) for i in range(1, len(cells))]
+        pairs = [(head[i] if i < len(head) else f"kolom {i + 1}", cells[i]) for i in range(1, len(cells))]
         doc.rows.append(Row(cells[0], pairs, f"{where}, rij {k}", caption))
         doc.text += f"\n\n[{where}, rij {k}] {cells[0]} | " + " | ".join(f"{h}: {c}" for h, c in pairs)
 

@@ -514,9 +514,12 @@ class Drafter:
         m = re.fullmatch(r"\s*([brp])\s*(\d{4})\s*", h)
         if m:
             return {"b": "target", "r": "actual", "p": "forecast"}[m.group(1)], int(m.group(2))
-        for kind in ("forecast", "baseline", "target", "actual", "source"):
-            if any(re.search(rf"(?<![\w]){_rx(w)}(?![\w])", h) for w in self.lx.columns.get(kind, [])):
-                return kind, year
+        found = [kind for kind in ("forecast", "baseline", "target", "actual", "source")
+                 if any(re.search(rf"(?<![\w]){_rx(w)}(?![\w])", h) for w in self.lx.columns.get(kind, []))]
+        if "forecast" in found and "target" in found:
+            return "ambiguous", year   # 'Prognose/streefwaarden': a forecast is never proposed as a target
+        if found:
+            return found[0], year
         if year and re.fullmatch(r"\s*\d{4}\s*", h):
             return "year", year
         return "", year
@@ -527,6 +530,16 @@ class Drafter:
         need, need_phrase = self.lx.find_needs(label)
         kinds = [(self.column_kind(h), h, c) for h, c in row.cells]
         targets = [(y, h, c) for (k, y), h, c in kinds if k == "target"]
+        ambiguous = [(y, h, c) for (k, y), h, c in kinds if k == "ambiguous" and parse_number(c) is not None]
+        if not targets and ambiguous:
+            hits = self.lx.find_indicators(label)
+            quote = f"{label} | " + " | ".join(f"{h}: {c}" for _, h, c in ambiguous)
+            draft.parts.append(Proposal(quote, row.where, row.caption, indicator=hits[0][1] if hits else None, scored=False,
+                                        source="table", confidence="low",
+                                        unscored_reason=f"de kolom '{ambiguous[0][1]}' heet zowel prognose als streefwaarde: "
+                                                        f"een verwachting wordt nooit als doel voorgesteld; kies bij de review",
+                                        reasons=[f"rij '{label}'", "kolomkop met prognose én streefwaarde"]))
+            return
         if not targets:
             numbers = [c for _, _, c in kinds if parse_number(c) is not None]
             if numbers:
