@@ -35,7 +35,12 @@ RATES = {("47025NED", "0.0.0 "): (45.0, -0.02), ("47025NED", "1.1.1 "): (2.5, -0
          ("47021NED", "E33   "): (2.0, 0.03), ("47021NED", "E35   "): (4.0, -0.02),
          # appended (draws of the ones above unchanged): the monitor's further indicators
          ("47025NED", "3.1.1 "): (0.7, 0.0), ("47025NED", "1.6.3 "): (0.05, 0.0), ("47025NED", "2.5.1 "): (0.8, -0.04),
-         ("47021NED", "E38   "): (1.5, 0.0)}
+         ("47021NED", "E38   "): (1.5, 0.0),
+         # appended (issue #27): vandalism, vehicle and bicycle thefts, violence, robberies
+         ("47025NED", "2.2.1 "): (3.5, -0.02), ("47025NED", "1.2.1 "): (2.0, -0.03), ("47025NED", "1.2.2 "): (0.5, 0.0),
+         ("47025NED", "1.2.3 "): (5.0, -0.02), ("47025NED", "1.4.1 "): (0.3, 0.02), ("47025NED", "1.4.2 "): (0.02, 0.0),
+         ("47025NED", "1.4.3 "): (0.2, 0.0), ("47025NED", "1.4.4 "): (1.0, 0.0), ("47025NED", "1.4.5 "): (2.5, 0.0),
+         ("47025NED", "1.4.6 "): (0.15, -0.05), ("47025NED", "1.4.7 "): (0.05, -0.05)}
 
 
 # GM codes of the police tables that are not municipalities (as in the real region list)

@@ -196,7 +196,12 @@ def discontinued(table: dict, newest: int, status: str = "Gediscontinueerd") -> 
 CRIMES = [("0.0.0 ", "Totaal misdrijven"), ("1.1.1 ", "1.1.1 Diefstal/inbraak woning"), ("2.5.2 ", "2.5.2 Winkeldiefstal"),
           ("3.7.4 ", "3.7.4 Cybercrime"), ("3.1.3 ", "3.1.3 Wapenhandel"), ("1.6.1 ", "1.6.1 Brand/ontploffing"),
           ("1.4.5 ", "1.4.5 Mishandeling"), ("3.1.1 ", "3.1.1 Drugshandel"), ("1.6.3 ", "1.6.3 Mensenhandel"),
-          ("2.5.1 ", "2.5.1 Diefstal/inbraak bedrijven enz.")]
+          ("2.5.1 ", "2.5.1 Diefstal/inbraak bedrijven enz."),
+          # appended (issue #27): the categories other municipalities' targets name most
+          ("2.2.1 ", "2.2.1 Vernieling cq. zaakbeschadiging"), ("1.2.1 ", "1.2.1 Diefstal uit/vanaf motorvoertuigen"),
+          ("1.2.2 ", "1.2.2 Diefstal van motorvoertuigen"), ("1.2.3 ", "1.2.3 Diefstal van brom-, snor-, fietsen"),
+          ("1.4.1 ", "1.4.1 Zedenmisdrijf"), ("1.4.2 ", "1.4.2 Moord, doodslag"), ("1.4.3 ", "1.4.3 Openlijk geweld (persoon)"),
+          ("1.4.4 ", "1.4.4 Bedreiging"), ("1.4.6 ", "1.4.6 Straatroof"), ("1.4.7 ", "1.4.7 Overval")]
 NUISANCE = [("0.0.0 ", "Totaal registraties overlast"), ("E33   ", "Overlast door verward persoon"),
             ("E35   ", "Melding overlast jeugd"), ("E38   ", "Overlast ivm alcohol/ drugs")]
 

@@ -329,3 +329,26 @@ def test_every_kind_of_fetch_failure_has_a_dutch_reading():
     assert generic not in readings, list(zip(cases, readings))
     assert reason_nl(describe(http(404), "t", 30)) == "de tabel is niet (meer) te vinden"
     assert reason_nl(describe(requests.ConnectionError("NameResolutionError"), "t", 30)).startswith("geen internetverbinding")
+
+
+def test_an_indicator_of_several_categories_is_their_sum_and_missing_when_one_is(data_copy, monkeypatch):
+    """Violent crime and high-impact crime as data (data/live.yaml): the sum of their police categories,
+    by hand from the replay's values; a category without a figure leaves the sum out, never partial."""
+    tables = default_tables()
+    rows = tables["47025NED"]["sets"]["TypedDataSet"]
+    for r in rows:   # 2019: straatroof not published for Westerkwartier
+        if r["SoortMisdrijf"] == "1.4.6 " and r["RegioS"] == "GM1969" and r["Perioden"] == "2019JJ00":
+            r["GeregistreerdeMisdrijven_1"] = None
+    with Replay(tables=tables) as r:
+        monkeypatch.setenv("IVB_POLICE_URL", r.url)
+        rep = fetch(data_copy, ["GM1969"], quiet=True, timeout=5, only={"police-crimes"})
+    assert not rep.failed
+    ds = ivbtools.load(data_copy)
+    v = lambda cat, y: _fixture_value("47025NED", cat, "GM1969", y)   # noqa: E731
+    violence = ["1.4.1 ", "1.4.2 ", "1.4.3 ", "1.4.4 ", "1.4.5 "]
+    assert ds.observations.get("violent_crime", "GM1969", 2020).value == sum(v(c, 2020) for c in violence)
+    hic = violence + ["1.1.1 ", "1.4.6 ", "1.4.7 "]
+    assert ds.observations.get("high_impact_crime", "GM1969", 2020).value == sum(v(c, 2020) for c in hic)
+    assert ds.observations.get("high_impact_crime", "GM1969", 2019) is None      # a part missing: no figure
+    assert ds.observations.get("violent_crime", "GM1969", 2019) is not None      # its own parts are all there
+    assert ds.observations.get("street_robbery", "GM1969", 2019) is None

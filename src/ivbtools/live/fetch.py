@@ -600,7 +600,7 @@ def _run_sources(run: FetchRun, areas: list[str], only, source_timeout: float, o
     cfg = read_yaml(run.data_dir / "live.yaml")
     atomic.check_writable(run.cache.root, "cache folder", "or run with --data DIR on a data folder you can write")
     specs = [odata.TableSpec.from_yaml(d) for d in cfg.get("odata", [])]
-    run.report.indicators = {**{s.key: list(s.indicators.values()) for s in specs}, "bron": list(bron.INDICATORS.values())}
+    run.report.indicators = {**{s.key: s.indicator_ids for s in specs}, "bron": list(bron.INDICATORS.values())}
     steps = [s for s in specs if not only or s.key in only] + ([cfg["bron"]] if cfg.get("bron") and (not only or "bron" in only) else [])
     for step in tqdm(steps, desc="sources", unit="table", disable=True if run.quiet else None, leave=False):
         key = step.key if isinstance(step, odata.TableSpec) else "bron"

@@ -60,7 +60,10 @@ class TableSpec:
     title_words: list[str]
     category_dimension: str | None
     measure: str
-    indicators: dict[str, str]
+    # category key (stripped) -> the indicator(s) it counts towards: one id, or several when the category
+    # is part of a sum (e.g. 1.4.6 straatroof is also violent crime and high-impact crime); an indicator
+    # fed by several categories is their sum, and missing when any of them is missing
+    indicators: dict[str, tuple[str, ...]]
     # further measures of the same rows: indicator id -> key prefix of the column (CBS numbers
     # its columns, e.g. Name_105); a table without such a column is not an error
     optional_measures: dict[str, str] = field(default_factory=dict)
@@ -94,7 +97,7 @@ class TableSpec:
         return cls(key=d["key"], publisher=d["publisher"], base_url=base_url(d), known_id=d["known_id"],
                    title_words=[str(w) for w in d.get("title_words") or []],
                    category_dimension=d.get("category_dimension"), measure=d["measure"],
-                   indicators={str(k): v for k, v in d["indicators"].items()},
+                   indicators={str(k): tuple(v) if isinstance(v, list) else (str(v),) for k, v in d["indicators"].items()},
                    optional_measures=dict(d.get("optional_measures") or {}),
                    class_measures={k: list(v) for k, v in (d.get("class_measures") or {}).items()},
                    frequency=d.get("frequency"), months=bool(d.get("months", False)),
@@ -106,6 +109,22 @@ class TableSpec:
     @property
     def host(self) -> str:
         return urlparse(self.base_url).netloc
+
+    @property
+    def indicator_ids(self) -> list[str]:
+        """Every indicator the table gives, once, in the order of the categories."""
+        return list(dict.fromkeys(i for ids in self.indicators.values() for i in ids))
+
+    def sums(self, values: dict[str, int | None]) -> dict[str, int]:
+        """Per indicator the sum of its categories' values for one area and period; an indicator with a
+        category missing (not published, or not in `values`) has no figure — never a partial sum."""
+        out = {}
+        for ind in self.indicator_ids:
+            cats = [c for c, ids in self.indicators.items() if ind in ids]
+            parts = [values.get(c) for c in cats]
+            if parts and all(p is not None for p in parts):
+                out[ind] = sum(parts)
+        return out
 
     def table_url(self, table_id: str, entity_set: str = "") -> str:
         return f"{self.base_url}/ODataFeed/odata/{table_id}/{entity_set}"
@@ -590,22 +609,22 @@ def middle_class(populations: list[int | None]) -> int | None:
 
 def tidy_rows(spec: TableSpec, raw: dict, source_id: str) -> list[dict]:
     """Strip padded keys; periods YYYYJJ00 -> year; whole years only; skip missing values (never
-    write 0 for them); derived class measures as their own indicator."""
+    write 0 for them); an indicator of several categories as their sum; derived class measures as
+    their own indicator."""
     out = []
     partial = {int(y) for y in raw.get("partial_years", {})}
+    cells: dict[tuple[str, int], dict[str, int | None]] = {}
     for r in raw["rows"]:
-        value = _number(r[spec.measure], spec)
         m = YEAR_KEY.fullmatch(str(r.get("Perioden", "")).strip())
-        if value is None or not m or int(m.group(1)) in partial:
+        if not m or int(m.group(1)) in partial:
             continue
         cat = str(r.get(spec.category_dimension, "")).strip() if spec.category_dimension else ""
         if cat not in spec.indicators:
             continue
         area = str(r["RegioS"]).strip()
-        name = raw["regions"].get(area, area)
         year = int(m.group(1))
-        out.append({"indicator": spec.indicators[cat], "area_code": area, "area_name": name,
-                    "year": year, "value": value, "source_id": source_id})
+        cells.setdefault((area, year), {})[cat] = _number(r[spec.measure], spec)
+        name = raw["regions"].get(area, area)
         for ind, col in raw.get("extra_measures", {}).items():
             extra = _number(r.get(col), spec, col)
             if extra is not None:
@@ -616,22 +635,30 @@ def tidy_rows(spec: TableSpec, raw: dict, source_id: str) -> list[dict]:
             if k is not None and area != "NL01":
                 out.append({"indicator": ind, "area_code": area, "area_name": name, "year": year,
                             "value": k, "source_id": source_id})
+    for (area, year), values in cells.items():
+        for ind, value in spec.sums(values).items():
+            out.append({"indicator": ind, "area_code": area, "area_name": raw["regions"].get(area, area),
+                        "year": year, "value": value, "source_id": source_id})
     return out
 
 
 def tidy_months(spec: TableSpec, raw: dict, source_id: str) -> list[dict]:
     """The monthly figures (periods YYYYMMnn) as tidy rows with a month column, the current
-    year's months included (they are the point: the year to date); missing values skipped."""
-    out = []
+    year's months included (they are the point: the year to date); missing values skipped; an
+    indicator of several categories as their sum."""
+    cells: dict[tuple[str, int, int], dict[str, int | None]] = {}
     for r in raw.get("month_rows", []):
-        value = _number(r[spec.measure], spec)
         m = MONTH_KEY.fullmatch(str(r.get("Perioden", "")).strip())
         cat = str(r.get(spec.category_dimension, "")).strip() if spec.category_dimension else ""
-        if value is None or not m or cat not in spec.indicators:
+        if not m or cat not in spec.indicators:
             continue
-        area = str(r["RegioS"]).strip()
-        out.append({"indicator": spec.indicators[cat], "area_code": area, "area_name": raw["regions"].get(area, area),
-                    "year": int(m.group(1)), "month": int(m.group(2)), "value": value, "source_id": source_id})
+        key = (str(r["RegioS"]).strip(), int(m.group(1)), int(m.group(2)))
+        cells.setdefault(key, {})[cat] = _number(r[spec.measure], spec)
+    out = []
+    for (area, year, month), values in cells.items():
+        for ind, value in spec.sums(values).items():
+            out.append({"indicator": ind, "area_code": area, "area_name": raw["regions"].get(area, area),
+                        "year": year, "month": month, "value": value, "source_id": source_id})
     return out
 
 

@@ -358,7 +358,7 @@ def check(data_dir: Path, area: str, timeout: float = 30.0, source_timeout: floa
         budget = Budget.start(timeout, source_timeout, spec.key)
         try:
             ref = _odata(pf, spec, budget)
-            if ref is not None and not spec.category_dimension and "population" in spec.indicators.values():
+            if ref is not None and not spec.category_dimension and "population" in spec.indicator_ids:
                 _population(pf, spec, ref, area, years, budget, municipalities)
         except Unreachable as exc:
             pf.unreachable[spec.host] = str(exc)
