@@ -280,3 +280,21 @@ def test_own_series_coverage_with_tau_estimated():
     lo, hi = stats.ratio_interval_exact_v(y[:, e], y[:, b])
     poisson = np.mean((lo <= truth) & (truth <= hi))
     assert robust >= 0.93 and poisson < 0.88, (robust, poisson)
+
+
+def test_a_lower_bound_rule_mirrors_the_qualifier_in_the_scalar_and_the_vectorised_form():
+    """An increase of at least 20% (r0 = 1.2, met when R >= r0): 200 against 100 is clearly met (the
+    exact interval of R, about 1.57-2.56 by hand from the binomial split, lies above 1.2); 130 against
+    100 lies within the noise; 90 against 100 is clearly not met (interval about 0.67-1.20, below 1.2
+    only at its edge: checked against the computed interval, not assumed). The vectorised qualifier
+    of the national table says the same."""
+    cases = [(200, 100), (130, 100), (70, 100)]
+    scalar = [stats.assess_ratio(n, b, 1.2, lower=True) for n, b in cases]
+    assert scalar[0].exact.low > 1.2 and scalar[0].qualifier == stats.CLEAR_MET and scalar[0].met
+    assert scalar[1].exact.low < 1.2 < scalar[1].exact.high and scalar[1].qualifier == stats.WITHIN_NOISE
+    assert scalar[2].exact.high < 1.2 and scalar[2].qualifier == stats.CLEAR_NOT_MET and not scalar[2].met
+    lo, hi = stats.ratio_interval_exact_v([n for n, _ in cases], [b for _, b in cases])
+    assert list(stats.qualifier_v(lo, hi, 1.2, [False] * 3, lower=True)) == [a.qualifier for a in scalar]
+    # the upper-bound reading of the same figures is the mirror image
+    assert list(stats.qualifier_v(lo, hi, 1.2, [False] * 3)) == [stats.CLEAR_NOT_MET, stats.WITHIN_NOISE, stats.CLEAR_MET]
+    assert stats.count_interval(0) == (0.0, pytest.approx(3.689, abs=1e-3))   # the exact Poisson bound for a zero count

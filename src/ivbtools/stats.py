@@ -418,10 +418,11 @@ def _pvalue_zero_new_v(base, r0, tau) -> np.ndarray:
     return np.where(r0 <= one, 1.0, p)
 
 
-def qualifier_v(lo, hi, r0, series_break) -> np.ndarray:
-    """RatioAssessment.qualifier for arrays."""
+def qualifier_v(lo, hi, r0, series_break, lower: bool = False) -> np.ndarray:
+    """RatioAssessment.qualifier for arrays (`lower`: a lower-bound rule, met above r0)."""
     lo, hi, r0 = np.asarray(lo), np.asarray(hi), np.asarray(r0)
-    code = np.where(hi < r0, CLEAR_MET, np.where(lo > r0, CLEAR_NOT_MET, WITHIN_NOISE)).astype(object)
+    below, above = (CLEAR_NOT_MET, CLEAR_MET) if lower else (CLEAR_MET, CLEAR_NOT_MET)
+    code = np.where(hi < r0, below, np.where(lo > r0, above, WITHIN_NOISE)).astype(object)
     return np.where(np.asarray(series_break, dtype=bool) & (code != WITHIN_NOISE), BREAK, code)
 
 

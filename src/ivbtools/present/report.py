@@ -271,8 +271,8 @@ def scorecard_view(card: pd.DataFrame) -> Table:
         "zekerheid": [r.zekerheid or "–" for r in rows],
         "waarde": [_num(r.waarde) + ("" if pd.isna(r.basiswaarde) or pd.isna(r.basisjaar) else
                                      f" (basis {r.basisjaar}: {_num(r.basiswaarde)})") for r in rows],
-        "vereist": [_dash(r.vereist_hoogstens, lambda x: f"≤ {nl_int(x)}") if pd.notna(r.vereist_hoogstens)
-                    else _dash(r.vereist, lambda x: f"≥ {nl_num(x, 1)}") for r in rows],
+        "vereist": [_dash(r.vereist_hoogstens, lambda x, low=getattr(r, "ondergrens", False): f"{'≥' if low else '≤'} {nl_int(x)}")
+                    if pd.notna(r.vereist_hoogstens) else _dash(r.vereist, lambda x: f"≥ {nl_num(x, 1)}") for r in rows],
         "vergelijkbare gemeenten die het haalden": [r.vergelijkbare_gemeenten if " van " in str(r.vergelijkbare_gemeenten)
                                                     else "–" for r in rows],
     }))

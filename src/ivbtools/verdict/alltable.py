@@ -64,7 +64,7 @@ def evaluate_all(ds: Dataset, year: int, parts: list[str] | None = None) -> pd.D
         status[have & (base == 0)] = "niet_te_beoordelen"
         if year <= rule.baseline_year:
             status[:] = "basisjaar"
-        qual = stats.qualifier_v(lo, hi, r0, brk).astype(object)
+        qual = stats.qualifier_v(lo, hi, r0, brk, lower=rule.lower_bound).astype(object)
         qual[~ok] = ""
         poisson = ~np.isfinite(tau)
         pairs = list(zip(status.tolist(), qual.tolist(), poisson.tolist()))

@@ -62,6 +62,8 @@ def scorecard(ds: Dataset, year: int, area: str) -> pd.DataFrame:
             "waarde": ev.observed.value if ev.observed else None,
             "vereist": ev.required,
             "vereist_hoogstens": ev.allowed,
+            # a lower-bound rule (an increase, a floor): the required count is a minimum, not a maximum
+            "ondergrens": bool(rule.lower_bound) if rule else False,
             "verandering_pct": ev.change_pct,
             "verhouding": a.estimate if a else None,
             "vereiste_verhouding": a.r0 if a else None,
