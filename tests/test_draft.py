@@ -132,6 +132,7 @@ def test_prose_targets_get_the_rule_kind_years_and_number_written_by_hand(drafte
     # a registration break named in a footnote reaches the part's reasons
     e38 = _by_quote(d, "Het aantal meldingen van drugsoverlast")[0]
     assert e38.indicator == "alcohol_drugs_nuisance_e38"
+    assert any("voetnoot ¹ noemt een reeksbreuk" in r for r in e38.reasons) and e38.confidence != "high"
 
 
 def test_what_is_not_a_target_is_skipped_or_listed_unscored_with_the_reason(drafter, tmp_path):

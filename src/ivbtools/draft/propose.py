@@ -613,7 +613,23 @@ class Drafter:
             self.sentence(doc, i, d)
         for r in doc.rows:
             self.row(r, d, doc)
+        self._footnotes(doc, d)
         return d
+
+    def _footnotes(self, doc: Document, d: Draft) -> None:
+        """A footnote ('¹ Door een registratiewijziging …') that names a registration break reaches the
+        parts whose quote carries its mark: one more reason, and no longer high confidence."""
+        notes = {}
+        for s in doc.sentences:
+            m = re.match(r"^\s*([¹²³⁴⁵⁶⁷⁸⁹]|\(\d\)|\*)\s*(.+)", s.text)
+            if m and self.lx.has("break_note", m.group(2).lower()):
+                notes[m.group(1)] = m.group(2)
+        for p in d.parts:
+            for mark, text in notes.items():
+                if mark in p.quote and not p.quote.lstrip().startswith(mark):
+                    p.reasons.append(f"de voetnoot {mark} noemt een reeksbreuk: '{text[:100]}' — kies jaren aan één kant ervan")
+                    if p.confidence == "high":
+                        p.confidence = "medium"
 
 
 def doc_year(doc: Document) -> int | None:
