@@ -320,3 +320,22 @@ def test_the_monthly_queries_ask_only_months_and_the_columns_used(through_octobe
     assert entry["months_only"] and "extract" not in entry and entry["months"].startswith("months/")
     nuisance = json.loads((data / "cache" / "raw" / "police-nuisance" / "GM1969.json").read_text(encoding="utf-8"))
     assert "substringof('MM',Perioden)" in unquote_plus(nuisance["month_url"])
+
+
+def test_the_page_says_how_many_chance_signals_to_expect_and_never_reads_no_data_as_all_clear(tmp_path):
+    """By hand: 21 judgements at 6-12% each give 1,3 to 2,5 chance signals, at least one with probability
+    1-0.94^21 = 73% to 1-0.88^21 = 93%. Without any figure the line says there is nothing to judge yet."""
+    import pandas as pd
+
+    from ivbtools.present.monitorpage import _attention_line
+    from ivbtools.verdict.monitor import COLUMNS
+
+    def table(values, signal):
+        return pd.DataFrame([{c: None for c in COLUMNS} | {"indicator_naam": f"ind {k % 7}", "periode": str(2024 + k // 7),
+                                                          "waarde": v, "signaal": signal, "voorlopig": False}
+                             for k, v in enumerate(values)], columns=COLUMNS)
+    line = _attention_line(table([10.0] * 21, WITHIN))
+    assert "Bij 21 oordelen" in line and "ongeveer 1,3 tot 2,5" in line and "minstens één: 73–93%" in line
+    assert "geen indicator buiten de verwachte marge" in line
+    empty = _attention_line(table([None] * 21, "geen gegevens"))
+    assert "niets te zeggen" in empty and "geen indicator buiten" not in empty and "ind 0" in empty

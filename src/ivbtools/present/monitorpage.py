@@ -16,7 +16,7 @@ import pandas as pd
 from .. import atomic
 from ..data.datastatus import provenance_nl, with_national
 from ..data.months import MONTHS_NL
-from ..fmt import nl_datetime, nl_int
+from ..fmt import nl_datetime, nl_int, nl_num
 from ..verdict import signals
 from ..verdict.evaluate import evaluate_check
 from ..verdict.monitor import is_year_to_date, monitor_table, range_text
@@ -98,6 +98,26 @@ def _provisional_note(table: pd.DataFrame) -> str:
             f"signaal op zo'n cijfer met extra voorzichtigheid.</li>")
 
 
+def _attention_line(table: pd.DataFrame) -> str:
+    """What calls for a look, how many signals chance alone gives at this many judgements, and which
+    indicators have no figures — no figures is never 'nothing outside the range'."""
+    judged = table[table.signaal.isin([signals.HIGHER, signals.LOWER, signals.WITHIN])]
+    empty = [n for n, g in table.groupby("indicator_naam", sort=False) if g.waarde.isna().all()]
+    if judged.empty:
+        return ("Vraagt aandacht: niets te zeggen — er zijn nog geen cijfers om aan een verwachting te toetsen"
+                + (f" (geen cijfers voor {', '.join(empty)})" if empty else "") + ".")
+    hits = _attention(table)
+    n = len(judged)
+    lo, hi = signals.CHANCE_PER_JUDGEMENT
+    one_lo, one_hi = 1 - (1 - lo) ** n, 1 - (1 - hi) ** n
+    chance = (f"Bij {n} oordelen, elk met ongeveer {lo * 100:.0f} tot {hi * 100:.0f}% kans op een toevallig signaal, "
+              f"verwachten we er door toeval alleen al ongeveer {nl_num(n * lo, 1)} tot {nl_num(n * hi, 1)} (kans op minstens "
+              f"één: {one_lo * 100:.0f}–{one_hi * 100:.0f}%): een enkel signaal kan toeval zijn.")
+    text = f"Vraagt aandacht: {hits}." if hits else "Vraagt aandacht: geen indicator buiten de verwachte marge."
+    missing = f" Geen cijfers voor: {', '.join(empty)}." if empty else ""
+    return f"{text} {chance}{missing}"
+
+
 def _months_basis(table: pd.DataFrame) -> str:
     part = table[is_year_to_date(table.periode) & table.waarde.notna()]
     return f" Maandcijfers: {part.periode.iloc[-1]}." if not part.empty else ""
@@ -168,7 +188,7 @@ def monitor_html(ds, year: int, area: str, table: pd.DataFrame, statements: pd.D
 <h1>Monitor {esc(mon.title)} — {esc(ds.area_name(area))}, t/m {year}</h1>
 <p>Gemaakt op {esc(nl_datetime(made))}. {esc(provenance_nl(ds, [area, "NL01"], inds))}{esc(_months_basis(table))}</p>
 <h2>Kort</h2>
-<ul><li>Vraagt aandacht: {esc(_attention(table)) or "geen indicator buiten de verwachte marge"}.</li>
+<ul><li>{esc(_attention_line(table))}</li>
 <li>Per prioriteit de open cijfers die laten zien of het de kant op gaat die het beleid wil, elk jaar naast de
 marge die op grond van de jaren ervoor te verwachten was. Signalen: {esc(kort)}.</li>
 <li>Een signaal is een reden om te kijken, geen oordeel over het beleid; de doelstellingen voor 2027 zijn kwalitatief

@@ -32,6 +32,10 @@ import numpy as np
 from scipy import stats as sps
 
 METHOD = "M2"   # the version of docs/monitor-methods.md this implements
+# How often one judgement signals by chance (docs/monitor-methods.md, 'Chance signals on a page'):
+# 6-9% measured on stable series (the file's tables), 8-12% with extra year-to-year variation or a
+# real trend (the independent review of issue #28). Said on every page beside the signals.
+CHANCE_PER_JUDGEMENT = (0.06, 0.12)
 BASELINE_YEARS = 5
 MIN_YEARS = 3
 LEVEL = 0.95
