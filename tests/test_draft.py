@@ -375,3 +375,87 @@ def test_budget_tables_as_municipalities_publish_them(drafter, tmp_path):
     budget = rows[("shoplifting", True)]
     assert budget.rule == {"kind": "at_most", "threshold": 0.5, "target_year": 2019, "per": 1000}
     assert "Rekening" not in budget.quote   # the realised figures are never the target
+
+
+def test_traps_found_on_real_budget_pages_prose(drafter, tmp_path):
+    """Traps met when the drafter was tried on public pages of other municipalities (issue #27; text
+    written for the test, numbers made up): a negated bound ('niet boven de 150' is a cap), a numbered
+    list under an introduction that ends in ':', 'tot 2026' as the target year, a compound noun
+    ('onveiligheidsgevoelens'), a floor and a cap in one sentence, a level kept for a count where
+    less is better, a rate per dwelling (not measurable here), and every sentence with a number
+    either a part or skipped — never silently dropped."""
+    text = """Wat willen we bereiken:
+1. Door de inzet van jongerenwerk komt het aantal meldingen jeugdoverlast in 2026 niet boven de 140 meldingen.
+2. De onveiligheidsgevoelens van inwoners bij groepen jongeren dalen tot 2026 naar 22%.
+3. De participatiegraad van inwoners is in 2026 verbeterd naar 30%.
+
+Overige doelen
+We streven naar minimaal het niveau van de veiligheidsmonitor 2021 voor de veiligheidsbeleving en naar maximaal 18%\
+bij de indicator wel eens onveilig.
+Het aantal woninginbraken willen we in 2027 op het niveau van 2023 handhaven.
+Het aantal woninginbraken moet in 2027 dalen naar 3 per 1.000 woningen.
+Vorig jaar hielden we 57 buurtgesprekken.
+"""
+    d = _draft(drafter, tmp_path, "lijst.txt", text)
+    e35, = _by_quote(d, "Door de inzet van jongerenwerk")
+    assert e35.indicator == "youth_nuisance_e35"
+    assert e35.rule == {"kind": "at_most", "threshold": 140.0, "target_year": 2026}
+    feel, = _by_quote(d, "De onveiligheidsgevoelens")
+    assert feel.needs_figure == "veiligheidsgevoel (enquête)" and feel.rule == {"kind": "at_most", "threshold": 22.0,
+                                                                                 "target_year": 2026}
+    part, = _by_quote(d, "De participatiegraad")
+    assert part.needs_figure and part.rule == {"kind": "at_least", "threshold": 30.0, "target_year": 2026}
+    floor, = _by_quote(d, "We streven naar minimaal")
+    cap, = _by_quote(d, "naar maximaal 18%")
+    assert floor.rule["kind"] == "at_or_above_baseline" and floor.rule["baseline_year"] == 2021
+    assert cap.rule == {"kind": "at_most", "threshold": 18.0}   # no year in the clause: left open, never invented
+    keep, = _by_quote(d, "Het aantal woninginbraken willen we in 2027 op het niveau")
+    assert keep.rule == {"kind": "at_or_below_baseline", "target_year": 2027, "baseline_year": 2023}
+    dwellings, = _by_quote(d, "Het aantal woninginbraken moet in 2027 dalen naar 3")
+    assert not dwellings.scored and "per 1.000 woningen" in dwellings.unscored_reason
+    assert any(s.quote.startswith("Vorig jaar hielden we 57") for s in d.skipped)
+    assert not any(p.quote.startswith("Vorig jaar") for p in d.parts)
+
+
+def test_traps_found_on_real_budget_pages_tables(drafter, tmp_path):
+    """Table layouts met on public pages (written for the test, numbers made up): headings spanning
+    rows ('Naam indicator' over two heading rows), 'Streef' over 'waarde' with the year in a column
+    'Jaar', an abbreviated 'Str.w.' column without a year, cells like '7,4 (1 tot 10)', a share of
+    residents whose label names a crime noun (a survey figure, not the police count), a survey score
+    where more is better, decimals without a unit, row numbers without a heading, and a realisation
+    table whose row labels are the targets (the baseline a period: flagged)."""
+    html = """<h2>Beleidsindicatoren</h2><table>
+<tr><th rowspan="2">Naam indicator</th><th>Streef</th><th rowspan="2">Jaar</th><th colspan="2">Werkelijk</th><th colspan="2">Begroting</th></tr>
+<tr><th>waarde</th><th>2019</th><th>2021</th><th>2025</th><th>2026</th></tr>
+<tr><td>Winkeldiefstallen</td><td>1,20</td><td>2029</td><td>5</td><td>3</td><td>1,80</td><td>1,60</td></tr>
+</table>
+<table><tr><th></th><th></th><th>2020</th><th>2021</th><th>Str.w.</th></tr>
+<tr><td>Meldingen jeugdoverlast</td><td>Politie</td><td>188</td><td>171</td><td>160</td></tr></table>
+<table><tr><th>Indicator</th><th>Nulmeting</th><th>Doelstelling 2025</th><th>Ambitie 2027</th></tr>
+<tr><td>Rapportcijfer veiligheid in de buurt</td><td>6,8</td><td>7,0 (1 tot 10)</td><td>7,2 (1 tot 10)</td></tr>
+<tr><td>Percentage inwoners dat veel criminaliteit in de buurt ervaart</td><td>14%</td><td>12%</td><td>11%</td></tr>
+<tr><td>Aantal diefstallen uit/vanaf motorvoertuigen per 1.000 inwoners</td><td>6,1</td><td>5,5</td><td>5,0</td></tr></table>
+<table><tr><th></th><th>Effectindicatoren</th><th>Real.2022</th><th>Real.2023</th></tr>
+<tr><td>1</td><td>In 2025 vermindert het aantal verkeersslachtoffers met 4% t.o.v. de periode 2017-2021</td><td>31,0%</td><td>44,0%</td></tr>
+<tr><td>2</td><td>In 2025 worden 6 voorlichtingscampagnes gegeven</td><td>6</td><td>6</td></tr></table>"""
+    d = _draft(drafter, tmp_path, "tabellen.html", html)
+    shop, = [p for p in d.parts if p.indicator == "shoplifting"]
+    assert shop.rule["thresholds"] == {2025: 1.8, 2026: 1.6, 2029: 1.2}   # 'Jaar' 2029 beside 'Streef waarde'
+    assert not shop.scored and "decimalen" in shop.unscored_reason        # no unit: per 1.000? asked, not guessed
+    e35, = [p for p in d.parts if p.indicator == "youth_nuisance_e35"]
+    assert e35.rule == {"kind": "at_most", "threshold": 160.0} and "target_year" in e35.unscored_reason
+    mark, = [p for p in d.parts if p.quote.startswith("Rapportcijfer veiligheid")]
+    assert mark.needs_figure and mark.rule["kind"] == "at_least" and mark.rule["thresholds"] == {2025: 7.0, 2027: 7.2}
+    share, = [p for p in d.parts if p.quote.startswith("Percentage inwoners dat veel criminaliteit")]
+    assert share.indicator is None and share.needs_figure and share.rule["thresholds"] == {2025: 12.0, 2027: 11.0}
+    assert share.rule["kind"] == "at_most"
+    cars, = [p for p in d.parts if p.indicator == "theft_from_vehicle"]
+    assert cars.scored and cars.rule == {"kind": "at_most", "thresholds": {2025: 5.5, 2027: 5.0}, "target_year": 2027,
+                                         "per": 1000}
+    road, = [p for p in d.parts if p.indicator == "traffic_casualties"]
+    assert road.rule["change"] == -0.04 and road.rule["target_year"] == 2025 and "baseline_year" not in road.rule
+    assert not road.scored and "periode (2017–2021)" in road.unscored_reason
+    campaigns, = _by_quote(d, "In 2025 worden 6 voorlichtingscampagnes")
+    assert not campaigns.scored and "outputdoel" in campaigns.unscored_reason
+    # the realisations beside a target row are never proposed as its number
+    assert not any("31,0" in str(p.rule) or "44" in str(p.rule) for p in d.parts)

@@ -28,6 +28,7 @@ class Sentence:
     paragraph: int         # sentences of one paragraph share it
     heading: str = ""      # the nearest heading above
     start: int = -1        # offset of the sentence in Document.text (for the review page)
+    item: bool = False     # the paragraph is an item of a numbered or bulleted list
 
 
 @dataclass
@@ -54,6 +55,7 @@ class Document:
 ABBREVIATIONS = ("t.o.v.", "o.a.", "bijv.", "bv.", "i.p.v.", "m.b.t.", "m.n.", "nr.", "ca.", "incl.", "excl.", "e.d.",
                  "t/m.", "etc.", "zgn.", "d.w.z.", "a.s.", "jl.", "art.", "blz.", "p.", "vs.", "mln.", "mld.", "resp.")
 _END = re.compile(r"(?<=[.!?…])[”\"’']?\s+(?=[“\"‘'(]?[A-ZÀ-Ý0-9])")
+_ITEM = re.compile(r"^\s*([-•*–]|\d{1,2}[.)]|[a-z][.)])\s+")   # '1. ', '2) ', '- ', 'a) '
 _HEADING = re.compile(r"^\s*(\d+(\.\d+)*\.?\s+)?[A-ZÀ-Ý][^.!?]{2,80}$")
 
 
@@ -147,9 +149,10 @@ def _from_paragraphs(doc: Document, paragraphs: list[tuple[str, str]]) -> None:
         chunks.append(para)
         if _HEADING.match(para) and len(para) < 80:
             heading = para.strip()
-        for s in split_sentences(para):
+        marker = _ITEM.match(para)
+        for s in split_sentences(para[marker.end():] if marker else para):
             i = "\n\n".join(chunks).find(s, pos)
-            doc.sentences.append(Sentence(s, where, k, heading, i))
+            doc.sentences.append(Sentence(s, where, k, heading, i, item=bool(marker)))
             if i >= 0:
                 pos = i + len(s)
     doc.text = "\n\n".join(chunks)
@@ -216,8 +219,9 @@ class _Html(HTMLParser):
             elif tag in ("td", "th"):
                 self._cell = []
                 self._cell_is_head = tag == "th"
-                span = dict(attrs).get("colspan") or "1"
-                self._span = max(1, min(50, int(span))) if str(span).isdigit() else 1
+                spans = dict(attrs)
+                self._span, self._rowspan = (max(1, min(50, int(v))) if str(v).isdigit() else 1
+                                             for v in (spans.get("colspan") or "1", spans.get("rowspan") or "1"))
             elif tag == "caption":
                 self._cell = []
                 self._caption = True
@@ -239,8 +243,9 @@ class _Html(HTMLParser):
             t = self._table_stack[-1]
             if tag in ("td", "th") and self._cell is not None and self._row is not None:
                 text = " ".join("".join(self._cell).split())
-                # a cell spanning columns heads each of them ('Prognose/streefwaarden' over 2019–2023)
-                self._row += [(text, self._cell_is_head)] * getattr(self, "_span", 1)
+                # a cell spanning columns heads each of them ('Prognose/streefwaarden' over 2019–2023);
+                # one spanning rows ('Naam indicator' over two heading rows) fills its column below too
+                self._row.append((text, self._cell_is_head, getattr(self, "_span", 1), getattr(self, "_rowspan", 1)))
                 self._cell = None
                 self.cells += 1
                 if self.cells > MAX_CELLS:
@@ -249,8 +254,9 @@ class _Html(HTMLParser):
                 t["caption"] = " ".join("".join(self._cell).split()) or t["caption"]
                 self._cell = None
             elif tag == "tr" and self._row is not None:
-                if any(c for c, _ in self._row):
-                    t["rows"].append(self._row)
+                row = _place(self._row, t.setdefault("pending", {}))
+                if any(c for c, _ in row):
+                    t["rows"].append(row)
                 self._row = None
             elif tag == "table":
                 self.tables.append(self._table_stack.pop())
@@ -279,6 +285,30 @@ class _Html(HTMLParser):
         self._buf = []
 
 
+def _place(cells: list[tuple[str, bool, int, int]], pending: dict[int, list]) -> list[tuple[str, bool]]:
+    """One table row on the grid: cells spanning columns repeated, cells of rows above that span
+    down (`pending`: column -> [text, is_head, rows left]) put in their column."""
+    out: list[tuple[str, bool]] = []
+
+    def fill():
+        while len(out) in pending:
+            text, head, left = pending[len(out)]
+            if left <= 1:
+                del pending[len(out)]
+            else:
+                pending[len(out)] = [text, head, left - 1]
+            out.append((text, head))
+
+    for text, head, colspan, rowspan in cells:
+        fill()
+        for _ in range(colspan):
+            if rowspan > 1 and len(out) < 200:
+                pending[len(out)] = [text, head, min(rowspan, 500) - 1]
+            out.append((text, head))
+    fill()
+    return out
+
+
 def read_html(path: Path, raw: bytes) -> Document:
     text = _decode(path, raw)
     parser = _Html()
@@ -295,6 +325,12 @@ def read_html(path: Path, raw: bytes) -> Document:
     return doc
 
 
+def _is_figure(cell: str) -> bool:
+    """A cell holding a figure ('7,5', '25%', '7,5 (1 tot 10)', '1,50 *)', '€ 348'), not a year."""
+    t = re.sub(r"\(.*?\)|\*+\)?|[€]", " ", cell).strip()
+    return bool(re.fullmatch(r"[-–]?\d+([.,]\d+)?\s*%?", t)) and not re.fullmatch(r"(19|20)\d\d", t)
+
+
 def _rows_of(doc: Document, rows: list[list[tuple[str, bool]]], where: str, caption: str) -> None:
     """Table rows as (label, [(heading, cell)]): the leading rows of headings (th cells, or rows of
     words and years without figures) give the column headings, joined per column ('Realisatie' over
@@ -304,8 +340,7 @@ def _rows_of(doc: Document, rows: list[list[tuple[str, bool]]], where: str, capt
     head_n = 0
     for r in rows:
         cells = [c for c, _ in r]
-        headish = all(h for _, h in r[1:]) or not any(re.fullmatch(r"[-–]?\d+([.,]\d+)?%?", c.strip()) and
-                                                      not re.fullmatch(r"(19|20)\d\d", c.strip()) for c in cells[1:])
+        headish = all(h for _, h in r[1:]) or not any(_is_figure(c) for c in cells[1:])
         if len(r) > 1 and headish and head_n < 3:
             head_n += 1
         else:
@@ -315,7 +350,10 @@ def _rows_of(doc: Document, rows: list[list[tuple[str, bool]]], where: str, capt
     headings = [" ".join(dict.fromkeys(r[i][0] for r in rows[:head_n] if i < len(r) and r[i][0])).strip()
                 for i in range(width)]
     # a leading column of row numbers ('Nr.') is not the label
-    label_col = 1 if len(headings) > 1 and re.fullmatch(r"(nr\.?|#|no\.?)", headings[0].strip().lower()) else 0
+    body = [r for r in rows[head_n:] if len(r) > 1]
+    numbered = bool(body) and all(re.fullmatch(r"\d{0,3}[.)]?", r[0][0].strip()) and re.search(r"[A-Za-zÀ-ÿ]", r[1][0])
+                                  for r in body)   # a column of row numbers without a heading
+    label_col = 1 if len(headings) > 1 and (re.fullmatch(r"(nr\.?|#|no\.?)", headings[0].strip().lower()) or numbered) else 0
     for k, r in enumerate(rows[head_n:], start=head_n + 1):
         if label_col and len(r) > 1:
             r = r[1:]

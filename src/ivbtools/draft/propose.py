@@ -83,6 +83,35 @@ class Lexicon:
                 return w
         return ""
 
+    def bounds(self, text: str) -> tuple[str, str]:
+        """(cap word, floor word) of a sentence: the longest phrases win ('niet boven de' over 'boven de'),
+        and a phrase of one list right after 'niet' counts for the other ('niet minder dan' is a floor)."""
+        found: list[tuple[int, int, str, str]] = []
+        for kind in ("at_most", "at_least"):
+            for w in self.words.get(kind, []):
+                for m in re.finditer(rf"(?<![\w-]){_rx(w)}(?![\w])", text, re.I):
+                    found.append((m.start(), m.end(), kind, w))
+        found.sort(key=lambda x: -(x[1] - x[0]))
+        kept: list[tuple[int, int, str, str]] = []
+        for a, b, kind, w in found:
+            if any(a < kb and ka < b for ka, kb, _, _ in kept):
+                continue
+            if not w.startswith("niet") and re.search(r"\bniet\s+$", text[max(0, a - 6):a], re.I):
+                kind = "at_least" if kind == "at_most" else "at_most"
+                w = "niet " + w
+            kept.append((a, b, kind, w))
+        kept.sort()
+        cap = next((w for _, _, k, w in kept if k == "at_most"), "")
+        floor = next((w for _, _, k, w in kept if k == "at_least"), "")
+        return cap, floor
+
+    def better_for(self, label: str) -> str:
+        """'higher' or 'lower': which way a figure the analyst supplies is better, by its label."""
+        low = label.lower()
+        if self.has("lower_better_words", low) or re.search(r"onveilig", low):
+            return "lower"
+        return "higher" if self.has("higher_better_words", low) else "lower"
+
     def find_indicators(self, text: str) -> list[tuple[int, str, str]]:
         """(position, indicator id, phrase) of every indicator noun, longest phrase first, not overlapping."""
         taken: list[tuple[int, int]] = []
@@ -103,7 +132,8 @@ class Lexicon:
     def find_needs(self, text: str) -> tuple[str, str]:
         low = text.lower()
         for phrase, what in self.needs:
-            if re.search(rf"(?<![\w]){_rx(phrase)}(?![\w])", low):
+            end = "" if len(phrase) >= 8 else r"(?![\w])"   # a long noun may start a compound ('onveiligheidsgevoelens')
+            if re.search(rf"(?<![\w]){_rx(phrase)}{end}", low):
                 return what, phrase
         return "", ""
 
@@ -129,6 +159,12 @@ def parse_number(text: str) -> float | None:
     return None
 
 
+def cell_number(cell: str) -> float | None:
+    """The figure of a table cell: '7,5 (1 tot 10)', '25%', '1,50 *)', '€ 348' -> the leading number."""
+    t = re.sub(r"\(.*?\)|\*+\)?|[%€]|\s+kg\b", " ", cell or "").strip()
+    return parse_number(t) if t else None
+
+
 def _years(text: str) -> list[tuple[int, int]]:
     """(position, year) of every calendar year in the text."""
     return [(m.start(), int(m.group(1))) for m in re.finditer(YEAR, text)]
@@ -148,6 +184,7 @@ class Facts:
     percent_level: bool = False
     per: str = ""                        # 'per 1.000 inwoners'
     per_value: int | None = None
+    per_unit: str = ""                   # 'inwoners'; another denominator ('woningen') is not measurable here
     baseline_year: int | None = None
     baseline_words: str = ""
     target_year: int | None = None
@@ -162,13 +199,14 @@ def facts(lx: Lexicon, text: str) -> Facts:
     # rates: 'per 1.000 inwoners'
     m = re.search(r"per\s+(\d{1,3}(?:[. ]\d{3})*|\d+)\s+(\w+)", low)
     if m:
-        f.per, f.per_value = m.group(0), int(parse_number(m.group(1)) or 0)
+        f.per, f.per_value, f.per_unit = m.group(0), int(parse_number(m.group(1)) or 0), m.group(2)
     # years, with the words before them
     years = [(p, y) for p, y in _years(text) if not (m and m.start() <= p < m.end())]
     for p, y in years:
         before = _before(text, p)
-        bw = next((w for w in lx.words.get("baseline", []) + lx.words.get("level_of", [])
-                   if re.search(rf"{_rx(w)}\s*(het\s+jaar\s+|de\s+|het\s+)?$", before)), "")
+        bw = next((w for w in lx.words.get("baseline", []) if re.search(rf"{_rx(w)}\s*(het\s+jaar\s+|de\s+|het\s+)?$", before)),
+                  "") or next((w for w in lx.words.get("level_of", [])   # 'het niveau van de veiligheidsmonitor 2016'
+                               if re.search(rf"{_rx(w)}\s*([^\s\d.,;:]+\s+){{0,2}}$", before)), "")
         if bw and f.baseline_year is None:
             f.baseline_year, f.baseline_words = y, bw
             continue
@@ -231,7 +269,8 @@ def _direction(lx: Lexicon, text: str) -> str:
     if inc and not dec:
         return "up"
     if dec and inc:   # 'niet meer dan' has 'meer': a cap word decides
-        return "down" if lx.has("at_most", text) else "up" if lx.has("at_least", text) else ""
+        cap, floor = lx.bounds(text)
+        return "down" if cap else "up" if floor else ""
     return ""
 
 
@@ -240,7 +279,7 @@ def _rule(lx: Lexicon, f: Facts, text: str, better: str) -> tuple[dict | None, l
     low = text.lower()
     reasons = []
     direction = _direction(lx, low)
-    cap, floor = lx.has("at_most", low), lx.has("at_least", low)
+    cap, floor = lx.bounds(low)
     keep = lx.has("keep_level", low)
     per = {"per": f.per_value} if f.per and f.per_value else {}
     if f.per:
@@ -260,7 +299,10 @@ def _rule(lx: Lexicon, f: Facts, text: str, better: str) -> tuple[dict | None, l
     if f.level is not None:
         if f.percent_level:
             reasons.append(f"'{f.level_words} {f.level:g}%': een percentage als niveau")
-        if f.level_words in ("of hoger", "of meer") or floor or (direction == "up" and not cap):
+        if cap and floor:   # 'minimaal … en naar maximaal 25%': the word right before the number decides
+            near = lx.bounds(f.level_words)
+            cap, floor = (near[0], "") if near[0] else ("", near[1]) if near[1] else (cap, floor)
+        if f.level_words in ("of hoger", "of meer") or (floor and not cap) or (direction == "up" and not cap):
             reasons.append(f"'{f.level_words or floor}' {f.level:g}: een ondergrens")
             return {"kind": "at_least", "threshold": f.level, **per}, reasons, ""
         if cap or f.level_words in ("of lager", "of minder") or direction == "down" or f.level_words in ("naar", "tot"):
@@ -272,6 +314,10 @@ def _rule(lx: Lexicon, f: Facts, text: str, better: str) -> tuple[dict | None, l
             return {"kind": "at_most", "threshold": f.level, **per}, reasons, "de richting is afgeleid, niet gelezen"
         return None, reasons, f"{f.level:g} zonder woord dat zegt of het een boven- of ondergrens is"
     if f.baseline_year is not None:
+        if keep and better == "lower" and not floor:
+            reasons.append(f"'{keep}' het niveau van {f.baseline_year}; voor deze indicator is lager beter: ten hoogste "
+                           f"dat niveau")
+            return {"kind": "at_or_below_baseline"}, reasons, ""
         if keep or (floor and "niveau" in low):
             reasons.append(f"'{keep or floor}' het niveau van {f.baseline_year}: ten minste dat niveau")
             return {"kind": "at_or_above_baseline"}, reasons, ""
@@ -295,6 +341,11 @@ def _rule(lx: Lexicon, f: Facts, text: str, better: str) -> tuple[dict | None, l
     if direction:
         return None, reasons, "alleen een richting, zonder basisjaar of getal"
     return None, reasons, "geen getal, basisjaar of richting"
+
+
+def _per_reason(per: str) -> str:
+    return (f"'{per}': ivb rekent alleen per inwoners (het inwonertal van het CBS); deze noemer levert de analist aan "
+            f"of de regel toetst het aantal")
 
 
 def _rest_clauses(quote: str, phrases: list[str]) -> str:
@@ -345,20 +396,42 @@ class Drafter:
         """A sentence of a quoted target: its paragraph follows one that ends with ':' after target words."""
         s = doc.sentences[i]
         prev = [t for t in doc.sentences[max(0, i - 6):i] if t.paragraph < s.paragraph]
+        if s.item:   # an item of a list: the introduction is the sentence before the list
+            j = i - 1
+            while j >= 0 and (doc.sentences[j].item or doc.sentences[j].paragraph == s.paragraph) and i - j < 60:
+                j -= 1
+            prev = [doc.sentences[j]] if j >= 0 else []
+            if prev and prev[0].paragraph < s.paragraph:
+                last = prev[0]
+                return last.text.rstrip().endswith(":") and bool(self.lx.has("target", last.text.lower()))
         if not prev:
             return False
         last = prev[-1]
         return last.text.rstrip().endswith(":") and bool(self.lx.has("target", last.text.lower())) and \
             last.paragraph >= s.paragraph - 1
 
-    def sentence(self, doc: Document, i: int, draft: Draft) -> None:
+    def clauses(self, text: str) -> list[str]:
+        """A sentence with a floor and a cap ('minimaal het niveau van 2016 … en naar maximaal 25%') holds two
+        targets: split at the last 'en' before the second bound word, each clause drafted on its own."""
+        low = text.lower()
+        cap, floor = self.lx.bounds(low)
+        if not (cap and floor):
+            return [text]
+        second = max(low.find(cap.removeprefix("niet ")), low.find(floor.removeprefix("niet ")))
+        cut = max((m.start() for m in re.finditer(r",?\s+en\s+", low[:second])), default=-1)
+        if cut <= 0:
+            return [text]
+        return [text[:cut].rstrip(" ,") + ".", text[cut:].lstrip(" ,").removeprefix("en ").strip()]
+
+    def sentence(self, doc: Document, i: int, draft: Draft, clause: str | None = None, quoted: bool = False) -> None:
         s: Sentence = doc.sentences[i]
-        text, low = s.text, s.text.lower()
+        text = clause if clause is not None else s.text
+        low = text.lower()
         quote = _clean_quote(text)
         if len(quote) < 12:
             return
-        block = self._in_target_block(doc, i) or (i > 0 and self._in_target_block(doc, i - 1)
-                                                    and doc.sentences[i - 1].paragraph == s.paragraph)
+        block = quoted or self._in_target_block(doc, i) or (i > 0 and self._in_target_block(doc, i - 1)
+                                                              and doc.sentences[i - 1].paragraph == s.paragraph)
         cue = self.lx.has("target", low)
         has_number = bool(re.search(r"\d", re.sub(YEAR, "", text))) or any(w in low for w in self.lx.fractions)
         has_year = bool(_years(text))
@@ -388,8 +461,9 @@ class Drafter:
             draft.skipped.append(Skipped(quote, s.where, f"een cijfer over het verleden ('{past}'), geen doel", s.start))
             return
         if not (cue or block or future or self.lx.has("at_most", low) or self.lx.has("at_least", low)):
-            if (hits or need) and (has_number or has_year):
-                draft.skipped.append(Skipped(quote, s.where, "getallen zonder woorden die een doel aangeven", s.start))
+            if ((hits or need) and has_year) or has_number:
+                draft.skipped.append(Skipped(quote, s.where, "getallen zonder woorden die een doel aangeven"
+                                             + ("" if hits or need else " en zonder bekende indicator"), s.start))
             return
         if not hits and not need and re.match(r"(dat|dit|het)\s+(aantal|cijfer)\b|(dat|dit)\s+willen\b", low) and i > 0 \
                 and doc.sentences[i - 1].paragraph == s.paragraph:
@@ -406,9 +480,10 @@ class Drafter:
             if block:
                 draft.parts.append(Proposal(quote, s.where, s.heading, qualitative=True, confidence="medium", start=s.start,
                                             reasons=["een zin uit het geciteerde doel zonder cijfermatige maat: kwalitatief"]))
-            elif has_number and cue:
-                draft.skipped.append(Skipped(quote, s.where, "een doel met een getal, maar geen bekende indicator "
-                                                             "(voeg het woord toe aan data/draft/lexicon.yaml)", s.start))
+            elif has_number or (cue and has_year):
+                draft.skipped.append(Skipped(quote, s.where, f"{'een getal' if has_number else 'een doel met een jaar'}, maar "
+                                                             f"geen bekende indicator (voeg het woord toe aan "
+                                                             f"data/draft/lexicon.yaml als dit een doel is)", s.start))
             return
         comparison = self.lx.has("comparison", low)
         rank, trend = self.lx.has("rank", low), self.lx.has("trend", low)
@@ -419,7 +494,9 @@ class Drafter:
             if iid is None or (need and not hits):
                 p.indicator, p.needs_figure, p.scored = None, need, False
                 p.unscored_reason = f"{need}: geen open cijfer; de analist levert het aan (data/local/) en kiest de indicator"
-            if block:
+            if quoted:
+                p.reasons.append("de naam van een tabelrij is zelf het doel; de cijfers ernaast zijn realisaties")
+            elif block:
                 p.reasons.append("in het geciteerde doel (na een inleiding die op ':' eindigt)")
             better = self.indicators[iid].better if iid and iid in self.indicators else "lower"
             rule, why, missing = _rule(self.lx, f, text, better)
@@ -446,6 +523,8 @@ class Drafter:
                 p.scored, p.unscored_reason = False, f"'{trend}': een jaar-op-jaar-trend, niet gescoord als doel voor één jaar"
             if self.lx.has("break_note", low):
                 p.reasons.append(f"let op: de zin noemt een reeksbreuk ('{self.lx.has('break_note', low)}')")
+            if f.per and f.per_unit not in self.lx.per and p.scored:
+                p.scored, p.unscored_reason = False, _per_reason(f.per)
             if f.missing_number:
                 p.scored, p.unscored_reason = False, (f"het getal ontbreekt ('{f.missing_number}'): vul het in; ivb vult "
                                                       f"geen getal in dat niet in de tekst staat")
@@ -480,6 +559,14 @@ class Drafter:
                 base_year, ctx = self._context_baseline(doc, i, ty)
                 if base_year:
                     p.reasons.append(f"basisjaar {base_year} afgeleid uit de zin ervoor: '{ctx[:90]}'")
+            period_base = re.search(r"(?:periode|gemiddelde( van)?)\s+(19\d\d|20\d\d)\s*[-–/]\s*(19\d\d|20\d\d)", low)
+            if needs_base and period_base and not f.baseline_year:
+                base_year = None
+                p.reasons.append(f"basisperiode {period_base.group(2)}–{period_base.group(3)}: ivb toetst tegen één basisjaar")
+                p.scored, p.confidence = False, "low"
+                p.unscored_reason = p.unscored_reason or (f"de basis is een periode ({period_base.group(2)}–"
+                                                          f"{period_base.group(3)}), geen jaar: kies bij de review een "
+                                                          f"basisjaar of laat dit deel ongescoord")
             if needs_base:
                 if base_year:
                     rule["baseline_year"] = base_year
@@ -508,6 +595,15 @@ class Drafter:
                                             reasons=["de rest van de zin, zonder cijfermatige maat: kwalitatief"]))
 
     # --- budget tables ----------------------------------------------------------------------
+    def _sentence_label(self, r: Row) -> bool:
+        """A row label that is itself a target sentence: long, with a target word, a change or bound word, or a year."""
+        label = r.label.lower()
+        if len(label.split()) < 6 or any(self.column_kind(h)[0] in ("target", "ambiguous") for h, _ in r.cells):
+            return False
+        return bool(_years(r.label) and (self.lx.has("decrease", label) or self.lx.has("increase", label)
+                                         or self.lx.has("keep_level", label) or any(self.lx.bounds(label))
+                                         or self.lx.has("target", label) or self.lx.has("output", label)))
+
     def column_kind(self, heading: str) -> tuple[str, int | None]:
         h = heading.lower()
         year = next((y for _, y in _years(heading)), None)
@@ -529,35 +625,50 @@ class Drafter:
         hits = self.lx.find_indicators(label)
         need, need_phrase = self.lx.find_needs(label)
         kinds = [(self.column_kind(h), h, c) for h, c in row.cells]
-        targets = [(y, h, c) for (k, y), h, c in kinds if k == "target"]
-        ambiguous = [(y, h, c) for (k, y), h, c in kinds if k == "ambiguous" and parse_number(c) is not None]
+        # a column 'Jaar' beside the target column holds its year ('Streefwaarde 1,50 | Jaar 2030')
+        year_cells = [int(c.strip()) for _, h, c in kinds if re.fullmatch(r"(19|20)\d\d", (c or "").strip())
+                      and any(re.fullmatch(_rx(w), h.strip().lower()) for w in self.lx.columns.get("year", []))]
+        targets = [(y if y is not None or len(year_cells) != 1 else year_cells[0], h, c)
+                   for (k, y), h, c in kinds if k == "target"]
+        ambiguous = [(y, h, c) for (k, y), h, c in kinds if k == "ambiguous" and cell_number(c) is not None]
         if not targets and ambiguous:
             hits = self.lx.find_indicators(label)
             quote = f"{label} | " + " | ".join(f"{h}: {c}" for _, h, c in ambiguous)
-            draft.parts.append(Proposal(quote, row.where, row.caption, indicator=hits[0][1] if hits else None, scored=False,
+            draft.parts.append(Proposal(quote, row.where, row.caption, indicator=hits[0][1] if hits and not need else None,
+                                        needs_figure=need if need and not hits else "", scored=False,
                                         source="table", confidence="low",
-                                        unscored_reason=f"de kolom '{ambiguous[0][1]}' heet zowel prognose als streefwaarde: "
-                                                        f"een verwachting wordt nooit als doel voorgesteld; kies bij de review",
+                                        unscored_reason=f"de kolommen {', '.join(repr(h) for _, h, _ in ambiguous)} heten zowel "
+                                                        f"prognose als streefwaarde: een verwachting wordt nooit als doel "
+                                                        f"voorgesteld; kies bij de review",
                                         reasons=[f"rij '{label}'", "kolomkop met prognose én streefwaarde"]))
             return
         if not targets:
-            numbers = [c for _, _, c in kinds if parse_number(c) is not None]
+            numbers = [c for _, _, c in kinds if cell_number(c) is not None]
             if numbers:
                 draft.skipped.append(Skipped(f"{label} | " + " | ".join(f"{h}: {c}" for h, c in row.cells), row.where,
                                              "een rij zonder kolom met streefwaarden (realisatie, prognose of raming)"))
             return
-        base = [(y, h, c) for (k, y), h, c in kinds if k == "baseline" and parse_number(c) is not None]
-        iid = hits[0][1] if hits else None
-        better = self.indicators[iid].better if iid and iid in self.indicators else "lower"
+        base = [(y, h, c) for (k, y), h, c in kinds if k == "baseline" and cell_number(c) is not None]
         low = label.lower()
-        percent = "%" in label or "percentage" in low or "aandeel" in low
+        percent = ("%" in label or "percentage" in low or "aandeel" in low
+                   or any("%" in (c or "") for _, _, c in targets))
+        # a share of residents or a survey score is no police count, whatever noun it names
+        iid = hits[0][1] if hits and not percent and not need else None
+        better = (self.indicators[iid].better if iid and iid in self.indicators else "lower") if iid else \
+            self.lx.better_for(label)
         m = re.search(r"per\s+(\d{1,3}(?:[. ]\d{3})*|\d+)\s+(\w+)", low)
         per = int(parse_number(m.group(1))) if m else None
-        thresholds, quotes, missing = {}, [], []
+        if m and m.group(2) not in self.lx.per and iid:
+            p_unit = _per_reason(m.group(0))
+        else:
+            p_unit = ""
+        thresholds, quotes, missing, yearless = {}, [], [], []
         for y, h, c in targets:
-            v = parse_number(c.replace("%", "").strip()) if c else None
+            v = cell_number(c)
             if y is None:
                 missing.append(f"kolom '{h}' noemt geen jaar")
+                if v is not None:
+                    yearless.append((v, h, c))
                 continue
             if v is None:
                 missing.append(f"{h}: '{c or 'leeg'}' is geen getal")
@@ -568,6 +679,9 @@ class Drafter:
         p = Proposal(quote, row.where, row.caption, indicator=iid, source="table",
                      reasons=[f"rij '{label}'" + (f": indicator uit '{hits[0][2]}'" if hits else ""),
                               "kolommen met streefwaarden: " + ", ".join(h for _, h, _ in targets)])
+        if hits and not iid:
+            p.reasons.append(f"'{hits[0][2]}' in de rij, maar het is een {'percentage' if percent else 'enquêtecijfer'}: "
+                             f"geen telling van de politie")
         if not iid:
             p.scored = False
             if need:
@@ -581,12 +695,25 @@ class Drafter:
             p.confidence = "low"
         if self.lx.has("output", low):
             p.scored, p.unscored_reason = False, f"'{self.lx.has('output', low)}': een outputdoel, opgesomd en niet gescoord"
+        if p_unit and p.scored:
+            p.scored, p.confidence, p.unscored_reason = False, "low", p_unit
+        kind = "at_most" if better == "lower" else "at_least"
+        if not thresholds and len(yearless) == 1:
+            # one target value without a year anywhere in the table: the number is proposed, the year left open
+            (v, h, c), = yearless
+            p.quote = f"{label} | {h}: {c}"
+            p.rule = {"kind": kind, "threshold": v, **({"per": per} if per else {})}
+            p.reasons.append(f"'{h}' {c}: {'lager' if better == 'lower' else 'hoger'} is beter, dus een "
+                             f"{'bovengrens' if kind == 'at_most' else 'ondergrens'}")
+            p.scored, p.confidence = False, "low"
+            p.unscored_reason = p.unscored_reason or f"de tabel noemt geen jaar bij '{h}': vul target_year in"
+            draft.parts.append(p)
+            return
         if not thresholds:
             p.scored, p.confidence = False, "low"
             p.unscored_reason = p.unscored_reason or "geen streefwaarde als getal: " + "; ".join(missing)
             draft.parts.append(p)
             return
-        kind = "at_most" if better == "lower" else "at_least"
         p.reasons.append(f"voor deze indicator is {'lager' if better == 'lower' else 'hoger'} beter: streefwaarde als "
                          f"{'bovengrens' if kind == 'at_most' else 'ondergrens'}")
         rule = {"kind": kind}
@@ -599,6 +726,10 @@ class Drafter:
         if per:
             rule["per"] = per
             p.reasons.append(f"'per {per}' in de rij: een cijfer per {per}")
+        elif iid and any(v != int(v) for v in thresholds.values()):
+            p.scored, p.confidence = False, "low"
+            p.unscored_reason = (f"streefwaarden met decimalen ({', '.join(nl(v) for v in thresholds.values())}) zonder eenheid in "
+                                 f"de rij: waarschijnlijk per 1.000 inwoners — zet per: 1000 of controleer de eenheid")
         if base:
             p.reasons.append(f"nulmeting {base[0][2]} ({base[0][1]}) staat erbij; de toets gebruikt de streefwaarde")
         if missing:
@@ -610,8 +741,18 @@ class Drafter:
     def draft(self, doc: Document) -> Draft:
         d = Draft(doc)
         for i in range(len(doc.sentences)):
-            self.sentence(doc, i, d)
+            parts = self.clauses(doc.sentences[i].text)
+            for clause in parts if len(parts) > 1 else [None]:
+                self.sentence(doc, i, d, clause)
         for r in doc.rows:
+            if self._sentence_label(r):
+                # a realisation table whose rows are the target sentences ('In 2022 vermindert het aantal
+                # verkeersslachtoffers met 2% t.o.v. …'): the label is drafted as a sentence, the figures are realisations
+                one = Document(doc.path, doc.title, "", [Sentence(" ".join(r.label.split()), r.where, 0, r.caption, r.start)])
+                before = len(d.parts), len(d.skipped)
+                self.sentence(one, 0, d, quoted=True)
+                if (len(d.parts), len(d.skipped)) != before:
+                    continue
             self.row(r, d, doc)
         self._footnotes(doc, d)
         return d
@@ -621,15 +762,19 @@ class Drafter:
         parts whose quote carries its mark: one more reason, and no longer high confidence."""
         notes = {}
         for s in doc.sentences:
-            m = re.match(r"^\s*([¹²³⁴⁵⁶⁷⁸⁹]|\(\d\)|\*)\s*(.+)", s.text)
+            m = re.match(r"^\s*([¹²³⁴⁵⁶⁷⁸⁹]|\(\d\)|\*{1,3}\)?)\s*(.+)", s.text)
             if m and self.lx.has("break_note", m.group(2).lower()):
                 notes[m.group(1)] = m.group(2)
         for p in d.parts:
             for mark, text in notes.items():
-                if mark in p.quote and not p.quote.lstrip().startswith(mark):
+                if re.search(rf"(?<!\*){re.escape(mark)}(?!\*)", p.quote) and not p.quote.lstrip().startswith(mark):
                     p.reasons.append(f"de voetnoot {mark} noemt een reeksbreuk: '{text[:100]}' — kies jaren aan één kant ervan")
                     if p.confidence == "high":
                         p.confidence = "medium"
+
+
+def nl(v: float) -> str:
+    return f"{v:g}".replace(".", ",")
 
 
 def doc_year(doc: Document) -> int | None:
