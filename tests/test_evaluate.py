@@ -203,9 +203,40 @@ def test_direction_checks(data_copy):
     assert r["status"] == "niet bevestigd" and "+15,9%" in r["text"]
     assert evaluate_check(ds, checks["misdrijven-stijging-2019-2022"])["status"] == "nog niet te controleren"
     add_local(data_copy, "crimes_total,GM1969,Westerkwartier,2019,2000,test-fixture\n"
-                         "crimes_total,GM1969,Westerkwartier,2022,2100,test-fixture\n")
+                         "crimes_total,GM1969,Westerkwartier,2022,2300,test-fixture\n")
     ds = ivbtools.load(data_copy)
-    assert evaluate_check(ds, checks["misdrijven-stijging-2019-2022"])["status"] == "bevestigd"
+    # 2300 / 2000 = 1.15; exact interval by hand (Clopper-Pearson on 2300 of 4300): 1.08-1.22, without 1
+    r = evaluate_check(ds, checks["misdrijven-stijging-2019-2022"])
+    assert r["status"] == "bevestigd" and "van 1,08 tot 1,22" in r["text"]
+    assert "De jaren ertussen: 2020: geen cijfer; 2021: geen cijfer." in r["text"]
+
+
+def test_a_rise_within_the_noise_is_not_confirmed_and_names_the_years_between_and_the_sources(data_copy):
+    """Issue #28: an analyst supplies 1,320 (2019) and 1,410 (2022) registered crimes, made-up figures of
+    the review's shape: +6.8%, exact 95% interval of the ratio 0.99-1.15 (scipy below), p = 0.09. The
+    statement 'gestegen' reads 'gestegen, maar binnen de toevalsmarge', lists 2020 and 2021, and says that
+    2019 and 2022 come from two publications."""
+    from scipy import stats as sps
+
+    lo = sps.beta.ppf(0.025, 1410, 1320 + 1)
+    hi = sps.beta.ppf(0.975, 1410 + 1, 1320)
+    assert (round(lo / (1 - lo), 2), round(hi / (1 - hi), 2)) == (0.99, 1.15)
+    local = data_copy / "local"
+    (local / "extra.csv").write_text("indicator,area_code,area_name,year,value,source_id\n"
+                                     "crimes_total,GM1969,Westerkwartier,2022,1410,test-fixture-b\n", encoding="utf-8")
+    add_local(data_copy, "crimes_total,GM1969,Westerkwartier,2019,1320,test-fixture\n"
+                         "crimes_total,GM1969,Westerkwartier,2020,1500,test-fixture\n")
+    with (local / "sources.yaml").open("a", encoding="utf-8") as f:
+        f.write("  - id: test-fixture-b\n    kind: analyst_supplied\n    publisher: ivb test suite\n"
+                "    title: A second hand-made publication (not a real figure)\n    document: tests/test_evaluate.py\n"
+                "    retrieved: 2026-12-04\n")
+    ds = ivbtools.load(data_copy)
+    check = next(c for c in ds.policy.checks if c.id == "misdrijven-stijging-2019-2022")
+    r = evaluate_check(ds, check)
+    assert r["status"] == "gestegen, maar binnen de toevalsmarge"
+    assert "van 0,99 tot 1,15" in r["text"] and "kan toeval zijn" in r["text"]
+    assert "De jaren ertussen: 2020: 1.500; 2021: geen cijfer." in r["text"]
+    assert "Let op: 2019 komt uit" in r["text"] and "2022 uit" in r["text"]
 
 
 def test_another_municipality_gets_the_targets_as_a_benchmark_without_westerkwartiers_text(data_copy):

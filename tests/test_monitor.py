@@ -77,7 +77,9 @@ def test_ivb_monitor_writes_a_dutch_page_and_dutch_csvs(planted, tmp_path):
     n = sum(len(p.indicators) for p in ivbtools.load(planted).monitor.priorities)
     assert n >= 7 and len(sig) == n * 2 and set(sig.signaal) >= {HIGHER, WITHIN}   # every indicator, 2024 and 2025
     st = pd.read_csv(folder / "statements.csv", sep=";", encoding="utf-8-sig")
-    assert set(st.uitkomst) <= {"bevestigd", "niet bevestigd", "nog niet te controleren"} and len(st) >= 3
+    assert set(st.uitkomst) <= {"bevestigd", "niet bevestigd", "nog niet te controleren", "binnen de toevalsmarge",
+                                "gestegen, maar binnen de toevalsmarge", "gedaald, maar binnen de toevalsmarge"}
+    assert len(st) >= 3
     # a year outside the policy period: one line, nothing written
     later = ivb(["--data", str(planted), "monitor", "--year", str(dt.date.today().year + 1), "--output", str(tmp_path / "x")])
     assert later.returncode == 2 and later.stderr.count("\n") == 1 and "the monitor covers 2024" in later.stderr
@@ -125,20 +127,26 @@ def test_lowest_in_with_a_year_missing_cannot_be_checked_yet(data_copy):
     assert r["status"] == "nog niet te controleren" and "in 2015" in r["text"]
 
 
-def test_rate_below_national_by_hand(data_copy):
+@pytest.mark.parametrize("count, population, status, interval", [
+    (60, 60000, "binnen de toevalsmarge", "van 1,32 tot 2,23 keer"),
+    (600, 600000, "bevestigd", "van 1,57 tot 1,84 keer")])
+def test_rate_below_national_by_hand(data_copy, count, population, status, interval):
     """Shoplifting 2022 (made up): 60 in a town of 60,000 (1,00 per 1,000) against 30,000 in 17.6
-    million (1,70 per 1,000): 1,7 times as high, above the factor 1,5 the reading sets."""
+    million (1,70 per 1,000): 1,7 times as high, above the factor 1,5 the reading sets — but the exact
+    Poisson interval of 60 (Garwood, chi-square by hand: 45,8-77,2) gives 1,32-2,23 times, and the
+    line 1,5 lies inside it (issue #28). Ten times the counts: 1,57-1,84, the line outside: confirmed."""
     from ivbtools.verdict.evaluate import evaluate_check
 
-    add_local(data_copy, "shoplifting,GM1969,Westerkwartier,2022,60,test-fixture\n"
-                         "population,GM1969,Westerkwartier,2022,60000,test-fixture\n"
+    add_local(data_copy, f"shoplifting,GM1969,Westerkwartier,2022,{count},test-fixture\n"
+                         f"population,GM1969,Westerkwartier,2022,{population},test-fixture\n"
                          "shoplifting,NL01,Nederland,2022,30000,test-fixture\n"
                          "population,NL01,Nederland,2022,17647059,test-fixture\n")
     ds = ivbtools.load(data_copy)
     check = next(c for c in ds.policy.checks if c.kind == "rate_below_national")
     r = evaluate_check(ds, check)
-    assert check.factor == 1.5 and r["status"] == "bevestigd"
-    assert "Westerkwartier 1,00, Nederland 1,70 (1,7 keer zo hoog)" in r["text"]
+    assert check.factor == 1.5 and r["status"] == status
+    assert "Westerkwartier 1,00, Nederland 1,70 (1,7 keer zo hoog)" in r["text"] and interval in r["text"]
+    assert ("die grens ligt binnen de marge" in r["text"]) == (status != "bevestigd")
 
 
 def test_the_analysts_monitor_notebook_shows_one_priority_in_depth(planted, tmp_path):
@@ -323,8 +331,9 @@ def test_the_monthly_queries_ask_only_months_and_the_columns_used(through_octobe
 
 
 def test_the_page_says_how_many_chance_signals_to_expect_and_never_reads_no_data_as_all_clear(tmp_path):
-    """By hand: 21 judgements at 6-12% each give 1,3 to 2,5 chance signals, at least one with probability
-    1-0.94^21 = 73% to 1-0.88^21 = 93%. Without any figure the line says there is nothing to judge yet."""
+    """By hand: 21 judgements at 1-10% each (M2.1) give 0,2 to 2,1 chance signals, at least one with
+    probability 1-0.99^21 = 19% to 1-0.90^21 = 89%. Without any figure the line says there is nothing to
+    judge yet."""
     import pandas as pd
 
     from ivbtools.present.monitorpage import _attention_line
@@ -335,7 +344,7 @@ def test_the_page_says_how_many_chance_signals_to_expect_and_never_reads_no_data
                                                           "waarde": v, "signaal": signal, "voorlopig": False}
                              for k, v in enumerate(values)], columns=COLUMNS)
     line = _attention_line(table([10.0] * 21, WITHIN))
-    assert "Bij 21 oordelen" in line and "ongeveer 1,3 tot 2,5" in line and "minstens één: 73–93%" in line
+    assert "Bij 21 oordelen" in line and "ongeveer 0,2 tot 2,1" in line and "minstens één: 19–89%" in line
     assert "geen indicator buiten de verwachte marge" in line
     empty = _attention_line(table([None] * 21, "geen gegevens"))
     assert "niets te zeggen" in empty and "geen indicator buiten" not in empty and "ind 0" in empty

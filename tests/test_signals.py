@@ -33,28 +33,95 @@ def _rates(mu: float, tau: float, jump: float, seed: int) -> tuple[float, float]
     return false / SIMS, power / SIMS
 
 
-# nominal false-signal rate 5% (two-sided 95% interval); measured (seed 7, 300 series each) in the
-# closing note of issue #19: between about 3% and 9%, the higher end at 10% overdispersion
+# M2.1 (issue #28): at most 5% false signals per judgement; measured (seed 7, 300 series each):
+# 1,3%, 0,3%, 2,0% and 5,3% with 85%, 79%, 71% and 77% of the planted jumps seen. The Monte-Carlo
+# margin of 300 series at 5% is 2,5 points, so the bound below is 7,5% (M2 measured up to 12%).
 @pytest.mark.parametrize("mu, tau, jump, min_power", [
     (10, 0.0, 3.0, 0.75),    # 10 a year: only a tripling is seen reliably
-    (30, 0.1, 2.0, 0.75),
+    (30, 0.1, 2.0, 0.70),
     (100, 0.1, 1.6, 0.6),
     (500, 0.1, 1.5, 0.7),
 ])
-def test_false_signals_near_nominal_and_planted_jumps_are_seen(mu, tau, jump, min_power):
+def test_false_signals_at_most_nominal_and_planted_jumps_are_seen(mu, tau, jump, min_power):
     false, power = _rates(mu, tau, jump, seed=7)
-    # 300 series: a binomial 99% band around 5% is about 2%–9%; allow the method's own excess
-    assert 0.01 <= false <= 0.12, false
+    assert false <= 0.075, false
     assert power >= min_power, power
+
+
+def test_the_fast_fit_is_statsmodels_own_answer():
+    import statsmodels.api as sm
+
+    rng = np.random.default_rng(3)
+    for mu in (5, 30, 500):
+        y = rng.poisson(mu, 5).astype(float)
+        x = np.arange(5.0) - 5
+        params, cov, scale = signals.poisson_loglinear(y, x)
+        fit = sm.GLM(y, sm.add_constant(x), family=sm.families.Poisson()).fit()
+        assert params == pytest.approx(fit.params, abs=1e-8) and cov == pytest.approx(fit.cov_params(), rel=1e-6)
+        assert scale == pytest.approx(fit.pearson_chi2 / 3, rel=1e-9)
+
+
+def _trend_kept(rule, n: int, mu: float, tau: float, reps: int, seed: int) -> float:
+    rng = np.random.default_rng(seed)
+    kept = 0
+    for _ in range(reps):
+        ys = _nb(rng, mu, tau, n).astype(float)
+        e = expect({2024 - n + j: v for j, v in enumerate(ys)}, 2024, rule=rule)
+        kept += e.trend
+    return kept / reps
+
+
+@pytest.mark.parametrize("n, mu, tau", [(4, 100, 0.1), (5, 30, 0.0), (5, 500, 0.1)])
+def test_the_trend_gate_holds_its_level_on_trend_free_series(n, mu, tau):
+    """Trend-free series of 4 and 5 points (3 never get a trend): the trend is kept in at most 5% of
+    them (1,000 series, Monte-Carlo margin 1,4 points: bound 6,4%). M2's Wald z test on the Pearson
+    scale, which the review measured at 13-16%, fails the same bound — the test can fail."""
+    assert _trend_kept(signals.RULE, n, mu, tau, 1000, seed=21) <= 0.064
+    assert _trend_kept(signals.M2_RULE, n, mu, tau, 1000, seed=21) > 0.064
+
+
+def _width(values, rule=signals.RULE):
+    e = expect({2019 + j: v for j, v in enumerate(values)}, 2024, rule=rule)
+    return e.high - e.low, e.phi
+
+
+def test_no_jump_in_range_width_as_the_dispersion_estimate_crosses_1():
+    """Two baselines around 100 whose Pearson dispersion lies just below and just above 1 (by hand:
+    sum of squared deviations 396 and 404 over 4 df and a mean of 100): the ranges differ by about 1%
+    under M2.1; M2 switched from the normal to the t quantile there and widened the range by ~40%."""
+    below = [100 - 14.071, 100 + 14.071, 100, 100, 100]   # 2 * 14.071^2 = 396
+    above = [100 - 14.213, 100 + 14.213, 100, 100, 100]   # 2 * 14.213^2 = 404
+    (wb, pb), (wa, pa) = _width(below), _width(above)
+    assert pb == 1.0 and pa == pytest.approx(1.01, abs=1e-3)
+    assert wa / wb == pytest.approx(1.0, abs=0.01)
+    (mb, _), (ma, _) = _width(below, signals.M2_RULE), _width(above, signals.M2_RULE)
+    assert ma / mb > 1.3
+
+
+def test_an_outbreak_in_the_last_baseline_year_does_not_make_the_next_year_low():
+    """A doubled 2023 in a stable series of 30 a year: the next, ordinary year is signalled 'lager dan
+    verwacht' in at most 5% of 1,000 series (Monte-Carlo bound 6,4%); M2 did so in about 7%
+    (a trend fitted through the outbreak and extrapolated); Farrington's guard stops that."""
+    rng = np.random.default_rng(31)
+    low = {"m21": 0, "m2": 0}
+    for _ in range(1000):
+        ys = _nb(rng, 30, 0.1, 6).astype(float)
+        ys[4] = float(_nb(rng, 60, 0.1, 1)[0])
+        series = {2019 + j: ys[j] for j in range(5)}
+        low["m21"] += expect(series, 2024).signal(ys[5]) == LOWER
+        low["m2"] += expect(series, 2024, rule=signals.M2_RULE).signal(ys[5]) == LOWER
+    assert low["m21"] / 1000 <= 0.064
+    assert low["m2"] / 1000 > low["m21"] / 1000
 
 
 def test_a_stable_series_is_within_and_a_jump_is_higher_by_hand():
     series = {2019: 100.0, 2020: 96.0, 2021: 104.0, 2022: 99.0, 2023: 101.0}
     e = expect(series, 2024)
-    # flat (no significant trend), Pearson dispersion below 1 -> phi = 1; mean 100, Var(eta) = 1/500
+    # flat (no significant trend), Pearson dispersion below 1 -> phi = 1; mean 100, Var(eta) = 1/500;
+    # the t quantile on 5 - 1 = 4 degrees of freedom (M2.1: always t, no switch at phi = 1)
     assert not e.trend and e.phi == 1.0 and e.expected == pytest.approx(100.0)
     sd = np.sqrt(100 + 100 ** 2 / 500)
-    z = sps.norm.ppf(0.975)
+    z = sps.t.ppf(0.975, df=4)
     assert e.high == pytest.approx(100 * (1 + 2 / 3 * z * sd / 100) ** 1.5, rel=1e-9)
     assert e.low == pytest.approx(100 * (1 - 2 / 3 * z * sd / 100) ** 1.5, rel=1e-9)
     assert e.signal(110) == WITHIN and e.signal(140) == HIGHER and e.signal(70) == LOWER and e.signal(None) == NO_DATA
@@ -68,11 +135,21 @@ def test_no_term_across_a_break_and_abnormal_years_left_out():
     assert signals.baseline_years(series, 2024) == [2019, 2020, 2021, 2022, 2023]
 
 
-def test_a_steady_trend_is_followed_when_significant():
-    series = {2019: 100.0, 2020: 121.0, 2021: 146.0, 2022: 177.0, 2023: 214.0}   # +21% a year
-    e = expect(series, 2024)
-    assert e.trend and e.expected == pytest.approx(259, rel=0.03)
-    assert e.signal(259) == WITHIN and e.signal(200) == LOWER and e.signal(320) == HIGHER
+def test_a_steady_fall_is_followed_and_a_rise_is_not_extrapolated_beyond_the_highest_year():
+    """A steady fall of 21% a year is significant and followed (expected about 214 * 0.79 = 169). The
+    mirror image, a steady rise, would predict 259, above the highest baseline year 214: Farrington's
+    guard keeps the flat mean (151.6) instead; the rise's own spread (Pearson dispersion about 13) makes
+    that range wide, so 259 lies inside it and only a further jump signals."""
+    fall = {2019: 214.0, 2020: 177.0, 2021: 146.0, 2022: 121.0, 2023: 100.0}
+    e = expect(fall, 2024)
+    assert e.trend and e.expected == pytest.approx(82.6, rel=0.03)
+    assert e.signal(83) == WITHIN and e.signal(150) == HIGHER
+    rise = {2019: 100.0, 2020: 121.0, 2021: 146.0, 2022: 177.0, 2023: 214.0}
+    e = expect(rise, 2024)
+    assert not e.trend and e.guarded and e.expected == pytest.approx(151.6)
+    assert e.phi > 10 and e.signal(259) == WITHIN and e.signal(400) == HIGHER
+    m2 = expect(rise, 2024, rule=signals.M2_RULE)
+    assert m2.trend and m2.expected == pytest.approx(259, rel=0.03)
 
 
 def test_a_constant_series_gets_an_expectation():
@@ -80,7 +157,7 @@ def test_a_constant_series_gets_an_expectation():
     ValueError on a constant series). Mean 50, Pearson dispersion 0 -> phi 1, Var(eta) = 1/150."""
     e = expect({2021: 50.0, 2022: 50.0, 2023: 50.0}, 2024)
     sd = np.sqrt(50 + 50 ** 2 / 150)
-    z = sps.norm.ppf(0.975)
+    z = sps.t.ppf(0.975, df=2)
     assert e.expected == 50 and e.phi == 1.0
     assert e.high == pytest.approx(50 * (1 + 2 / 3 * z * sd / 50) ** 1.5, rel=1e-9)
 

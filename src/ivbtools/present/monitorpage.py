@@ -197,7 +197,8 @@ en worden niet gescoord. Methode: docs/monitor-methods.md (versie {signals.METHO
 {''.join(parts)}
 <h2>Uitspraken in het beleidsdocument</h2>
 <p>{len(statements)} uitspraken uit de hoofdstukken 1 en 4 over {esc(ds.area_name(area))}, elk getoetst aan de cijfers
-(bevestigd, niet bevestigd, of nog niet te controleren met het cijfer dat daarvoor nodig is).</p>
+(bevestigd; niet bevestigd; binnen de toevalsmarge — de verandering of het verschil is zo klein dat toeval het kan
+verklaren; of nog niet te controleren, met het cijfer dat daarvoor nodig is).</p>
 <table class="list"><tr><th>uitspraak</th><th>uitkomst</th><th>toelichting</th></tr>{st_rows}</table>
 <p>Als CSV (voor Excel): <a href="signals.csv">signals.csv</a>, <a href="statements.csv">statements.csv</a>.</p>"""
     return html_page(f"Monitor IVB 2024-2027 — {ds.area_name(area)}, t/m {year}", body, GRID_CSS + SIGNAL_CSS)

@@ -25,6 +25,7 @@ import math
 from dataclasses import dataclass, field, replace
 
 import numpy as np
+from scipy import stats as sps
 
 from .. import stats
 from ..data.dataset import Dataset
@@ -700,7 +701,7 @@ def evaluate_check(ds: Dataset, check: Check) -> dict:
     missing = [_missing(ds, ind, check.area, y) for f, y in ((a, check.from_year), (b, check.to_year)) if f is None]
     name = ds.area_name(check.area)
     span = f"{check.from_year}–{check.to_year}"
-    parts, verdicts = [], []
+    parts, verdicts, noise = [], [], []
     if check.kind == "change":
         claim = f"Het document stelt {nl_pct(check.stated_change * 100, 0)} van {check.from_year} tot {check.to_year}."
         if not missing:
@@ -713,11 +714,20 @@ def evaluate_check(ds: Dataset, check: Check) -> dict:
         want = "gestegen" if check.direction == "up" else "gedaald"
         claim = f"Het document stelt dat het aantal in {name} over {span} is {want}" + \
                 (", in lijn met de landelijke ontwikkeling." if check.kind == "direction_national" else ".")
+        local_iv = None
         if not missing:
             got = _direction_word(a.value, b.value)
             verdicts.append(got == want)
+            local_iv = _count_ratio_interval(a.value, b.value)
             parts.append(f"{name}: van {nl_int(a.value)} naar {nl_int(b.value)} ({nl_pct((b.value / a.value - 1) * 100) if a.value else '–'}), "
-                         f"dus {got}.")
+                         f"dus {got}" + (f"; de toevalsmarge (95%) van die verhouding loopt van {_ratio_nl(local_iv.low)} tot "
+                                         f"{_ratio_nl(local_iv.high)}" if local_iv else "") + ".")
+            if got == want and local_iv is not None and local_iv.contains(1.0):
+                noise.append(f"De verhouding 1 (geen verandering) ligt binnen die marge: de {_noun(want)} kan toeval zijn.")
+            if local_iv is not None:
+                parts.append(NOISE_NOTE)
+        parts += _years_between(ds, ind, check)
+        parts += _sources_differ(ds, a, b)
         nat = ind.national_indicator
         if nat:
             na, nb = _figure(ds, nat, ind.national_area, check.from_year), _figure(ds, nat, ind.national_area, check.to_year)
@@ -728,6 +738,13 @@ def evaluate_check(ds: Dataset, check: Check) -> dict:
                 if check.kind == "direction_national":
                     verdicts.append(got == want)
                     parts.append(text)
+                    if local_iv is not None and na.value and nb.value:
+                        nat_ratio = nb.value / na.value
+                        parts.append(f"De verandering in {name} wijkt "
+                                     + ("niet meer van de landelijke af dan het toeval kan verklaren"
+                                        if local_iv.contains(nat_ratio) else "meer van de landelijke af dan het toeval verklaart")
+                                     + f" (landelijk {_ratio_nl(nat_ratio)}; marge in {name} {_ratio_nl(local_iv.low)}–"
+                                       f"{_ratio_nl(local_iv.high)}).")
                 else:
                     parts.append("Ter vergelijking — " + text)
     if any(v is False for v in verdicts):
@@ -736,9 +753,48 @@ def evaluate_check(ds: Dataset, check: Check) -> dict:
             parts.append("Dat deel weerspreekt de uitspraak al, hoe de ontbrekende cijfers ook uitvallen.")
     elif missing:
         status = "nog niet te controleren"
+    elif noise:
+        status = f"{want}, maar binnen de toevalsmarge"
+        parts += noise
     else:
         status = "bevestigd"
     return _check_result(check, status, claim, parts, missing)
+
+
+NOISE_NOTE = ("De toevalsmarge houdt alleen rekening met het toeval in de telling zelf; schommelingen van jaar tot jaar "
+              "maken haar nog breder.")
+
+
+def _count_ratio_interval(a: float, b: float):
+    """The exact 95% interval of the ratio b / a of two counts (None when they are not whole counts)."""
+    if a < 0 or b < 0 or a != int(a) or b != int(b) or a + b == 0:
+        return None
+    return stats.ratio_interval_exact(int(b), int(a))
+
+
+def _ratio_nl(r: float) -> str:
+    return "∞" if not np.isfinite(r) else nl_num(r, 2)
+
+
+def _noun(direction_word: str) -> str:
+    return {"gestegen": "stijging", "gedaald": "daling"}.get(direction_word, "verandering")
+
+
+def _years_between(ds: Dataset, ind: Indicator, check: Check) -> list[str]:
+    """The figures of the years between the two a statement compares (a rise 'over 2019–2022' says nothing
+    of 2020 and 2021 on its own)."""
+    years = range(check.from_year + 1, check.to_year)
+    if not years:
+        return []
+    figs = [(y, _figure(ds, ind.id, check.area, y)) for y in years]
+    return ["De jaren ertussen: " + "; ".join(f"{y}: {nl_int(f.value) if f else 'geen cijfer'}" for y, f in figs) + "."]
+
+
+def _sources_differ(ds: Dataset, a: Figure | None, b: Figure | None) -> list[str]:
+    if a is None or b is None or a.source_id == b.source_id:
+        return []
+    return [f"Let op: {a.year} komt uit {_source_name(ds, a.source_id)} en {b.year} uit {_source_name(ds, b.source_id)}; "
+            f"twee publicaties kunnen verschillend tellen."]
 
 
 def _check_result(check: Check, status: str, claim: str, parts: list[str], missing: list[Missing]) -> dict:
@@ -793,4 +849,22 @@ def _check_rate_below_national(ds: Dataset, check: Check) -> dict:
     nat = 1000 * figs["nat"].value / figs["natpop"].value
     parts = [f"Per 1.000 inwoners in {y}: {ds.area_name(area)} {nl_num(local, 2)}, Nederland {nl_num(nat, 2)}"
              + (f" ({nl_num(nat / local, 1)} keer zo hoog)" if local else "") + "."]
-    return _check_result(check, "bevestigd" if nat >= check.factor * local else "niet bevestigd", claim, parts, [])
+    status = "bevestigd" if nat >= check.factor * local else "niet bevestigd"
+    count = figs["local"].value
+    if count == int(count) and count >= 0:
+        # the local count is the noisy one (the national count is a hundred times larger): its exact Poisson
+        # interval (Garwood) gives the interval of 'national rate / local rate'
+        lo_c = float(sps.chi2.ppf(0.025, 2 * count) / 2) if count > 0 else 0.0
+        hi_c = float(sps.chi2.ppf(0.975, 2 * count + 2) / 2)
+        r_lo = nat / (1000 * hi_c / figs["pop"].value)
+        r_hi = nat / (1000 * lo_c / figs["pop"].value) if lo_c > 0 else math.inf
+        parts.append(f"De toevalsmarge (95%) van die verhouding loopt van {_ratio_nl(r_lo)} tot {_ratio_nl(r_hi)} keer.")
+        if check.factor > 1:
+            inside = r_lo <= check.factor <= r_hi
+            parts.append(f"'Veel hoger' is gelezen als minstens {nl_num(check.factor, 1)} keer zo hoog (een afspraak, geen "
+                         f"cijfer uit het document); " + ("die grens ligt binnen de marge, dus of het verschil zo groot is, is "
+                                                          "niet zeker." if inside else "die grens ligt buiten de marge."))
+            if inside:
+                status = "binnen de toevalsmarge"
+        parts.append(NOISE_NOTE)
+    return _check_result(check, status, claim, parts, [])

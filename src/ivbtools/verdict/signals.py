@@ -1,41 +1,38 @@
-"""Expected range and signal for a yearly count (the 2024–2027 monitor, issue #19).
+"""Expected range and signal for a yearly count (the 2024–2027 monitor, issues #19 and #28).
 
-Fixed in docs/methods.md ('Monitor 2024–2027: verwachting en signaal') before any result, after
-the improved Farrington method (Noufaily et al. 2013, Statistics in Medicine 32:1206) as used in
-public-health surveillance, simplified to yearly counts:
+The rule of docs/monitor-methods.md (version METHOD, M2.1), after Farrington et al. (1996, J. R.
+Stat. Soc. A 159:547) as used in public-health surveillance, simplified to yearly counts:
 
 - Baseline: up to BASELINE_YEARS whole years before the year judged, without the years before a
   known registration break (the break's transition year included) and without abnormal years
   (the corona years): no term across a break. Fewer than MIN_YEARS left: no expectation.
-- Model: a quasi-Poisson log-linear trend, log mu = a + b * year, fitted by statsmodels' GLM with
-  the Pearson dispersion phi (at least 1). The trend is kept only when it is significant
-  (two-sided p < 0.05) and there are at least 4 baseline years; otherwise the mean is flat
-  (Farrington's rule against extrapolating noise).
+- Model: a quasi-Poisson log-linear trend, log mu = a + b * year (a Poisson GLM by IRLS, the
+  Pearson dispersion phi floored at 1). The trend is kept only with at least 4 baseline years, when
+  its t test (floored scale, n - 2 df) gives p < 0.05 and its prediction does not lie above the
+  highest baseline year (Farrington's gate and guard; Noufaily et al. 2013 fit it always).
 - Prediction interval (two-sided, LEVEL): the variance of a new count is phi * mu + mu^2 *
   Var(eta), eta the linear predictor (the estimate's own uncertainty); the bounds use the
-  2/3-power transformation of Farrington (counts are skewed) and a t quantile with the
-  residual degrees of freedom where phi is estimated from few years (a normal quantile where
-  phi is floored at the Poisson value 1).
+  2/3-power transformation of Farrington (counts are skewed) and always a t quantile on n - p
+  degrees of freedom (phi is estimated; no switch at phi = 1).
 - Signal: above the upper bound 'hoger dan verwacht', below the lower bound 'lager dan
   verwacht', else 'binnen de verwachting'; no figure 'geen gegevens'; no baseline 'geen
   verwachting'.
 
-tests/test_signals.py measures the false-signal rate on stable overdispersed series and the power
-on planted jumps by seeded simulation, at 10–500 a year.
+tests/test_signals.py checks the false-signal rate, the trend gate's level, the range's continuity
+and the outbreak case by seeded simulation; benchmarks/signal_rules.py measures all scenarios at
+R = 2,000 beside the rule before (M2_RULE) and the alternatives.
 """
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass
 
 import numpy as np
 from scipy import stats as sps
 
-METHOD = "M2"   # the version of docs/monitor-methods.md this implements
-# How often one judgement signals by chance (docs/monitor-methods.md, 'Chance signals on a page'):
-# 6-9% measured on stable series (the file's tables), 8-12% with extra year-to-year variation or a
-# real trend (the independent review of issue #28). Said on every page beside the signals.
-CHANCE_PER_JUDGEMENT = (0.06, 0.12)
+METHOD = "M2.1"   # the version of docs/monitor-methods.md this implements
+# How often one judgement signals by chance under M2.1 (docs/monitor-methods.md, benchmarks/signal_rules.py):
+# about 1% on stable series up to 10% with a real trend of 5% a year. Said on every page beside the signals.
+CHANCE_PER_JUDGEMENT = (0.01, 0.10)
 BASELINE_YEARS = 5
 MIN_YEARS = 3
 LEVEL = 0.95
@@ -54,6 +51,7 @@ class Expectation:
     baseline_years: tuple[int, ...]
     trend: bool                # the fitted trend was kept
     phi: float                 # quasi-Poisson dispersion (>= 1)
+    guarded: bool = False      # a significant trend was left out: its prediction lay above the baseline's maximum
 
     def signal(self, value: float | None) -> str:
         if value is None or not np.isfinite(value):
@@ -75,10 +73,46 @@ def baseline_years(series: dict[int, float], year: int, excluded: set[int] | fro
     return years[-BASELINE_YEARS:]
 
 
-def expect(series: dict[int, float], year: int, excluded=frozenset(), break_years=()) -> Expectation | None:
-    """The expected range of `year` from the years before it (None: too few baseline years)."""
-    import statsmodels.api as sm
+@dataclass(frozen=True)
+class YearlyRule:
+    """The choices of the yearly rule, as data (docs/monitor-methods.md): the adopted one is RULE;
+    benchmarks/signal_rules.py measures the others beside it."""
+    t_always: bool = True        # a t quantile on n - p degrees of freedom whenever phi is estimated (M2: only when > 1)
+    trend: str = "t-gate"        # "t-gate": kept when its t test (floored scale, n - 2 df) gives p < TREND_P;
+                                 # "wald": M2's z test on the Pearson scale; "always": Noufaily; "none": flat
+    guard: bool = True           # Farrington (1996): a trend whose prediction lies above the baseline's maximum is not used
+    min_trend_years: int = 4
 
+
+RULE = YearlyRule()
+M2_RULE = YearlyRule(t_always=False, trend="wald", guard=False)
+
+
+def poisson_loglinear(y: np.ndarray, x: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
+    """The Poisson log-linear fit log mu = a + b x by iteratively reweighted least squares: (params,
+    covariance at scale 1, Pearson scale X2 / (n - 2)) — statsmodels' GLM(Poisson).fit() for two
+    parameters, 50 times faster (tests/test_signals.py checks the two agree)."""
+    X = np.column_stack([np.ones_like(x), x])
+    beta = np.array([np.log(max(y.mean(), 1e-9)), 0.0])
+    for _ in range(100):
+        eta = X @ beta
+        mu = np.exp(eta)
+        z = eta + (y - mu) / mu
+        XtW = X.T * mu
+        new = np.linalg.solve(XtW @ X, XtW @ z)
+        if np.max(np.abs(new - beta)) < 1e-10:
+            beta = new
+            break
+        beta = new
+    mu = np.exp(X @ beta)
+    cov = np.linalg.inv((X.T * mu) @ X)
+    scale = float(((y - mu) ** 2 / mu).sum() / max(len(y) - 2, 1))
+    return beta, cov, scale
+
+
+def expect(series: dict[int, float], year: int, excluded=frozenset(), break_years=(),
+           rule: YearlyRule = RULE) -> Expectation | None:
+    """The expected range of `year` from the years before it (None: too few baseline years)."""
     years = baseline_years(series, year, excluded, break_years)
     if len(years) < MIN_YEARS:
         return None
@@ -88,32 +122,40 @@ def expect(series: dict[int, float], year: int, excluded=frozenset(), break_year
     x = np.array(years, dtype=float) - year
     if y.sum() == 0:   # nothing ever counted: expect nothing, and a handful is already a signal
         return Expectation(year, 0.0, 0.0, float(sps.poisson.ppf(LEVEL, 1.0 / len(years))), tuple(years), False, 1.0)
-    trend = False
-    if len(years) >= 4 and len(set(y)) > 1:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            fit = sm.GLM(y, sm.add_constant(x), family=sm.families.Poisson()).fit(scale="X2")
-        trend = bool(fit.pvalues[1] < TREND_P)
+    trend = guarded = False
+    if rule.trend != "none" and len(years) >= rule.min_trend_years and len(set(y)) > 1 and (y > 0).sum() >= 2:
+        params, cov1, tscale = poisson_loglinear(y, x)
+        if rule.trend == "always":   # Noufaily et al. (2013): the trend always fitted
+            trend = True
+        elif rule.trend == "wald":   # M2: Wald z on the Pearson scale, even below 1
+            stat = params[1] / np.sqrt(cov1[1, 1] * tscale)
+            trend = bool(2 * sps.norm.sf(abs(stat)) < TREND_P) if tscale > 0 else False
+        else:                      # t test with the scale floored at the Poisson value 1, n - 2 df
+            tphi = max(1.0, tscale)
+            stat = params[1] / np.sqrt(cov1[1, 1] * tphi)
+            trend = bool(2 * sps.t.sf(abs(stat), df=len(y) - 2) < TREND_P)
+        if trend and rule.guard and float(np.exp(params[0])) > y.max():
+            trend, guarded = False, True   # Farrington's guard: no prediction beyond the highest baseline year
     if trend:
-        scale = float(fit.scale)
+        scale = tscale
         phi = max(1.0, scale)
-        exog = np.array([1.0, 0.0])   # x = 0 is the year judged
-        mu = float(np.exp(exog @ fit.params))
-        cov = np.asarray(fit.cov_params()) * (phi / scale if scale > 0 else 1.0)
-        var_eta = float(exog @ cov @ exog)
+        mu = float(np.exp(params[0]))   # x = 0 is the year judged
+        var_eta = float(cov1[0, 0] * phi)
     else:
         # the flat quasi-Poisson model in closed form (the GLM's own answer: mu = mean, Pearson
-        # dispersion, Var(log mu) = phi / (n mu)); statsmodels' IRLS fails on a constant series
+        # dispersion, Var(log mu) = phi / (n mu))
         mu = float(y.mean())
         scale = float(((y - mu) ** 2 / mu).sum() / (len(y) - 1))
         phi = max(1.0, scale)
         var_eta = phi / (len(y) * mu)
-    # phi estimated from few years: a t quantile; floored at Poisson (phi = 1, known): a normal one
     df = max(len(years) - (2 if trend else 1), 1)
-    q = sps.t.ppf(0.5 + LEVEL / 2, df=df) if scale > 1 else sps.norm.ppf(0.5 + LEVEL / 2)
+    if rule.t_always:   # phi is estimated (and floored at 1): always a t quantile, no switch at phi = 1
+        q = sps.t.ppf(0.5 + LEVEL / 2, df=df)
+    else:
+        q = sps.t.ppf(0.5 + LEVEL / 2, df=df) if scale > 1 else sps.norm.ppf(0.5 + LEVEL / 2)
     sd = np.sqrt(phi * mu + mu * mu * var_eta)
     # Farrington's 2/3-power transformation: bounds mu * (1 +- 2/3 * q * sd / mu) ** (3/2)
     step = (2.0 / 3.0) * q * sd / mu
     high = mu * (1 + step) ** 1.5
     low = mu * max(1 - step, 0.0) ** 1.5
-    return Expectation(year, mu, low, high, tuple(years), trend, phi)
+    return Expectation(year, mu, low, high, tuple(years), trend, phi, guarded)
