@@ -75,7 +75,8 @@ def test_analyst_csv_changes_the_accident_verdict_and_names_the_lockdown_baselin
     assert ev.required == pytest.approx(286.4) and ev.allowed == 286
     _, hi = _cp_ratio(220, 358)
     # no own series to estimate the overdispersion from: clear on Poisson noise alone, and it says so
-    assert hi < 0.8 and ev.qualifier == stats.CLEAR_MET and ev.qualifier_nl == "duidelijk gehaald bij alleen Poisson-toeval"
+    assert hi < 0.8 and ev.qualifier == stats.CLEAR_MET and ev.qualifier_nl == (
+        "duidelijk gehaald, als de gewone schommeling van jaar tot jaar klein is")
     assert ev.stats_nl.startswith("Voorwaarde: er is geen schatting van de extra jaar-op-jaarschommeling")
     assert ev.assessment.p_exact == pytest.approx(_p_two(220, 358, 0.8), rel=1e-9)
     assert any("coronajaren" in c and "landelijke verandering" in c for c in ev.context_nl)
@@ -208,7 +209,7 @@ def test_direction_checks(data_copy):
     # 2300 / 2000 = 1.15; exact interval by hand (Clopper-Pearson on 2300 of 4300): 1.08-1.22, without 1
     r = evaluate_check(ds, checks["misdrijven-stijging-2019-2022"])
     assert r["status"] == "bevestigd" and "van 1,08 tot 1,22" in r["text"]
-    assert "De jaren ertussen: 2020: geen cijfer; 2021: geen cijfer." in r["text"]
+    assert "De jaren ertussen (2020, 2021) hebben geen cijfer" in r["text"]
 
 
 def test_a_rise_within_the_noise_is_not_confirmed_and_names_the_years_between_and_the_sources(data_copy):
@@ -308,7 +309,8 @@ def test_the_e33_report_checks_its_baseline_and_words_the_break_conditionally(ds
     assert implied == 242 and 0.0001 < p_hand < 0.0005
     check = ev.baseline_check_nl
     assert check.startswith("Controle van het basiscijfer: van 137 in 2017 naar ongeveer 242 in 2019")
-    assert "+77%" in check and "landelijk over dezelfde jaren +19%" in check and "bij alleen Poisson-toeval" in check
+    assert "+77%" in check and "landelijk over dezelfde jaren +19%" in check
+    assert "als de gewone schommeling van jaar tot jaar klein is, groter dan toeval" in check
     assert check in ev.context_nl
     text = " ".join(ev.context_nl) + ev.stats_nl + ev.dispersion_nl + ev.national.text_nl
     assert "vermoedelijk deels een registratie-effect" in text
@@ -317,7 +319,8 @@ def test_the_e33_report_checks_its_baseline_and_words_the_break_conditionally(ds
     for overclaim in ("zuivere vergelijking", "eerlijke maatstaf", "zonder de reeksbreuk", "is deels een registratie-effect"):
         assert overclaim not in text
     # the national comparison puts its Poisson-only condition first
-    assert "bij alleen Poisson-toeval is dat verschil met de landelijke ontwikkeling groter" in ev.national.text_nl
+    assert ("als de gewone schommeling van jaar tot jaar klein is, is dat verschil met de landelijke ontwikkeling groter"
+            in ev.national.text_nl)
 
 
 def test_a_baseline_that_fits_the_national_change_is_not_flagged(data_copy):
@@ -333,3 +336,31 @@ def test_an_own_series_of_small_counts_says_its_estimate_carries_little(data_cop
     ev = evaluate(ivbtools.load(data_copy), "sociaal-woninginbraak", 2023, "GM1969")
     assert ev.dispersion is not None and ev.series_mean == pytest.approx(sum([22, 19, 25, 18, 21, 20, 24, 17, 23, 19, 16, 21]) / 12)
     assert "zegt zo'n schatting weinig" in ev.dispersion_nl and "docs/methods.md" in ev.dispersion_nl
+
+
+def test_kort_gives_the_verdict_under_each_source_that_decides_it(data_copy):
+    """Issue #29 row 1. Burglary in 2023 must lie below its 2018 level. The embedded newspaper figure
+    for 2018 is 75; an analyst supplies 55 for 2018 and 60 for 2023: against 55 not met, against 75
+    met. Kort names each source with its verdict — on paper too, since Kort is printed. E33 2022
+    against 137 and an analyst's 377: both 'boven het vereiste niveau', only the certainty differs — Kort says
+    that, never that the verdict depends on the source."""
+    from ivbtools.present.summary import kort_md
+
+    add_local(data_copy, "burglary_home,GM1969,Westerkwartier,2018,55,test-fixture\n"
+                         "burglary_home,GM1969,Westerkwartier,2023,60,test-fixture\n")
+    ds = ivbtools.load(data_copy)
+    ev = evaluate(ds, "sociaal-woninginbraak", 2023, "GM1969")
+    kort = str(kort_md(ds, ev))
+    assert "De bronnen geven verschillende cijfers, en daarmee een ander oordeel:" in kort
+    assert "Met 55 in 2018 uit Hand-made test figure (not a real figure): niet gehaald" in kort
+    assert "Met 75 in 2018 uit" in kort and ": gehaald" in kort
+    assert "dit cijfer telt volgens de voorrangsregel" in kort and "hangt ervan af" not in kort
+
+    add_local(data_copy, "confused_person_e33,GM1969,Westerkwartier,2017,377,test-fixture\n")
+    ds = ivbtools.load(data_copy)
+    ev = evaluate(ds, "sociaal-verward-gedrag", 2022, "GM1969")
+    kort = str(kort_md(ds, ev))
+    assert "het oordeel is onder elke bron hetzelfde (tussenstand: boven het vereiste niveau); alleen de zekerheid" in kort
+    assert "met 137 in 2017 uit Integraal Veiligheidsbeleid Westerkwartier 2024-2027: onbeslist: reeksbreuk" in kort
+    assert "met 377 in 2017 uit Hand-made test figure (not a real figure): onbeslist: binnen de ruis" in kort
+    assert "ander oordeel" not in kort

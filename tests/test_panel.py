@@ -494,7 +494,7 @@ def test_a_missing_population_is_named_with_the_year_used_instead(pds):
 def test_no_national_table_row_rests_silently_on_poisson_noise(pds):
     """Before: 31% of the fixture's rows had no tau (a peer group of small counts) and read plain
     'duidelijk'. Now such a group borrows the tau pooled over every municipality; a row without any
-    tau would say 'bij alleen Poisson-toeval' and carry its tipping point."""
+    tau would say 'als de gewone schommeling van jaar tot jaar klein is' and carry its tipping point."""
     table = national.evaluate_all(pds, 2022)
     judged = table[table.kwalificatie.isin([stats.CLEAR_MET, stats.CLEAR_NOT_MET, stats.WITHIN_NOISE])]
     assert len(judged) > 1000
@@ -502,7 +502,7 @@ def test_no_national_table_row_rests_silently_on_poisson_noise(pds):
     # the fixture's casualties are too few anywhere for a tau: their clear rows say so
     assert set(no_tau.doel_id) == {"verkeer-slachtoffers"}
     clear_no_tau = no_tau[no_tau.kwalificatie != stats.WITHIN_NOISE]
-    assert len(clear_no_tau) > 0 and clear_no_tau.zekerheid.str.endswith(" bij alleen Poisson-toeval").all()
+    assert len(clear_no_tau) > 0 and clear_no_tau.zekerheid.str.endswith(", als de gewone schommeling van jaar tot jaar klein is").all()
     pooled = judged[judged.overdispersie_bron == "alle gemeenten"]
     assert len(pooled) > 0 and np.isfinite(pooled.overdispersie_tau.astype(float)).all()
     # a clear row without tau: its tipping point is there

@@ -10,6 +10,7 @@ from ..fmt import nl_int, nl_interval, nl_num, nl_pct, nl_value
 from ..stats import BREAK, CLEAR_MET, CLEAR_NOT_MET, WITHIN_NOISE
 from ..verdict import comparison as peers
 from ..verdict.evaluate import Evaluation
+from ..verdict.rules import qualifier_label, status_label
 from .text import Md
 
 
@@ -126,6 +127,42 @@ def concept_detail(ds: Dataset) -> str:
             f"{total} delen zijn nog niet nagelopen.")
 
 
+def source_title(ds: Dataset, sid: str) -> str:
+    src = ds.sources.get(sid)
+    return src.title_nl if src is not None else sid
+
+
+def source_lines(ds: Dataset, ev: Evaluation) -> list[str]:
+    """Where sources give different figures that change the verdict: one line per source that decides it
+    ('Met de cijfers van … (61 in 2023): niet gehaald.'); where only the certainty differs, that, and
+    never 'the verdict depends on it'. In Kort, so on screen and on paper."""
+    if not ev.source_sensitive:
+        return []
+    rule = ev.part.rule
+    unit = ev.indicator.unit if ev.indicator is not None else ""
+
+    def fig(f) -> str:
+        return f"{nl_value(f.value, unit)} in {f.year} uit {source_title(ds, f.source_id)}"
+
+    def which(s) -> str:
+        differs = [f for f, others in ((s.baseline, {x.baseline for x in ev.scenarios}),
+                                       (s.observed, {x.observed for x in ev.scenarios})) if len(others) > 1]
+        return " en ".join(fig(f) for f in differs or [s.observed])
+
+    statuses = {s.status for s in ev.scenarios}
+    if len(statuses) > 1:
+        lines = ["De bronnen geven verschillende cijfers, en daarmee een ander oordeel:"]
+        lines += [f"met {which(s)}: {status_label(s.status, rule)}"
+                  + (f" ({q})" if (q := qualifier_label(s.status, rule, s.qualifier, ev.dispersion is None)) else "")
+                  + (" — dit cijfer telt volgens de voorrangsregel" if s.chosen else "") + "." for s in ev.scenarios]
+        return [" ".join(lines[:1]) + " " + " ".join(x[:1].upper() + x[1:] for x in lines[1:])]
+    label = status_label(next(iter(statuses)), rule)
+    parts = [f"met {which(s)}: {qualifier_label(s.status, rule, s.qualifier, ev.dispersion is None) or 'geen oordeel over de zekerheid'}"
+             for s in ev.scenarios]
+    return [f"De bronnen geven verschillende cijfers, maar het oordeel is onder elke bron hetzelfde ({label}); alleen de "
+            f"zekerheid verschilt — " + "; ".join(parts) + "."]
+
+
 def kort_md(ds: Dataset, ev: Evaluation) -> Md:
     """The title and the 'Kort' lines of a target report."""
     lines = [f"# {title_text(ev)}", ""]
@@ -142,8 +179,7 @@ def kort_md(ds: Dataset, ev: Evaluation) -> Md:
         ds.sources[ev.observed.source_id].is_provisional(ev.year)
     if provisional:
         items.append(f"Het cijfer van {ev.year} is voorlopig: de bron kan het nog bijstellen, en daarmee dit oordeel.")
-    if ev.source_sensitive:
-        items.append("Bronnen geven verschillende cijfers, en het oordeel hangt ervan af welke telt (zie het deel voor analisten).")
+    items += source_lines(ds, ev)
     items += [_national_line(ev), _peers_line(ds, ev)]
     ind = ev.indicator
     areas = [ev.area_code] + ([ind.national_area] if ind.national_area else [])

@@ -351,9 +351,9 @@ def baseline_check(ds: Dataset, ev: Evaluation) -> str:
     alt = (f" Een andere bron geeft voor {rule.baseline_year} {nl_int(others[0].value)}; het oordeel onder elk cijfer "
            f"staat hieronder." if others else "")
     if a.robust is not None:
-        beyond = f"is, met de geschatte overdispersie, groter dan toeval kan verklaren (tweezijdig {nl_p(a.pvalue)})"
+        beyond = "is, ook met de geschatte schommeling van jaar tot jaar, groter dan toeval kan verklaren"
     else:
-        beyond = (f"is bij alleen Poisson-toeval groter dan toeval kan verklaren (tweezijdig {nl_p(a.pvalue)})"
+        beyond = ("is, als de gewone schommeling van jaar tot jaar klein is, groter dan toeval kan verklaren"
                   + (f", en blijft dat bij een extra jaar-op-jaarschommeling tot {nl_num(100 * a.tipping, 0)}%"
                      if a.tipping is not None else ""))
     return (f"Controle van het basiscijfer: van {nl_int(ev.baseline.value)} in {rule.baseline_year} naar {how} is "
@@ -661,8 +661,8 @@ def compare_national(ds: Dataset, ind: Indicator, area: str, base_year: int, yea
     if a.qualifier == stats.WITHIN_NOISE:
         noise = "dat verschil met de landelijke ontwikkeling valt binnen de ruis"
     elif dispersion is None:   # the condition first
-        noise = ("bij alleen Poisson-toeval is dat verschil met de landelijke ontwikkeling groter dan toeval kan "
-                 "verklaren")
+        noise = ("als de gewone schommeling van jaar tot jaar klein is, is dat verschil met de landelijke ontwikkeling "
+                 "groter dan toeval kan verklaren")
     else:
         noise = "dat verschil met de landelijke ontwikkeling is groter dan toeval kan verklaren"
     nc.how_nl, nc.noise_nl = how, noise
@@ -726,8 +726,9 @@ def evaluate_check(ds: Dataset, check: Check) -> dict:
                 noise.append(f"De verhouding 1 (geen verandering) ligt binnen die marge: de {_noun(want)} kan toeval zijn.")
             if local_iv is not None:
                 parts.append(NOISE_NOTE)
-        parts += _years_between(ds, ind, check)
-        parts += _sources_differ(ds, a, b)
+        if not missing:
+            parts += _years_between(ds, ind, check)
+            parts += _sources_differ(ds, a, b)
         nat = ind.national_indicator
         if nat:
             na, nb = _figure(ds, nat, ind.national_area, check.from_year), _figure(ds, nat, ind.national_area, check.to_year)
@@ -787,6 +788,9 @@ def _years_between(ds: Dataset, ind: Indicator, check: Check) -> list[str]:
     if not years:
         return []
     figs = [(y, _figure(ds, ind.id, check.area, y)) for y in years]
+    if all(f is None for _, f in figs):
+        return [f"De jaren ertussen ({', '.join(str(y) for y in years)}) hebben geen cijfer: of het aantal daar ook "
+                f"die kant op ging, is niet te zien."]
     return ["De jaren ertussen: " + "; ".join(f"{y}: {nl_int(f.value) if f else 'geen cijfer'}" for y, f in figs) + "."]
 
 

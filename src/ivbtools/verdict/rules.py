@@ -38,7 +38,8 @@ QUALIFIER_NL = {
     stats.WITHIN_NOISE: "onbeslist: binnen de ruis",
     stats.BREAK: "onbeslist: reeksbreuk",
 }
-POISSON_ONLY_NL = "bij alleen Poisson-toeval"
+# plain Dutch for council pages (issue #29): the clear verdict holds if the year-to-year variation is small
+POISSON_ONLY_NL = "als de gewone schommeling van jaar tot jaar klein is"
 
 # Counts are whole numbers and required levels products of them: a count equal to the required
 # level up to floating-point error meets an 'at most' rule.
@@ -113,12 +114,12 @@ def status_label(status: str, rule: Rule | None) -> str:
 def qualifier_label(status: str, rule: Rule | None, code: str | None, poisson_only: bool = False) -> str:
     """'duidelijk gehaald', 'duidelijk boven het vereiste niveau', 'onbeslist: binnen de ruis', …;
     a clear verdict without any estimate of the overdispersion says that it rests on Poisson
-    noise alone ('duidelijk gehaald bij alleen Poisson-toeval'), never plain 'duidelijk'."""
+    noise alone ('duidelijk gehaald, als de gewone schommeling van jaar tot jaar klein is'), never plain 'duidelijk'."""
     if code is None:
         return ""
     if code in CLEAR:
         label = "duidelijk " + status_label(status, rule).replace("tussenstand: ", "")
-        return f"{label} {POISSON_ONLY_NL}" if poisson_only else label
+        return f"{label}, {POISSON_ONLY_NL}" if poisson_only else label
     return QUALIFIER_NL[code]
 
 
