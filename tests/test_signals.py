@@ -223,3 +223,38 @@ def test_the_year_to_date_takes_only_earlier_years_with_all_those_months():
     # 2024 lacks March: left out; the others summed over January-March
     assert ytd.label == "2026 t/m maart" and ytd.value == 27 and ytd.earlier == {2023: 15, 2025: 21}
     assert Months(t).year_to_date("x", "A", 2025) is None   # twelve months: a whole year, not a year to date
+
+
+# --- M3, the monthly model (measured in benchmarks/monthly_model.py; not used by the monitor) ------
+
+def _flat_months(value: float = 20.0) -> dict[tuple[int, int], float]:
+    return {(y, m): value for y in range(2019, 2024) for m in range(1, 13)}
+
+
+def test_the_monthly_model_expects_the_sum_of_like_months_and_leaves_out_the_gap():
+    """Every month of 2019-2023 holds 20: the expected 2024 is 12 x 20 = 240 (flat, season factors 1).
+    October-December 2023 are the gap before the judged year: setting them to 1,000 changes nothing."""
+    from ivbtools.verdict import surveillance
+
+    rule = surveillance.MonthlyRule(trend=False)
+    e = surveillance.expect_months(_flat_months(), 2024, 12, rule=rule)
+    assert e.expected == pytest.approx(240.0, rel=1e-9) and e.phi == 1.0 and e.low < 240 < e.high
+    gap = _flat_months() | {(2023, 10): 1000.0, (2023, 11): 1000.0, (2023, 12): 1000.0}
+    assert surveillance.expect_months(gap, 2024, 12, rule=rule).expected == pytest.approx(240.0, rel=1e-9)
+    ytd = surveillance.expect_months(_flat_months(), 2024, 10, rule=rule)
+    assert ytd.expected == pytest.approx(200.0, rel=1e-9)
+    too_few = {k: v for k, v in _flat_months().items() if k[0] >= 2022}
+    assert surveillance.expect_months(too_few, 2024, 12, rule=rule) is None   # 21 months: below 36
+
+
+def test_the_monthly_model_down_weights_an_outbreak_month():
+    """One month of 2021 at 200 among months of 20: its Anscombe residual is far above 2,58, so it counts
+    for little and the expected June of 2024 stays near 20 (the June factor is estimated from five
+    Junes); without the reweighting that June factor is pulled up to about (4 x 20 + 200) / 5 = 56."""
+    from ivbtools.verdict import surveillance
+
+    months = _flat_months() | {(2021, 6): 200.0}
+    kept = surveillance.expect_months(months, 2024, 6, rule=surveillance.MonthlyRule(trend=False))
+    plain = surveillance.expect_months(months, 2024, 6, rule=surveillance.MonthlyRule(trend=False, cutoff=None))
+    assert plain.expected == pytest.approx(5 * 20 + 56, rel=0.01)
+    assert kept.expected < 5 * 20 + 30 < plain.expected
