@@ -166,3 +166,31 @@ def test_the_monitor_with_the_current_year_to_date_fits_and_reads_dutch(through_
     page.close()
     text = " ".join(visible_text((folder / "index.html").read_text(encoding="utf-8")).split())
     assert not [s for s in ENGLISH if s in text] and not re.search(r"\b(True|False|NaN|None)\b", text)
+
+
+ALIGN_JS = """() => { const out = [];
+  for (const cell of document.querySelectorAll('td, th')) {
+    if (!cell.getClientRects().length) continue;
+    const folded = cell.closest('details');
+    if (folded && !folded.open) continue;
+    const text = cell.innerText.trim();
+    if (!text || text === '–') continue;   // a dash stands for a missing figure: either way
+    const number = /^[-+−]?[0-9][0-9.,]*\\s*%?$/.test(text);
+    const align = getComputedStyle(cell).textAlign;
+    const ok = number ? ['right', 'end'].includes(align) : ['left', 'start', 'center'].includes(align);
+    if (!ok) out.push((number ? 'number ' : 'text ') + JSON.stringify(text.slice(0, 30)) + ' ' + align);
+  }
+  return out.slice(0, 8);
+}"""
+
+
+@pytest.mark.parametrize("media", ["screen", "print"])
+def test_text_columns_are_left_aligned_and_numbers_right_aligned(site, browser, media):
+    """Issue #29 row 5: JupyterLab's own stylesheet right-aligns every table cell; the project's pages
+    read text from the left and numbers from the right, on screen and on paper (the computed style)."""
+    page = browser.new_page(viewport={"width": 1400, "height": 900})
+    page.emulate_media(media=media)
+    for name in ("scorekaart", "rapport E33", "jaaroverzicht", "alle gemeenten"):
+        page.goto((site / PAGES[name]).as_uri())
+        assert page.evaluate(ALIGN_JS) == [], f"{name} ({media})"
+    page.close()

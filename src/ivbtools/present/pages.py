@@ -44,7 +44,8 @@ main,.ivb-nav{max-width:62em;margin:0 auto;box-sizing:border-box}
 .jp-MarkdownOutput.jp-RenderedHTMLCommon{padding-left:0}
 .jp-RenderedHTMLCommon{padding-right:0} .jp-RenderedHTMLCommon h1{font-size:1.6em;margin-top:.4em}
 .jp-RenderedHTMLCommon table{margin-left:0;table-layout:auto;max-width:100%}
-body .jp-RenderedHTMLCommon td,body .jp-RenderedHTMLCommon th{text-align:left;vertical-align:top}
+body .jp-RenderedHTMLCommon td,body .jp-RenderedHTMLCommon th,body .jp-RenderedHTMLCommon tr{text-align:left!important;vertical-align:top}
+body .jp-RenderedHTMLCommon td.num{text-align:right!important;white-space:nowrap}
 body .jp-RenderedHTMLCommon table.ivb-table td,body .jp-RenderedHTMLCommon table.ivb-table th{white-space:normal;padding:.3em .6em}
 .jp-OutputArea-output{overflow-x:auto} .jp-OutputArea-output img{max-width:100%;height:auto}
 details.ivb-analysts{border-top:2px solid #bbb;margin-top:2em}

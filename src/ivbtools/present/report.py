@@ -1,6 +1,8 @@
 """Tables and text for the notebooks and HTML reports (Dutch, for a council member)."""
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 
@@ -242,15 +244,22 @@ def _dash(v, fmt) -> str:
     return "–" if v is None or (isinstance(v, float) and pd.isna(v)) or v is pd.NA else fmt(v)
 
 
+# a cell that holds only a figure ('1.234', '+5%', '0,95', '–'): right-aligned; every other cell reads from the left
+_FIGURE_CELL = re.compile(r"\s*([-+−]?\d[\d.,]*\s*%?|–)\s*")
+
+
 class Table:
-    """A table for a reader: HTML without pandas' index artefacts, every cell left-aligned text
-    (the report stylesheet's `ivb-table`); plain text for a terminal and for nbval."""
+    """A table for a reader: HTML without pandas' index artefacts, text cells left-aligned and
+    figures right-aligned (class `num`; the report stylesheet's `ivb-table`); plain text for a
+    terminal and for nbval."""
 
     def __init__(self, df: pd.DataFrame):
         self.df = df
 
     def _repr_html_(self) -> str:
-        return self.df.to_html(index=False, classes="ivb-table", border=0, na_rep="–", escape=True)
+        out = self.df.to_html(index=False, classes="ivb-table", border=0, na_rep="–", escape=True)
+        return re.sub(r"<td>([^<]*)</td>", lambda m: f'<td class="num">{m.group(1)}</td>'
+                      if _FIGURE_CELL.fullmatch(m.group(1)) else m.group(0), out)
 
     def _repr_pretty_(self, p, cycle) -> None:
         p.text(self.df.to_string(index=False))
