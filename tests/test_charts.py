@@ -103,3 +103,22 @@ def test_chart_cells_carry_a_dutch_alternative_text(series_ds):
     assert alt.startswith("Grafiek: Meldingen overlast door verward persoon (E33) — Westerkwartier")
     assert "doeljaar 2023" in alt and data["text/plain"] == alt and data["image/png"]
     assert not plt.get_fignums()
+
+
+def test_yearly_files_of_one_publication_are_one_source_line():
+    """Issue #29 row 6: BRON's yearly files (made-up entries) become one line with their span and the
+    latest retrieval date; other sources stay as they are."""
+    from types import SimpleNamespace
+
+    from ivbtools.present.sourcelines import source_entries
+
+    def src(title, day, publisher="Rijkswaterstaat"):
+        return SimpleNamespace(publisher=publisher, title_nl=title, retrieved=day)
+
+    ds = SimpleNamespace(sources={
+        f"bron-{y}": src(f"BRON verkeersongevallen {y} (ongevallen_{y}.zip), geteld per gemeente en jaar",
+                         "2026-12-0" + str(1 + (y == 2025))) for y in range(2017, 2026)} | {
+        "cbs": src("Bevolking; kerncijfers (03759ned)", "2026-11-28", publisher="CBS")})
+    lines = source_entries(ds, list(ds.sources))
+    assert lines == ["Rijkswaterstaat, BRON verkeersongevallen 2017–2025, geteld per gemeente en jaar (opgehaald 2 december 2026)",
+                     "CBS, Bevolking; kerncijfers (03759ned) (opgehaald 28 november 2026)"]

@@ -16,10 +16,11 @@ import pandas as pd
 from .. import atomic
 from ..data.dataset import Dataset
 from ..data.datastatus import policy_indicators, provenance_nl
-from ..fmt import nl_date, nl_datetime
+from ..fmt import nl_datetime
 from ..verdict.rules import CLASS_NL, CLASS_ORDER, CLASS_SHORT_NL, verdict_class
 from .csvout import nl_csv
 from .palette import COLOURS
+from .sourcelines import source_entries
 
 LEGEND = [(k, CLASS_NL[k]) for k in CLASS_ORDER]
 
@@ -235,8 +236,7 @@ def write_national(ds: Dataset, year: int, out_dir, table: pd.DataFrame | None =
         sources = sorted(set(ds.observations.table[ds.observations.table.area_code.isin(table.gemeente.unique())
                                                    & ds.observations.table.year.isin([year] + list(table.basisjaar.unique()))
                                                    ].source_id))
-        src_html = "".join(f"<li>{html.escape(ds.sources[s].publisher)}: {html.escape(ds.sources[s].title_nl)} "
-                           f"(opgehaald {html.escape(nl_date(ds.sources[s].retrieved))})</li>" for s in sources)
+        src_html = "".join(f"<li>{html.escape(entry)}</li>" for entry in source_entries(ds, sources))
         own = ds.policy.municipality
         own_rows = table[table.gemeente == own].set_index("doel_id")
         esc = html.escape

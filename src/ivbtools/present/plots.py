@@ -10,13 +10,14 @@ import seaborn as sns
 from statsmodels.stats.rates import confint_poisson
 
 from ..data.dataset import Dataset
-from ..fmt import nl_date, nl_int, nl_num, nl_ratio, nl_value
+from ..fmt import nl_int, nl_num, nl_ratio, nl_value
 from ..panel.view import membership, rates
 from ..verdict import comparison as peers
 from ..verdict.evaluate import Evaluation
 from ..verdict.monitor import is_year_to_date
 from ..verdict.rules import CLASS_NL
 from .palette import COLOURS
+from .sourcelines import source_entries
 from .text import Md
 
 # Titles at a fixed height: matplotlib otherwise measures every tick label of every axes at each
@@ -36,8 +37,7 @@ def _caption(ax, ds: Dataset, ids) -> None:
     ids = sorted(set(ids))
     if not ids:
         return
-    text = "Bron: " + "; ".join(f"{ds.sources[i].publisher}, {ds.sources[i].title_nl} (opgehaald "
-                                f"{nl_date(ds.sources[i].retrieved)})" for i in ids)
+    text = "Bron: " + "; ".join(source_entries(ds, ids))
     width = int(ax.figure.get_figwidth() * 72 / (0.56 * CAPTION_PT))   # characters per line at this size
     ax.annotate("\n".join(textwrap.wrap(text, width)), xy=(0, 0), xycoords=("axes fraction", ax.xaxis.label),
                 xytext=(0, -6), textcoords="offset points", va="top", ha="left", fontsize=CAPTION_PT, color="#555",
