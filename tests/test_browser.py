@@ -194,3 +194,14 @@ def test_text_columns_are_left_aligned_and_numbers_right_aligned(site, browser, 
         page.goto((site / PAGES[name]).as_uri())
         assert page.evaluate(ALIGN_JS) == [], f"{name} ({media})"
     page.close()
+
+
+def test_the_links_back_look_like_links(site, browser):
+    """Issue #29 row 7: '← Overzicht alle jaren · Jaaroverzicht · Scorekaart' above a report are
+    underlined and coloured unlike the body text."""
+    page = browser.new_page(viewport={"width": 1400, "height": 900})
+    page.goto((site / PAGES["rapport E33"]).as_uri())
+    links = page.evaluate("""() => [...document.querySelectorAll('.ivb-nav a')].map(a => {
+        const cs = getComputedStyle(a); return [cs.textDecorationLine, cs.color, getComputedStyle(document.body).color]; })""")
+    assert links and all("underline" in d and color != body for d, color, body in links), links
+    page.close()

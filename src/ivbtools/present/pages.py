@@ -42,6 +42,7 @@ REPORT_CSS = """\
 body.jp-Notebook{font-size:15px}
 main,.ivb-nav{max-width:62em;margin:0 auto;box-sizing:border-box}
 .ivb-nav{padding:.8em 5px 0;font:14px system-ui,sans-serif}
+.ivb-nav a,.jp-RenderedHTMLCommon a{color:#0645ad;text-decoration:underline} .ivb-nav a:visited{color:#5a3696}
 .jp-MarkdownOutput.jp-RenderedHTMLCommon{padding-left:0}
 .jp-RenderedHTMLCommon{padding-right:0} .jp-RenderedHTMLCommon h1{font-size:1.6em;margin-top:.4em}
 .jp-RenderedHTMLCommon table{margin-left:0;table-layout:auto;max-width:100%}
