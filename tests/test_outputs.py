@@ -94,3 +94,25 @@ def test_committed_scorecard_shows_every_parts_verdict(ds):
             assert rows[part.title][1] in labels, part.id
         else:                 # the table of qualitative parts: thema, doel (the quote), the document's account
             assert [part.theme_name, part.quote] in [r[:2] for r in all_rows(tables)], part.id
+
+
+@pytest.mark.parametrize("rows, says", [
+    ("e33;Meldingen E33;2025;12,0;hoger dan verwacht\ne35;Meldingen E35;2025;30,0;binnen de verwachting\n",
+     "Vraagt aandacht (1 van 2 oordelen buiten de verwachting"),
+    ("e33;Meldingen E33;2025;12,0;binnen de verwachting\n", "Niets buiten de verwachting"),
+    ("e33;Meldingen E33;2025;;geen gegevens\n", "Nog geen cijfers om aan een verwachting te toetsen"),
+])
+def test_the_overview_opens_with_both_policy_periods(tmp_path, rows, says):
+    """Issue #29 row 2: the overview shows the 2024-2027 block (what calls for attention, or nothing
+    outside the expectation, or no figures yet) above the 2020-2023 grid, linking to the monitor."""
+    from ivbtools.present.pages import write_overview
+
+    folder = tmp_path / "monitor" / "2026"
+    folder.mkdir(parents=True)
+    (folder / "index.html").write_text("<html></html>", encoding="utf-8")
+    (folder / "signals.csv").write_text("\ufeffindicator;indicator_naam;periode;waarde;signaal\n" + rows, encoding="utf-8")
+    page = write_overview(tmp_path, "GM1969").read_text(encoding="utf-8")
+    assert says in page and 'href="monitor/2026/index.html"' in page
+    assert page.index("2024–2027: de prioriteiten") < page.index("2020–2023: de doelen")
+    if "Vraagt" in says:
+        assert "<li>Meldingen E33, 2025: hoger dan verwacht</li>" in page and "E35" not in page.split("Vraagt")[1][:300]

@@ -166,6 +166,8 @@ def write_overview(out_dir: Path, own_municipality: str) -> Path:
     owner = html.escape(_policy_owner(out_dir) or own_municipality)
     now = dt.datetime.now().astimezone().isoformat(timespec="seconds")
     body = f"""<h1>IVB-toetsen: oordeel per doel en jaar</h1>
+{_monitor_block(monitors[-1]) if monitors else ''}
+<h2>2020–2023: de doelen</h2>
 <p>Pagina gemaakt op {html.escape(nl_datetime(now))}. Per cel het oordeel en de zekerheid; het doeljaar is de toets,
 eerdere jaren zijn tussenstanden. Klik op een cel voor het rapport: bovenaan kort het oordeel, hoe zeker, waarom, en de
 vergelijking met Nederland; daaronder de cijfers met hun bronnen.</p>
@@ -192,6 +194,31 @@ nav{font-size:.95em;margin-bottom:.4em}
 @media print{.grid td a{color:inherit} .key{-webkit-print-color-adjust:exact;print-color-adjust:exact}
  .grid td{-webkit-print-color-adjust:exact;print-color-adjust:exact}}
 """
+
+
+def _monitor_block(index: Path) -> str:
+    """The 2024-2027 policy in the overview's first screen (issue #29 row 2): what the newest monitor
+    signals ('vraagt aandacht': which indicators, which period), or nothing outside the expectation, or
+    no figures yet — with a link to the monitor."""
+    href = f"monitor/{index.parent.name}/index.html"
+    try:
+        sig = pd.read_csv(index.parent / "signals.csv", sep=";", decimal=",", encoding="utf-8-sig", dtype={"periode": str})
+    except (OSError, ValueError, pd.errors.ParserError):
+        return (f'<div class="monitor-block"><h2>2024–2027: de prioriteiten</h2><p><a href="{href}">Monitor t/m '
+                f'{html.escape(index.parent.name)}</a></p></div>')
+    hits = sig[sig.signaal.isin(["hoger dan verwacht", "lager dan verwacht"])]
+    if not hits.empty:
+        items = "".join(f"<li>{html.escape(str(r.indicator_naam))}, {html.escape(str(r.periode))}: "
+                        f"{html.escape(str(r.signaal))}</li>" for r in hits.itertuples())
+        what = (f"<p>Vraagt aandacht ({len(hits)} van {int(sig.waarde.notna().sum())} oordelen buiten de verwachting; "
+                f"een enkel signaal kan toeval zijn):</p><ul>{items}</ul>")
+    elif sig.waarde.notna().any():
+        what = "<p>Niets buiten de verwachting: elk cijfer ligt binnen de marge die de jaren ervoor gaven.</p>"
+    else:
+        what = "<p>Nog geen cijfers om aan een verwachting te toetsen.</p>"
+    return (f'<div class="monitor-block"><h2>2024–2027: de prioriteiten</h2>{what}<p><a href="{href}">Naar de monitor '
+            f't/m {html.escape(index.parent.name)}</a> (per prioriteit de cijfers, de verwachte marge en de uitspraken '
+            f'uit het beleidsdocument).</p></div>')
 
 
 def _policy_owner(out_dir: Path) -> str:
