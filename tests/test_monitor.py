@@ -348,3 +348,15 @@ def test_the_page_says_how_many_chance_signals_to_expect_and_never_reads_no_data
     assert "geen indicator buiten de verwachte marge" in line
     empty = _attention_line(table([None] * 21, "geen gegevens"))
     assert "niets te zeggen" in empty and "geen indicator buiten" not in empty and "ind 0" in empty
+
+
+def test_the_footer_names_the_data_actually_used(through_october):
+    """Issue #29 row 9: a run on downloaded figures never reads 'snapshot v1' alone; the embedded data
+    says it is the embedded snapshot."""
+    from ivbtools.data.datastatus import basis_short
+
+    from conftest import DATA
+
+    data, _, _ = through_october
+    assert basis_short(ivbtools.load(data)).startswith("gedownloade cijfers, opgehaald t/m ")
+    assert basis_short(ivbtools.load(DATA)) == "ingebouwde momentopname v1"

@@ -93,6 +93,18 @@ def _short_publisher(publisher: str) -> str:
     return publisher.split(" (")[0].strip()
 
 
+def basis_short(ds: Dataset) -> str:
+    """The data a run rests on, for a footer line: the embedded snapshot only, or downloaded figures
+    (retrieved up to which day) beside it — never 'snapshot v1' alone when live figures were used."""
+    t = ds.observations.table
+    fetched = t[t.layer.isin(["cache", "panel"])]
+    if fetched.empty or embedded_only(ds.root):
+        return f"ingebouwde momentopname {ds.snapshot_version}"
+    days = [str(ds.sources[s].retrieved) for s in fetched.source_id.unique() if s in ds.sources]
+    newest = f", opgehaald t/m {nl_date(max(days))}" if days else ""
+    return f"gedownloade cijfers{newest}, met de ingebouwde momentopname {ds.snapshot_version}"
+
+
 def provenance_nl(ds: Dataset, areas: list[str] | None = None, indicators: list[str] | None = None) -> str:
     """One line a council member reads at the top of a report: which data this page rests on,
     up to which year, retrieved when — or that only the embedded snapshot was used (offline).
@@ -115,8 +127,8 @@ def provenance_nl(ds: Dataset, areas: list[str] | None = None, indicators: list[
     text = "; ".join(f"{name} t/m {last} (opgehaald {nl_date(ret)}{failed.get(name, '')})"
                      for name, (last, ret) in sorted(parts.items()))
     live = rows.layer.isin(["cache", "panel"]).any() and not embedded_only(ds.root)
-    basis = ("" if live else f" Alleen de ingebouwde momentopname ({ds.snapshot_version}) en data/local: geen live "
-             f"download (offline of nog niet opgehaald met `ivb fetch`).")
+    basis = ("" if live else f" Alleen de ingebouwde momentopname ({ds.snapshot_version}) en cijfers van de analist: "
+             f"geen cijfers van vandaag uit de bronnen (offline, of nog niet opgehaald).")
     return f"Cijfers: {text}.{basis}"
 
 

@@ -192,7 +192,7 @@ def monitor_html(ds, year: int, area: str, table: pd.DataFrame, statements: pd.D
 <li>Per prioriteit de open cijfers die laten zien of het de kant op gaat die het beleid wil, elk jaar naast de
 marge die op grond van de jaren ervoor te verwachten was. Signalen: {esc(kort)}.</li>
 <li>Een signaal is een reden om te kijken, geen oordeel over het beleid; de doelstellingen voor 2027 zijn kwalitatief
-en worden niet gescoord. Methode: docs/monitor-methods.md (versie {signals.METHOD}).</li>
+en worden niet gescoord. Methode: versie {signals.METHOD} van de vastgelegde werkwijze van de monitor.</li>
 <li>{esc(_current_year(ds, table, year) + _gaps(ds, table, area, year))}</li>{_provisional_note(table)}</ul>
 {''.join(parts)}
 <h2>Uitspraken in het beleidsdocument</h2>

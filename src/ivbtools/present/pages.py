@@ -154,7 +154,7 @@ def write_overview(out_dir: Path, own_municipality: str) -> Path:
                     for p in others if _year_folders(p)) if others else ""
     national = sorted((p for p in (out_dir / "national").glob("*/index.html")), key=lambda p: p.parent.name) \
         if (out_dir / "national").is_dir() else []
-    national_html = ("<p>Alle gemeenten met dezelfde doelen als maatstaf (<code>ivb national</code>): "
+    national_html = ("<p>Alle gemeenten met dezelfde doelen als maatstaf: "
                      + ", ".join(f'<a href="national/{p.parent.name}/index.html">{p.parent.name}</a>' for p in national)
                      + ".</p>") if national else ""
     monitors = sorted((out_dir / "monitor").glob("*/index.html"), key=lambda p: p.parent.name) \
@@ -295,7 +295,7 @@ def write_national(ds: Dataset, year: int, out_dir, table: pd.DataFrame | None =
 <p>Nederland telt {total} gemeenten (codelijst data/municipalities.csv); {"alle" if n == total else n} hebben cijfers in deze
 tabel. Registraties zonder gemeente (politiecodes GM0998 "Buitenland" en GM0999 "niet in te delen") tellen niet als gemeente.</p>
 <p>Elke gemeente getoetst met dezelfde regel als {esc(ds.area_name(own))}, met de overdispersie
-geschat over haar eigen vergelijkbare gemeenten (data/peers.yaml). De andere gemeenten hebben deze doelen niet zelf vastgesteld:
+geschat over haar eigen vergelijkbare gemeenten (een vaste lijst van de analist). De andere gemeenten hebben deze doelen niet zelf vastgesteld:
 dit is een maatstaf. Geen kaart en geen ranglijst: een verschil binnen de ruis is geen prestatie.</p>
 <p>{interim}</p>
 <p><img src="verdicts.png" alt="Staafdiagram: per doel het aantal gemeenten per oordeel, in de kleuren van de tabel" style="max-width:100%"></p>

@@ -464,7 +464,7 @@ def peers_md(ds: Dataset, ev: Evaluation) -> Md:
         head += (" Over de reeksbreuk heen is bij geen enkele gemeente een verschil 'duidelijk'; wat de groep laat zien, "
                  "is hoe sterk de breuk overal doorwerkt.")
     how = {"nearest": " De band gaf te weinig gemeenten, dus zijn de gemeenten gekozen die qua inwonertal het dichtst "
-                      "bij liggen.", "list": " De groep is een vaste lijst uit data/peers.yaml."}.get(cmp.how, "")
+                      "bij liggen.", "list": " De groep is een vaste lijst van de analist."}.get(cmp.how, "")
     used = membership(ds, ev.year).pop_year.get(ev.area_code)
     if used != ev.year:
         how += (f" Het inwonertal van {ev.year} ontbreekt voor {ev.area_name}: de groep is gekozen met dat van {used}."
