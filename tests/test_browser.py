@@ -75,16 +75,22 @@ OVERFLOW_JS = """() => {
     if (!el.getClientRects().length) continue;
     const folded = el.closest('details');
     if (folded && !folded.open && !el.closest('summary')) continue;   // a folded part is not shown
+    // a wide table may scroll inside its own box (sticky first column): the box is allowed when it holds a
+    // table, and what lies inside such a box is clipped by it, not by the window
+    let inside = false;
+    for (let a = el.parentElement; a && a !== document.body; a = a.parentElement)
+      if (['auto', 'scroll'].includes(getComputedStyle(a).overflowX) && a.querySelector('table')) { inside = true; break; }
+    if (inside) continue;
     const r = el.getBoundingClientRect(), cs = getComputedStyle(el);
     if (r.right > w + 1 && cs.position !== 'fixed') out.push(el.tagName + '.' + el.className + ' right ' + Math.round(r.right));
-    if (['auto', 'scroll'].includes(cs.overflowX) && el.scrollWidth > el.clientWidth + 1)
+    if (['auto', 'scroll'].includes(cs.overflowX) && el.scrollWidth > el.clientWidth + 1 && !el.querySelector('table'))
       out.push(el.tagName + '.' + el.className + ' scrolls ' + el.scrollWidth + ' > ' + el.clientWidth);
   }
   return out.slice(0, 8);
 }"""
 
 
-@pytest.mark.parametrize("width", [1400, 800])
+@pytest.mark.parametrize("width", [1400, 800, 390])
 def test_no_page_overflows_the_window(site, browser, width):
     page = browser.new_page(viewport={"width": width, "height": 900})
     for name, path in PAGES.items():

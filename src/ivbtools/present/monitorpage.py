@@ -169,8 +169,9 @@ def monitor_html(ds, year: int, area: str, table: pd.DataFrame, statements: pd.D
                 for r in rows.itertuples())
             block += [f"<h3>{esc(ds.indicators[mi.indicator].label_nl)}</h3>", f"<p><small>{esc(mi.reading)}</small></p>",
                       _chart(ds, mi.indicator, area, rows),
-                      '<table class="list"><tr><th>periode</th><th>aantal</th><th>verwachte marge (95%)</th><th>signaal</th>'
-                      f"<th>landelijk</th><th>vergelijkbare gemeenten</th></tr>{cells}</table>"]
+                      '<div class="scrollbox"><table class="list"><tr><th>periode</th><th>aantal</th><th>verwachte marge (95%)'
+                      '</th><th>signaal</th>'
+                      f"<th>landelijk</th><th>vergelijkbare gemeenten</th></tr>{cells}</table></div>"]
         if p.wanted:
             block.append("<p><small>Nog niet in de gegevens: " + "; ".join(f"{esc(w)} ({esc(n)})" for w, n in p.wanted)
                          + ".</small></p>")
@@ -199,7 +200,7 @@ en worden niet gescoord. Methode: versie {signals.METHOD} van de vastgelegde wer
 <p>{len(statements)} uitspraken uit de hoofdstukken 1 en 4 over {esc(ds.area_name(area))}, elk getoetst aan de cijfers
 (bevestigd; niet bevestigd; binnen de toevalsmarge — de verandering of het verschil is zo klein dat toeval het kan
 verklaren; of nog niet te controleren, met het cijfer dat daarvoor nodig is).</p>
-<table class="list"><tr><th>uitspraak</th><th>uitkomst</th><th>toelichting</th></tr>{st_rows}</table>
+<div class="scrollbox"><table class="list"><tr><th>uitspraak</th><th>uitkomst</th><th>toelichting</th></tr>{st_rows}</table></div>
 <p>Als CSV (voor Excel): <a href="signals.csv">signals.csv</a>, <a href="statements.csv">statements.csv</a>.</p>"""
     return html_page(f"Monitor IVB 2024-2027 — {ds.area_name(area)}, t/m {year}", body, GRID_CSS + SIGNAL_CSS)
 

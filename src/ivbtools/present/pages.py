@@ -30,8 +30,15 @@ STYLE = """\
 body{font-family:system-ui,sans-serif;margin:1.2em auto;max-width:78em;padding:0 1em;font-size:14px;line-height:1.4}
 h1{font-size:1.4em;margin:.2em 0} h2{font-size:1.15em;margin:1em 0 .4em}
 table.list{border-collapse:collapse} .list td,.list th{padding:.3em .8em;border-bottom:1px solid #ddd;text-align:left;vertical-align:top}
-img{max-width:100%}
-@media print{body{max-width:none;font-size:11px} a{color:inherit;text-decoration:none}}
+img{max-width:100%;height:auto}
+/* a wide table scrolls inside its own box on a phone, its first column staying in view */
+.scrollbox{overflow-x:auto;max-width:100%}
+.scrollbox th:first-child,.scrollbox td:first-child{position:sticky;left:0;z-index:1}
+.scrollbox .list th:first-child,.scrollbox .list td:first-child{background:#fff}
+@media (max-width:600px){body{font-size:13px;padding:0 .5em} .grid th.part{width:auto;min-width:9em}
+ table.grid{table-layout:auto;width:auto} .grid th,.grid td{padding:.25em .3em}}
+@media print{body{max-width:none;font-size:11px} a{color:inherit;text-decoration:none}
+ .scrollbox{overflow:visible}}
 """
 
 
@@ -50,6 +57,8 @@ body .jp-RenderedHTMLCommon td,body .jp-RenderedHTMLCommon th,body .jp-RenderedH
 body .jp-RenderedHTMLCommon td.num{text-align:right!important;white-space:nowrap}
 body .jp-RenderedHTMLCommon table.ivb-table td,body .jp-RenderedHTMLCommon table.ivb-table th{white-space:normal;padding:.3em .6em}
 .jp-OutputArea-output{overflow-x:auto} .jp-OutputArea-output img{max-width:100%;height:auto}
+.jp-RenderedHTMLCommon code{white-space:pre-wrap;overflow-wrap:anywhere}
+table.ivb-table th:first-child,table.ivb-table td:first-child{position:sticky;left:0;background:#fff;z-index:1}
 details.ivb-analysts{border-top:2px solid #bbb;margin-top:2em}
 details.ivb-analysts>summary{font:600 1.15em system-ui,sans-serif;cursor:pointer;padding:.6em 1.2em}
 @page{size:A4;margin:12mm 12mm 14mm}
@@ -138,7 +147,8 @@ def _grid(folder: Path, prefix: str) -> tuple[str, list[str]]:
     basis = esc(meta.get("basis") or "")
     return (f'<section id="{esc(meta.get("municipality", ""))}"><h2>{name}</h2>{_concept(meta.get("concept"))}'
             f'<p class="basis">Laatst gemaakt op {esc(nl_datetime(made))}. {basis}</p>'
-            f'<table class="grid"><tr><th>doel \\ jaar</th>{head}</tr>{"".join(rows)}</table></section>'), classes
+            f'<div class="scrollbox"><table class="grid"><tr><th>doel \\ jaar</th>{head}</tr>{"".join(rows)}</table></div>'
+            f'</section>'), classes
 
 
 def write_overview(out_dir: Path, own_municipality: str) -> Path:
@@ -301,7 +311,7 @@ dit is een maatstaf. Geen kaart en geen ranglijst: een verschil binnen de ruis i
 <p><img src="verdicts.png" alt="Staafdiagram: per doel het aantal gemeenten per oordeel, in de kleuren van de tabel" style="max-width:100%"></p>
 <p>{_legend(counts.columns)}</p>
 <p>Per doel: het oordeel voor {esc(ds.area_name(own))} en het aantal van de {n} gemeenten per oordeel.</p>
-<table class="list national"><tr><th>Doel</th><th>{esc(ds.area_name(own))}</th>{head}</tr>{rows}</table>
+<div class="scrollbox"><table class="list national"><tr><th>Doel</th><th>{esc(ds.area_name(own))}</th>{head}</tr>{rows}</table></div>
 <p>Volledige tabel: <a href="national.csv">CSV</a> (voor Excel: puntkomma's, decimale komma's) en <a href="national.parquet">Parquet</a>
 (één rij per gemeente en doel).</p>
 <h2>Bronnen</h2><ul>{src_html}</ul>"""
