@@ -238,9 +238,12 @@ def test_ctrl_c_mid_batch_keeps_the_previous_report(world, tmp_path, wait_for, t
     data_dir, out = world
     before = digest(out)
     nbs = stub_notebooks(tmp_path, "import time\ntime.sleep(60)")
+    # as from a terminal: Ctrl-C delivered by default. A test process may run with SIGINT ignored (a pytest-xdist
+    # worker after some tests), and an ignored signal stays ignored in every child, so the batch would never see it.
     proc = subprocess.Popen(IVB + ["--data", str(data_dir), "run", "--years", "2021-2022", "--quiet", "--jobs", "2",
                                    "--output", str(out), "--notebooks", str(nbs)],
-                            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     deadline = time.time() + 90
     while time.time() < deadline and wait_for not in _batch_processes(out, nbs):
         time.sleep(0.1)
