@@ -12,11 +12,8 @@ signal on an unchanged 2024; power = 'hoger dan verwacht' on a 2024 times `jump`
 """
 from __future__ import annotations
 
-import argparse
-import math
-from concurrent.futures import ProcessPoolExecutor
-
 import numpy as np
+from _scenario_table import run
 
 from ivbtools.verdict import surveillance
 from ivbtools.verdict.signals import HIGHER, LOWER, expect
@@ -73,23 +70,7 @@ def cell(args):
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--reps", type=int, default=2000)
-    ap.add_argument("--workers", type=int, default=2)
-    a = ap.parse_args()
-    jobs = [(*sc, name, a.reps, 500 + k) for k, sc in enumerate(SCENARIOS) for name in MODELS]
-    with ProcessPoolExecutor(a.workers) as ex:
-        rows = list(ex.map(cell, jobs))
-    print(f"R = {a.reps} per cell; Monte-Carlo margin at 5%: ±{196 * math.sqrt(0.05 * 0.95 / a.reps):.1f} points")
-    print(f"{'scenario':10} {'/year':>5} {'tau':>4} | " + " | ".join(f"{n:^22}" for n in MODELS))
-    print(f"{'':10} {'':>5} {'':>4} | " + " | ".join(f"{'false (hi/lo)':>15} {'power':>6}" for _ in MODELS))
-    by = {(r[0], r[1], r[2], r[3]): r for r in rows}
-    for label, per_year, tau, trend, outbreak, jump in SCENARIOS:
-        cells = []
-        for name in MODELS:
-            _, _, _, _, hi, lo, pw, _ = by[(label, per_year, tau, name)]
-            cells.append(f"{100 * (hi + lo):5.1f} ({100 * hi:4.1f}/{100 * lo:4.1f}) {100 * pw:5.1f}")
-        print(f"{label:10} {per_year:>5} {tau:>4} | " + " | ".join(f"{c:>22}" for c in cells) + f"   (power: x{jump:g})")
+    run(cell, SCENARIOS, list(MODELS), seed0=500, size_label="/year")
 
 
 if __name__ == "__main__":

@@ -12,11 +12,8 @@ verwacht' on a 2024 times `jump`. The Monte-Carlo margin is 1.96 * sqrt(p (1 - p
 """
 from __future__ import annotations
 
-import argparse
-import math
-from concurrent.futures import ProcessPoolExecutor
-
 import numpy as np
+from _scenario_table import run
 
 from ivbtools.verdict.signals import HIGHER, LOWER, M2_RULE, RULE, YearlyRule, expect
 
@@ -64,23 +61,7 @@ def cell(args) -> tuple:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--reps", type=int, default=2000)
-    ap.add_argument("--workers", type=int, default=2)
-    a = ap.parse_args()
-    jobs = [(*sc, rn, a.reps, 1000 + k) for k, sc in enumerate(SCENARIOS) for rn in RULES]
-    with ProcessPoolExecutor(a.workers) as ex:
-        rows = list(ex.map(cell, jobs))
-    print(f"R = {a.reps} per cell; Monte-Carlo margin at 5%: ±{196 * math.sqrt(0.05 * 0.95 / a.reps):.1f} points")
-    print(f"{'scenario':10} {'mu':>4} {'tau':>4} | " + " | ".join(f"{r:^22}" for r in RULES))
-    print(f"{'':10} {'':>4} {'':>4} | " + " | ".join(f"{'false (hi/lo)':>15} {'power':>6}" for _ in RULES))
-    by = {(r[0], r[1], r[2], r[3]): r for r in rows}
-    for label, mu, tau, trend, outbreak, jump in SCENARIOS:
-        cells = []
-        for rn in RULES:
-            _, _, _, _, hi, lo, pw, _ = by[(label, mu, tau, rn)]
-            cells.append(f"{100 * (hi + lo):5.1f} ({100 * hi:4.1f}/{100 * lo:4.1f}) {100 * pw:5.1f}")
-        print(f"{label:10} {mu:>4} {tau:>4} | " + " | ".join(f"{c:>22}" for c in cells) + f"   (power: x{jump:g})")
+    run(cell, SCENARIOS, list(RULES), seed0=1000, size_label="mu")
 
 
 if __name__ == "__main__":
