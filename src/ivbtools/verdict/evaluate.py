@@ -25,7 +25,6 @@ import math
 from dataclasses import dataclass, field, replace
 
 import numpy as np
-from scipy import stats as sps
 
 from .. import stats
 from ..data.dataset import Dataset
@@ -858,8 +857,7 @@ def _check_rate_below_national(ds: Dataset, check: Check) -> dict:
     if count == int(count) and count >= 0:
         # the local count is the noisy one (the national count is a hundred times larger): its exact Poisson
         # interval (Garwood) gives the interval of 'national rate / local rate'
-        lo_c = float(sps.chi2.ppf(0.025, 2 * count) / 2) if count > 0 else 0.0
-        hi_c = float(sps.chi2.ppf(0.975, 2 * count + 2) / 2)
+        lo_c, hi_c = stats.count_interval(int(count))
         r_lo = nat / (1000 * hi_c / figs["pop"].value)
         r_hi = nat / (1000 * lo_c / figs["pop"].value) if lo_c > 0 else math.inf
         parts.append(f"De toevalsmarge (95%) van die verhouding loopt van {_ratio_nl(r_lo)} tot {_ratio_nl(r_hi)} keer.")
