@@ -325,9 +325,15 @@ def read_html(path: Path, raw: bytes) -> Document:
     return doc
 
 
+def figure_text(cell: str) -> str:
+    """A table cell without what surrounds its figure: notes in brackets ('(1 tot 10)'), footnote marks
+    ('*)'), a currency sign or a unit ('€ 348', '166 kg')."""
+    return re.sub(r"\(.*?\)|\*+\)?|€|\s+kg\b", " ", cell or "").strip()
+
+
 def _is_figure(cell: str) -> bool:
     """A cell holding a figure ('7,5', '25%', '7,5 (1 tot 10)', '1,50 *)', '€ 348'), not a year."""
-    t = re.sub(r"\(.*?\)|\*+\)?|[€]", " ", cell).strip()
+    t = figure_text(cell)
     return bool(re.fullmatch(r"[-–]?\d+([.,]\d+)?\s*%?", t)) and not re.fullmatch(r"(19|20)\d\d", t)
 
 

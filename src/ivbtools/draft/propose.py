@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..yamlio import read_yaml
-from .documents import Document, Row, Sentence
+from .documents import Document, Row, Sentence, figure_text
 
 YEAR = r"(?<!\d)(?<!\d[.,])(199\d|20\d\d|2100)(?!\d|[.,]\d)"
 NUMBER = r"(?<![\w.,])(\d{1,3}(?:[. ]\d{3})+|\d+(?:[.,]\d+)?)(?![\w]|[.,]\d)"
@@ -161,7 +161,7 @@ def parse_number(text: str) -> float | None:
 
 def cell_number(cell: str) -> float | None:
     """The figure of a table cell: '7,5 (1 tot 10)', '25%', '1,50 *)', '€ 348' -> the leading number."""
-    t = re.sub(r"\(.*?\)|\*+\)?|[%€]|\s+kg\b", " ", cell or "").strip()
+    t = figure_text(cell).replace("%", "").strip()
     return parse_number(t) if t else None
 
 
