@@ -100,6 +100,7 @@ def test_committed_scorecard_shows_every_parts_verdict(ds):
     ("e33;Meldingen E33;2025;12,0;hoger dan verwacht\ne35;Meldingen E35;2025;30,0;binnen de verwachting\n",
      "Vraagt aandacht (1 van 2 oordelen buiten de verwachting"),
     ("e33;Meldingen E33;2025;12,0;binnen de verwachting\n", "Niets buiten de verwachting"),
+    ("x;<script>alert(1)</script>;2025;9,0;hoger dan verwacht\n", "&lt;script&gt;alert(1)&lt;/script&gt;, 2025"),
     ("e33;Meldingen E33;2025;;geen gegevens\n", "Nog geen cijfers om aan een verwachting te toetsen"),
 ])
 def test_the_overview_opens_with_both_policy_periods(tmp_path, rows, says):
@@ -112,7 +113,7 @@ def test_the_overview_opens_with_both_policy_periods(tmp_path, rows, says):
     (folder / "index.html").write_text("<html></html>", encoding="utf-8")
     (folder / "signals.csv").write_text("\ufeffindicator;indicator_naam;periode;waarde;signaal\n" + rows, encoding="utf-8")
     page = write_overview(tmp_path, "GM1969").read_text(encoding="utf-8")
-    assert says in page and 'href="monitor/2026/index.html"' in page
+    assert says in page and 'href="monitor/2026/index.html"' in page and "<script>" not in page
     assert page.index("2024–2027: de prioriteiten") < page.index("2020–2023: de doelen")
     if "Vraagt" in says:
         assert "<li>Meldingen E33, 2025: hoger dan verwacht</li>" in page and "E35" not in page.split("Vraagt")[1][:300]
