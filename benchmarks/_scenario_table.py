@@ -14,7 +14,10 @@ def run(cell, scenarios, methods, seed0: int, size_label: str) -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--reps", type=int, default=2000)
     ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--methods", nargs="+", choices=list(methods), default=list(methods),
+                    help="only these columns (default: all)")
     a = ap.parse_args()
+    methods = a.methods
     jobs = [(*sc, m, a.reps, seed0 + k) for k, sc in enumerate(scenarios) for m in methods]
     with ProcessPoolExecutor(a.workers) as ex:
         rows = list(ex.map(cell, jobs))

@@ -9,6 +9,7 @@ verwacht' on a 2024 times `jump`. The Monte-Carlo margin is 1.96 * sqrt(p (1 - p
 
     python benchmarks/signal_rules.py            # R = 2,000 per cell, about 6 minutes on 2 cores
     python benchmarks/signal_rules.py --reps 500 # a quicker look
+    python benchmarks/signal_rules.py --methods adopted strong   # two columns only
 """
 from __future__ import annotations
 
@@ -17,7 +18,8 @@ from _scenario_table import run
 
 from ivbtools.verdict.signals import HIGHER, LOWER, M2_RULE, RULE, YearlyRule, expect
 
-RULES = {"M2 (old)": M2_RULE, "adopted": RULE, "no guard": YearlyRule(guard=False), "flat": YearlyRule(trend="none"),
+# "strong": the adopted rule's strong signals (outside the STRONG_LEVEL range too, M2.2)
+RULES = {"M2 (old)": M2_RULE, "adopted": RULE, "strong": RULE, "no guard": YearlyRule(guard=False), "flat": YearlyRule(trend="none"),
          "always+guard": YearlyRule(trend="always"), "always": YearlyRule(trend="always", guard=False)}
 
 # (label, mu per year, tau, trend per year, outbreak factor in 2023 or None, jump in 2024 for power)
@@ -52,11 +54,12 @@ def cell(args) -> tuple:
         if outbreak:
             ys[4] = float(_draw(rng, np.array([level[4] * outbreak]), tau)[0])
         e = expect({2019 + j: ys[j] for j in range(5)}, 2024, rule=rule)
-        s = e.signal(ys[5])
+        strong = rule_name == "strong"
+        s = e.signal(ys[5], strong=strong)
         hi += s == HIGHER
         lo += s == LOWER
         up = float(_draw(rng, np.array([level[5] * jump]), tau)[0])
-        power += e.signal(up) == HIGHER
+        power += e.signal(up, strong=strong) == HIGHER
     return label, mu, tau, rule_name, hi / reps, lo / reps, power / reps, jump
 
 

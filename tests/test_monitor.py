@@ -59,6 +59,10 @@ def test_a_planted_jump_is_signalled_and_a_stable_year_is_not(planted):
     # the 2024 expectation rests on 2019-2023, flat (no significant trend): the mean 24.2
     assert t.loc[("weapons_trade", "2024"), "basisjaren"] == "2019, 2020, 2021, 2022, 2023"
     assert t.loc[("weapons_trade", "2024"), "verwacht"] == pytest.approx(24.2)
+    # by hand: phi = 1, sd = sqrt(24,2 + 24,2^2 / (5 * 24,2)) = 5,39; the 99% bound with t(4) = 4,604 is
+    # 24,2 * (1 + 2/3 * 4,604 * 5,39 / 24,2)^1,5 = 52,9 < 61: a strong signal
+    assert t.loc[("weapons_trade", "2024"), "sterkte"] == "sterk"
+    assert (t.loc["cybercrime"].sterkte == "").all()
     # the jump year widens the next range, and the table says so beside it; the stable series has no such year
     assert t.loc[("weapons_trade", "2025"), "basis_buiten_verwachting"] == "2024"
     assert t.loc[("weapons_trade", "2024"), "basis_buiten_verwachting"] == ""
@@ -254,6 +258,36 @@ def test_monitor_2026_page_shows_the_five_priorities_and_labels_the_current_year
     assert (st.uitkomst != "nog niet te controleren").sum() >= 12
 
 
+def test_the_year_to_date_has_its_own_panel_and_the_ranges_differ_in_greyscale(through_october):
+    """Issue #29 row 8: ten months never stand on the axis of whole years (they would look like a
+    fall); the year to date's range is hatched and white, the whole years' solid grey — apart on paper."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib.colors import to_rgba
+
+    from ivbtools.present.plots import plot_monitor
+
+    data, _, _ = through_october
+    ds = ivbtools.load(data)
+    t = monitor_table(ds, 2026)
+    ax = plot_monitor(ds, "confused_person_e33", "GM1969", t[t.indicator == "confused_person_e33"])
+    fig = ax.figure
+    years_ax, ytd_ax = fig.axes
+    assert years_ax is ax and ax.get_xlim()[1] < 2026 - 0.3   # the whole years end at 2025
+    assert all(x < 2026 for line in ax.get_lines() for x in line.get_xdata())
+    assert ytd_ax.get_title() == "2026\nt/m oktober"
+    grey = lambda c: 0.299 * c[0] + 0.587 * c[1] + 0.114 * c[2]   # noqa: E731  (luminance, as a greyscale print)
+    whole = [p for c in ax.containers for p in c.patches]       # the bars of the ranges
+    ytd = [p for c in ytd_ax.containers for p in c.patches]
+    assert whole and len(ytd) == 1
+    assert all(not p.get_hatch() for p in whole) and ytd[0].get_hatch() == "///"
+    assert abs(grey(to_rgba(whole[0].get_facecolor())) - grey(to_rgba(ytd[0].get_facecolor()))) > 0.15
+    value = [line for line in ytd_ax.get_lines() if line.get_marker() == "D"]
+    assert value and value[0].get_ydata()[0] == _fixture_ytd("GM1969", "E33   ", 2026)
+    matplotlib.pyplot.close(fig)
+
+
 def test_a_damaged_months_file_is_one_warning_and_the_years_stay(through_october, tmp_path):
     import shutil
 
@@ -348,6 +382,25 @@ def test_the_page_says_how_many_chance_signals_to_expect_and_never_reads_no_data
     assert "geen indicator buiten de verwachte marge" in line
     empty = _attention_line(table([None] * 21, "geen gegevens"))
     assert "niets te zeggen" in empty and "geen indicator buiten" not in empty and "ind 0" in empty
+
+
+def test_the_summary_tells_a_strong_signal_from_one_chance_explains_easily():
+    """Issue #28 item 3: a weak signal (only outside the 95% range) and a strong one (outside the 99%
+    range too) are named as such, the strong one first, with the sentence that says what the words mean."""
+    import pandas as pd
+
+    from ivbtools.present.monitorpage import _attention_line
+    from ivbtools.verdict.monitor import COLUMNS
+
+    rows = [{c: None for c in COLUMNS} | {"indicator_naam": name, "periode": "2025", "waarde": v, "signaal": sig,
+                                         "sterkte": k, "voorlopig": False, "verwacht_laag": 10.0, "verwacht_hoog": 20.0}
+            for name, v, sig, k in [("Wapenhandel", 23.0, HIGHER, "zwak"), ("Drugs", 60.0, HIGHER, "sterk"),
+                                    ("Fietsdiefstal", 15.0, WITHIN, "")]]
+    line = _attention_line(pd.DataFrame(rows, columns=COLUMNS))
+    assert "Drugs 2025: 60, verwacht 10–20 (hoger dan verwacht; sterk signaal)" in line
+    assert "Wapenhandel 2025: 23, verwacht 10–20 (hoger dan verwacht; zwak signaal, toeval kan dit makkelijk geven)" in line
+    assert line.index("Drugs") < line.index("Wapenhandel") and "minder dan 1 op de 100 keer" in line
+    assert "Fietsdiefstal" not in line
 
 
 def test_the_footer_names_the_data_actually_used(through_october):

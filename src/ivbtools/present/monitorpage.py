@@ -22,7 +22,7 @@ from ..verdict.evaluate import evaluate_check
 from ..verdict.monitor import is_year_to_date, monitor_table, range_text
 from .csvout import nl_csv
 from .pages import GRID_CSS, html_page
-from .text import Md
+from .text import STRENGTH_LEGEND, STRENGTH_NL, Md
 
 SIGNAL_CLASS = {signals.HIGHER: "not-met", signals.LOWER: "met", signals.WITHIN: "neutral",
                 signals.NO_DATA: "missing", signals.NO_EXPECTATION: "missing"}
@@ -70,6 +70,12 @@ def _wide(r) -> str:
             f"verwachting en telt mee</small>")
 
 
+def _strength(r) -> str:
+    """Under a signal: strong (chance rarely gives it) or weak (chance gives it easily)."""
+    words = STRENGTH_NL.get(r.sterkte)
+    return f"<br><small>{html.escape(words)}</small>" if words else ""
+
+
 def _national(r) -> str:
     """The national figure of the same year beside its own expected range, and its signal."""
     if not r.landelijk_signaal:
@@ -83,8 +89,10 @@ def _national(r) -> str:
 def _attention(table: pd.DataFrame) -> str:
     """The signals that call for a look, one line each."""
     hits = table[table.signaal.isin([signals.HIGHER, signals.LOWER])]
+    hits = hits.assign(_order=(hits.sterkte != signals.STRONG).astype(int)).sort_values("_order", kind="stable")
     return "; ".join(f"{r.indicator_naam} {r.periode}: {nl_int(r.waarde)}{' (voorlopig)' if r.voorlopig else ''}, verwacht "
-                     f"{range_text(r.verwacht_laag, r.verwacht_hoog)} ({r.signaal})" for r in hits.itertuples())
+                     f"{range_text(r.verwacht_laag, r.verwacht_hoog)} ({r.signaal}; {STRENGTH_NL.get(r.sterkte, '')})"
+                     for r in hits.itertuples())
 
 
 def _provisional_note(table: pd.DataFrame) -> str:
@@ -113,7 +121,8 @@ def _attention_line(table: pd.DataFrame) -> str:
     chance = (f"Bij {n} oordelen, elk met ongeveer {lo * 100:.0f} tot {hi * 100:.0f}% kans op een toevallig signaal, "
               f"verwachten we er door toeval alleen al ongeveer {nl_num(n * lo, 1)} tot {nl_num(n * hi, 1)} (kans op minstens "
               f"één: {one_lo * 100:.0f}–{one_hi * 100:.0f}%): een enkel signaal kan toeval zijn.")
-    text = f"Vraagt aandacht: {hits}." if hits else "Vraagt aandacht: geen indicator buiten de verwachte marge."
+    text = f"Vraagt aandacht: {hits}. {STRENGTH_LEGEND}" if hits else \
+        "Vraagt aandacht: geen indicator buiten de verwachte marge."
     missing = f" Geen cijfers voor: {', '.join(empty)}." if empty else ""
     return f"{text} {chance}{missing}"
 
@@ -164,7 +173,7 @@ def monitor_html(ds, year: int, area: str, table: pd.DataFrame, statements: pd.D
                 f'<tr><td>{esc(r.periode)}</td><td>{"–" if pd.isna(r.waarde) else nl_int(r.waarde)}'
                 f'{" (voorlopig)" if r.voorlopig else ""}</td>'
                 f'<td>{range_text(r.verwacht_laag, r.verwacht_hoog)}</td>'
-                f'<td class="{SIGNAL_CLASS.get(r.signaal, "neutral")}">{esc(r.signaal)}{_wide(r)}</td>'
+                f'<td class="{SIGNAL_CLASS.get(r.signaal, "neutral")}">{esc(r.signaal)}{_strength(r)}{_wide(r)}</td>'
                 f'<td>{_national(r)}</td><td>{esc(r.vergelijkbare_gemeenten or "–")}</td></tr>'
                 for r in rows.itertuples())
             block += [f"<h3>{esc(ds.indicators[mi.indicator].label_nl)}</h3>", f"<p><small>{esc(mi.reading)}</small></p>",

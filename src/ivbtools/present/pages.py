@@ -21,6 +21,7 @@ from ..verdict.rules import CLASS_NL, CLASS_ORDER, CLASS_SHORT_NL, verdict_class
 from .csvout import nl_csv
 from .palette import COLOURS
 from .sourcelines import source_entries
+from .text import strength_nl
 
 LEGEND = [(k, CLASS_NL[k]) for k in CLASS_ORDER]
 
@@ -219,7 +220,8 @@ def _monitor_block(index: Path) -> str:
     hits = sig[sig.signaal.isin(["hoger dan verwacht", "lager dan verwacht"])]
     if not hits.empty:
         items = "".join(f"<li>{html.escape(str(r.indicator_naam))}, {html.escape(str(r.periode))}: "
-                        f"{html.escape(str(r.signaal))}</li>" for r in hits.itertuples())
+                        f"{html.escape(str(r.signaal) + strength_nl(getattr(r, 'sterkte', '')))}</li>"
+                        for r in hits.itertuples())
         what = (f"<p>Vraagt aandacht ({len(hits)} van {int(sig.waarde.notna().sum())} oordelen buiten de verwachting; "
                 f"een enkel signaal kan toeval zijn):</p><ul>{items}</ul>")
     elif sig.waarde.notna().any():

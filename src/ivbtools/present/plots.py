@@ -394,39 +394,61 @@ peer_series_chart = _shown(plot_peer_series)
 
 def plot_monitor(ds: Dataset, indicator: str, area: str, rows: pd.DataFrame, first_year: int = 2019):
     """One monitored indicator: the yearly figures since `first_year` and, for each year of the
-    monitor, the expected range (bar) and the figure's signal; the current year to date ('2026 t/m
-    oktober') as an open marker with its own range (fewer months: not on the yearly scale, and
-    labelled so); returns the Axes."""
+    monitor, the expected range (a solid grey bar) and the figure; the current year to date ('2026
+    t/m oktober') on a panel of its own beside it (fewer months: never on the yearly axis, where ten
+    months would look like a fall), its range hatched so that the two read apart in greyscale too;
+    returns the Axes of the years."""
     s = ds.observations.series(indicator, area)
     s = s[s.year >= first_year]
     if s.empty and rows.verwacht.isna().all() and rows.waarde.isna().all():
         return _no_chart(f"Geen grafiek: er zijn nog geen cijfers voor {ds.area_name(area)} sinds {first_year} "
                          f"({ds.indicators[indicator].label_nl}; ivb fetch haalt ze op).")
-    fig, ax = plt.subplots(figsize=(7.5, 3.2))
+    part = rows[is_year_to_date(rows.periode)]
+    part = part[part.waarde.notna() | part.verwacht.notna()]
+    whole = rows[~is_year_to_date(rows.periode)]
+    if part.empty:
+        fig, ax = plt.subplots(figsize=(7.5, 3.2))
+        ax2 = None
+    else:
+        fig, (ax, ax2) = plt.subplots(1, 2, figsize=(8.5, 3.4), gridspec_kw={"width_ratios": [5, 1], "wspace": 0.45})
     if not s.empty:
         ax.plot(s.year, s.value, "o-", color="C0", lw=1.5, label=ds.area_name(area))
-    part = rows[is_year_to_date(rows.periode)]
-    whole = rows[~is_year_to_date(rows.periode)]
     r = whole[whole.verwacht.notna() & whole.waarde.notna()]   # a year without its figure: no band to read
     if not r.empty:
         years = r.periode.astype(int)
-        ax.vlines(years, r.verwacht_laag.astype(float), r.verwacht_hoog.astype(float), color="grey", lw=6, alpha=0.35,
-                  label="verwachte marge (95%)")
-        ax.plot(years, r.verwacht.astype(float), "_", color="grey", ms=14, label="verwacht")
-    for p in part.itertuples():
-        x = int(p.periode[:4])
+        low, high = r.verwacht_laag.astype(float), r.verwacht_hoog.astype(float)
+        ax.bar(years, high - low, bottom=low, width=0.3, color="#c4c4c4", edgecolor="none", zorder=0,
+               label="verwachte marge (95%)")
+        ax.plot(years, r.verwacht.astype(float), "_", color="#555", ms=14, label="verwacht")
+    for p in part.itertuples():   # at most one: the year that is not over yet
         if pd.notna(p.verwacht):
-            ax.vlines([x], [float(p.verwacht_laag)], [float(p.verwacht_hoog)], color="C1", lw=6, alpha=0.35,
-                      label=f"verwacht {p.periode[5:]} (95%)")
+            ax2.bar([0], [float(p.verwacht_hoog) - float(p.verwacht_laag)], bottom=[float(p.verwacht_laag)], width=0.5,
+                    facecolor="white", edgecolor="C1", hatch="///", zorder=0, label=f"verwachte marge {p.periode} (95%)")
+            ax2.plot([0], [float(p.verwacht)], "_", color="#555", ms=14)
         if pd.notna(p.waarde):
-            ax.plot([x], [float(p.waarde)], "o", mfc="white", mec="C1", mew=2, label=p.periode)
-    shown = list(s.year) + [int(p[:4]) for p in rows.periode]
+            ax2.plot([0], [float(p.waarde)], "D", mfc="white", mec="C1", mew=2, label=f"{p.periode} (tot nu toe)")
+        year, upto = p.periode.split(" ", 1)
+        ax2.set_title(f"{year}\n{upto}", fontsize="small")
+        ax2.set_xticks([0], ["tot nu toe"])
+        ax2.set_xlim(-0.6, 0.6)
+        ax2.set_ylim(bottom=0)
+        _dutch_y(ax2)
+    shown = list(s.year) + [int(p) for p in whole.periode]
     _breaks(ax, ds, indicator, area, shown)
-    ax.set(title=f"{ds.indicators[indicator].label_nl} — {ds.area_name(area)}", xlabel="jaar", ylabel="aantal")
+    title = f"{ds.indicators[indicator].label_nl} — {ds.area_name(area)}"
+    ax.set(xlabel="jaar", ylabel="aantal")
     _xlim(ax, shown)
     ax.set_ylim(bottom=0)
     _dutch_y(ax)
-    _legend_outside(ax)
+    if ax2 is None:
+        ax.set_title(title)
+        _legend_outside(ax)
+    else:   # the title over both panels; one legend for both, to the right of the year to date
+        fig.suptitle(title, x=0.07, y=0.99, ha="left", fontsize="large")
+        h1, l1 = ax.get_legend_handles_labels()
+        h2, l2 = ax2.get_legend_handles_labels()
+        ax2.legend(h1 + h2, l1 + l2, loc="upper left", bbox_to_anchor=(1.08, 1), fontsize="small", frameon=False)
+        fig.subplots_adjust(right=0.68, top=0.8)
     month_ids = ds.months.table[(ds.months.table.indicator == indicator) & (ds.months.table.area_code == area)].source_id \
         if not part.empty else []
     _caption(ax, ds, list(s.source_id) + list(month_ids))

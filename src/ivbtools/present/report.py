@@ -18,6 +18,7 @@ from ..verdict.rules import CLEAR, MET, NOT_MET
 from .summary import CONCEPT, concept_detail
 from .summary import kort_md as kort_md  # re-exported: part of the report API
 from .text import Md as Md  # re-exported: part of the report API
+from .text import strength_nl
 
 
 def indicators_of(ev: Evaluation) -> list[str]:
@@ -563,7 +564,7 @@ def monitor_view(table: pd.DataFrame) -> Table:
     return Table(pd.DataFrame({
         "indicator": table.indicator_naam, "periode": table.periode, "aantal": [num(v) for v in table.waarde],
         "verwachte marge (95%)": [range_text(lo, hi) for lo, hi in zip(table.verwacht_laag, table.verwacht_hoog)],
-        "signaal": table.signaal, "landelijk": [s or "–" for s in table.landelijk_signaal],
+        "signaal": [s + strength_nl(k) for s, k in zip(table.signaal, table.sterkte)], "landelijk": [s or "–" for s in table.landelijk_signaal],
         "vergelijkbare gemeenten": [s or "–" for s in table.vergelijkbare_gemeenten],
         "marge ruimer door": [f"{s} (zelf buiten de verwachting)" if s else "–" for s in table.basis_buiten_verwachting]}))
 

@@ -32,6 +32,8 @@ class Row:
     verwacht_laag: float | None
     verwacht_hoog: float | None
     signaal: str
+    # a signal's strength (M2.2): 'sterk' outside the 99% range too, 'zwak' only outside the 95% one
+    sterkte: str
     basisjaren: str
     trend: str
     landelijk_waarde: float | None
@@ -154,6 +156,7 @@ def monitor_table(ds: Dataset, year: int, area: str | None = None) -> pd.DataFra
                     value is not None and (not whole or _provisional(ds, ind.id, area, y)),
                     e.expected if e else None, e.low if e else None, e.high if e else None,
                     e.signal(value) if e else (signals.NO_DATA if value is None else signals.NO_EXPECTATION),
+                    e.strength(value) if e else "",
                     ", ".join(map(str, e.baseline_years)) if e else "",
                     ("ja" if e.trend else "nee") if e else "",
                     nvalue, ne.low if ne else None, ne.high if ne else None,

@@ -1,6 +1,6 @@
 """Expected range and signal for a yearly count (the 2024–2027 monitor, issues #19 and #28).
 
-The rule of docs/monitor-methods.md (version METHOD, M2.1), after Farrington et al. (1996, J. R.
+The rule of docs/monitor-methods.md (version METHOD, M2.2), after Farrington et al. (1996, J. R.
 Stat. Soc. A 159:547) as used in public-health surveillance, simplified to yearly counts:
 
 - Baseline: up to BASELINE_YEARS whole years before the year judged, without the years before a
@@ -16,7 +16,9 @@ Stat. Soc. A 159:547) as used in public-health surveillance, simplified to yearl
   degrees of freedom (phi is estimated; no switch at phi = 1).
 - Signal: above the upper bound 'hoger dan verwacht', below the lower bound 'lager dan
   verwacht', else 'binnen de verwachting'; no figure 'geen gegevens'; no baseline 'geen
-  verwachting'.
+  verwachting'. A signal is *strong* when the figure also lies outside the range at STRONG_LEVEL
+  (two-sided 99%, the same model): chance alone gives that in well under 1 of 100 judgements on a
+  stable series (benchmarks/signal_rules.py); a signal inside it is one chance explains easily.
 
 tests/test_signals.py checks the false-signal rate, the trend gate's level, the range's continuity
 and the outbreak case by seeded simulation; benchmarks/signal_rules.py measures all scenarios at
@@ -29,17 +31,20 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import stats as sps
 
-METHOD = "M2.1"   # the version of docs/monitor-methods.md this implements
+METHOD = "M2.2"   # the version of docs/monitor-methods.md this implements
 # How often one judgement signals by chance under M2.1 (docs/monitor-methods.md, benchmarks/signal_rules.py):
 # about 1% on stable series up to 10% with a real trend of 5% a year. Said on every page beside the signals.
 CHANCE_PER_JUDGEMENT = (0.01, 0.10)
 BASELINE_YEARS = 5
 MIN_YEARS = 3
 LEVEL = 0.95
+STRONG_LEVEL = 0.99   # a signal outside this range too is a strong one (docs/monitor-methods.md, M2.2)
 TREND_P = 0.05
 
 HIGHER, LOWER, WITHIN, NO_DATA, NO_EXPECTATION = (
     "hoger dan verwacht", "lager dan verwacht", "binnen de verwachting", "geen gegevens", "geen verwachting")
+# the strength of a signal (M2.2): outside the STRONG_LEVEL range too, or only outside the LEVEL range
+STRONG, WEAK = "sterk", "zwak"
 
 
 @dataclass(frozen=True)
@@ -52,15 +57,27 @@ class Expectation:
     trend: bool                # the fitted trend was kept
     phi: float                 # quasi-Poisson dispersion (>= 1)
     guarded: bool = False      # a significant trend was left out: its prediction lay above the baseline's maximum
+    strong_low: float | None = None    # the range at STRONG_LEVEL (None: the same as low / high)
+    strong_high: float | None = None
 
-    def signal(self, value: float | None) -> str:
+    def signal(self, value: float | None, strong: bool = False) -> str:
+        """The signal at LEVEL, or with `strong` at STRONG_LEVEL (a strong signal)."""
         if value is None or not np.isfinite(value):
             return NO_DATA
-        if value > self.high:
+        low = self.low if not strong or self.strong_low is None else self.strong_low
+        high = self.high if not strong or self.strong_high is None else self.strong_high
+        if value > high:
             return HIGHER
-        if value < self.low:
+        if value < low:
             return LOWER
         return WITHIN
+
+    def strength(self, value: float | None) -> str:
+        """STRONG when the figure lies outside the STRONG_LEVEL range too (chance rarely gives that),
+        WEAK for a signal inside it (chance gives it easily), '' without a signal."""
+        if self.signal(value) not in (HIGHER, LOWER):
+            return ""
+        return STRONG if self.signal(value, strong=True) in (HIGHER, LOWER) else WEAK
 
 
 def baseline_years(series: dict[int, float], year: int, excluded: set[int] | frozenset = frozenset(),
@@ -121,7 +138,8 @@ def expect(series: dict[int, float], year: int, excluded=frozenset(), break_year
         raise ValueError("counts cannot be negative")
     x = np.array(years, dtype=float) - year
     if y.sum() == 0:   # nothing ever counted: expect nothing, and a handful is already a signal
-        return Expectation(year, 0.0, 0.0, float(sps.poisson.ppf(LEVEL, 1.0 / len(years))), tuple(years), False, 1.0)
+        return Expectation(year, 0.0, 0.0, float(sps.poisson.ppf(LEVEL, 1.0 / len(years))), tuple(years), False, 1.0,
+                           strong_low=0.0, strong_high=float(sps.poisson.ppf(STRONG_LEVEL, 1.0 / len(years))))
     trend = guarded = False
     if rule.trend != "none" and len(years) >= rule.min_trend_years and len(set(y)) > 1 and (y > 0).sum() >= 2:
         params, cov1, tscale = poisson_loglinear(y, x)
@@ -149,13 +167,17 @@ def expect(series: dict[int, float], year: int, excluded=frozenset(), break_year
         phi = max(1.0, scale)
         var_eta = phi / (len(y) * mu)
     df = max(len(years) - (2 if trend else 1), 1)
-    if rule.t_always:   # phi is estimated (and floored at 1): always a t quantile, no switch at phi = 1
-        q = sps.t.ppf(0.5 + LEVEL / 2, df=df)
-    else:
-        q = sps.t.ppf(0.5 + LEVEL / 2, df=df) if scale > 1 else sps.norm.ppf(0.5 + LEVEL / 2)
     sd = np.sqrt(phi * mu + mu * mu * var_eta)
-    # Farrington's 2/3-power transformation: bounds mu * (1 +- 2/3 * q * sd / mu) ** (3/2)
-    step = (2.0 / 3.0) * q * sd / mu
-    high = mu * (1 + step) ** 1.5
-    low = mu * max(1 - step, 0.0) ** 1.5
-    return Expectation(year, mu, low, high, tuple(years), trend, phi, guarded)
+
+    def bounds(level: float) -> tuple[float, float]:
+        if rule.t_always:   # phi is estimated (and floored at 1): always a t quantile, no switch at phi = 1
+            q = sps.t.ppf(0.5 + level / 2, df=df)
+        else:
+            q = sps.t.ppf(0.5 + level / 2, df=df) if scale > 1 else sps.norm.ppf(0.5 + level / 2)
+        # Farrington's 2/3-power transformation: bounds mu * (1 +- 2/3 * q * sd / mu) ** (3/2)
+        step = (2.0 / 3.0) * q * sd / mu
+        return mu * max(1 - step, 0.0) ** 1.5, mu * (1 + step) ** 1.5
+
+    low, high = bounds(LEVEL)
+    strong_low, strong_high = bounds(STRONG_LEVEL)
+    return Expectation(year, mu, low, high, tuple(years), trend, phi, guarded, strong_low, strong_high)
