@@ -58,3 +58,25 @@ def test_a_dying_kernel_fails_only_its_own_job(tmp_path):
         w.drop_kernel()
     assert r1.ok and r3.ok and not r2.ok and "DeadKernelError" in r2.error
     assert "fine y" in (tmp_path / "c.ipynb").read_text()
+
+
+def test_a_worker_killed_mid_report_is_a_crash_with_its_exit_code_not_a_time_out(tmp_path):
+    """Issue #30: a worker process that dies while its report runs (here: the notebook's kernel kills
+    its worker with SIGKILL) is reported as a crash with the exit code, never as 'timed out'; the
+    next job gets a new worker and runs."""
+    from ivbtools.batch.executors import LocalExecutor
+
+    nbs = stub_notebooks(tmp_path, "import os, signal\nif target_id == 'kill': os.kill(int(os.environ['JPY_PARENT_PID']), "
+                                   "signal.SIGKILL)\nprint('fine', target_id)")
+    common = {"year": 2022, "municipality": "GM1969", "data_dir": ""}
+    jobs = [_job("k", nbs / "target.ipynb", tmp_path, {"target_id": "kill", **common}, timeout=600),
+            _job("after", nbs / "target.ipynb", tmp_path, {"target_id": "after", **common})]
+    ex = LocalExecutor(1, "crash-test", tmp_path / "logs")
+    try:
+        results = {r.key: r for r in ex.run(jobs)}
+    finally:
+        ex.stop()
+    crashed = results["k"]
+    assert not crashed.ok and "crashed (exit code -9, SIGKILL)" in crashed.error, crashed.error
+    assert "timed out" not in crashed.error
+    assert results["after"].ok and "fine after" in (tmp_path / "after.ipynb").read_text()

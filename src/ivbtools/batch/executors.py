@@ -41,13 +41,16 @@ class Executor(Protocol):
 class _WorkerProcess:
     def __init__(self, tag: str, log: Path):
         log.parent.mkdir(parents=True, exist_ok=True)
+        self.log_path = log
         self.log = open(log, "ab")
+        self.ended = False   # its output reached its end: the process died (or is dying)
         self.proc = subprocess.Popen([sys.executable, "-m", "ivbtools.batch.worker", tag], stdin=subprocess.PIPE,
                                      stdout=subprocess.PIPE, stderr=self.log, start_new_session=True)
         self.ready = False
 
     def read_line(self, timeout: float) -> dict | None:
-        """One JSON line from the worker, or None on time-out or end of output (the worker died)."""
+        """One JSON line from the worker, or None on time-out or end of output (then `ended` is set:
+        the worker died, even if the exit has not been reaped yet)."""
         deadline = time.monotonic() + timeout
         while True:
             left = deadline - time.monotonic()
@@ -57,11 +60,33 @@ class _WorkerProcess:
             if ready:
                 line = self.proc.stdout.readline()
                 if not line:
+                    self.ended = True
                     return None
                 try:
                     return json.loads(line)
                 except ValueError:
                     continue
+
+    def crash_report(self) -> str:
+        """Why the worker's output ended: its exit code (waited for briefly — the end of output comes
+        before the exit is seen) and the last lines of its log."""
+        try:
+            code = self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            code = None
+        try:
+            self.log.flush()
+            data = self.log_path.read_bytes()[-4000:].decode("utf-8", "replace")
+            tail = " | ".join(line.strip() for line in data.splitlines()[-5:] if line.strip())
+        except OSError:
+            tail = ""
+        how = f"exit code {code}" if code is not None else "no exit code yet"
+        if code is not None and code < 0:
+            try:
+                how += f", {signal.Signals(-code).name}"
+            except ValueError:
+                pass
+        return f"the worker process crashed ({how})" + (f"; last lines of {self.log_path}: {tail}" if tail else "")
 
     def send(self, job: Task) -> None:
         self.proc.stdin.write((json.dumps(job.to_json()) + "\n").encode())
@@ -181,8 +206,9 @@ class LocalExecutor:
                     line = w.read_line(limit)
                     w.ready = True
                     if line is None:
-                        error = ("timed out after " + str(int(limit)) + " s") if w.proc.poll() is None else \
-                            f"the worker process ended (exit code {w.proc.poll()})"
+                        # end of output is a crash, however the exit looks yet; only silence is a time-out
+                        error = w.crash_report() if w.ended or w.proc.poll() is not None else \
+                            f"timed out after {int(limit)} s"
                         self._forget(w, kill=True)
                         w = None
                         result = TaskResult.failed(job.key, error)
