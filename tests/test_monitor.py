@@ -379,6 +379,8 @@ def test_the_page_says_how_many_chance_signals_to_expect_and_never_reads_no_data
                              for k, v in enumerate(values)], columns=COLUMNS)
     line = _attention_line(table([10.0] * 21, WITHIN))
     assert "Bij 21 oordelen" in line and "ongeveer 0,2 tot 2,1" in line and "minstens één: 19–89%" in line
+    # a strong signal: at most 2% per judgement (M2.2), 21 x 0,02 = 0,42
+    assert "hooguit 2% kans per oordeel, bij 21 oordelen samen hooguit ongeveer 0,4" in line
     assert "geen indicator buiten de verwachte marge" in line
     empty = _attention_line(table([None] * 21, "geen gegevens"))
     assert "niets te zeggen" in empty and "geen indicator buiten" not in empty and "ind 0" in empty

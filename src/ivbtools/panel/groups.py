@@ -75,7 +75,7 @@ def make_membership(ds: Dataset, panel: Panel, year: int) -> Membership | None:
     lo, hi = cfg.band
     rule = (f"gemeenten met {_nl(lo)} tot {_nl(hi)} keer zoveel inwoners"
             + (" en dezelfde mate van stedelijkheid (de klasse waarin hun middelste inwoner woont)" if use_class else "")
-            + f" (data/peers.yaml; minstens {cfg.min_peers}, anders de {cfg.min_peers} die qua inwonertal het dichtst bij liggen)")
+            + f" (minstens {cfg.min_peers}, anders de {cfg.min_peers} die qua inwonertal het dichtst bij liggen)")
     if not use_class and cfg.same_class:
         rule += "; de mate van stedelijkheid ontbreekt in de gegevens, dus alleen op inwonertal gekozen"
     years_used = panel.latest_year("population", year)

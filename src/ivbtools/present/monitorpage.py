@@ -120,7 +120,9 @@ def _attention_line(table: pd.DataFrame) -> str:
     one_lo, one_hi = 1 - (1 - lo) ** n, 1 - (1 - hi) ** n
     chance = (f"Bij {n} oordelen, elk met ongeveer {lo * 100:.0f} tot {hi * 100:.0f}% kans op een toevallig signaal, "
               f"verwachten we er door toeval alleen al ongeveer {nl_num(n * lo, 1)} tot {nl_num(n * hi, 1)} (kans op minstens "
-              f"één: {one_lo * 100:.0f}–{one_hi * 100:.0f}%): een enkel signaal kan toeval zijn.")
+              f"één: {one_lo * 100:.0f}–{one_hi * 100:.0f}%): een enkel signaal kan toeval zijn. Een sterk signaal geeft "
+              f"toeval zelden: hooguit {signals.CHANCE_STRONG_PER_JUDGEMENT * 100:.0f}% kans per oordeel, bij {n} oordelen "
+              f"samen hooguit ongeveer {nl_num(n * signals.CHANCE_STRONG_PER_JUDGEMENT, 1)}.")
     text = f"Vraagt aandacht: {hits}. {STRENGTH_LEGEND}" if hits else \
         "Vraagt aandacht: geen indicator buiten de verwachte marge."
     missing = f" Geen cijfers voor: {', '.join(empty)}." if empty else ""

@@ -304,10 +304,11 @@ def write_national(ds: Dataset, year: int, out_dir, table: pd.DataFrame | None =
         body = f"""<nav><a href="../../index.html">← Overzicht alle jaren</a></nav>
 <h1>De doelen van {esc(ds.policy.title)} toegepast op {everyone}, {year}</h1>
 <p>Gemaakt op {esc(nl_datetime(now))}. {esc(provenance_nl(ds, None, policy_indicators(ds)))}</p>
-<p>Nederland telt {total} gemeenten (codelijst data/municipalities.csv); {"alle" if n == total else n} hebben cijfers in deze
+<p>Nederland telt {total} gemeenten; {"alle" if n == total else n} hebben cijfers in deze
 tabel. Registraties zonder gemeente (politiecodes GM0998 "Buitenland" en GM0999 "niet in te delen") tellen niet als gemeente.</p>
-<p>Elke gemeente getoetst met dezelfde regel als {esc(ds.area_name(own))}, met de overdispersie
-geschat over haar eigen vergelijkbare gemeenten (een vaste lijst van de analist). De andere gemeenten hebben deze doelen niet zelf vastgesteld:
+<p>Elke gemeente getoetst met dezelfde regel als {esc(ds.area_name(own))}, met de gewone schommeling
+van jaar tot jaar geschat uit haar eigen vergelijkbare gemeenten (een vaste lijst van de analist).
+De andere gemeenten hebben deze doelen niet zelf vastgesteld:
 dit is een maatstaf. Geen kaart en geen ranglijst: een verschil binnen de ruis is geen prestatie.</p>
 <p>{interim}</p>
 <p><img src="verdicts.png" alt="Staafdiagram: per doel het aantal gemeenten per oordeel, in de kleuren van de tabel" style="max-width:100%"></p>

@@ -48,6 +48,8 @@ def verdict_md(ev: Evaluation) -> Md:
         parts += ["", ev.stats_nl]
     if ev.dispersion_nl:
         parts += ["", ev.dispersion_nl]
+    if ev.national and ev.national.stats_nl:
+        parts += ["", ev.national.stats_nl]
     return Md("\n".join(parts))
 
 

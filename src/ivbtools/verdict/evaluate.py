@@ -79,6 +79,7 @@ class NationalComparison:
     text_nl: str = ""
     how_nl: str = ""                    # 'steeg minder sterk dan landelijk', 'daalde even sterk als landelijk', …
     noise_nl: str = ""                  # whether that difference lies within the noise, one clause
+    stats_nl: str = ""                  # the ratio, its interval and p-value: for the analysts' part only
 
     @property
     def clear(self) -> bool | None:
@@ -666,8 +667,9 @@ def compare_national(ds: Dataset, ind: Indicator, area: str, base_year: int, yea
         noise = "dat verschil met de landelijke ontwikkeling is groter dan toeval kan verklaren"
     nc.how_nl, nc.noise_nl = how, noise
     ratio_iv = nl_interval(iv.low / r_nat, iv.high / r_nat)
-    nc.text_nl = (f"{nat_txt} {name}: index {nl_num(nc.local_index, 0)}. Het aantal {how}; {noise} "
-                  f"(verhouding gemeente/land {nl_num(rel, 2)}, 95%-interval {ratio_iv} {which}; tweezijdig {nl_p(a.pvalue)}).")
+    nc.text_nl = f"{nat_txt} {name}: index {nl_num(nc.local_index, 0)}. Het aantal {how}; {noise}."
+    nc.stats_nl = (f"Vergelijking met Nederland: verhouding gemeente/land {nl_num(rel, 2)}, 95%-interval {ratio_iv} "
+                   f"{which}; tweezijdig {nl_p(a.pvalue)}.")
     if dispersion is None and a.tipping is not None:
         nc.text_nl += (f" Met extra jaar-op-jaarschommeling blijft die conclusie staan zolang die schommeling "
                        f"kleiner is dan {nl_num(100 * a.tipping, 0)}%.")

@@ -35,6 +35,8 @@ METHOD = "M2.2"   # the version of docs/monitor-methods.md this implements
 # How often one judgement signals by chance under M2.1 (docs/monitor-methods.md, benchmarks/signal_rules.py):
 # about 1% on stable series up to 10% with a real trend of 5% a year. Said on every page beside the signals.
 CHANCE_PER_JUDGEMENT = (0.01, 0.10)
+# the same for a strong signal (M2.2, outside the STRONG_LEVEL range): 0 to 1,9% by scenario at R = 2,000
+CHANCE_STRONG_PER_JUDGEMENT = 0.02
 BASELINE_YEARS = 5
 MIN_YEARS = 3
 LEVEL = 0.95
