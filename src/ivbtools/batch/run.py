@@ -125,6 +125,7 @@ def _publish_year(ds: Dataset, year: int, municipality: str, jobs: list[Job], st
     from ..data.datastatus import policy_indicators, provenance_nl
     from ..present.csvout import nl_csv
     from ..present.pages import year_index_html
+    from ..present.xlsxout import year_workbook
     from ..verdict.scorecard import scorecard
 
     previous = _read_run(dest).get("parts", {})
@@ -164,6 +165,9 @@ def _publish_year(ds: Dataset, year: int, municipality: str, jobs: list[Job], st
     for name, text in built.items():
         atomic.write_text(stage / name, text)
         moves.append((stage / name, dest / name))
+    workbook = f"ivb-{year}.xlsx"   # the same tables for a council memo (issue #29)
+    atomic.write_bytes(stage / workbook, year_workbook(ds, year, municipality, card))
+    moves.append((stage / workbook, dest / workbook))
     for job in jobs:
         if job.ok:
             (dest / "_failed" / f"{job.name}.ipynb").unlink(missing_ok=True)

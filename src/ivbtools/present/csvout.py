@@ -9,6 +9,9 @@ import math
 import pandas as pd
 
 BOM = "\ufeff"
+# a text cell starting with one of these is a formula to Excel and LibreOffice; a quote in front keeps
+# it text (OWASP, CSV injection). Titles and quotes from outside files reach these tables.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def _cell(v) -> str:
@@ -27,7 +30,10 @@ def _cell(v) -> str:
         return text.replace(".", ",")
     if hasattr(v, "item"):   # numpy scalars
         return _cell(v.item())
-    return str(v)
+    text = str(v)
+    if text[:1] in FORMULA_START:   # a spreadsheet would evaluate it (formula injection): keep it text
+        return "'" + text
+    return text
 
 
 def nl_csv(table: pd.DataFrame) -> str:

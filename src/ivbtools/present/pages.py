@@ -380,5 +380,7 @@ def year_index_html(run: dict, card, overview_link: str) -> str:
 {''.join(rows)}
 </table>
 <p>Scorekaart als <a href="scorecard.csv">CSV</a> (voor Excel: puntkomma's, decimale komma's) en
-<a href="scorecard.json">JSON</a>. Alle cijfers in de rapporten noemen hun bron.</p>"""
+<a href="scorecard.json">JSON</a>; de scorekaart, alle cijfers met hun bron en de uitspraken uit het beleidsdocument
+samen in één Excel-bestand: <a href="ivb-{run['year']}.xlsx">ivb-{run['year']}.xlsx</a>. Alle cijfers in de rapporten
+noemen hun bron.</p>"""
     return html_page(f"IVB-toets {run['year']} — {run['municipality_name']}", body, GRID_CSS + _palette_css())
