@@ -33,16 +33,16 @@ def layer_of(module: str) -> str:
     return parts[1]
 
 
-def imports_of(path: Path) -> list[str]:
+def imports_of(path: Path, package: Path = PACKAGE) -> list[str]:
     """Every ivbtools module a file imports, at any depth of the file (function-level too)."""
-    rel = path.relative_to(PACKAGE.parent).with_suffix("")
+    rel = path.relative_to(package.parent).with_suffix("")
     here = list(rel.parts) if rel.name != "__init__" else list(rel.parts[:-1])
-    package = here[:-1] if rel.name != "__init__" else here
+    package_parts = here[:-1] if rel.name != "__init__" else here
     out = []
     for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
         if isinstance(node, ast.ImportFrom):
             if node.level:
-                base = package[:len(package) - node.level + 1]
+                base = package_parts[:len(package_parts) - node.level + 1]
                 mod = ".".join(base + ([node.module] if node.module else []))
             else:
                 mod = node.module or ""
@@ -53,24 +53,36 @@ def imports_of(path: Path) -> list[str]:
     return out
 
 
-def test_every_import_runs_downward():
+def upward_imports(package: Path = PACKAGE) -> list[str]:
+    """Every import in the package (a folder named ivbtools) that runs up a layer, one line each."""
     wrong = []
-    files = [p for p in PACKAGE.rglob("*.py")]
-    assert len(files) > 40
-    for p in files:
-        mod = ".".join(p.relative_to(PACKAGE.parent).with_suffix("").parts)
+    for p in sorted(package.rglob("*.py")):
+        mod = ".".join(p.relative_to(package.parent).with_suffix("").parts)
         mine = LAYERS.index(layer_of(mod))
-        for imp in imports_of(p):
+        for imp in imports_of(p, package):
             if imp == "ivbtools":
                 continue
             if LAYERS.index(layer_of(imp)) > mine:
                 wrong.append(f"{mod} ({layer_of(mod)}) imports {imp} ({layer_of(imp)})")
+    return wrong
+
+
+def test_every_import_runs_downward():
+    assert len(list(PACKAGE.rglob("*.py"))) > 40
+    wrong = upward_imports()
     assert not wrong, "\n".join(wrong)
 
 
-def test_the_layer_check_catches_an_upward_import():
-    """The check itself can fail: a data module importing the verdict layer is caught."""
-    assert LAYERS.index(layer_of("ivbtools.verdict.rules")) > LAYERS.index(layer_of("ivbtools.data.dataset"))
+def test_the_layer_check_catches_an_upward_import(tmp_path):
+    """The check itself can fail: a copy of the package with one planted upward import (data ->
+    verdict, relative, inside a function) and one absolute (live -> present) is caught, both and only."""
+    copy = tmp_path / "ivbtools"
+    shutil.copytree(PACKAGE, copy, ignore=shutil.ignore_patterns("__pycache__"))
+    assert upward_imports(copy) == []
+    (copy / "data" / "planted.py").write_text("def f():\n    from ..verdict import rules\n    return rules\n")
+    (copy / "live" / "planted.py").write_text("import ivbtools.present.report\n")
+    assert upward_imports(copy) == ["ivbtools.data.planted (data) imports ivbtools.verdict (verdict)",
+                                    "ivbtools.live.planted (live) imports ivbtools.present.report (present)"]
     assert layer_of("ivbtools.stats") == "ground" and layer_of("ivbtools.cli") == "top"
 
 
