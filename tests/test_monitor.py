@@ -288,6 +288,25 @@ def test_the_year_to_date_has_its_own_panel_and_the_ranges_differ_in_greyscale(t
     matplotlib.pyplot.close(fig)
 
 
+def test_the_monthly_series_behind_the_year_to_date_is_in_a_csv_and_the_notebook_view(through_october):
+    """Issue #29 (analyst): months.csv beside the monitor page holds every month of the monitored
+    indicators with its source; the notebook's view shows a row per year and a column per month."""
+    from ivbtools.present.report import months_view
+
+    data, folder, _ = through_october
+    m = pd.read_csv(folder / "months.csv", sep=";", encoding="utf-8-sig", dtype={"gebiedscode": str})
+    assert list(m.columns) == ["indicator", "omschrijving", "gebied", "gebiedscode", "jaar", "maand", "maandnummer",
+                               "aantal", "bron"]
+    e33 = m[(m.indicator == "confused_person_e33") & (m.gebiedscode == "GM1969") & (m.jaar == 2026)]
+    assert list(e33.maand) == ["januari", "februari", "maart", "april", "mei", "juni", "juli", "augustus", "september",
+                               "oktober"]
+    assert e33.aantal.sum() == _fixture_ytd("GM1969", "E33   ", 2026) and e33.bron.str.contains("47021NED").all()
+    assert "months.csv" in (folder / "index.html").read_text(encoding="utf-8")
+    view = months_view(ivbtools.load(data), "confused_person_e33", "GM1969").df.set_index("jaar")
+    assert view.loc["2026", "nov"] == "–" and view.loc["2026", "okt"] != "–"
+    assert view.loc["2026", "som (maanden met cijfer)"].replace(".", "") == str(_fixture_ytd("GM1969", "E33   ", 2026))
+
+
 def test_a_damaged_months_file_is_one_warning_and_the_years_stay(through_october, tmp_path):
     import shutil
 

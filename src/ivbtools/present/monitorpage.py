@@ -44,6 +44,23 @@ def statements_table(ds, area: str | None = None) -> pd.DataFrame:
                                        "toelichting"])
 
 
+def months_table(ds, area: str) -> pd.DataFrame:
+    """The monthly figures behind the year to date (issue #29): every month of the monitored
+    indicators for `area` and the Netherlands, with its publication, Dutch headers (months.csv)."""
+    from .sourcelines import source_entries
+
+    inds = with_national(ds, [i.indicator for p in ds.monitor.priorities for i in p.indicators])
+    t = ds.months.table
+    t = t[t.indicator.isin(inds) & t.area_code.isin([area, "NL01"])].sort_values(["indicator", "area_code", "year", "month"])
+    entry = {sid: "; ".join(source_entries(ds, [sid])) or sid for sid in set(t.source_id)}
+    return pd.DataFrame({"indicator": t.indicator, "omschrijving": [ds.indicators[i].label_nl for i in t.indicator],
+                         "gebied": t.area_name, "gebiedscode": t.area_code, "jaar": t.year.astype(int),
+                         "maand": [MONTHS_NL[int(m) - 1] for m in t.month], "maandnummer": t.month.astype(int),
+                         "aantal": t.value, "bron": [entry[sid] for sid in t.source_id]},
+                        columns=["indicator", "omschrijving", "gebied", "gebiedscode", "jaar", "maand", "maandnummer",
+                                 "aantal", "bron"])
+
+
 def _chart(ds, indicator: str, area: str, rows: pd.DataFrame) -> str:
     import matplotlib
     matplotlib.use("Agg")
@@ -212,11 +229,12 @@ en worden niet gescoord. Methode: versie {signals.METHOD} van de vastgelegde wer
 (bevestigd; niet bevestigd; binnen de toevalsmarge — de verandering of het verschil is zo klein dat toeval het kan
 verklaren; of nog niet te controleren, met het cijfer dat daarvoor nodig is).</p>
 <div class="scrollbox"><table class="list"><tr><th>uitspraak</th><th>uitkomst</th><th>toelichting</th></tr>{st_rows}</table></div>
-<p>Als CSV (voor Excel): <a href="signals.csv">signals.csv</a>, <a href="statements.csv">statements.csv</a>.</p>"""
+<p>Als CSV (voor Excel): <a href="signals.csv">signals.csv</a>, <a href="statements.csv">statements.csv</a>, en de
+maandcijfers achter de stand van het lopende jaar: <a href="months.csv">months.csv</a>.</p>"""
     return html_page(f"Monitor IVB 2024-2027 — {ds.area_name(area)}, t/m {year}", body, GRID_CSS + SIGNAL_CSS)
 
 
-FILES = ("signals.csv", "statements.csv", "index.html", "basis.json")
+FILES = ("signals.csv", "statements.csv", "months.csv", "index.html", "basis.json")
 INPUTS = ".inputs"   # the digest of what the set was made from (batch/inputs.py monitor_digest)
 
 
@@ -274,6 +292,7 @@ def write_monitor(ds, year: int, out_dir, area: str | None = None, inputs: str =
     try:
         atomic.write_text(stage / "signals.csv", nl_csv(table))
         atomic.write_text(stage / "statements.csv", nl_csv(statements))
+        atomic.write_text(stage / "months.csv", nl_csv(months_table(ds, area)))
         atomic.write_text(stage / "index.html", monitor_html(ds, year, area, table, statements, made))
         atomic.write_text(stage / "basis.json", json.dumps(basis(ds, area), indent=1))
         atomic.write_text(stage / INPUTS, inputs)

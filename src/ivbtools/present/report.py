@@ -571,6 +571,24 @@ def monitor_view(table: pd.DataFrame) -> Table:
         "marge ruimer door": [f"{s} (zelf buiten de verwachting)" if s else "–" for s in table.basis_buiten_verwachting]}))
 
 
+def months_view(ds: Dataset, indicator: str, area: str) -> Table | Md:
+    """The monthly figures of one indicator for an analyst: a row per year, a column per month, and
+    the sum of the months published (the figures behind the year to date)."""
+    from ..data.months import MONTHS_NL
+
+    t = ds.months.table
+    t = t[(t.indicator == indicator) & (t.area_code == area)]
+    if t.empty:
+        return Md(f"Geen maandcijfers voor {ds.indicators[indicator].label_nl} in de gegevens (alleen hele jaren).")
+    grid = t.pivot_table(index="year", columns="month", values="value", aggfunc="sum")
+    out = pd.DataFrame({"jaar": [str(int(y)) for y in grid.index]})
+    for m in range(1, 13):
+        col = grid[m] if m in grid.columns else pd.Series(index=grid.index, dtype=float)
+        out[MONTHS_NL[m - 1][:3]] = ["–" if pd.isna(v) else nl_int(v) for v in col]
+    out["som (maanden met cijfer)"] = [nl_int(grid.loc[y].sum()) for y in grid.index]
+    return Table(out)
+
+
 def backtest_view(bt: pd.DataFrame) -> Table | Md:
     if bt.empty:
         return Md("Nog geen reeks in de gegevens om op terug te kijken (ivb fetch haalt de jaarcijfers op).")
