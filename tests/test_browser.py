@@ -75,15 +75,15 @@ OVERFLOW_JS = """() => {
     if (!el.getClientRects().length) continue;
     const folded = el.closest('details');
     if (folded && !folded.open && !el.closest('summary')) continue;   // a folded part is not shown
-    // a wide table may scroll inside its own box (sticky first column): the box is allowed when it holds a
-    // table, and what lies inside such a box is clipped by it, not by the window
+    // a wide table (sticky first column) or a chart at its own size may scroll inside its own box: the box is
+    // allowed when it holds a table or an image, and what lies inside it is clipped by it, not by the window
     let inside = false;
     for (let a = el.parentElement; a && a !== document.body; a = a.parentElement)
-      if (['auto', 'scroll'].includes(getComputedStyle(a).overflowX) && a.querySelector('table')) { inside = true; break; }
+      if (['auto', 'scroll'].includes(getComputedStyle(a).overflowX) && a.querySelector('table, img')) { inside = true; break; }
     if (inside) continue;
     const r = el.getBoundingClientRect(), cs = getComputedStyle(el);
     if (r.right > w + 1 && cs.position !== 'fixed') out.push(el.tagName + '.' + el.className + ' right ' + Math.round(r.right));
-    if (['auto', 'scroll'].includes(cs.overflowX) && el.scrollWidth > el.clientWidth + 1 && !el.querySelector('table'))
+    if (['auto', 'scroll'].includes(cs.overflowX) && el.scrollWidth > el.clientWidth + 1 && !el.querySelector('table, img'))
       out.push(el.tagName + '.' + el.className + ' scrolls ' + el.scrollWidth + ' > ' + el.clientWidth);
   }
   return out.slice(0, 8);
@@ -241,4 +241,25 @@ def test_the_links_back_look_like_links(site, browser):
     links = page.evaluate("""() => [...document.querySelectorAll('.ivb-nav a')].map(a => {
         const cs = getComputedStyle(a); return [cs.textDecorationLine, cs.color, getComputedStyle(document.body).color]; })""")
     assert links and all("underline" in d and color != body for d, color, body in links), links
+    page.close()
+
+
+# Every chart a reader sees, with the width it is shown at and its own width (a chart drawn at 96 dpi whose
+# smallest text is 9 pt keeps it at 9 pt only when it is not shrunk).
+CHARTS_JS = """() => [...document.querySelectorAll('img')].filter(i => {
+  const d = i.closest('details'); return i.getClientRects().length && !(d && !d.open); })
+  .map(i => [i.alt.slice(0, 40), Math.round(i.getBoundingClientRect().width), i.naturalWidth])"""
+
+
+def test_chart_text_stays_9_pt_on_a_phone(site, browser):
+    """Issue #29 row 3: at 390 px no chart is shrunk (its text was about 4 px); it scrolls in its own box.
+    The charts' smallest text is 9 pt (tests/test_charts.py), so unshrunk it is 9 pt on the screen."""
+    page = browser.new_page(viewport={"width": 390, "height": 900})
+    seen = 0
+    for name, path in PAGES.items():
+        page.goto((site / path).as_uri())
+        for alt, shown, natural in page.evaluate(CHARTS_JS):
+            seen += 1
+            assert natural > 0 and shown >= natural - 1, f"{name}: {alt!r} shown at {shown} of {natural} px"
+    assert seen >= 8
     page.close()

@@ -122,3 +122,32 @@ def test_yearly_files_of_one_publication_are_one_source_line():
     lines = source_entries(ds, list(ds.sources))
     assert lines == ["Rijkswaterstaat, BRON verkeersongevallen 2017–2025, geteld per gemeente en jaar (opgehaald 2 december 2026)",
                      "CBS, Bevolking; kerncijfers (03759ned) (opgehaald 28 november 2026)"]
+
+
+def test_no_chart_text_is_smaller_than_9_pt(ds):
+    """Issue #29 row 3: every text of a chart (titles, ticks, legends, caption) is at least 9 pt, so a
+    chart shown at its own size (a phone scrolls it in its box) is readable."""
+    import matplotlib.text
+    import pandas as pd
+
+    from ivbtools.verdict.monitor import monitor_table
+
+    def small(fig):
+        return [(t.get_text()[:30], t.get_fontsize()) for t in fig.findobj(matplotlib.text.Text)
+                if t.get_visible() and t.get_text().strip() and t.get_fontsize() < 9]
+
+    ev = evaluate(ds, "sociaal-verward-gedrag", 2022, "GM1969")
+    t = monitor_table(ds, 2026)
+    counts = pd.DataFrame({"met": [3, 1], "not_met": [1, 2]}, index=["a", "b"])
+    figures = [plots.plot_target(ds, ev).figure, plots.plot_national_for(ds, ev).figure,
+               plots.plot_monitor(ds, "confused_person_e33", "GM1969", t[t.indicator == "confused_person_e33"]).figure,
+               plots.plot_verdict_distribution(counts, {"a": "doel a", "b": "doel b"}, 2023).figure]
+    for fig in figures:
+        assert not small(fig), small(fig)
+        plt.close(fig)
+    # the check can fail
+    fig, ax = plt.subplots()
+    ax.plot([1], [1], label="x")
+    ax.legend(fontsize=8)
+    assert small(fig) == [("x", 8.0)]
+    plt.close(fig)

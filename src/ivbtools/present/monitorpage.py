@@ -75,8 +75,8 @@ def _chart(ds, indicator: str, area: str, rows: pd.DataFrame) -> str:
     ax.figure.savefig(buf, format="png", dpi=96, bbox_inches="tight")
     alt = alt_text(ax.figure)
     plt.close(ax.figure)
-    return (f'<img src="data:image/png;base64,{base64.b64encode(buf.getvalue()).decode()}" '
-            f'alt="{html.escape(alt)}" style="max-width:100%">')
+    return (f'<div class="chartbox"><img src="data:image/png;base64,{base64.b64encode(buf.getvalue()).decode()}" '
+            f'alt="{html.escape(alt)}"></div>')
 
 
 def _wide(r) -> str:

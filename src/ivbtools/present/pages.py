@@ -36,10 +36,12 @@ img{max-width:100%;height:auto}
 .scrollbox{overflow-x:auto;max-width:100%}
 .scrollbox th:first-child,.scrollbox td:first-child{position:sticky;left:0;z-index:1}
 .scrollbox .list th:first-child,.scrollbox .list td:first-child{background:#fff}
+/* a chart keeps its own size on a phone (its text stays at 9 pt or more) and scrolls inside its box */
+.chartbox{overflow-x:auto;max-width:100%;margin:.5em 0}
 @media (max-width:600px){body{font-size:13px;padding:0 .5em} .grid th.part{width:auto;min-width:9em}
- table.grid{table-layout:auto;width:auto} .grid th,.grid td{padding:.25em .3em}}
+ table.grid{table-layout:auto;width:auto} .grid th,.grid td{padding:.25em .3em} .chartbox img{max-width:none}}
 @media print{body{max-width:none;font-size:11px} a{color:inherit;text-decoration:none}
- .scrollbox{overflow:visible}}
+ .scrollbox,.chartbox{overflow:visible} .chartbox img{max-width:100%}}
 """
 
 
@@ -58,6 +60,8 @@ body .jp-RenderedHTMLCommon td,body .jp-RenderedHTMLCommon th,body .jp-RenderedH
 body .jp-RenderedHTMLCommon td.num{text-align:right!important;white-space:nowrap}
 body .jp-RenderedHTMLCommon table.ivb-table td,body .jp-RenderedHTMLCommon table.ivb-table th{white-space:normal;padding:.3em .6em}
 .jp-OutputArea-output{overflow-x:auto} .jp-OutputArea-output img{max-width:100%;height:auto}
+/* on a phone a chart keeps its own size (text 9 pt or more) and scrolls inside its output box */
+@media screen and (max-width:600px){.jp-OutputArea-output img{max-width:none!important}}
 .jp-RenderedHTMLCommon code{white-space:pre-wrap;overflow-wrap:anywhere}
 table.ivb-table th:first-child,table.ivb-table td:first-child{position:sticky;left:0;background:#fff;z-index:1}
 details.ivb-analysts{border-top:2px solid #bbb;margin-top:2em}
@@ -311,7 +315,7 @@ van jaar tot jaar geschat uit haar eigen vergelijkbare gemeenten (een vaste lijs
 De andere gemeenten hebben deze doelen niet zelf vastgesteld:
 dit is een maatstaf. Geen kaart en geen ranglijst: een verschil binnen de ruis is geen prestatie.</p>
 <p>{interim}</p>
-<p><img src="verdicts.png" alt="Staafdiagram: per doel het aantal gemeenten per oordeel, in de kleuren van de tabel" style="max-width:100%"></p>
+<div class="chartbox"><img src="verdicts.png" alt="Staafdiagram: per doel het aantal gemeenten per oordeel, in de kleuren van de tabel"></div>
 <p>{_legend(counts.columns)}</p>
 <p>Per doel: het oordeel voor {esc(ds.area_name(own))} en het aantal van de {n} gemeenten per oordeel.</p>
 <div class="scrollbox"><table class="list national"><tr><th>Doel</th><th>{esc(ds.area_name(own))}</th>{head}</tr>{rows}</table></div>

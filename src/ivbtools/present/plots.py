@@ -257,7 +257,7 @@ def plot_peers(ds: Dataset, ev: Evaluation):
     for ax in axes[0]:
         for h, lab in zip(*ax.get_legend_handles_labels()):
             seen.setdefault(lab, h)
-    fig.legend(list(seen.values()), list(seen), loc="upper center", ncol=3, fontsize=8, bbox_to_anchor=(0.5, 1.02))
+    fig.legend(list(seen.values()), list(seen), loc="upper center", ncol=3, fontsize=9, bbox_to_anchor=(0.5, 1.02))
     fig.suptitle(f"{ev.area_name} tussen {cmp.n} vergelijkbare gemeenten (trechterdiagram)", y=1.08, fontsize=11)
     t = ds.observations.table
     ids = set(t[t.area_code.isin(list(cmp.table.gemeente)) & t.indicator.isin([ev.indicator.id, "population"])
@@ -279,7 +279,7 @@ def plot_verdict_distribution(counts: pd.DataFrame, titles: dict[str, str], year
     ax.invert_yaxis()
     ax.set_xlabel("aantal gemeenten")
     ax.set_title(f"Oordelen voor alle gemeenten, {year} (doelen van het IVB als maatstaf)", fontsize=11)
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.18), ncol=3, fontsize=8, frameon=False)
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.18), ncol=3, fontsize=9, frameon=False)
     ax.figure.tight_layout()
     return ax
 
