@@ -241,6 +241,9 @@ def test_monitor_2026_page_shows_the_five_priorities_and_labels_the_current_year
                  "Verbinding met de samenleving"):
         assert f"<h2>{name}</h2>" in page
     assert "Maandcijfers: 2026 t/m oktober." in page
+    # beside the year to date: the months used, the years compared, and that police months are revised
+    assert ("januari t/m oktober opgeteld tegen dezelfde maanden van 2021, 2022, 2023, 2024, 2025; de politie werkt "
+            "maandcijfers achteraf bij") in page
     assert "Het lopende jaar (2026 t/m oktober): vergeleken met dezelfde maanden van de jaren ervoor" in page
     assert "Alleen per heel jaar" not in page   # every monitored indicator has its months
     attention = page.split("Vraagt aandacht:", 1)[1].split("</li>", 1)[0]

@@ -87,6 +87,16 @@ def _wide(r) -> str:
             f"verwachting en telt mee</small>")
 
 
+def _months_used(r) -> str:
+    """Beside a year to date: which months, against which years' same months, and that they change."""
+    if not is_year_to_date(pd.Series([r.periode])).iloc[0]:
+        return ""
+    upto = str(r.periode).split(" t/m ", 1)[-1]
+    base = f" tegen dezelfde maanden van {html.escape(r.basisjaren)}" if r.basisjaren else ""
+    return (f"<br><small>januari t/m {html.escape(upto)} opgeteld{base}; de politie werkt maandcijfers achteraf "
+            f"bij</small>")
+
+
 def _strength(r) -> str:
     """Under a signal: strong (chance rarely gives it) or weak (chance gives it easily)."""
     words = STRENGTH_NL.get(r.sterkte)
@@ -189,7 +199,7 @@ def monitor_html(ds, year: int, area: str, table: pd.DataFrame, statements: pd.D
         for mi in p.indicators:
             rows = table[table.indicator == mi.indicator]
             cells = "".join(
-                f'<tr><td>{esc(r.periode)}</td><td>{"–" if pd.isna(r.waarde) else nl_int(r.waarde)}'
+                f'<tr><td>{esc(r.periode)}{_months_used(r)}</td><td>{"–" if pd.isna(r.waarde) else nl_int(r.waarde)}'
                 f'{" (voorlopig)" if r.voorlopig else ""}</td>'
                 f'<td>{range_text(r.verwacht_laag, r.verwacht_hoog)}</td>'
                 f'<td class="{SIGNAL_CLASS.get(r.signaal, "neutral")}">{esc(r.signaal)}{_strength(r)}{_wide(r)}</td>'
