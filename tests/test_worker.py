@@ -80,3 +80,22 @@ def test_a_worker_killed_mid_report_is_a_crash_with_its_exit_code_not_a_time_out
     assert not crashed.ok and "crashed (exit code -9, SIGKILL)" in crashed.error, crashed.error
     assert "timed out" not in crashed.error
     assert results["after"].ok and "fine after" in (tmp_path / "after.ipynb").read_text()
+
+
+def test_each_kernel_runs_its_numeric_libraries_on_one_thread_unless_told(tmp_path, monkeypatch):
+    """Issue #30: a report's kernel starts with the BLAS/OpenMP/Arrow pools sized to one thread, so N
+    workers on N cores do not start N machine-sized pools; a value the user set is kept."""
+    from ivbtools.batch.worker import kernel_environment
+
+    monkeypatch.setenv("OMP_NUM_THREADS", "4")
+    monkeypatch.delenv("OPENBLAS_NUM_THREADS", raising=False)
+    nbs = stub_notebooks(tmp_path, "import os\nprint('threads', os.environ['OPENBLAS_NUM_THREADS'], os.environ['OMP_NUM_THREADS'],"
+                                   " os.environ['ARROW_NUM_THREADS'])")
+    assert kernel_environment({"PATH": "/bin"})["MKL_NUM_THREADS"] == "1"
+    w = Worker()
+    try:
+        r = w.run(_job("t", nbs / "target.ipynb", tmp_path, {"target_id": "x", "year": 2022, "municipality": "GM1969",
+                                                             "data_dir": ""}))
+    finally:
+        w.drop_kernel()
+    assert r.ok and "threads 1 4 1" in (tmp_path / "t.ipynb").read_text()

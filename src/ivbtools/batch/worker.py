@@ -39,6 +39,21 @@ get_ipython().execution_count = 1
 """
 
 
+# One thread per kernel for the numeric libraries (issue #30): N workers on N cores then cost what one
+# does per report, instead of N kernels each starting a BLAS/OpenMP/Arrow pool the size of the machine.
+# A value the user set is kept (e.g. OMP_NUM_THREADS=4 for a machine with few, large reports).
+THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "VECLIB_MAXIMUM_THREADS",
+                    "NUMEXPR_NUM_THREADS", "ARROW_NUM_THREADS", "RAYON_NUM_THREADS")
+
+
+def kernel_environment(environ=None) -> dict[str, str]:
+    """The environment a report's kernel starts with: this one, the thread pools sized to one unless set."""
+    env = dict(os.environ if environ is None else environ)
+    for name in THREAD_VARIABLES:
+        env.setdefault(name, "1")
+    return env
+
+
 class WarmKernel:
     """One kernel with the heavy imports done, reused across notebooks."""
 
@@ -50,7 +65,8 @@ class WarmKernel:
         self._run_sync = run_sync
         self.km = AsyncKernelManager(kernel_name="python3")
         # no history database: the counter is reset for every notebook, so line numbers repeat
-        run_sync(self.km.start_kernel)(cwd=cwd, extra_arguments=["--HistoryManager.enabled=False"])
+        run_sync(self.km.start_kernel)(cwd=cwd, env=kernel_environment(),
+                                       extra_arguments=["--HistoryManager.enabled=False"])
         # a client bound to the kernel manager judges "alive" by the kernel process, not by
         # heartbeats (which arrive late on a loaded machine and made a healthy start look dead)
         self.control = self.km.blocking_client()
