@@ -263,3 +263,31 @@ def test_chart_text_stays_9_pt_on_a_phone(site, browser):
             assert natural > 0 and shown >= natural - 1, f"{name}: {alt!r} shown at {shown} of {natural} px"
     assert seen >= 8
     page.close()
+
+
+# What makes the frame of a page: the font, the text size, the headings, the links back, the column.
+FRAME_JS = """() => { const q = s => document.querySelector(s), cs = (e, p) => e ? getComputedStyle(e)[p] : null;
+  const p = q('main p') || q('p'), h1 = q('h1'), h2 = q('main h2'), a = q('nav.ivb-nav a'), main = q('main');
+  return {font: cs(p, 'fontFamily'), text: cs(p, 'fontSize'), h1: [cs(h1, 'fontSize'), cs(h1, 'fontWeight')],
+          h2: [cs(h2, 'fontSize'), cs(h2, 'fontWeight')], link: a ? [cs(a, 'color'), cs(a, 'textDecorationLine')] : null,
+          column: main ? Math.round(main.getBoundingClientRect().width) : null}; }"""
+
+
+def test_every_page_has_one_frame(site, browser):
+    """Issue #29 row 9: the hand-written pages and the reports look like one site: the same font, text
+    size, headings, links back and column width, computed by the browser."""
+    page = browser.new_page(viewport={"width": 1400, "height": 900})
+    frames = {}
+    for name, path in PAGES.items():
+        page.goto((site / path).as_uri())
+        frames[name] = page.evaluate(FRAME_JS)
+    page.close()
+    first = frames["rapport E33"]
+    assert first["column"] and first["link"] and "system-ui" in first["font"]
+    for name, f in frames.items():
+        for key in ("font", "text", "h1", "h2", "column"):
+            if key == "h2" and f[key] == [None, None]:   # a page without sections (the year index)
+                continue
+            assert f[key] == first[key], f"{name}: {key} {f[key]} != {first[key]} (rapport E33)"
+        if name != "overzicht":   # the overview is the top: no links back
+            assert f["link"] == first["link"], f"{name}: links back {f['link']}"

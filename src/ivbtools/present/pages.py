@@ -26,10 +26,32 @@ from .text import strength_nl
 LEGEND = [(k, CLASS_NL[k]) for k in CLASS_ORDER]
 
 
-# One shell and one stylesheet for every hand-written page (overview, year index, all-municipality page).
-STYLE = """\
-body{font-family:system-ui,sans-serif;margin:1.2em auto;max-width:78em;padding:0 1em;font-size:14px;line-height:1.4}
-h1{font-size:1.4em;margin:.2em 0} h2{font-size:1.15em;margin:1em 0 .4em}
+# One frame for every page (issue #29 row 9): the hand-written pages (overview, year index, monitor,
+# all-municipality page) and the reports (nbconvert's JupyterLab page) share the font, the text size,
+# the headings, the links and the column; tests/test_browser.py compares them computed.
+FRAME_CSS = """\
+:root{--jp-content-font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;
+ --jp-ui-font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif}
+html body{font-size:15px;line-height:1.5;color:#1f1f1f;margin:0}
+html body,body .jp-RenderedHTMLCommon,body .jp-RenderedMarkdown,body .jp-OutputArea-output{
+ font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif}
+main,.ivb-nav{max-width:930px;margin:0 auto;box-sizing:border-box;padding:0 15px}
+.ivb-nav{padding-top:.8em;font-size:14px}
+a,.ivb-nav a,body .jp-RenderedHTMLCommon a{color:#0645ad;text-decoration:underline}
+a:visited,.ivb-nav a:visited,body .jp-RenderedHTMLCommon a:visited{color:#5a3696}
+body p,body li,body .jp-RenderedHTMLCommon p,body .jp-RenderedHTMLCommon li{font-size:15px;line-height:1.5}
+h1,body .jp-RenderedHTMLCommon h1{font-size:24px;font-weight:600;line-height:1.25;margin:.5em 0 .4em}
+h2,body .jp-RenderedHTMLCommon h2{font-size:19.5px;font-weight:600;line-height:1.3;margin:1.1em 0 .4em}
+h3,body .jp-RenderedHTMLCommon h3{font-size:16.5px;font-weight:600;margin:1em 0 .3em}
+@media (max-width:600px){html body,body p,body li,body .jp-RenderedHTMLCommon p,body .jp-RenderedHTMLCommon li{font-size:14px}
+ h1,body .jp-RenderedHTMLCommon h1{font-size:21px} h2,body .jp-RenderedHTMLCommon h2{font-size:18px}
+ main,.ivb-nav{padding:0 .6em}}
+@media print{main{max-width:none} .ivb-nav{display:none} html body,body p,body li{font-size:10.5pt}
+ a{color:inherit;text-decoration:none}}
+"""
+
+# The hand-written pages, on top of the frame.
+STYLE = FRAME_CSS + """\
 table.list{border-collapse:collapse} .list td,.list th{padding:.3em .8em;border-bottom:1px solid #ddd;text-align:left;vertical-align:top}
 img{max-width:100%;height:auto}
 /* a wide table scrolls inside its own box on a phone, its first column staying in view */
@@ -38,23 +60,19 @@ img{max-width:100%;height:auto}
 .scrollbox .list th:first-child,.scrollbox .list td:first-child{background:#fff}
 /* a chart keeps its own size on a phone (its text stays at 9 pt or more) and scrolls inside its box */
 .chartbox{overflow-x:auto;max-width:100%;margin:.5em 0}
-@media (max-width:600px){body{font-size:13px;padding:0 .5em} .grid th.part{width:auto;min-width:9em}
+@media (max-width:600px){.grid th.part{width:auto;min-width:9em}
  table.grid{table-layout:auto;width:auto} .grid th,.grid td{padding:.25em .3em} .chartbox img{max-width:none}}
-@media print{body{max-width:none;font-size:11px} a{color:inherit;text-decoration:none}
- .scrollbox,.chartbox{overflow:visible} .chartbox img{max-width:100%}}
+@media print{.scrollbox,.chartbox{overflow:visible} .chartbox img{max-width:100%}}
 """
 
 
 # The target reports and scorecards (nbconvert's JupyterLab page, present/templates/ivb): a
 # readable column, tables left-aligned without pandas' index artefacts, the analysts' part folded,
 # and on paper A4 with the folded part, the links and the empty notebook chrome left out.
-REPORT_CSS = """\
+REPORT_CSS = FRAME_CSS + """\
 body.jp-Notebook{font-size:15px}
-main,.ivb-nav{max-width:62em;margin:0 auto;box-sizing:border-box}
-.ivb-nav{padding:.8em 5px 0;font:14px system-ui,sans-serif}
-.ivb-nav a,.jp-RenderedHTMLCommon a{color:#0645ad;text-decoration:underline} .ivb-nav a:visited{color:#5a3696}
 .jp-MarkdownOutput.jp-RenderedHTMLCommon{padding-left:0}
-.jp-RenderedHTMLCommon{padding-right:0} .jp-RenderedHTMLCommon h1{font-size:1.6em;margin-top:.4em}
+.jp-RenderedHTMLCommon{padding-right:0}
 .jp-RenderedHTMLCommon table{margin-left:0;table-layout:auto;max-width:100%}
 body .jp-RenderedHTMLCommon td,body .jp-RenderedHTMLCommon th,body .jp-RenderedHTMLCommon tr{text-align:left!important;vertical-align:top}
 body .jp-RenderedHTMLCommon td.num{text-align:right!important;white-space:nowrap}
@@ -79,10 +97,16 @@ details.ivb-analysts>summary{font:600 1.15em system-ui,sans-serif;cursor:pointer
 
 
 def html_page(title: str, body: str, css: str = "") -> str:
-    """A complete Dutch HTML page around `body` (already escaped), with the shared stylesheet."""
+    """A complete Dutch HTML page around `body` (already escaped), in the frame every page shares:
+    the links back (a leading <nav>) above, the content in one column (<main>), one stylesheet."""
+    nav = ""
+    if body.lstrip().startswith("<nav>"):
+        head, rest = body.lstrip()[len("<nav>"):].split("</nav>", 1)
+        nav, body = f'<nav class="ivb-nav">{head}</nav>\n', rest
     return (f'<!doctype html><html lang="nl"><head><meta charset="utf-8">\n'
             f'<meta name="viewport" content="width=device-width, initial-scale=1">\n'
-            f"<title>{html.escape(title)}</title>\n<style>\n{STYLE}{css}</style></head><body>\n{body}\n</body></html>\n")
+            f"<title>{html.escape(title)}</title>\n<style>\n{STYLE}{css}</style></head><body>\n{nav}<main>\n{body}\n"
+            f"</main>\n</body></html>\n")
 
 
 cell_class = verdict_class   # the grid's cell class: one vocabulary with the national page (verdict/rules.py)
