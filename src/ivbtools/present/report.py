@@ -180,6 +180,17 @@ def caveats_text(ev: Evaluation) -> str:
     return "\n".join(f"- {c}" for c in ev.caveats)
 
 
+UNIT_NL = {"count": "aantal", "mark": "rapportcijfer"}
+BETTER_NL = {"lower": "lager", "higher": "hoger", "none": "geen richting"}
+
+
+def indicators_view(ds: Dataset) -> Table:
+    """Every indicator of the data folder for an analyst, in Dutch: its id (for the parameters), name,
+    unit and which direction is better."""
+    return Table(pd.DataFrame([{"id": i.id, "indicator": i.label_nl, "eenheid": UNIT_NL.get(i.unit, i.unit),
+                                "beter is": BETTER_NL.get(i.better, i.better)} for i in ds.indicators.values()]))
+
+
 def observations_overview(ds: Dataset) -> Table:
     """What the validated observations hold, per indicator: areas, years, figures, sources — instead
     of the whole table (tens of thousands of rows with a national panel; `ds.observations.table`
