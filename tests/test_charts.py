@@ -151,3 +151,22 @@ def test_no_chart_text_is_smaller_than_9_pt(ds):
     ax.legend(fontsize=8)
     assert small(fig) == [("x", 8.0)]
     plt.close(fig)
+
+
+def test_a_chart_saves_as_svg_and_as_a_300_dpi_png(ds, tmp_path):
+    """Issue #29 (analyst): a chart for a council memo, at print quality: a vector SVG and a PNG at 300
+    dpi, 300/96 times as many pixels as the one on the page."""
+    import base64
+    import io
+
+    from PIL import Image
+
+    ev = evaluate(ds, "sociaal-verward-gedrag", 2022, "GM1969")
+    chart = plots.target_chart(ds, ev)
+    line = chart.save(tmp_path / "memo" / "e33")
+    svg, png = tmp_path / "memo" / "e33.svg", tmp_path / "memo" / "e33.png"
+    assert str(svg) in str(line) and "300 dpi" in str(line)
+    assert "<svg" in svg.read_text(encoding="utf-8")[:2000]
+    big, small = Image.open(png), Image.open(io.BytesIO(base64.b64decode(chart.png)))
+    assert round(big.info["dpi"][0]) == 300
+    assert abs(big.width / small.width - 300 / 96) < 0.1, (big.width, small.width)

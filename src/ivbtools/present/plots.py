@@ -351,10 +351,23 @@ class Chart:
         fig.savefig(buf, format="png", bbox_inches="tight")
         self.png = base64.b64encode(buf.getvalue()).decode("ascii")
         self.alt = alt_text(fig)
+        self.fig = fig   # kept for save(); closed, so that the inline backend does not show it twice
         plt.close(fig)
 
     def _repr_mimebundle_(self, include=None, exclude=None):
         return {"image/png": self.png, "text/plain": self.alt}, {"image/png": {"alt": self.alt}}
+
+    def save(self, stem, dpi: int = 300) -> Md:
+        """The chart for a council memo or print: `stem`.svg (vector) and `stem`.png at `dpi` (300:
+        print quality), beside each other; returns a line naming both files."""
+        from pathlib import Path
+
+        stem = Path(stem)
+        stem.parent.mkdir(parents=True, exist_ok=True)
+        paths = [stem.with_suffix(".svg"), stem.with_suffix(".png")]
+        self.fig.savefig(paths[0], format="svg", bbox_inches="tight", metadata={"Date": None})
+        self.fig.savefig(paths[1], format="png", dpi=dpi, bbox_inches="tight")
+        return Md(f"Bewaard: {paths[0]} en {paths[1]} ({dpi} dpi).")
 
 
 def alt_text(fig) -> str:
