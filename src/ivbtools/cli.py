@@ -61,7 +61,7 @@ def cmd_run(args) -> int:
     from .present.params import check_municipality, check_year
 
     years = _years(args)
-    ds = _load(args)
+    ds = getattr(args, "preloaded", None) or _load(args)
     if args.targets and args.output == "outputs":   # another policy's reports beside, never over, the default's
         args.output = str(Path("outputs") / ds.policy.id)
     if args.municipalities and args.municipality_given:
@@ -500,8 +500,9 @@ def main(argv: list[str] | None = None) -> int:
             os.environ["IVB_TARGETS"] = _targets_choice(args)
         if args.command == "run":
             args.municipality_given = args.municipality is not None
-            if args.municipality is None:
-                args.municipality = _load(args).policy.municipality
+            if args.municipality is None:   # loaded once: cmd_run uses the same data set
+                args.preloaded = _load(args)
+                args.municipality = args.preloaded.policy.municipality
         return args.func(args)
     except IvbError as exc:
         print(f"ivb: error: {exc}", file=sys.stderr)
