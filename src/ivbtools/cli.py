@@ -274,7 +274,7 @@ def cmd_monitor(args) -> int:
     else:
         res = write_monitor(ds, year, Path(args.output), area, inputs)
         print(f"monitor {first}–{year} for {ds.area_name(area)}: {res['rows']} signals, {res['statements']} statements; "
-              f"written to {res['folder']}/ (index.html, signals.csv, statements.csv)")
+              f"written to {res['folder']}/ (index.html, signals.csv, statements.csv, months.csv)")
     write_overview(Path(args.output), ds.policy.municipality)
     return 0
 
