@@ -28,6 +28,52 @@ def visible_text(page: str) -> str:
     return html.unescape(re.sub(r"<[^>]+>", " ", page))
 
 
+# Issue #29 rows 4 and 9: what a council member reads (everything outside the folded analysts' parts)
+# has no statistical terms, p-values, commands or paths; they belong in "Voor analisten" and the docs.
+COUNCIL_FORBIDDEN = ["poisson", "overdispersie", "robuust", "tweezijdig", "p =", "p <", "p-waarde", "quasi", "phi",
+                     "garwood", "significan", "betrouwbaarheidsinterval", "glm", "irls", "conditionele methode",
+                     "momentschatter", "kwantiel", "tau", "ivb fetch", "ivb run", "ivb national", "ivb monitor",
+                     "data/", "docs/", "outputs/", "`"]
+
+
+def council_part(page: str) -> str:
+    """The visible text of a page without its folded parts (<details>: the analysts' part)."""
+    return " ".join(visible_text(re.sub(r"<details\b.*?</details>", " ", page, flags=re.S)).split()).lower()
+
+
+def forbidden_in(text: str) -> list[str]:
+    return [t for t in COUNCIL_FORBIDDEN if re.search(r"(?<![a-z])" + re.escape(t), text.lower())]
+
+
+def test_the_forbidden_terms_are_found_where_they_are():
+    """The check can fail: a planted term in the council part is found, one in a fold is not."""
+    page = "<p>95%-interval robuust, met overdispersie</p><details><summary>x</summary>tweezijdig p = 0,03</details>"
+    assert forbidden_in(council_part(page)) == ["overdispersie", "robuust"]
+
+
+def test_the_council_parts_name_no_command_or_statistical_term_without_downloads(ds, tmp_path):
+    """Offline (no panel, no monthly figures) the council parts say what is missing in plain Dutch: the
+    report's council cells for every target and year, and the monitor page (the browser test covers the
+    pages made from downloads)."""
+    from ivbtools.present import report
+    from ivbtools.present.monitorpage import write_monitor
+    from ivbtools.verdict.evaluate import evaluate
+
+    for part in ds.policy.parts:
+        for year in range(2020, 2024):
+            ev = evaluate(ds, part.id, year, ds.policy.municipality)
+            for md in (report.kort_md(ds, ev), report.target_md(ev), report.national_md(ev), report.peers_md(ds, ev),
+                       report.caveats_missing_md(ev)):
+                assert not forbidden_in(str(md)), (part.id, year, forbidden_in(str(md)), str(md)[:300])
+    folder = write_monitor(ds, 2026, tmp_path)["folder"]
+    page = (folder / "index.html").read_text(encoding="utf-8")
+    assert not forbidden_in(council_part(page)), forbidden_in(council_part(page))
+    # what the analyst needs is still said, in the analysts' part
+    ev = evaluate(ds, "sociaal-verward-gedrag", 2022, ds.policy.municipality)
+    if "alle gemeenten nodig" in str(report.peers_md(ds, ev)):
+        assert "`ivb fetch --all-municipalities`" in str(report.peers_detail_md(ds, ev))
+
+
 def table_rows(page: str) -> dict[str, list[str]]:
     """Rows of the HTML tables in a page, by their header cell: {'verkeer-ongevallen': [cells…]}."""
     rows = {}
@@ -142,3 +188,23 @@ def test_text_that_looks_like_a_formula_stays_text_in_csv_and_xlsx():
     assert ws["A3"].value == "+31 6" and ws["A3"].data_type == "s"
     assert ws["B2"].value == 3 and ws["B3"].value == 2.5 and ws["B4"].value is None
     assert ws["C2"].value == "ja" and ws["C3"].value == "nee" and ws["A1"].font.bold
+
+
+def test_the_grid_shows_peers_only_as_k_of_n_and_hover_texts_have_no_empty_parts(tmp_path):
+    """A peer cell that says why there is no comparison ('… de cijfers van alle gemeenten …') is not read
+    as 'k van n'; a verdict without a certainty gives a hover text without '; ;' (issue #29 row 9)."""
+    from ivbtools.present.pages import write_overview
+
+    year = tmp_path / "2023"
+    year.mkdir()
+    parts = [{"doel_id": "a", "doel": "Doel A", "status": "niet_gehaald", "oordeel": "niet gehaald", "zekerheid": None,
+              "toelichting": "uitleg A", "doeljaar": 2023,
+              "vergelijkbare_gemeenten": "geen vergelijking: de cijfers van alle gemeenten ontbreken"},
+             {"doel_id": "b", "doel": "Doel B", "status": "gehaald", "oordeel": "gehaald", "zekerheid": "duidelijk",
+              "toelichting": "uitleg B", "doeljaar": 2023, "vergelijkbare_gemeenten": "12 van 40 (3 duidelijk)"}]
+    (year / "scorecard.json").write_text(json.dumps({"meta": {"municipality_name": "Testdorp"}, "parts": parts}),
+                                         encoding="utf-8")
+    page = write_overview(tmp_path, "GM1969").read_text(encoding="utf-8")
+    row_a = page[page.index("Doel A"):page.index("Doel B")]
+    assert "vergelijkbare gemeenten" not in row_a and 'title="niet gehaald; uitleg A"' in row_a
+    assert "12 van 40 vergelijkbare gemeenten haalden het" in page and "; ;" not in page

@@ -493,7 +493,7 @@ class Drafter:
                          reasons=[f"indicator uit '{phrase}'" if iid else f"'{phrase}': geen open cijfer"])
             if iid is None or (need and not hits):
                 p.indicator, p.needs_figure, p.scored = None, need, False
-                p.unscored_reason = f"{need}: geen open cijfer; de analist levert het aan (data/local/) en kiest de indicator"
+                p.unscored_reason = f"{need}: geen open cijfer; de analist levert het aan en kiest de indicator"
             if quoted:
                 p.reasons.append("de naam van een tabelrij is zelf het doel; de cijfers ernaast zijn realisaties")
             elif block:
@@ -686,7 +686,7 @@ class Drafter:
             p.scored = False
             if need:
                 p.needs_figure = need
-                p.unscored_reason = f"{need}: geen open cijfer; de analist levert het aan (data/local/)"
+                p.unscored_reason = f"{need}: geen open cijfer; de analist levert het aan"
             elif percent:
                 p.needs_figure = f"percentage '{label}'"
                 p.unscored_reason = "een percentage uit een enquête of registratie: geen open cijfer; de analist levert het aan"

@@ -182,7 +182,7 @@ def _current_year(ds, table: pd.DataFrame, year: int) -> str:
         return (f"Het lopende jaar ({label}): vergeleken met dezelfde maanden van de jaren ervoor, uit de maandcijfers "
                 f"van de politie." + (f" Alleen per heel jaar: {', '.join(others)}." if others else ""))
     if year >= dt.date.today().year:
-        return (f"Het lopende jaar {year}: nog geen maandcijfers in de gegevens (ivb fetch haalt die van de politie op); "
+        return (f"Het lopende jaar {year}: nog geen maandcijfers in de gegevens (ze komen met het volgende ophalen van de politiecijfers); "
                 f"de jaarcijfers verschijnen na afloop van het jaar.")
     return f"Alle jaren tot en met {year} zijn hele jaren."
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import html
 import json
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -158,11 +159,12 @@ def _grid(folder: Path, prefix: str) -> tuple[str, list[str]]:
             stale = run_part.get("status") == "failed"
             label = esc(p.get("oordeel", "")).replace("tussenstand: ", "")
             qual = esc(p.get("zekerheid") or "")
-            title = esc(f"{p.get('oordeel', '')}; {p.get('zekerheid') or ''}; {p.get('toelichting', '')}")
+            title = esc("; ".join(str(v) for v in (p.get("oordeel"), p.get("zekerheid"), p.get("toelichting")) if v))
             has_report = (folder / str(y) / f"{pid}.html").exists()
             peers = str(p.get("vergelijkbare_gemeenten") or "")
             verb = "haalden het" if y in target_years else "voldeden"
-            peers = f"<br><small>{esc(peers.split(' (')[0])} vergelijkbare gemeenten {verb}</small>" if " van " in peers else ""
+            peers = (f"<br><small>{esc(peers.split(' (')[0])} vergelijkbare gemeenten {verb}</small>"
+                     if re.match(r"\d+ van \d+", peers) else "")
             text = f"{label}<br><small>{qual}</small>{peers}" + ("<br><small>⚠ verouderd</small>" if stale else "")
             inner = f'<a href="{prefix}{y}/{esc(pid)}.html">{text}</a>' if has_report else text
             cells.append(f'<td class="{cls}" title="{title}">{inner}</td>')

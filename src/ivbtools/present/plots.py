@@ -415,7 +415,7 @@ def plot_monitor(ds: Dataset, indicator: str, area: str, rows: pd.DataFrame, fir
     s = s[s.year >= first_year]
     if s.empty and rows.verwacht.isna().all() and rows.waarde.isna().all():
         return _no_chart(f"Geen grafiek: er zijn nog geen cijfers voor {ds.area_name(area)} sinds {first_year} "
-                         f"({ds.indicators[indicator].label_nl}; ivb fetch haalt ze op).")
+                         f"({ds.indicators[indicator].label_nl}; ze komen met het volgende ophalen van de cijfers).")
     part = rows[is_year_to_date(rows.periode)]
     part = part[part.waarde.notna() | part.verwacht.notna()]
     whole = rows[~is_year_to_date(rows.periode)]

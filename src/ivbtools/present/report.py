@@ -50,6 +50,8 @@ def verdict_md(ev: Evaluation) -> Md:
         parts += ["", ev.dispersion_nl]
     if ev.national and ev.national.stats_nl:
         parts += ["", ev.national.stats_nl]
+    if supply_text(ev):
+        parts += ["", supply_text(ev)]
     return Md("\n".join(parts))
 
 
@@ -164,14 +166,27 @@ def key_figures(ev: Evaluation) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["", "waarde"]).set_index("")
 
 
+def _missing(ev: Evaluation) -> list:
+    return list(ev.missing) + (list(ev.national.missing) if ev.national else [])
+
+
 def missing_text(ev: Evaluation) -> str:
-    items = list(ev.missing) + (list(ev.national.missing) if ev.national else [])
+    """The missing figures for a council member: which, and that an analyst can supply them (how is in
+    the analysts' part, supply_text)."""
+    items = _missing(ev)
     if not items:
         return "Geen ontbrekende cijfers voor dit doel en jaar."
-    lines = ["Deze cijfers ontbreken; zo zijn ze aan te vullen:", ""]
-    for m in items:
-        lines.append(f"- {m.text_nl()}. {m.how_to_supply()}")
+    lines = ["Deze cijfers ontbreken (de analist kan ze aanleveren; hoe staat in het deel voor analisten):", ""]
+    lines += [f"- {m.text_nl()}." for m in items]
     return "\n".join(lines)
+
+
+def supply_text(ev: Evaluation) -> str:
+    """For the analyst: how to supply each missing figure ('' when none is missing)."""
+    items = _missing(ev)
+    if not items:
+        return ""
+    return "\n".join(["**Ontbrekende cijfers aanvullen**", ""] + [f"- {m.text_nl()}: {m.how_to_supply()}" for m in items])
 
 
 def caveats_text(ev: Evaluation) -> str:
@@ -296,7 +311,8 @@ def scorecard_view(card: pd.DataFrame) -> Table:
                                      f" (basis {r.basisjaar}: {_num(r.basiswaarde)})") for r in rows],
         "vereist": [_dash(r.vereist_hoogstens, lambda x, low=getattr(r, "ondergrens", False): f"{'≥' if low else '≤'} {nl_int(x)}")
                     if pd.notna(r.vereist_hoogstens) else _dash(r.vereist, lambda x: f"≥ {nl_num(x, 1)}") for r in rows],
-        "vergelijkbare gemeenten die het haalden": [r.vergelijkbare_gemeenten if " van " in str(r.vergelijkbare_gemeenten)
+        "vergelijkbare gemeenten die het haalden": [r.vergelijkbare_gemeenten
+                                                    if re.match(r"\d+ van \d+", str(r.vergelijkbare_gemeenten))
                                                     else "–" for r in rows],
     }))
 
@@ -460,7 +476,7 @@ def _peer_comparison(ds: Dataset, ev: Evaluation):
                       f"{rule.baseline_year}.")
     cmp = peers.compare(ds, ev.part.id, ev.area_code, ev.year)
     if cmp is None:
-        return None, peers.missing_text(ds, ev.indicator.id, ev.area_code, ev.year)
+        return None, peers.missing_text(ds, ev.indicator.id, ev.area_code, ev.year, how=False)
     return cmp, ""
 
 
@@ -494,7 +510,8 @@ def peers_detail_md(ds: Dataset, ev: Evaluation) -> Md:
     the rate, the between-municipality spread that widens the funnel, boundary changes."""
     cmp, why = _peer_comparison(ds, ev)
     if cmp is None:
-        return Md(why)
+        missing = why.startswith("Voor de vergelijking met vergelijkbare gemeenten zijn cijfers van alle gemeenten")
+        return Md(why + (f" {peers.SUPPLY_NL}" if missing else ""))
     rule = ev.part.rule
     lines = ["In de groep (alfabetisch): " + ", ".join(sorted(ds.area_name(c) for c in cmp.peers)) + "."]
     for f in (cmp.change, cmp.rate):
@@ -602,7 +619,7 @@ def months_view(ds: Dataset, indicator: str, area: str) -> Table | Md:
 
 def backtest_view(bt: pd.DataFrame) -> Table | Md:
     if bt.empty:
-        return Md("Nog geen reeks in de gegevens om op terug te kijken (ivb fetch haalt de jaarcijfers op).")
+        return Md("Nog geen reeks in de gegevens om op terug te kijken (`ivb fetch` haalt de jaarcijfers op).")
 
     def num(v, d=0):
         return "–" if v is None or pd.isna(v) else nl_num(v, d)

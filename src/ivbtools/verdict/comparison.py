@@ -145,8 +145,13 @@ def compare(ds: Dataset, part_id: str, code: str, year: int) -> PeerComparison |
         rate=_funnel_rate(t, code), how=mem.how.get(code, ""))
 
 
-def missing_text(ds: Dataset, indicator: str, code: str, year: int) -> str:
-    """What the peer comparison lacks on data without a panel, and how to supply it."""
+SUPPLY_NL = ("Aanvullen: `ivb fetch --all-municipalities` (internet nodig; één download per tabel), daarna "
+             "`ivb run` opnieuw.")
+
+
+def missing_text(ds: Dataset, indicator: str, code: str, year: int, how: bool = True) -> str:
+    """What the peer comparison lacks on data without a panel, and (`how`: for an analyst) how to
+    supply it — the command stays out of a council member's part."""
     t = ds.observations.table
     gm = t[t.area_code.str.startswith("GM")]
     with_ind = sorted(set(gm[gm.indicator == indicator].area_code))
@@ -155,9 +160,8 @@ def missing_text(ds: Dataset, indicator: str, code: str, year: int) -> str:
     return (f"Voor de vergelijking met vergelijkbare gemeenten zijn cijfers van alle gemeenten nodig. Nu aanwezig: "
             f"{ds.indicators[indicator].label_nl} voor {len(with_ind)} gemeente(n)"
             + (f" ({names})" if with_ind else "")
-            + f", inwonertallen voor {len(with_pop)} gemeente(n); nodig zijn er minstens {MIN_PANEL_AREAS}. "
-              f"Aanvullen: `ivb fetch --all-municipalities` (internet nodig; één download per tabel), daarna "
-              f"`ivb run` opnieuw.")
+            + f", inwonertallen voor {len(with_pop)} gemeente(n); nodig zijn er minstens {MIN_PANEL_AREAS}."
+            + (f" {SUPPLY_NL}" if how else ""))
 
 
 def scorecard_cell(ds: Dataset, part, year: int, area: str) -> str:
@@ -170,7 +174,7 @@ def scorecard_cell(ds: Dataset, part, year: int, area: str) -> str:
         return "n.v.t. (basisjaar)"
     cmp = compare(ds, part.id, area, year)
     if cmp is None:
-        return "geen landelijke gegevens (ivb fetch --all-municipalities)"
+        return "geen vergelijking: de cijfers van alle gemeenten ontbreken"
     return cmp.k_of_n
 
 

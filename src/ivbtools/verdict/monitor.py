@@ -117,7 +117,7 @@ def peer_position(ds: Dataset, indicator: str, area: str, year: int) -> str:
     """Where the municipality's rate per 1,000 inhabitants stands in its peer group's middle half."""
     mem = membership(ds, year) if year <= max(ds.observations.years() or (0, 0)) else None
     if mem is None or area not in mem.codes:
-        return "geen vergelijking (cijfers van alle gemeenten nodig: ivb fetch --all-municipalities)"
+        return "geen vergelijking: de cijfers van alle gemeenten ontbreken"
     r = rates(ds, indicator)
     if year not in r.columns:
         return "geen cijfers van dit jaar"
