@@ -304,8 +304,11 @@ def test_a_report_says_when_its_municipality_was_merged_in_the_years_compared(ds
 
 
 def test_peer_section_on_the_embedded_snapshot_says_what_is_missing(ds):
-    md = str(report.peers_md(ds, evaluate.evaluate(ds, "sociaal-verward-gedrag", 2022, "GM1969")))
-    assert "ivb fetch --all-municipalities" in md and "minstens 20" in md and "1 gemeente(n)" in md
+    ev = evaluate.evaluate(ds, "sociaal-verward-gedrag", 2022, "GM1969")
+    md, detail = str(report.peers_md(ds, ev)), str(report.peers_detail_md(ds, ev))
+    # the council part says what is missing, in words; the command to supply it is for the analyst
+    assert "minstens 20" in md and "1 gemeente(n)" in md and "ivb fetch" not in md
+    assert "ivb fetch --all-municipalities" in detail and "minstens 20" in detail
     card = scorecard_mod.scorecard(ds, 2022, "GM1969")
     assert card.vergelijkbare_gemeenten.str.len().min() > 0
 
