@@ -268,7 +268,7 @@ def test_a_missing_month_is_said_on_the_page_and_at_the_fetch(through_october, t
     import shutil
 
     import ivbtools
-    from ivbtools.present.monitorpage import write_monitor
+    from ivbtools.publish.monitor import publish_monitor
 
     data, _, _ = through_october
     data2 = tmp_path / "data"
@@ -278,7 +278,7 @@ def test_a_missing_month_is_said_on_the_page_and_at_the_fetch(through_october, t
     ds.months.table = t[~((t.indicator == "confused_person_e33") & (t.area_code == "GM1969") & (t.year == 2026)
                           & (t.month == 3))]
     assert ds.months.missing_months("confused_person_e33", "GM1969", 2026) == [3]
-    res = write_monitor(ds, 2026, tmp_path / "out")
+    res = publish_monitor(ds, 2026, tmp_path / "out")
     page = (res["folder"] / "index.html").read_text(encoding="utf-8")
     assert "de maandcijfers van 2026 missen maart" in page
     from ivbtools.data.months import month_gaps

@@ -10,8 +10,8 @@ import shutil
 import pytest
 
 import ivbtools
-from ivbtools.batch import inputs
 from ivbtools.batch import run as batch
+from ivbtools.publish import inputs
 
 from conftest import ROOT, FakeExecutor, add_local
 

@@ -9,15 +9,15 @@ from pathlib import Path
 import numpy as np
 
 import ivbtools
-from ivbtools.batch.inputs import PACKAGE, code_digest
 from ivbtools.data.targets import Rule
 from ivbtools.panel import view as panel_view
+from ivbtools.publish.inputs import PACKAGE, code_digest
 from ivbtools.verdict import rules
 
 from conftest import copy_project_data
 
 # lowest first; a module may import its own layer and the ones before it
-LAYERS = ["ground", "data", "live", "panel", "verdict", "present", "draft", "batch", "top"]
+LAYERS = ["ground", "data", "live", "panel", "verdict", "present", "publish", "draft", "batch", "top"]
 GROUND = {"errors", "fmt", "atomic", "stats", "yamlio", "ids"}
 
 

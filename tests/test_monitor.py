@@ -232,6 +232,26 @@ def test_monitor_2026_signals_the_planted_jump_to_date_and_not_the_stable_series
     assert ("weapons_trade", "2026") not in t.index
     # the national figure of the same months beside it
     assert t.loc[("confused_person_e33", "2026 t/m oktober"), "landelijk_waarde"] > 10 * e33.waarde
+    # the period as a value beside its label: year and last month in columns of their own (issue #30)
+    assert e33.jaar == 2026 and e33.tot_maand == 10
+    whole = t.loc[("confused_person_e33", "2025")]
+    assert whole.jaar == 2025 and pd.isna(whole.tot_maand)
+
+
+def test_a_period_is_a_value_and_the_year_to_date_is_never_read_back_from_its_label():
+    from ivbtools.data.months import Period
+    from ivbtools.verdict.monitor import COLUMNS, is_year_to_date, period_of
+
+    assert Period(2026, 10).label == "2026 t/m oktober" and not Period(2026, 10).whole
+    assert Period(2025).label == "2025" and Period(2025).whole and Period(2025) != Period(2025, 12)
+    with pytest.raises(ValueError):
+        Period(2026, 13)
+    # a row's period comes from its columns: a label alone (even one that looks like a year to date) decides nothing
+    rows = pd.DataFrame([{c: None for c in COLUMNS} | {"periode": "2026 t/m oktober", "jaar": 2026, "tot_maand": 10},
+                         {c: None for c in COLUMNS} | {"periode": "2026 t/m oktober", "jaar": 2026, "tot_maand": None}],
+                        columns=COLUMNS)
+    assert list(is_year_to_date(rows)) == [True, False]
+    assert [period_of(r) for r in rows.itertuples()] == [Period(2026, 10), Period(2026)]
 
 
 def test_monitor_2026_page_shows_the_five_priorities_and_labels_the_current_year(through_october):

@@ -56,7 +56,7 @@ def test_the_council_parts_name_no_command_or_statistical_term_without_downloads
     report's council cells for every target and year, and the monitor page (the browser test covers the
     pages made from downloads)."""
     from ivbtools.present import report
-    from ivbtools.present.monitorpage import write_monitor
+    from ivbtools.publish.monitor import publish_monitor
     from ivbtools.verdict.evaluate import evaluate
 
     for part in ds.policy.parts:
@@ -65,7 +65,7 @@ def test_the_council_parts_name_no_command_or_statistical_term_without_downloads
             for md in (report.kort_md(ds, ev), report.target_md(ev), report.national_md(ev), report.peers_md(ds, ev),
                        report.caveats_missing_md(ev)):
                 assert not forbidden_in(str(md)), (part.id, year, forbidden_in(str(md)), str(md)[:300])
-    folder = write_monitor(ds, 2026, tmp_path)["folder"]
+    folder = publish_monitor(ds, 2026, tmp_path)["folder"]
     page = (folder / "index.html").read_text(encoding="utf-8")
     assert not forbidden_in(council_part(page)), forbidden_in(council_part(page))
     # what the analyst needs is still said, in the analysts' part
@@ -152,13 +152,13 @@ def test_committed_scorecard_shows_every_parts_verdict(ds):
 def test_the_overview_opens_with_both_policy_periods(tmp_path, rows, says):
     """Issue #29 row 2: the overview shows the 2024-2027 block (what calls for attention, or nothing
     outside the expectation, or no figures yet) above the 2020-2023 grid, linking to the monitor."""
-    from ivbtools.present.pages import write_overview
+    from ivbtools.publish.overview import publish_overview
 
     folder = tmp_path / "monitor" / "2026"
     folder.mkdir(parents=True)
     (folder / "index.html").write_text("<html></html>", encoding="utf-8")
     (folder / "signals.csv").write_text("\ufeffindicator;indicator_naam;periode;waarde;signaal\n" + rows, encoding="utf-8")
-    page = write_overview(tmp_path, "GM1969").read_text(encoding="utf-8")
+    page = publish_overview(tmp_path, "GM1969").read_text(encoding="utf-8")
     assert says in page and 'href="monitor/2026/index.html"' in page and "<script>" not in page
     assert page.index("2024–2027: de prioriteiten") < page.index("2020–2023: de doelen")
     if "Vraagt" in says:
@@ -193,7 +193,7 @@ def test_text_that_looks_like_a_formula_stays_text_in_csv_and_xlsx():
 def test_the_grid_shows_peers_only_as_k_of_n_and_hover_texts_have_no_empty_parts(tmp_path):
     """A peer cell that says why there is no comparison ('… de cijfers van alle gemeenten …') is not read
     as 'k van n'; a verdict without a certainty gives a hover text without '; ;' (issue #29 row 9)."""
-    from ivbtools.present.pages import write_overview
+    from ivbtools.publish.overview import publish_overview
 
     year = tmp_path / "2023"
     year.mkdir()
@@ -204,7 +204,7 @@ def test_the_grid_shows_peers_only_as_k_of_n_and_hover_texts_have_no_empty_parts
               "toelichting": "uitleg B", "doeljaar": 2023, "vergelijkbare_gemeenten": "12 van 40 (3 duidelijk)"}]
     (year / "scorecard.json").write_text(json.dumps({"meta": {"municipality_name": "Testdorp"}, "parts": parts}),
                                          encoding="utf-8")
-    page = write_overview(tmp_path, "GM1969").read_text(encoding="utf-8")
+    page = publish_overview(tmp_path, "GM1969").read_text(encoding="utf-8")
     row_a = page[page.index("Doel A"):page.index("Doel B")]
     assert "vergelijkbare gemeenten" not in row_a and 'title="niet gehaald; uitleg A"' in row_a
     assert "12 van 40 vergelijkbare gemeenten haalden het" in page and "; ;" not in page

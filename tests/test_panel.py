@@ -333,6 +333,14 @@ def test_ivb_national_writes_csv_parquet_and_overview(panel, tmp_path):
     page = (folder / "index.html").read_text(encoding="utf-8")
     assert '<img src="verdicts.png"' in page and "Bronnen" in page and "NaN" not in page
     assert 'href="national/2022/index.html"' in (tmp_path / "out" / "index.html").read_text(encoding="utf-8")
+    # the national table has a freshness record like every product (issue #30): unchanged inputs, nothing rewritten
+    before = {p.name: p.stat().st_mtime_ns for p in folder.iterdir()}
+    again = ivb(["--data", str(data), "national", "--year", "2022", "--output", str(tmp_path / "out")])
+    assert again.returncode == 0 and "2022: up to date" in again.stdout
+    assert {p.name: p.stat().st_mtime_ns for p in folder.iterdir()} == before
+    forced = ivb(["--data", str(data), "national", "--year", "2022", "--force", "--output", str(tmp_path / "out")])
+    assert forced.returncode == 0 and "1710 rows" in forced.stdout
+    assert (folder / "national.csv").stat().st_mtime_ns > before["national.csv"]
     none = ivb(["national", "--year", "2022", "--output", str(tmp_path / "x")])
     assert none.returncode == 2 and none.stderr.count("\n") == 1 and "ivb fetch --all-municipalities" in none.stderr
     skipped = ivb(["national", "--years", "2022-2023", "--skip-without-panel", "--output", str(tmp_path / "x")])

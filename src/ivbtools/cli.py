@@ -215,9 +215,9 @@ def cmd_national(args) -> int:
 
     from .batch.run import refuse_output_in_data
     from .panel.view import has_panel
-    from .present.pages import write_national, write_overview
     from .present.params import check_year
-    from .verdict.alltable import evaluate_all
+    from .publish.national import publish_national
+    from .publish.overview import publish_overview
 
     years = _years(args)
     ds = _load(args)
@@ -237,23 +237,23 @@ def cmd_national(args) -> int:
         raise IvbError(line + ", then try again")
     for year in years:
         t0 = time.perf_counter()
-        table = evaluate_all(ds, year)
+        res = publish_national(ds, year, Path(args.output), force=args.force)
         seconds = time.perf_counter() - t0
-        res = write_national(ds, year, Path(args.output), table)
-        print(f"{year}: {res['rows']} rows ({res['municipalities']} municipalities x {table.doel_id.nunique()} target "
-              f"parts) evaluated in {seconds:.2f} s; written to {res['folder']}/ (national.csv, national.parquet, index.html)")
-    write_overview(Path(args.output), ds.policy.municipality)
+        if not res["written"]:
+            print(f"{year}: up to date (figures, code and policy unchanged) in {res['folder']}/ — --force writes it again")
+            continue
+        print(f"{year}: {res['rows']} rows ({res['municipalities']} municipalities x {res['parts']} target "
+              f"parts) evaluated and written in {seconds:.2f} s to {res['folder']}/ (national.csv, national.parquet, "
+              f"index.html)")
+    publish_overview(Path(args.output), ds.policy.municipality)
     return 0
 
 
 def cmd_monitor(args) -> int:
-    import datetime as dt
-
-    from .batch.inputs import monitor_digest
     from .batch.run import refuse_output_in_data
-    from .present.monitorpage import monitor_folder, refuse_worse, up_to_date, write_monitor
-    from .present.pages import write_overview
     from .present.params import check_monitor_year, check_municipality
+    from .publish.monitor import publish_monitor
+    from .publish.overview import publish_overview
 
     ds = _load(args)
     _warn(ds)
@@ -261,21 +261,16 @@ def cmd_monitor(args) -> int:
         raise IvbError(f"{ds.root}/monitor: no monitor file — add one like data/monitor/ivb-2024-2027.yaml")
     refuse_output_in_data(Path(args.output), ds.root)
     year = check_monitor_year(ds, args.year, "--year")
-    first, now = ds.monitor.period[0], dt.date.today().year
+    first = ds.monitor.period[0]
     area = check_municipality(ds, args.municipality) if args.municipality else ds.monitor.municipality
-    inputs = monitor_digest(ds, area, year, now)
-    folder = monitor_folder(Path(args.output), ds, area, year)
-    worse = refuse_worse(ds, folder, area)
-    if worse:
-        raise IvbError(worse)
-    if not args.force and up_to_date(folder, inputs):
+    res = publish_monitor(ds, year, Path(args.output), area, force=args.force)
+    if not res["written"]:
         print(f"monitor {first}–{year} for {ds.area_name(area)}: up to date (figures, code and year unchanged) in "
-              f"{folder}/ — --force writes it again")
+              f"{res['folder']}/ — --force writes it again")
     else:
-        res = write_monitor(ds, year, Path(args.output), area, inputs)
         print(f"monitor {first}–{year} for {ds.area_name(area)}: {res['rows']} signals, {res['statements']} statements; "
               f"written to {res['folder']}/ (index.html, signals.csv, statements.csv, months.csv)")
-    write_overview(Path(args.output), ds.policy.municipality)
+    publish_overview(Path(args.output), ds.policy.municipality)
     return 0
 
 
@@ -359,7 +354,8 @@ def _damage_line(ds) -> str:
 def _refuse_worse(ds, years: list[int], municipalities: list[str], out_dir: Path) -> None:
     """With a damaged cache, a run would publish reports from fewer figures: refuse to replace
     reports that were built from downloaded figures (run.json of each year says so)."""
-    from .batch.run import RUN_FILE, output_folder
+    from .batch.run import output_folder
+    from .publish.year import RUN_FILE
 
     if not ds.warnings:
         return
@@ -469,6 +465,7 @@ def build_parser() -> argparse.ArgumentParser:
     n.add_argument("--skip-without-panel", action="store_true",
                    help="without a national panel: one line and exit 0 (for make report)")
     n.add_argument("--output", default="outputs", help="output folder (default: ./outputs); writes national/<year>/")
+    n.add_argument("--force", action="store_true", help="work the table out and write it again, also when its inputs did not change")
     n.set_defaults(func=cmd_national)
     m = sub.add_parser("monitor", help="the 2024-2027 monitor: expected range and signal per priority indicator")
     m.add_argument("--year", required=True, help="the last year to show, e.g. 2026")
@@ -495,6 +492,8 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    # charts are drawn into files, never a window: the command chooses the backend (present/ only renders)
+    os.environ.setdefault("MPLBACKEND", "Agg")
     try:
         if getattr(args, "targets", None):   # every load in this run, and in its workers and kernels, uses it
             os.environ["IVB_TARGETS"] = _targets_choice(args)

@@ -1,6 +1,6 @@
 """Batch per year: run the target notebook for every measurable target and the scorecard.
 
-Incremental: a report whose inputs (inputs.py: notebook, parameters, ivbtools code, the data it
+Incremental: a report whose inputs (publish/inputs.py: notebook, parameters, ivbtools code, the data it
 reads) have not changed since it was published is skipped; `force=True` reruns everything.
 The jobs that remain go to an executor (executors.py; by default long-lived local worker
 processes, each with a warm kernel) and their files land in a staging folder. Only when a
@@ -10,8 +10,6 @@ nothing for the years it did not finish, and a year with nothing to rerun is not
 """
 from __future__ import annotations
 
-import datetime as dt
-import json
 import signal
 import sys
 import tempfile
@@ -25,10 +23,11 @@ from ..data import datastate
 from ..data.dataset import Dataset, load
 from ..errors import IvbError
 from ..ids import check_id
-from .inputs import digest, scorecard_inputs, target_inputs
+from ..publish.inputs import digest, scorecard_inputs, target_inputs
+from ..publish.overview import publish_overview
+from ..publish.staged import made_at
+from ..publish.year import publish_year, read_run
 from .tasks import Task
-
-RUN_FILE = "run.json"
 
 
 @dataclass
@@ -110,71 +109,6 @@ def _is_up_to_date(job: Job, previous: dict, dest: Path) -> bool:
             and (dest / f"{job.name}.html").is_file() and (dest / f"{job.name}.ipynb").is_file())
 
 
-def _read_run(folder: Path) -> dict:
-    try:
-        return json.loads((folder / RUN_FILE).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-
-
-def _publish_year(ds: Dataset, year: int, municipality: str, jobs: list[Job], stage: Path, dest: Path,
-                  started: str) -> None:
-    """Write everything new into the staging folder first (where a full disk shows up), then
-    rename the finished files into place. Failed jobs keep their previous good file (stale);
-    up-to-date jobs keep their files and their entry."""
-    from ..data.datastatus import policy_indicators, provenance_nl
-    from ..present.csvout import nl_csv
-    from ..present.pages import year_index_html
-    from ..present.xlsxout import year_workbook
-    from ..verdict.scorecard import scorecard
-
-    previous = _read_run(dest).get("parts", {})
-    parts, moves = {}, []
-    for job in jobs:
-        prev = previous.get(job.name, {})
-        if job.up_to_date:
-            parts[job.name] = {**prev, "title": job.title, "status": "ok", "stale": False, "error": "", "inputs": job.inputs}
-        elif job.ok:
-            moves += [(stage / f"{job.name}.{ext}", dest / f"{job.name}.{ext}") for ext in ("ipynb", "html")]
-            parts[job.name] = {"title": job.title, "status": "ok", "produced_at": started, "stale": False, "error": "",
-                               "inputs": job.inputs, "seconds": round(job.seconds, 2)}
-        else:
-            if (stage / f"{job.name}.ipynb").exists():
-                moves.append((stage / f"{job.name}.ipynb", dest / "_failed" / f"{job.name}.ipynb"))
-            have_previous = (dest / f"{job.name}.html").exists()
-            parts[job.name] = {"title": job.title, "status": "failed", "error": job.error, "stale": have_previous,
-                               "produced_at": prev.get("produced_at") if have_previous else None, "inputs": None}
-    card = scorecard(ds, year, municipality)
-    own = ds.observations.table
-    layers = own[own.area_code.isin([municipality, "NL01"])].layer.value_counts()
-    meta = {"year": year, "municipality": municipality, "municipality_name": ds.area_name(municipality),
-            "policy": ds.policy.title, "snapshot": ds.snapshot_version, "generated_at": started,
-            "figures_by_layer": {k: int(layers.get(k, 0)) for k in ("local", "cache", "panel", "snapshot")},
-            "sources": sorted(set(own[own.area_code.isin([municipality, "NL01"])].source_id)),
-            "basis": provenance_nl(ds, [municipality, "NL01"], policy_indicators(ds)),
-            "concept": len(ds.policy.unreviewed)}
-    run = {**meta, "parts": parts}
-    built = {
-        "scorecard.csv": nl_csv(card),
-        "scorecard.json": json.dumps({"meta": meta, "parts": json.loads(card.to_json(orient="records"))},
-                                     ensure_ascii=False, indent=2),
-        RUN_FILE: json.dumps(run, ensure_ascii=False, indent=2),
-        "index.html": year_index_html(run, card, "../index.html" if municipality == ds.policy.municipality else "../../index.html"),
-    }
-    stage.mkdir(parents=True, exist_ok=True)
-    for name, text in built.items():
-        atomic.write_text(stage / name, text)
-        moves.append((stage / name, dest / name))
-    workbook = f"ivb-{year}.xlsx"   # the same tables for a council memo (issue #29)
-    atomic.write_bytes(stage / workbook, year_workbook(ds, year, municipality, card))
-    moves.append((stage / workbook, dest / workbook))
-    for job in jobs:
-        if job.ok:
-            (dest / "_failed" / f"{job.name}.ipynb").unlink(missing_ok=True)
-    for src, target in moves:  # renames only: no new disk space needed from here on
-        atomic.move_into_place(src, target)
-
-
 def run_batch(ds: Dataset, years: list[int], municipality, data_dir: Path, notebooks: Path, out_dir: Path,
               jobs: int = 1, timeout: int = 600, quiet: bool = False, force: bool = False,
               executor=None) -> BatchResult:
@@ -212,23 +146,22 @@ def refuse_output_in_data(out_dir: Path, data_dir: Path) -> None:
 
 def _run(ds: Dataset, years: list[int], municipalities: list[str], data_dir: Path, frozen: Path, notebooks: Path,
          out_dir: Path, stage_root: Path, jobs: int, timeout: int, quiet: bool, force: bool, executor) -> BatchResult:
-    from ..present.pages import write_overview
     from .executors import LocalExecutor
 
-    started = dt.datetime.now().astimezone().isoformat(timespec="seconds")
+    started = made_at()
     all_jobs = [j for m in municipalities for j in plan(ds, years, m, Path(data_dir), Path(notebooks))]
     result = BatchResult(jobs=all_jobs)
     for m in municipalities:
         for year in years:
             dest = output_folder(out_dir, ds, m, year)
-            previous = _read_run(dest).get("parts", {})
+            previous = read_run(dest).get("parts", {})
             for job in (j for j in all_jobs if j.slot == (m, year)):
                 if not force and _is_up_to_date(job, previous, dest):
                     job.up_to_date = job.ok = True
     to_run = [j for j in all_jobs if not j.up_to_date]
     if not to_run:
         if not (out_dir / "index.html").exists():
-            write_overview(out_dir, ds.policy.municipality)
+            publish_overview(out_dir, ds.policy.municipality)
         return result
     by_key = {j.key: j for j in to_run}
     remaining: dict[tuple[str, int], int] = {}
@@ -260,7 +193,7 @@ def _run(ds: Dataset, years: list[int], municipalities: list[str], data_dir: Pat
                 if remaining[job.slot] == 0:
                     m, y = job.slot
                     with _deferred_interrupt():
-                        _publish_year(ds, y, m, [j for j in all_jobs if j.slot == job.slot],
+                        publish_year(ds, y, m, [j for j in all_jobs if j.slot == job.slot],
                                       stage_of(job), output_folder(out_dir, ds, m, y), started)
                     published.add(job.slot)
                     if y not in result.published_years:
@@ -268,7 +201,7 @@ def _run(ds: Dataset, years: list[int], municipalities: list[str], data_dir: Pat
         for job in to_run:   # an executor that stopped early: what it did not return failed
             if job.slot not in published and remaining.get(job.slot, 0) > 0 and not job.error:
                 job.ok, job.error = False, "not run (the executor stopped)"
-        write_overview(out_dir, ds.policy.municipality)
+        publish_overview(out_dir, ds.policy.municipality)
     except KeyboardInterrupt:
         result.interrupted = True
         executor.stop()

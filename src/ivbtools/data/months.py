@@ -16,10 +16,9 @@ from pathlib import Path
 import pandas as pd
 
 from ..errors import IvbError
+from ..fmt import MONTHS_NL
 
 COLUMNS = ["indicator", "area_code", "area_name", "year", "month", "value", "source_id"]
-MONTHS_NL = ["januari", "februari", "maart", "april", "mei", "juni", "juli", "augustus", "september", "oktober",
-             "november", "december"]
 
 
 def months_csv(rows: list[dict]) -> str:
@@ -67,6 +66,35 @@ def read_months_csv(path: Path, indicators, sources) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=COLUMNS)
 
 
+@dataclass(frozen=True)
+class Period:
+    """A whole year, or a year up to and including one month (a year to date): a value, so no
+    code reads a period back from its label."""
+    year: int
+    last_month: int | None = None      # None: the whole year
+
+    def __post_init__(self):
+        if self.last_month is not None and not 1 <= self.last_month <= 12:
+            raise ValueError(f"month {self.last_month} out of range")
+
+    @property
+    def whole(self) -> bool:
+        return self.last_month is None
+
+    @property
+    def month_nl(self) -> str:
+        """The last month's Dutch name ('' for a whole year)."""
+        return "" if self.whole else MONTHS_NL[self.last_month - 1]
+
+    @property
+    def label(self) -> str:
+        """'2025', or '2026 t/m oktober'."""
+        return str(self.year) if self.whole else f"{self.year} t/m {self.month_nl}"
+
+    def __str__(self) -> str:
+        return self.label
+
+
 @dataclass
 class YearToDate:
     """One indicator and area: this year's months so far and the same months of earlier years."""
@@ -77,8 +105,12 @@ class YearToDate:
     source_ids: tuple[str, ...]
 
     @property
+    def period(self) -> Period:
+        return Period(self.year, self.last_month)
+
+    @property
     def label(self) -> str:
-        return f"{self.year} t/m {MONTHS_NL[self.last_month - 1]}"
+        return self.period.label
 
 
 @dataclass

@@ -38,11 +38,10 @@ from dataclasses import dataclass, field
 from urllib.parse import urlencode, urlparse, urlunparse
 
 from ..errors import IvbError
+from ..fmt import MONTHS_NL
 from .web import Budget, Unreachable, base_url, get_json
 
 MAX_META_PAGES = 200
-MONTHS_NL = ["januari", "februari", "maart", "april", "mei", "juni", "juli", "augustus", "september", "oktober",
-             "november", "december"]
 YEAR_KEY = re.compile(r"(\d{4})JJ00")
 MONTH_KEY = re.compile(r"(\d{4})MM(\d{2})")
 

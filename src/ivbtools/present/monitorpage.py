@@ -1,26 +1,20 @@
-"""outputs/monitor/<year>/: the 2024–2027 monitor as a Dutch page (index.html), signals.csv and
-statements.csv, written into a staging folder and moved into place (a failure leaves the
-previous set)."""
+"""The 2024–2027 monitor rendered: its Dutch page, its signals, statements and monthly figures as
+tables (publish/monitor.py writes them to outputs/monitor/<year>/)."""
 from __future__ import annotations
 
 import base64
 import datetime as dt
 import html
 import io
-import json
-import tempfile
-from pathlib import Path
 
 import pandas as pd
 
-from .. import atomic
 from ..data.datastatus import provenance_nl, with_national
 from ..data.months import MONTHS_NL
 from ..fmt import nl_datetime, nl_int, nl_num
 from ..verdict import signals
 from ..verdict.evaluate import evaluate_check
-from ..verdict.monitor import is_year_to_date, monitor_table, range_text
-from .csvout import nl_csv
+from ..verdict.monitor import is_year_to_date, period_of, range_text
 from .pages import GRID_CSS, html_page
 from .text import STRENGTH_LEGEND, STRENGTH_NL, Md
 
@@ -89,9 +83,10 @@ def _wide(r) -> str:
 
 def _months_used(r) -> str:
     """Beside a year to date: which months, against which years' same months, and that they change."""
-    if not is_year_to_date(pd.Series([r.periode])).iloc[0]:
+    period = period_of(r)
+    if period.whole:
         return ""
-    upto = str(r.periode).split(" t/m ", 1)[-1]
+    upto = period.month_nl
     base = f" tegen dezelfde maanden van {html.escape(r.basisjaren)}" if r.basisjaren else ""
     return (f"<br><small>januari t/m {html.escape(upto)} opgeteld{base}; de politie werkt maandcijfers achteraf "
             f"bij</small>")
@@ -157,7 +152,7 @@ def _attention_line(table: pd.DataFrame) -> str:
 
 
 def _months_basis(table: pd.DataFrame) -> str:
-    part = table[is_year_to_date(table.periode) & table.waarde.notna()]
+    part = table[is_year_to_date(table) & table.waarde.notna()]
     return f" Maandcijfers: {part.periode.iloc[-1]}." if not part.empty else ""
 
 
@@ -175,7 +170,7 @@ def _gaps(ds, table: pd.DataFrame, area: str, year: int) -> str:
 
 def _current_year(ds, table: pd.DataFrame, year: int) -> str:
     """What the page says about the year that is not over yet."""
-    part = table[is_year_to_date(table.periode)]
+    part = table[is_year_to_date(table)]
     if not part.empty:
         label = part.periode.iloc[0]
         others = [n for n in dict.fromkeys(table.indicator_naam) if n not in set(part.indicator_naam)]
@@ -242,75 +237,3 @@ verklaren; of nog niet te controleren, met het cijfer dat daarvoor nodig is).</p
 <p>Als CSV (voor Excel): <a href="signals.csv">signals.csv</a>, <a href="statements.csv">statements.csv</a>, en de
 maandcijfers achter de stand van het lopende jaar: <a href="months.csv">months.csv</a>.</p>"""
     return html_page(f"Monitor IVB 2024-2027 — {ds.area_name(area)}, t/m {year}", body, GRID_CSS + SIGNAL_CSS)
-
-
-FILES = ("signals.csv", "statements.csv", "months.csv", "index.html", "basis.json")
-INPUTS = ".inputs"   # the digest of what the set was made from (batch/inputs.py monitor_digest)
-
-
-def basis(ds, area: str) -> dict:
-    """What a monitor page rests on: its figures by data layer and its monthly figures (a page made
-    from downloaded figures is never replaced by one made from fewer, e.g. after the cache was damaged)."""
-    inds = with_national(ds, [i.indicator for p in ds.monitor.priorities for i in p.indicators])
-    t = ds.observations.table
-    rows = t[t.area_code.isin([area, "NL01"]) & t.indicator.isin(inds)]
-    m = ds.months.table
-    return {"figures_by_layer": {k: int(v) for k, v in rows.layer.value_counts().items()},
-            "monthly_figures": int((m.area_code.isin([area, "NL01"])).sum()) if not m.empty else 0}
-
-
-def refuse_worse(ds, folder: Path, area: str) -> str:
-    """'' or one line: the data are damaged (ds.warnings) and the page in `folder` was made from
-    downloaded or monthly figures this run would not have."""
-    if not ds.warnings:
-        return ""
-    try:
-        before = json.loads((folder / "basis.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return ""
-    now = basis(ds, area)
-    live = lambda b: sum(int(b.get("figures_by_layer", {}).get(k, 0)) for k in ("cache", "panel"))  # noqa: E731
-    if live(before) > live(now) or int(before.get("monthly_figures", 0)) > now["monthly_figures"]:
-        return (f"the download cache is damaged: {ds.warnings[0]} — the monitor page in {folder} was built from "
-                f"downloaded figures and is kept; repair the cache first with `ivb fetch --refresh`")
-    return ""
-
-
-def monitor_folder(out_dir: Path, ds, area: str, year: int) -> Path:
-    base = Path(out_dir) / "monitor" if area == ds.monitor.municipality else Path(out_dir) / area / "monitor"
-    return base / str(year)
-
-
-def up_to_date(folder: Path, inputs: str) -> bool:
-    """The set in `folder` is whole and was made from these inputs."""
-    try:
-        return bool(inputs) and (folder / INPUTS).read_text(encoding="utf-8").strip() == inputs \
-            and all((folder / f).is_file() for f in FILES)
-    except OSError:
-        return False
-
-
-def write_monitor(ds, year: int, out_dir, area: str | None = None, inputs: str = "") -> dict:
-    area = area or ds.monitor.municipality
-    table = monitor_table(ds, year, area)
-    statements = statements_table(ds, area)
-    made = dt.datetime.now().astimezone().isoformat(timespec="seconds")
-    dest = monitor_folder(Path(out_dir), ds, area, year)
-    atomic.check_writable(Path(out_dir))
-    Path(out_dir).mkdir(parents=True, exist_ok=True)
-    stage = Path(tempfile.mkdtemp(prefix=".staging-monitor-", dir=out_dir))
-    try:
-        atomic.write_text(stage / "signals.csv", nl_csv(table))
-        atomic.write_text(stage / "statements.csv", nl_csv(statements))
-        atomic.write_text(stage / "months.csv", nl_csv(months_table(ds, area)))
-        atomic.write_text(stage / "index.html", monitor_html(ds, year, area, table, statements, made))
-        atomic.write_text(stage / "basis.json", json.dumps(basis(ds, area), indent=1))
-        atomic.write_text(stage / INPUTS, inputs)
-        # the digest goes first, emptied: a set cut off halfway is never taken for up to date
-        if (dest / INPUTS).exists():
-            atomic.write_text(dest / INPUTS, "")
-        for name in FILES + (INPUTS,):
-            atomic.move_into_place(stage / name, dest / name)
-    finally:
-        atomic.remove_tree(stage)
-    return {"folder": dest, "rows": len(table), "statements": len(statements)}

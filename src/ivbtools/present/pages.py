@@ -1,5 +1,6 @@
-"""The top-level `outputs/index.html`: one colour-coded grid per municipality, target parts ×
-years, each cell the verdict and its qualifier, linking to its report.
+"""The hand-made pages rendered (publish/ writes them): the top-level overview — one colour-coded
+grid per municipality, target parts × years, each cell the verdict and its qualifier, linking to
+its report —, the national table and each year's index, and the one frame every page shares.
 
 Built only from what the batch published (each year's scorecard.json and run.json), so it
 shows exactly what the reports say. The policy's own municipality lives in outputs/<year>/,
@@ -14,7 +15,6 @@ from pathlib import Path
 
 import pandas as pd
 
-from .. import atomic
 from ..data.dataset import Dataset
 from ..data.datastatus import policy_indicators, provenance_nl
 from ..fmt import nl_datetime
@@ -182,10 +182,9 @@ def _grid(folder: Path, prefix: str) -> tuple[str, list[str]]:
             f'</section>'), classes
 
 
-def write_overview(out_dir: Path, own_municipality: str) -> Path:
-    """Write outputs/index.html: the policy's own municipality first, then every other one."""
-    import datetime as dt
-
+def overview_html(out_dir: Path, own_municipality: str, made: str) -> str:
+    """outputs/index.html from what is published in `out_dir`: the 2024-2027 monitor's block, then
+    the policy's own municipality's grid, then every other one (publish/overview.py writes it)."""
     out_dir = Path(out_dir)
     others = sorted(p for p in out_dir.iterdir() if p.is_dir() and p.name.startswith("GM") and p.name != own_municipality)
     grids = [_grid(out_dir, "")] + [_grid(p, f"{p.name}/") for p in others]
@@ -205,11 +204,10 @@ def write_overview(out_dir: Path, own_municipality: str) -> Path:
                           + ", ".join(f'<a href="monitor/{p.parent.name}/index.html">t/m {p.parent.name}</a>'
                                       for p in monitors) + ".</p>")
     owner = html.escape(_policy_owner(out_dir) or own_municipality)
-    now = dt.datetime.now().astimezone().isoformat(timespec="seconds")
     body = f"""<h1>IVB-toetsen: oordeel per doel en jaar</h1>
 {_monitor_block(monitors[-1]) if monitors else ''}
 <h2>2020–2023: de doelen</h2>
-<p>Pagina gemaakt op {html.escape(nl_datetime(now))}. Per cel het oordeel en de zekerheid; het doeljaar is de toets,
+<p>Pagina gemaakt op {html.escape(nl_datetime(made))}. Per cel het oordeel en de zekerheid; het doeljaar is de toets,
 eerdere jaren zijn tussenstanden. Klik op een cel voor het rapport: bovenaan kort het oordeel, hoe zeker, waarom, en de
 vergelijking met Nederland; daaronder de cijfers met hun bronnen.</p>
 <p>{_legend(classes)}</p>
@@ -219,9 +217,7 @@ vergelijking met Nederland in het rapport is dan het antwoord.</small></p>
 {''.join(sections) or '<p>Nog geen rapporten: draai <code>make report</code>.</p>'}
 {(f'<div>Andere gemeenten (doelen van {owner} als maatstaf): <ul>' + links + '</ul></div>') if links else ''}
 {national_html}"""
-    target = out_dir / "index.html"
-    atomic.write_text(target, html_page("IVB-toetsen: overzicht", body, GRID_CSS + _palette_css()))
-    return target
+    return html_page("IVB-toetsen: overzicht", body, GRID_CSS + _palette_css())
 
 
 GRID_CSS = """\
@@ -272,68 +268,60 @@ def _policy_owner(out_dir: Path) -> str:
     return ""
 
 
-def write_national(ds: Dataset, year: int, out_dir, table: pd.DataFrame | None = None) -> dict:
-    """outputs/national/<year>/: national.csv, national.parquet, verdicts.png and index.html,
-    written into a staging folder and renamed into place (a failure leaves the previous set)."""
+def national_files(ds: Dataset, year: int, table: pd.DataFrame, made: str) -> dict[str, bytes]:
+    """The national table of `year` rendered (publish/national.py writes them to
+    outputs/national/<year>/): national.csv, national.parquet, verdicts.png and index.html."""
     import io
-    import tempfile
 
-    import matplotlib
-    matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from ..verdict.alltable import evaluate_all, verdict_counts
+    from ..verdict.alltable import verdict_counts
     from .plots import plot_verdict_distribution
 
-    table = evaluate_all(ds, year) if table is None else table
-    dest = Path(out_dir) / "national" / str(year)
-    atomic.check_writable(Path(out_dir))
-    Path(out_dir).mkdir(parents=True, exist_ok=True)
-    stage = Path(tempfile.mkdtemp(prefix=".staging-national-", dir=out_dir))
-    try:
-        csv_text = nl_csv(table.assign(indicator_naam=[ds.indicators[i].label_nl if i in ds.indicators else i
-                                                        for i in table.indicator]))
-        atomic.write_text(stage / "national.csv", csv_text)
-        table.assign(gehaald=table.gehaald.astype("boolean"), kwalificatie=table.kwalificatie.astype(str)) \
-            .to_parquet(stage / "national.parquet", index=False)
-        counts = verdict_counts(table)
-        titles = {p.id: p.title for p in ds.policy.parts}
-        ax = plot_verdict_distribution(counts, titles, year)
-        buf = io.BytesIO()
-        ax.figure.savefig(buf, format="png", dpi=100, bbox_inches="tight")
-        plt.close(ax.figure)
-        atomic.write_bytes(stage / "verdicts.png", buf.getvalue())
-        sources = sorted(set(ds.observations.table[ds.observations.table.area_code.isin(table.gemeente.unique())
-                                                   & ds.observations.table.year.isin([year] + list(table.basisjaar.unique()))
-                                                   ].source_id))
-        src_html = "".join(f"<li>{html.escape(entry)}</li>" for entry in source_entries(ds, sources))
-        own = ds.policy.municipality
-        own_rows = table[table.gemeente == own].set_index("doel_id")
-        esc = html.escape
+    files: dict[str, bytes] = {}
+    csv_text = nl_csv(table.assign(indicator_naam=[ds.indicators[i].label_nl if i in ds.indicators else i
+                                                    for i in table.indicator]))
+    files["national.csv"] = csv_text.encode("utf-8")
+    buf = io.BytesIO()
+    table.assign(gehaald=table.gehaald.astype("boolean"), kwalificatie=table.kwalificatie.astype(str)) \
+        .to_parquet(buf, index=False)
+    files["national.parquet"] = buf.getvalue()
+    counts = verdict_counts(table)
+    titles = {p.id: p.title for p in ds.policy.parts}
+    ax = plot_verdict_distribution(counts, titles, year)
+    buf = io.BytesIO()
+    ax.figure.savefig(buf, format="png", dpi=100, bbox_inches="tight")
+    plt.close(ax.figure)
+    files["verdicts.png"] = buf.getvalue()
+    sources = sorted(set(ds.observations.table[ds.observations.table.area_code.isin(table.gemeente.unique())
+                                               & ds.observations.table.year.isin([year] + list(table.basisjaar.unique()))
+                                               ].source_id))
+    src_html = "".join(f"<li>{html.escape(entry)}</li>" for entry in source_entries(ds, sources))
+    own = ds.policy.municipality
+    own_rows = table[table.gemeente == own].set_index("doel_id")
+    esc = html.escape
 
-        def own_cell(i) -> str:
-            if i not in own_rows.index:
-                return "<td>–</td>"
-            r = own_rows.loc[i]
-            cls = cell_class(r.status, r.kwalificatie)
-            return f'<td class="{cls}">{esc(str(r.oordeel))}<br><small>{esc(str(r.zekerheid or ""))}</small></td>'
+    def own_cell(i) -> str:
+        if i not in own_rows.index:
+            return "<td>–</td>"
+        r = own_rows.loc[i]
+        cls = cell_class(r.status, r.kwalificatie)
+        return f'<td class="{cls}">{esc(str(r.oordeel))}<br><small>{esc(str(r.zekerheid or ""))}</small></td>'
 
-        rows = "".join(f"<tr><td>{esc(titles.get(i, i))}</td>{own_cell(i)}" + "".join(f'<td class="num">{int(v)}</td>' for v in r)
-                       + "</tr>" for i, r in zip(counts.index, counts.to_numpy()))
-        head = "".join(f'<th class="{c}">{esc(CLASS_SHORT_NL[c])}</th>' for c in counts.columns)
-        n = table.gemeente.nunique()
-        total = len(ds.municipalities) if ds.municipalities is not None else n
-        everyone = f"alle {n} gemeenten" if n == total else f"{n} van de {total} gemeenten"
-        finals = {p.id: p.rule.target_year for p in ds.policy.parts if p.measurable}
-        early = sorted({titles[i] for i in counts.index if year < finals.get(i, year)})
-        interim = ("Gehaald betekent: in het doeljaar het doel gehaald; in een eerder jaar (tussenstand) op koers of op het "
-                   "vereiste niveau. " + (f"{year} ligt vóór het doeljaar van {len(early)} van de {len(counts)} doelen: "
-                   f"voor die doelen zijn dit tussenstanden." if early else ""))
-        import datetime as dt
-        now = dt.datetime.now().astimezone().isoformat(timespec="seconds")
-        body = f"""<nav><a href="../../index.html">← Overzicht alle jaren</a></nav>
+    rows = "".join(f"<tr><td>{esc(titles.get(i, i))}</td>{own_cell(i)}" + "".join(f'<td class="num">{int(v)}</td>' for v in r)
+                   + "</tr>" for i, r in zip(counts.index, counts.to_numpy()))
+    head = "".join(f'<th class="{c}">{esc(CLASS_SHORT_NL[c])}</th>' for c in counts.columns)
+    n = table.gemeente.nunique()
+    total = len(ds.municipalities) if ds.municipalities is not None else n
+    everyone = f"alle {n} gemeenten" if n == total else f"{n} van de {total} gemeenten"
+    finals = {p.id: p.rule.target_year for p in ds.policy.parts if p.measurable}
+    early = sorted({titles[i] for i in counts.index if year < finals.get(i, year)})
+    interim = ("Gehaald betekent: in het doeljaar het doel gehaald; in een eerder jaar (tussenstand) op koers of op het "
+               "vereiste niveau. " + (f"{year} ligt vóór het doeljaar van {len(early)} van de {len(counts)} doelen: "
+               f"voor die doelen zijn dit tussenstanden." if early else ""))
+    body = f"""<nav><a href="../../index.html">← Overzicht alle jaren</a></nav>
 <h1>De doelen van {esc(ds.policy.title)} toegepast op {everyone}, {year}</h1>
-<p>Gemaakt op {esc(nl_datetime(now))}. {esc(provenance_nl(ds, None, policy_indicators(ds)))}</p>
+<p>Gemaakt op {esc(nl_datetime(made))}. {esc(provenance_nl(ds, None, policy_indicators(ds)))}</p>
 <p>Nederland telt {total} gemeenten; {"alle" if n == total else n} hebben cijfers in deze
 tabel. Registraties zonder gemeente (politiecodes GM0998 "Buitenland" en GM0999 "niet in te delen") tellen niet als gemeente.</p>
 <p>Elke gemeente getoetst met dezelfde regel als {esc(ds.area_name(own))}, met de gewone schommeling
@@ -348,14 +336,10 @@ dit is een maatstaf. Geen kaart en geen ranglijst: een verschil binnen de ruis i
 <p>Volledige tabel: <a href="national.csv">CSV</a> (voor Excel: puntkomma's, decimale komma's) en <a href="national.parquet">Parquet</a>
 (één rij per gemeente en doel).</p>
 <h2>Bronnen</h2><ul>{src_html}</ul>"""
-        css = (GRID_CSS + _palette_css() + "td.num{text-align:right} table.national{width:100%} "
-               "table.national td,table.national th{font-size:.85em;padding:.25em .35em} table.national th{font-size:.8em}")
-        atomic.write_text(stage / "index.html", html_page(f"IVB-doelen voor alle gemeenten, {year}", body, css))
-        for name in ("national.csv", "national.parquet", "verdicts.png", "index.html"):
-            atomic.move_into_place(stage / name, dest / name)
-    finally:
-        atomic.remove_tree(stage)
-    return {"folder": dest, "rows": len(table), "municipalities": n}
+    css = (GRID_CSS + _palette_css() + "td.num{text-align:right} table.national{width:100%} "
+           "table.national td,table.national th{font-size:.85em;padding:.25em .35em} table.national th{font-size:.8em}")
+    files["index.html"] = html_page(f"IVB-doelen voor alle gemeenten, {year}", body, css).encode("utf-8")
+    return files
 
 
 def _concept(unreviewed) -> str:

@@ -14,7 +14,7 @@ from ..fmt import nl_int, nl_num, nl_ratio, nl_value
 from ..panel.view import membership, rates
 from ..verdict import comparison as peers
 from ..verdict.evaluate import Evaluation
-from ..verdict.monitor import is_year_to_date
+from ..verdict.monitor import is_year_to_date, period_of
 from ..verdict.rules import CLASS_NL
 from .palette import COLOURS
 from .sourcelines import source_entries
@@ -416,9 +416,9 @@ def plot_monitor(ds: Dataset, indicator: str, area: str, rows: pd.DataFrame, fir
     if s.empty and rows.verwacht.isna().all() and rows.waarde.isna().all():
         return _no_chart(f"Geen grafiek: er zijn nog geen cijfers voor {ds.area_name(area)} sinds {first_year} "
                          f"({ds.indicators[indicator].label_nl}; ze komen met het volgende ophalen van de cijfers).")
-    part = rows[is_year_to_date(rows.periode)]
+    part = rows[is_year_to_date(rows)]
     part = part[part.waarde.notna() | part.verwacht.notna()]
-    whole = rows[~is_year_to_date(rows.periode)]
+    whole = rows[~is_year_to_date(rows)]
     if part.empty:
         fig, ax = plt.subplots(figsize=(7.5, 3.2))
         ax2 = None
@@ -428,7 +428,7 @@ def plot_monitor(ds: Dataset, indicator: str, area: str, rows: pd.DataFrame, fir
         ax.plot(s.year, s.value, "o-", color="C0", lw=1.5, label=ds.area_name(area))
     r = whole[whole.verwacht.notna() & whole.waarde.notna()]   # a year without its figure: no band to read
     if not r.empty:
-        years = r.periode.astype(int)
+        years = r.jaar.astype(int)
         low, high = r.verwacht_laag.astype(float), r.verwacht_hoog.astype(float)
         ax.bar(years, high - low, bottom=low, width=0.3, color="#c4c4c4", edgecolor="none", zorder=0,
                label="verwachte marge (95%)")
@@ -440,13 +440,13 @@ def plot_monitor(ds: Dataset, indicator: str, area: str, rows: pd.DataFrame, fir
             ax2.plot([0], [float(p.verwacht)], "_", color="#555", ms=14)
         if pd.notna(p.waarde):
             ax2.plot([0], [float(p.waarde)], "D", mfc="white", mec="C1", mew=2, label=f"{p.periode} (tot nu toe)")
-        year, upto = p.periode.split(" ", 1)
-        ax2.set_title(f"{year}\n{upto}", fontsize="small")
+        period = period_of(p)
+        ax2.set_title(f"{period.year}\nt/m {period.month_nl}", fontsize="small")
         ax2.set_xticks([0], ["tot nu toe"])
         ax2.set_xlim(-0.6, 0.6)
         ax2.set_ylim(bottom=0)
         _dutch_y(ax2)
-    shown = list(s.year) + [int(p) for p in whole.periode]
+    shown = list(s.year) + [int(y) for y in whole.jaar]
     _breaks(ax, ds, indicator, area, shown)
     title = f"{ds.indicators[indicator].label_nl} — {ds.area_name(area)}"
     ax.set(xlabel="jaar", ylabel="aantal")

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from ..data.dataset import Dataset
-from ..data.months import YearToDate
+from ..data.months import Period, YearToDate
 from ..fmt import nl_int, nl_num
 from ..panel.view import membership, rates
 from . import signals
@@ -23,7 +23,9 @@ class Row:
     indicator_naam: str
     gemeente: str
     gemeente_naam: str
-    periode: str
+    periode: str                 # the label: '2025', or '2026 t/m oktober'
+    jaar: int
+    tot_maand: int | None        # a year to date: its last month (1-12); a whole year: empty
     waarde: float | None
     # the figure may still change: a year the source marks provisional (the police's newest year), or
     # a year to date (monthly figures are revised afterwards)
@@ -89,16 +91,16 @@ def year_to_date(ds: Dataset, indicator: str, area: str, year: int) -> tuple[sig
 
 
 def _period(ds: Dataset, indicator: str, area: str, year: int):
-    """(expectation, figure, period label, whole year?, the series the expectation rests on) of
-    `year`: the whole year when the yearly figures hold it, else the year to date from the monthly
-    figures (the series: the same months of earlier years), else no figure."""
+    """(expectation, figure, period, the series the expectation rests on) of `year`: the whole
+    year when the yearly figures hold it, else the year to date from the monthly figures (the
+    series: the same months of earlier years), else no figure."""
     e, value = expectation(ds, indicator, area, year)
     if value is None:
         got = year_to_date(ds, indicator, area, year)
         if got is not None:
             ye, ytd = got
-            return ye, ytd.value, ytd.label, False, ytd.earlier
-    return e, value, str(year), True, _series(ds, indicator, area)
+            return ye, ytd.value, ytd.period, ytd.earlier
+    return e, value, Period(year), _series(ds, indicator, area)
 
 
 def _provisional(ds: Dataset, indicator: str, area: str, year: int) -> bool:
@@ -108,9 +110,16 @@ def _provisional(ds: Dataset, indicator: str, area: str, year: int) -> bool:
     return bool(src is not None and src.is_provisional(year))
 
 
-def is_year_to_date(periods: pd.Series) -> pd.Series:
-    """Which rows of a monitor table are a year to date ('2026 t/m oktober'), not a whole year."""
-    return ~periods.astype(str).str.fullmatch(r"\d{4}")
+def is_year_to_date(table: pd.DataFrame) -> pd.Series:
+    """Which rows of a monitor table are a year to date ('2026 t/m oktober'), not a whole year:
+    the rows with a last month (column tot_maand), never read back from the label."""
+    return table["tot_maand"].notna() if "tot_maand" in table else pd.Series(False, index=table.index)
+
+
+def period_of(row) -> Period:
+    """The period of one monitor-table row."""
+    m = getattr(row, "tot_maand", None)
+    return Period(int(row.jaar), None if m is None or pd.isna(m) else int(m))
 
 
 def peer_position(ds: Dataset, indicator: str, area: str, year: int) -> str:
@@ -144,15 +153,17 @@ def monitor_table(ds: Dataset, year: int, area: str | None = None) -> pd.DataFra
         for mi in p.indicators:
             ind = ds.indicators[mi.indicator]
             for y in range(mon.period[0], year + 1):
-                e, value, label, whole, series = _period(ds, ind.id, area, y)
+                e, value, period, series = _period(ds, ind.id, area, y)
+                whole = period.whole
                 flagged = signalled_baseline(series, e, set(ind.abnormal_years(area)), ind.break_years(area))
                 ne, nvalue = None, None
                 if ind.national_indicator:
-                    ne, nvalue, nlabel, _, _ = _period(ds, ind.national_indicator, ind.national_area, y)
-                    if nlabel != label:   # the national figure of other months is no context
+                    ne, nvalue, nperiod, _ = _period(ds, ind.national_indicator, ind.national_area, y)
+                    if nperiod != period:   # the national figure of other months is no context
                         ne, nvalue = None, None
                 rows.append(Row(
-                    p.name, ind.id, ind.label_nl, area, ds.area_name(area), label, value,
+                    p.name, ind.id, ind.label_nl, area, ds.area_name(area), period.label, period.year,
+                    period.last_month, value,
                     value is not None and (not whole or _provisional(ds, ind.id, area, y)),
                     e.expected if e else None, e.low if e else None, e.high if e else None,
                     e.signal(value) if e else (signals.NO_DATA if value is None else signals.NO_EXPECTATION),
@@ -165,7 +176,10 @@ def monitor_table(ds: Dataset, year: int, area: str | None = None) -> pd.DataFra
                      "geen vergelijking: van andere gemeenten alleen hele jaren") if value is not None else "",
                     ", ".join(map(str, flagged)),
                 ))
-    return pd.DataFrame([asdict(r) for r in rows], columns=COLUMNS)
+    table = pd.DataFrame([asdict(r) for r in rows], columns=COLUMNS)
+    table["jaar"] = table["jaar"].astype("Int64")
+    table["tot_maand"] = table["tot_maand"].astype("Int64")
+    return table
 
 
 def range_text(low: float | None, high: float | None) -> str:

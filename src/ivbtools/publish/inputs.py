@@ -137,3 +137,28 @@ def monitor_inputs(ds: Dataset, municipality: str, year: int, this_year: int) ->
 
 def monitor_digest(ds: Dataset, municipality: str, year: int, this_year: int) -> str:
     return _digest({"inputs": monitor_inputs(ds, municipality, year, this_year)})
+
+
+def national_inputs(ds: Dataset, year: int) -> dict:
+    """What the national table of `year` reads: every area's figures of the policy's measurable
+    indicators, their national counterparts, population and urbanisation class (all years: the
+    baselines and the spread), with their sources; the policy, the indicators, the municipality
+    list and data/peers.yaml."""
+    parts = [p for p in ds.policy.parts if p.measurable]
+    inds = sorted({i for p in parts for i in (p.indicator, ds.indicators[p.indicator].national_indicator) if i}
+                  | set(PEER_INDICATORS))
+    t = ds.observations.all_rows
+    cols = ["indicator", "area_code", "area_name", "year", "value", "source_id", "layer"]
+    t = t[t.indicator.isin(inds)][cols].sort_values(cols, kind="stable")
+    peers_file = ds.root / "peers.yaml"
+    return {"parts": [repr(p) for p in ds.policy.parts], "indicators": [repr(ds.indicators[i]) for i in inds],
+            "rows": hashlib.sha256(t.to_csv(index=False).encode()).hexdigest(),
+            "sources": [repr(ds.sources[s]) for s in sorted(set(t.source_id))],
+            "municipalities": sorted(ds.municipalities.by_code) if ds.municipalities is not None else [],
+            "policy": [ds.policy.title, ds.policy.municipality], "snapshot": ds.snapshot_version,
+            "peers": hashlib.sha256(peers_file.read_bytes() if peers_file.is_file() else b"").hexdigest(),
+            "year": year}
+
+
+def national_digest(ds: Dataset, year: int) -> str:
+    return _digest({"inputs": national_inputs(ds, year)})
