@@ -48,9 +48,10 @@ endif
 
 # Tests spread over the machine's cores (pytest-xdist; a file's tests stay together, so each
 # notebook's nbval cells run in order in one process). TEST_WORKERS=0 runs them in one process.
+# The 15 slowest tests are listed at the end (where the time goes).
 TEST_WORKERS ?= auto
 test: setup
-	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile --durations=15
 
 # Download live figures into data/cache/ (needs internet), e.g. make fetch MUNICIPALITY=GM0014
 fetch: setup

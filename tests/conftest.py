@@ -194,15 +194,40 @@ def fetch_stand_ins(data: Path, later: bool = False):
     return got
 
 
+def shared_once(tmp_path_factory, name: str, build):
+    """Made once per test session and shared by every xdist worker (issue #30): the first worker to
+    ask builds it in a folder of the session's common temporary root under a file lock; the others
+    wait for the lock and read what it left (`build(folder)` returns a picklable value). Users of
+    the folder read it, or copy it before they change anything."""
+    import fcntl
+    import os
+    import pickle
+
+    root = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        root = root.parent          # pytest-of-<user>/pytest-N/: common to the session's workers
+    folder, done = root / f"shared-{name}", root / f"shared-{name}.pickle"
+    with open(root / f"shared-{name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not done.exists():
+            shutil.rmtree(folder, ignore_errors=True)
+            folder.mkdir()
+            value = build(folder)
+            done.write_bytes(pickle.dumps(value))
+    return folder, pickle.loads(done.read_bytes())
+
+
 @pytest.fixture(scope="session")
 def through_october(tmp_path_factory):
     """A data folder whose cache holds the stand-in fetch (tests/panel_fixture.py `later`: whole
     years to 2025, the nuisance table's months to October 2026, Westerkwartier's E33 doubled from
     January 2026), the municipality and the all-municipality panel, and `ivb monitor --year 2026`
-    written from it."""
-    base = tmp_path_factory.mktemp("monitor2026")
-    data, out = base / "data", base / "outputs"
-    got = fetch_stand_ins(data, later=True)
-    proc = ivb(["--data", str(data), "monitor", "--year", "2026", "--output", str(out)])
-    assert proc.returncode == 0, proc.stderr
-    return data, out / "monitor" / "2026", got
+    written from it. Made once per session for all workers; tests copy it before changing it."""
+    def build(base: Path):
+        got = fetch_stand_ins(base / "data", later=True)
+        proc = ivb(["--data", str(base / "data"), "monitor", "--year", "2026", "--output", str(base / "outputs")])
+        assert proc.returncode == 0, proc.stderr
+        return got
+
+    base, got = shared_once(tmp_path_factory, "monitor2026", build)
+    return base / "data", base / "outputs" / "monitor" / "2026", got
