@@ -13,8 +13,8 @@ from ..data.datastatus import provenance_nl, with_national
 from ..data.months import MONTHS_NL
 from ..fmt import nl_datetime, nl_int, nl_num
 from ..verdict import signals
-from ..verdict.evaluate import evaluate_check
 from ..verdict.monitor import is_year_to_date, period_of, range_text
+from ..verdict.statements import evaluate_check
 from .pages import GRID_CSS, html_page
 from .text import STRENGTH_LEGEND, STRENGTH_NL, Md
 
@@ -33,7 +33,7 @@ def statements_table(ds, area: str | None = None) -> pd.DataFrame:
             continue
         r = evaluate_check(ds, c)
         rows.append({"uitspraak_id": c.id, "uitspraak": c.quote, "gemeente": c.area, "indicator": c.indicator,
-                     "periode": f"{c.from_year}–{c.to_year}", "uitkomst": r["status"], "toelichting": r["text"]})
+                     "periode": f"{c.from_year}–{c.to_year}", "uitkomst": r.status, "toelichting": r.text})
     return pd.DataFrame(rows, columns=["uitspraak_id", "uitspraak", "gemeente", "indicator", "periode", "uitkomst",
                                        "toelichting"])
 

@@ -13,8 +13,9 @@ from ..fmt import nl_date, nl_int, nl_interval, nl_num, nl_p, nl_pct, nl_ratio, 
 from ..panel.table import boundary_note
 from ..panel.view import membership
 from ..verdict import comparison as peers
-from ..verdict.evaluate import Evaluation, evaluate_check
+from ..verdict.evaluate import Evaluation
 from ..verdict.rules import CLEAR, MET, NOT_MET
+from ..verdict.statements import evaluate_check
 from .summary import CONCEPT, concept_detail
 from .summary import kort_md as kort_md  # re-exported: part of the report API
 from .text import Md as Md  # re-exported: part of the report API
@@ -265,7 +266,7 @@ def checks_text(ds: Dataset, area: str | None = None) -> str:
     out = []
     for c in checks:
         r = evaluate_check(ds, c)
-        out.append(f"- “{c.quote}” — **{r['status']}**. {r['text']}")
+        out.append(f"- “{c.quote}” — **{r.status}**. {r.text}")
     return "\n".join(out)
 
 
