@@ -15,6 +15,7 @@ import pandas as pd
 
 from .. import stats
 from ..data.dataset import Dataset
+from ..data.rates import per_1000
 from ..data.views import view
 from .dispersion import Terms, assemble, group_tau, how_text, make_shocks, make_terms, pooled
 from .groups import Membership, make_membership
@@ -60,8 +61,7 @@ class PanelView:
     @cache
     def rates(self, indicator: str) -> pd.DataFrame:
         """Every municipality's figure per 1,000 inhabitants (municipalities x years)."""
-        with np.errstate(invalid="ignore", divide="ignore"):
-            return self.panel.counts(indicator) / self.panel.counts("population") * 1000
+        return per_1000(self.panel.counts(indicator), self.panel.counts("population"))
 
     def peer_dispersion(self, indicator: str, area: str, year: int, years: list[int] | None = None) -> stats.Dispersion | None:
         """The Dispersion of `area` from its peers; None without a panel or with too few usable

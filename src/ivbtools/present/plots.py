@@ -10,6 +10,7 @@ import seaborn as sns
 from statsmodels.stats.rates import confint_poisson
 
 from ..data.dataset import Dataset
+from ..data.rates import per_1000
 from ..fmt import nl_int, nl_num, nl_ratio, nl_value
 from ..panel.view import membership, rates
 from ..verdict import comparison as peers
@@ -291,7 +292,7 @@ def national_rate(ds: Dataset, indicator: str, years: list[int]) -> pd.Series | 
     area = ind.national_area or "NL01"
     count = ds.observations.series(ind.national_indicator or indicator, area).set_index("year").value
     pop = ds.observations.series("population", area).set_index("year").value
-    r = (1000 * count / pop).dropna()
+    r = per_1000(count, pop).dropna()
     r = r[r.index.isin(years)]
     return r if not r.empty else None
 

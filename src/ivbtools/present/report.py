@@ -9,6 +9,7 @@ import pandas as pd
 from ..data.dataset import Dataset
 from ..data.datastatus import data_status_text as data_status_text  # re-exported: part of the report API
 from ..data.datastatus import policy_indicators, provenance_nl
+from ..data.rates import per_1000 as rate_per_1000
 from ..fmt import nl_date, nl_int, nl_interval, nl_num, nl_p, nl_pct, nl_ratio, nl_value
 from ..panel.table import boundary_note
 from ..panel.view import membership
@@ -120,7 +121,7 @@ def per_1000(ds: Dataset, area: str, year: int, value: float) -> str:
             # existed, and no rate from its predecessors either (docs/methods.md, rates and boundaries)
             return f"– ({m.name} bestaat sinds {m.valid_from}: geen inwonertal voor {int(year)})"
         return f"– (geen inwonertal {int(year)})"
-    return nl_num(1000 * value / pop.value, 2)
+    return nl_num(rate_per_1000(value, pop.value), 2)
 
 
 def _iv(iv) -> str:

@@ -13,6 +13,7 @@ import pandas as pd
 
 from .. import stats
 from ..data.dataset import Dataset
+from ..data.rates import per_1000
 from ..data.views import view
 from ..panel.table import boundary_change
 from ..panel.view import PanelView, panel_view
@@ -71,8 +72,7 @@ def evaluate_all(ds: Dataset, year: int, parts: list[str] | None = None) -> pd.D
         labels = {(st, q, po): (status_label(st, rule), qualifier_label(st, rule, q or None, po))
                   for st, q, po in set(pairs)}   # a handful of distinct triples
         tipping = stats.tipping_tau_v(o, b, r0)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            per1000 = np.where(pop > 0, obs / pop * 1000, np.nan)
+        per1000 = per_1000(obs, pop)
         frames.append(pd.DataFrame({
             "gemeente": codes, "naam": [panel.names.get(x, x) for x in codes], "doel_id": part.id, "indicator": ind.id,
             "jaar": year, "basisjaar": rule.baseline_year, "basis": base, "waarde": obs,

@@ -12,6 +12,7 @@ import pandas as pd
 
 from .. import stats
 from ..data.dataset import Dataset
+from ..data.rates import PER
 from ..panel.table import MIN_PANEL_AREAS
 from ..panel.view import membership, rates
 from .alltable import table_for
@@ -117,7 +118,7 @@ def _funnel_rate(t: pd.DataFrame, code: str) -> Funnel | None:
     _, tau2 = stats.funnel_tau2(np.log(y), np.sqrt(1 / expected), 0.0)   # centre: the pooled rate itself
     data = pd.DataFrame({"gemeente": ok.gemeente, "naam": ok.naam, "x": expected, "y": ok.per_1000_inwoners,
                          "is_self": ok.gemeente == code, "count": ok.waarde})
-    return Funnel("per 1.000 inwoners", data, rate * 1000, tau2, "verwacht aantal bij het groepsgemiddelde")
+    return Funnel("per 1.000 inwoners", data, rate * PER, tau2, "verwacht aantal bij het groepsgemiddelde")
 
 
 def compare(ds: Dataset, part_id: str, code: str, year: int) -> PeerComparison | None:

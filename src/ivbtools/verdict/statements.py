@@ -14,6 +14,7 @@ import numpy as np
 
 from .. import stats
 from ..data.dataset import Dataset
+from ..data.rates import per_1000
 from ..data.registry import Indicator
 from ..data.targets import Check
 from ..fmt import nl_int, nl_num, nl_pct
@@ -213,8 +214,8 @@ def _check_rate_below_national(ds: Dataset, check: Check) -> StatementResult:
              + ("veel " if check.factor > 1 else "") + f"hoger ligt dan in {ds.area_name(area)}.")
     if missing:
         return _check_result(check, NOT_CHECKABLE, claim, [], missing)
-    local = 1000 * figs["local"].value / figs["pop"].value
-    nat = 1000 * figs["nat"].value / figs["natpop"].value
+    local = per_1000(figs["local"].value, figs["pop"].value)
+    nat = per_1000(figs["nat"].value, figs["natpop"].value)
     parts = [f"Per 1.000 inwoners in {y}: {ds.area_name(area)} {nl_num(local, 2)}, Nederland {nl_num(nat, 2)}"
              + (f" ({nl_num(nat / local, 1)} keer zo hoog)" if local else "") + "."]
     status = CONFIRMED if nat >= check.factor * local else NOT_CONFIRMED
@@ -223,8 +224,8 @@ def _check_rate_below_national(ds: Dataset, check: Check) -> StatementResult:
         # the local count is the noisy one (the national count is a hundred times larger): its exact Poisson
         # interval (Garwood) gives the interval of 'national rate / local rate'
         lo_c, hi_c = stats.count_interval(int(count))
-        r_lo = nat / (1000 * hi_c / figs["pop"].value)
-        r_hi = nat / (1000 * lo_c / figs["pop"].value) if lo_c > 0 else math.inf
+        r_lo = nat / per_1000(hi_c, figs["pop"].value)
+        r_hi = nat / per_1000(lo_c, figs["pop"].value) if lo_c > 0 else math.inf
         parts.append(f"De toevalsmarge (95%) van die verhouding loopt van {_ratio_nl(r_lo)} tot {_ratio_nl(r_hi)} keer.")
         if check.factor > 1:
             inside = r_lo <= check.factor <= r_hi
