@@ -29,6 +29,7 @@ import numpy as np
 from .. import stats
 from ..data.dataset import Dataset
 from ..data.registry import Indicator
+from ..data.series import Series
 from ..data.targets import Part, Policy, Rule
 from ..fmt import nl_int, nl_interval, nl_num, nl_p, nl_pct, nl_value
 from ..panel.dispersion import national_series
@@ -196,9 +197,9 @@ def own_dispersion(ds: Dataset, ind: Indicator, area: str, compared: list[int] |
     the national series beside it: the municipality's own part (a trend fit with the national
     series as offset, abnormal years left out) plus the variation shared with the country, from
     the national series; otherwise the series' total variation (abnormal years left out)."""
-    s = ds.observations.series(ind.id, area)
-    breaks, abnormal = ind.break_years(area), ind.abnormal_years(area)
-    years, counts = s.year.astype(int).tolist(), s.value.tolist()
+    s = Series.of(ds, ind.id, area)
+    breaks, abnormal = s.break_years, s.abnormal_years
+    years, counts = s.years, s.counts
     shocks = year_shocks(ds, ind.id) if area != (ind.national_area or "NL01") else None
     if shocks is not None and shocks.tau_normal is not None:
         nat = national_series(ds, ind, years)
@@ -311,7 +312,8 @@ def _next_figure(ds: Dataset, ev: Evaluation) -> tuple[int, float, str] | None:
     the municipality's own, else one implied by a statement of the policy document (a stated
     change from that year to a year with a figure). (year, value, how it is known)."""
     ind, rule, area = ev.indicator, ev.part.rule, ev.area_code
-    same_side = [y for y in range(rule.baseline_year + 1, ev.year + 1) if not ind.breaks_between([rule.baseline_year, y], area)]
+    series = Series.of(ds, ind.id, area)
+    same_side = [y for y in range(rule.baseline_year + 1, ev.year + 1) if series.same_registration(rule.baseline_year, y)]
     for y in same_side:
         f = _figure(ds, ind.id, area, y)
         if f is not None:

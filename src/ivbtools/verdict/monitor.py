@@ -11,6 +11,7 @@ import pandas as pd
 
 from ..data.dataset import Dataset
 from ..data.months import Period, YearToDate
+from ..data.series import Series
 from ..fmt import nl_int, nl_num
 from ..panel.view import membership, rates
 from . import signals
@@ -51,28 +52,25 @@ class Row:
 COLUMNS = [f.name for f in fields(Row)]   # signals.csv, in this order
 
 
-def _series(ds: Dataset, indicator: str, area: str) -> dict[int, float]:
-    s = ds.observations.series(indicator, area)
-    return {int(y): float(v) for y, v in zip(s.year, s.value)}
+def _series(ds: Dataset, indicator: str, area: str) -> Series:
+    return Series.of(ds, indicator, area)
 
 
 def expectation(ds: Dataset, indicator: str, area: str, year: int) -> tuple[signals.Expectation | None, float | None]:
     """The expected range of `indicator` in `area` for `year` and the figure itself (None if missing)."""
-    ind = ds.indicators[indicator]
     series = _series(ds, indicator, area)
-    e = signals.expect(series, year, excluded=set(ind.abnormal_years(area)), break_years=ind.break_years(area))
-    return e, series.get(year)
+    return signals.expect_in(series, year), series.get(year)
 
 
-def signalled_baseline(series: dict[int, float], e: signals.Expectation | None, excluded, break_years) -> list[int]:
+def signalled_baseline(series: Series, e: signals.Expectation | None) -> list[int]:
     """The baseline years of `e` that were themselves outside the range expected from the years
     before them (by the same rule)."""
     if e is None:
         return []
     out = []
     for b in e.baseline_years:
-        eb = signals.expect(series, b, excluded=excluded, break_years=break_years)
-        if eb is not None and eb.signal(series[b]) in (signals.HIGHER, signals.LOWER):
+        eb = signals.expect_in(series, b)
+        if eb is not None and eb.signal(series.values[b]) in (signals.HIGHER, signals.LOWER):
             out.append(b)
     return out
 
@@ -85,9 +83,7 @@ def year_to_date(ds: Dataset, indicator: str, area: str, year: int) -> tuple[sig
     ytd = ds.months.year_to_date(indicator, area, year)
     if ytd is None:
         return None
-    ind = ds.indicators[indicator]
-    e = signals.expect(ytd.earlier, year, excluded=set(ind.abnormal_years(area)), break_years=ind.break_years(area))
-    return e, ytd
+    return signals.expect_in(_series(ds, indicator, area).with_values(ytd.earlier), year), ytd
 
 
 def _period(ds: Dataset, indicator: str, area: str, year: int):
@@ -99,7 +95,7 @@ def _period(ds: Dataset, indicator: str, area: str, year: int):
         got = year_to_date(ds, indicator, area, year)
         if got is not None:
             ye, ytd = got
-            return ye, ytd.value, ytd.period, ytd.earlier
+            return ye, ytd.value, ytd.period, _series(ds, indicator, area).with_values(ytd.earlier)
     return e, value, Period(year), _series(ds, indicator, area)
 
 
@@ -155,7 +151,7 @@ def monitor_table(ds: Dataset, year: int, area: str | None = None) -> pd.DataFra
             for y in range(mon.period[0], year + 1):
                 e, value, period, series = _period(ds, ind.id, area, y)
                 whole = period.whole
-                flagged = signalled_baseline(series, e, set(ind.abnormal_years(area)), ind.break_years(area))
+                flagged = signalled_baseline(series, e)
                 ne, nvalue = None, None
                 if ind.national_indicator:
                     ne, nvalue, nperiod, _ = _period(ds, ind.national_indicator, ind.national_area, y)
@@ -193,7 +189,7 @@ def backtest(ds: Dataset, indicator: str, area: str, first: int = 2015) -> pd.Da
     before it, and the signal — how often the method would have raised a flag in the past."""
     series = _series(ds, indicator, area)
     rows = []
-    for y in sorted(t for t in series if t >= first):
+    for y in (t for t in series.years if t >= first):
         e, value = expectation(ds, indicator, area, y)
         rows.append({"jaar": y, "waarde": value, "verwacht": e.expected if e else None,
                      "marge": range_text(e.low, e.high) if e else "–",

@@ -31,6 +31,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import stats as sps
 
+from ..data.series import Series
+
 METHOD = "M2.2"   # the version of docs/monitor-methods.md this implements
 # How often one judgement signals by chance under M2.1 (docs/monitor-methods.md, benchmarks/signal_rules.py):
 # about 1% on stable series up to 10% with a real trend of 5% a year. Said on every page beside the signals.
@@ -86,10 +88,8 @@ def baseline_years(series: dict[int, float], year: int, excluded: set[int] | fro
                    break_years: list[int] | tuple[int, ...] = ()) -> list[int]:
     """The baseline years for `year`: up to BASELINE_YEARS known years before it, none before (or
     at) the last break year before `year`, none of the `excluded` (abnormal) years."""
-    floor = max([b for b in break_years if b < year], default=None)
-    years = [y for y in sorted(series) if y < year and (floor is None or y > floor) and y not in excluded
-             and series[y] is not None and np.isfinite(series[y])]
-    return years[-BASELINE_YEARS:]
+    s = Series("", "", series, tuple(break_years), tuple(sorted(excluded)))
+    return s.after_last_break(year)[-BASELINE_YEARS:]
 
 
 @dataclass(frozen=True)
@@ -127,6 +127,11 @@ def poisson_loglinear(y: np.ndarray, x: np.ndarray) -> tuple[np.ndarray, np.ndar
     cov = np.linalg.inv((X.T * mu) @ X)
     scale = float(((y - mu) ** 2 / mu).sum() / max(len(y) - 2, 1))
     return beta, cov, scale
+
+
+def expect_in(series: Series, year: int) -> Expectation | None:
+    """The expectation for `year` from a Series: its breaks and abnormal years as it carries them."""
+    return expect(series.values, year, excluded=set(series.abnormal_years), break_years=series.break_years)
 
 
 def expect(series: dict[int, float], year: int, excluded=frozenset(), break_years=(),
