@@ -107,3 +107,20 @@ def test_run_json_records_up_to_date_reports(world):
     parts = json.loads((world[2] / "2022" / "run.json").read_text())["parts"]
     assert all(p["status"] == "ok" and p["inputs"] for p in parts.values())
     assert parts["jeugd-overlast"]["produced_at"] and parts["verkeer-ongevallen"]["produced_at"]
+
+
+def test_the_batch_loads_the_data_once_when_the_folder_did_not_change(world, monkeypatch):
+    """Issue #30: `ivb run` loads the data folder once; the batch uses that data set for its own work
+    (plan, digests, scorecard) when the folder is unchanged since, and loads its frozen copy only
+    when a file changed in between."""
+    data, nbs, out = world
+    calls = []
+    real = batch.load
+    monkeypatch.setattr(batch, "load", lambda d: calls.append(d) or real(d))
+    ds = ivbtools.load(data)
+    batch.run_batch(ds, [2022], "GM1969", data, nbs, out, quiet=True, executor=FakeExecutor())
+    assert calls == []
+    add_local(data, "crimes_total,GM1969,Westerkwartier,2022,1234,test-fixture\n")   # a change after the load
+    res = batch.run_batch(ds, [2022], "GM1969", data, nbs, out / "2", quiet=True, executor=FakeExecutor())
+    assert len(calls) == 1 and calls[0].name == "data" and ".staging-" in str(calls[0])
+    assert not res.failed

@@ -13,14 +13,14 @@ from __future__ import annotations
 import signal
 import sys
 import tempfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from tqdm import tqdm
 
 from .. import atomic
 from ..data import datastate
-from ..data.dataset import Dataset, load
+from ..data.dataset import Dataset, load, state_of
 from ..errors import IvbError
 from ..ids import check_id
 from ..publish.inputs import digest, scorecard_inputs, target_inputs
@@ -115,7 +115,8 @@ def run_batch(ds: Dataset, years: list[int], municipality, data_dir: Path, noteb
     """`municipality`: one code or a list of codes; every report of every municipality goes to
     one executor, and each (municipality, year) is published as soon as its reports are done.
     Every report and the scorecard read one frozen copy of `data_dir` (datastate.py); `ds` is
-    loaded again from that copy."""
+    used for the parent's work when `data_dir` is unchanged since it was loaded, else the copy is
+    loaded."""
 
     municipalities = [municipality] if isinstance(municipality, str) else list(municipality)
     out_dir = Path(out_dir)
@@ -128,7 +129,9 @@ def run_batch(ds: Dataset, years: list[int], municipality, data_dir: Path, noteb
     try:
         # one consistent data state from start to end: a fetch during the run changes the next run
         frozen = datastate.freeze(data_dir, stage_root / "data")
-        ds = load(frozen)
+        # the data set given is used as it is when the folder has not changed since it was loaded
+        # (checked after freezing: a change in between loads the frozen copy), else the copy is loaded
+        ds = replace(ds, root=frozen) if ds is not None and ds.state and state_of(data_dir) == ds.state else load(frozen)
         return _run(ds, years, municipalities, Path(data_dir), frozen, Path(notebooks), out_dir, stage_root, jobs,
                     timeout, quiet, force, executor)
     finally:

@@ -92,6 +92,15 @@ def _fingerprint(root: Path) -> tuple:
             dt.date.today().isoformat(), tuple(files))
 
 
+def state_of(data_dir: str | Path) -> str | None:
+    """The data state a load of `data_dir` would have now (None when the folder cannot be read):
+    equal to a loaded Dataset's `state` exactly when no file has changed since that load."""
+    try:
+        return hashlib.sha256(repr(_fingerprint(find_data_dir(data_dir))).encode()).hexdigest()[:16]
+    except OSError:
+        return None
+
+
 def load(data_dir: str | Path | None = None) -> Dataset:
     """Load registries, targets and observations from `data_dir` (found when not given).
 
