@@ -48,7 +48,8 @@ class StagedSet:
         self._moves: list[tuple[Path, Path]] = []
 
     def text(self, name: str, text: str) -> None:
-        self.data(name, text.encode("utf-8"))
+        atomic.write_text(self.stage / name, text)
+        self._moves.append((self.stage / name, self.dest / name))
 
     def data(self, name: str, data: bytes) -> None:
         atomic.write_bytes(self.stage / name, data)
