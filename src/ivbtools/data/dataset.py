@@ -92,11 +92,16 @@ def _fingerprint(root: Path) -> tuple:
             dt.date.today().isoformat(), tuple(files))
 
 
+def _state(key: tuple) -> str:
+    """A data state: the hash of a data folder's fingerprint."""
+    return hashlib.sha256(repr(key).encode()).hexdigest()[:16]
+
+
 def state_of(data_dir: str | Path) -> str | None:
     """The data state a load of `data_dir` would have now (None when the folder cannot be read):
     equal to a loaded Dataset's `state` exactly when no file has changed since that load."""
     try:
-        return hashlib.sha256(repr(_fingerprint(find_data_dir(data_dir))).encode()).hexdigest()[:16]
+        return _state(_fingerprint(find_data_dir(data_dir)))
     except OSError:
         return None
 
@@ -116,7 +121,7 @@ def load(data_dir: str | Path | None = None) -> Dataset:
         return _LOADED[key].copy()
     ds = _load(root, data_dir)
     if key is not None:
-        ds.state = hashlib.sha256(repr(key).encode()).hexdigest()[:16]
+        ds.state = _state(key)
         _LOADED.clear()
         _LOADED[key] = ds.copy()
     return ds

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pandas as pd
-
 from ..data.dataset import Dataset
 from ..present.pages import national_files
 from ..verdict.alltable import evaluate_all
@@ -20,15 +18,14 @@ def national_folder(out_dir: Path, year: int) -> Path:
     return Path(out_dir) / "national" / str(year)
 
 
-def publish_national(ds: Dataset, year: int, out_dir, force: bool = False,
-                     table: pd.DataFrame | None = None) -> dict:
+def publish_national(ds: Dataset, year: int, out_dir, force: bool = False) -> dict:
     """Returns {"folder", "written", "rows", "municipalities", "parts"}; `written` False when the set in
     place was made from the same figures, code and policy (`force` writes it again)."""
     folder = national_folder(Path(out_dir), year)
     inputs = national_digest(ds, year)
-    if not force and table is None and up_to_date(folder, inputs, FILES):
+    if not force and up_to_date(folder, inputs, FILES):
         return {"folder": folder, "written": False, "rows": 0, "municipalities": 0, "parts": 0}
-    table = evaluate_all(ds, year) if table is None else table
+    table = evaluate_all(ds, year)
     with StagedSet(Path(out_dir), folder, "national") as s:
         for name, data in national_files(ds, year, table, made_at()).items():
             s.data(name, data)

@@ -40,9 +40,10 @@ class StagedSet:
 
     def __init__(self, out_dir: Path, dest: Path, kind: str, stage: Path | None = None):
         out_dir = Path(out_dir)
-        atomic.check_writable(out_dir)
         self.dest = Path(dest)
         self._own = stage is None
+        if self._own:   # a stage given by the caller (a batch's) was made in a folder already checked
+            atomic.check_writable(out_dir)
         self.stage = Path(tempfile.mkdtemp(prefix=f".staging-{kind}-", dir=out_dir)) if stage is None else Path(stage)
         self.stage.mkdir(parents=True, exist_ok=True)
         self._moves: list[tuple[Path, Path]] = []

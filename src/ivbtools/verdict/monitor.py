@@ -80,23 +80,28 @@ def year_to_date(ds: Dataset, indicator: str, area: str, year: int) -> tuple[sig
     same rule as a whole year (baseline years, breaks, abnormal years; docs/monitor-methods.md,
     'Het lopende jaar'): (expectation, the months so far with their label 'YYYY t/m <maand>');
     None when the monthly figures do not hold part of `year`."""
-    ytd = ds.months.year_to_date(indicator, area, year)
+    return _year_to_date(ds, _series(ds, indicator, area), year)
+
+
+def _year_to_date(ds: Dataset, series: Series, year: int):
+    ytd = ds.months.year_to_date(series.indicator, series.area, year)
     if ytd is None:
         return None
-    return signals.expect_in(_series(ds, indicator, area).with_values(ytd.earlier), year), ytd
+    return signals.expect_in(series.with_values(ytd.earlier), year), ytd
 
 
 def _period(ds: Dataset, indicator: str, area: str, year: int):
     """(expectation, figure, period, the series the expectation rests on) of `year`: the whole
     year when the yearly figures hold it, else the year to date from the monthly figures (the
     series: the same months of earlier years), else no figure."""
-    e, value = expectation(ds, indicator, area, year)
+    series = _series(ds, indicator, area)
+    e, value = signals.expect_in(series, year), series.get(year)
     if value is None:
-        got = year_to_date(ds, indicator, area, year)
+        got = _year_to_date(ds, series, year)
         if got is not None:
             ye, ytd = got
-            return ye, ytd.value, ytd.period, _series(ds, indicator, area).with_values(ytd.earlier)
-    return e, value, Period(year), _series(ds, indicator, area)
+            return ye, ytd.value, ytd.period, series.with_values(ytd.earlier)
+    return e, value, Period(year), series
 
 
 def _provisional(ds: Dataset, indicator: str, area: str, year: int) -> bool:
