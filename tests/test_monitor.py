@@ -168,7 +168,7 @@ def test_the_analysts_monitor_notebook_shows_one_priority_in_depth(planted, tmp_
     assert proc.returncode == 0, proc.stderr[-2000:]
     text = out.read_text(encoding="utf-8")
     assert "Doelstelling 2027" in text and "hoger dan verwacht" in text and "Wapenhandel en -bezit" in text
-    assert "2019, 2020, 2021, 2022, 2023" in text and "image/png" in text
+    assert "2019, 2020, 2021, 2022, 2023" in text and "image/svg+xml" in text
     from ivbtools.present import params
     with pytest.raises(IvbError, match="unknown priority 'jeugd' — valid ids: ondermijning, zorg-en-veiligheid"):
         params.check_priority(ivbtools.load(planted), "jeugd")

@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import html
-import io
 
 import pandas as pd
 
@@ -61,15 +60,14 @@ def _chart(ds, indicator: str, area: str, rows: pd.DataFrame) -> str:
     import matplotlib.pyplot as plt
 
     from .plots import alt_text, plot_monitor
+    from .svg import svg_of
 
     ax = plot_monitor(ds, indicator, area, rows)
     if isinstance(ax, Md):   # no figures yet: the sentence instead of a chart
         return f"<p><i>{html.escape(str(ax).strip('*'))}</i></p>"
-    buf = io.BytesIO()
-    ax.figure.savefig(buf, format="png", dpi=96, bbox_inches="tight")
-    alt = alt_text(ax.figure)
+    svg, alt = svg_of(ax.figure), alt_text(ax.figure)
     plt.close(ax.figure)
-    return (f'<div class="chartbox"><img src="data:image/png;base64,{base64.b64encode(buf.getvalue()).decode()}" '
+    return (f'<div class="chartbox"><img src="data:image/svg+xml;base64,{base64.b64encode(svg.encode()).decode()}" '
             f'alt="{html.escape(alt)}"></div>')
 
 

@@ -19,6 +19,7 @@ from ..verdict.monitor import is_year_to_date, period_of
 from ..verdict.rules import CLASS_NL
 from .palette import COLOURS
 from .sourcelines import source_entries
+from .svg import svg_of
 from .text import Md
 
 # Titles at a fixed height: matplotlib otherwise measures every tick label of every axes at each
@@ -258,8 +259,12 @@ def plot_peers(ds: Dataset, ev: Evaluation):
     for ax in axes[0]:
         for h, lab in zip(*ax.get_legend_handles_labels()):
             seen.setdefault(lab, h)
-    fig.legend(list(seen.values()), list(seen), loc="upper center", ncol=3, fontsize=9, bbox_to_anchor=(0.5, 1.02))
-    fig.suptitle(f"{ev.area_name} tussen {cmp.n} vergelijkbare gemeenten (trechterdiagram)", y=1.08, fontsize=11)
+    # the shared legend at the figure's top, the panels' titles below it (they overlapped it before)
+    fig.subplots_adjust(top=0.76)
+    fig.legend(list(seen.values()), list(seen), loc="upper center", ncol=3, fontsize=9, bbox_to_anchor=(0.5, 1.0),
+               frameon=False)
+    fig.suptitle(f"{ev.area_name} tussen {cmp.n} vergelijkbare gemeenten (trechterdiagram)", y=1.0, va="bottom",
+                 fontsize=11)
     t = ds.observations.table
     ids = set(t[t.area_code.isin(list(cmp.table.gemeente)) & t.indicator.isin([ev.indicator.id, "population"])
                 & t.year.isin([ev.part.rule.baseline_year, ev.year])].source_id)
@@ -340,33 +345,28 @@ def plot_peer_series(ds: Dataset, indicator: str, municipality: str, year: int, 
 
 
 class Chart:
-    """A drawn chart as a notebook cell shows it: a PNG with a Dutch alternative text (the
-    report's <img alt>, made from the chart's title and legend), the text alone in a terminal.
-    The figure is closed, so the inline backend does not show it a second time."""
+    """A drawn chart as a notebook cell shows it: an SVG (text as text, present/svg.py) with a Dutch
+    alternative text (the report's <img alt>, made from the chart's title and legend), the text
+    alone in a terminal. The figure is closed, so the inline backend does not show it a second time."""
 
     def __init__(self, fig):
-        import base64
-        import io
-
-        buf = io.BytesIO()
-        fig.savefig(buf, format="png", bbox_inches="tight")
-        self.png = base64.b64encode(buf.getvalue()).decode("ascii")
+        self.svg = svg_of(fig)
         self.alt = alt_text(fig)
         self.fig = fig   # kept for save(); closed, so that the inline backend does not show it twice
         plt.close(fig)
 
     def _repr_mimebundle_(self, include=None, exclude=None):
-        return {"image/png": self.png, "text/plain": self.alt}, {"image/png": {"alt": self.alt}}
+        return {"image/svg+xml": self.svg, "text/plain": self.alt}, {"image/svg+xml": {"alt": self.alt}}
 
     def save(self, stem, dpi: int = 300) -> Md:
-        """The chart for a council memo or print: `stem`.svg (vector) and `stem`.png at `dpi` (300:
-        print quality), beside each other; returns a line naming both files."""
+        """The chart for a council memo or print: `stem`.svg (vector, the one on the page) and
+        `stem`.png at `dpi` (300: print quality), beside each other; returns a line naming both files."""
         from pathlib import Path
 
         stem = Path(stem)
         stem.parent.mkdir(parents=True, exist_ok=True)
         paths = [stem.with_suffix(".svg"), stem.with_suffix(".png")]
-        self.fig.savefig(paths[0], format="svg", bbox_inches="tight", metadata={"Date": None})
+        paths[0].write_text(self.svg, encoding="utf-8")
         self.fig.savefig(paths[1], format="png", dpi=dpi, bbox_inches="tight")
         return Md(f"Bewaard: {paths[0]} en {paths[1]} ({dpi} dpi).")
 
