@@ -131,7 +131,7 @@ def dask_run(data: Path, codes: list[str], jobs: int, out: Path, env: dict, tmp:
 def breakdown(data: Path, codes: list[str], parts: tuple[str, ...] = ("sociaal-verward-gedrag", "verkeer-ongevallen",
                                                                         "sociaal-woninginbraak")) -> tuple[float, float, int]:
     """Where a report's kernel time goes: the target notebook's cells run warm in this process (as a
-    warm kernel runs them, every chart drawn to PNG as its cell output is), CPU seconds per report
+    warm kernel runs them, every chart drawn to SVG as its cell output is), CPU seconds per report
     of all cells and of the chart cells alone."""
     import ast
     import json
@@ -205,7 +205,7 @@ def main() -> None:
         print(f"  average over the sample: {c2 / n2:.2f} s CPU, {w2 / n2:.2f} s wall per report")
         cells, charts, nb = breakdown(data, big[:4])
         print(f"  in the kernel (warm, {nb} target reports): {cells:.2f} s CPU per report for the cells, of which "
-              f"{charts:.2f} s drawing the charts (4 per report, PNG)")
+              f"{charts:.2f} s drawing the charts (4 per report, SVG)")
         if not args.no_dask:
             dcodes = sample(codes, args.dask_municipalities)
             dw, dc, dn = dask_run(data, dcodes, args.jobs, tmp / "dask", env, tmp)

@@ -6,6 +6,7 @@ from scipy import stats as sps
 import ivbtools
 from ivbtools import stats
 from ivbtools.present import report
+from ivbtools.present.statements import statement_text as text
 from ivbtools.verdict.evaluate import evaluate
 from ivbtools.verdict.scorecard import scorecard
 from ivbtools.verdict.statements import evaluate_check
@@ -202,15 +203,15 @@ def test_direction_checks(data_copy):
     checks = {c.id: c for c in ds.policy.checks}
     # nationally E35 rose from 76,546 (2019) to 88,711 (2022): "in line with a national fall" is refuted
     r = evaluate_check(ds, checks["e35-daling-landelijke-trend"])
-    assert r.status == "niet bevestigd" and "+15,9%" in r.text
+    assert r.status == "niet bevestigd" and "+15,9%" in text(ds, r)
     assert evaluate_check(ds, checks["misdrijven-stijging-2019-2022"]).status == "nog niet te controleren"
     add_local(data_copy, "crimes_total,GM1969,Westerkwartier,2019,2000,test-fixture\n"
                          "crimes_total,GM1969,Westerkwartier,2022,2300,test-fixture\n")
     ds = ivbtools.load(data_copy)
     # 2300 / 2000 = 1.15; exact interval by hand (Clopper-Pearson on 2300 of 4300): 1.08-1.22, without 1
     r = evaluate_check(ds, checks["misdrijven-stijging-2019-2022"])
-    assert r.status == "bevestigd" and "van 1,08 tot 1,22" in r.text
-    assert "De jaren ertussen (2020, 2021) hebben geen cijfer" in r.text
+    assert r.status == "bevestigd" and "van 1,08 tot 1,22" in text(ds, r)
+    assert "De jaren ertussen (2020, 2021) hebben geen cijfer" in text(ds, r)
 
 
 def test_a_rise_within_the_noise_is_not_confirmed_and_names_the_years_between_and_the_sources(data_copy):
@@ -238,10 +239,15 @@ def test_a_rise_within_the_noise_is_not_confirmed_and_names_the_years_between_an
     assert r.status == "gestegen, maar binnen de toevalsmarge"
     # a typed result with one status code (issue #30): the label is the code's Dutch words, the direction added
     from ivbtools.verdict.statements import STATUS_NL, WITHIN_NOISE
-    assert r.code == WITHIN_NOISE and r.code in STATUS_NL and r.text.endswith(f"Uitkomst: {r.status}.")
-    assert "van 0,99 tot 1,15" in r.text and "kan toeval zijn" in r.text
-    assert "De jaren ertussen: 2020: 1.500; 2021: geen cijfer." in r.text
-    assert "Let op: 2019 komt uit" in r.text and "2022 uit" in r.text
+    assert r.code == WITHIN_NOISE and r.code in STATUS_NL and text(ds, r).endswith(f"Uitkomst: {r.status}.")
+    assert "van 0,99 tot 1,15" in text(ds, r) and "kan toeval zijn" in text(ds, r)
+    assert "De jaren ertussen: 2020: 1.500; 2021: geen cijfer." in text(ds, r)
+    # the figures behind the words are the result's, typed (issue #30: the sentences are written in present/)
+    f = r.facts
+    assert (f.want, f.got, f.chance) == ("up", "up", True) and f.between == ((2020, 1500.0), (2021, None))
+    assert (round(f.interval.low, 2), round(f.interval.high, 2)) == (0.99, 1.15)
+    assert f.sources == ("test-fixture", "test-fixture-b")
+    assert "Let op: 2019 komt uit" in text(ds, r) and "2022 uit" in text(ds, r)
 
 
 def test_another_municipality_gets_the_targets_as_a_benchmark_without_westerkwartiers_text(data_copy):

@@ -10,6 +10,7 @@ import pytest
 
 import ivbtools
 from ivbtools import IvbError
+from ivbtools.present.statements import statement_text as text
 from ivbtools.verdict.monitor import monitor_table
 from ivbtools.verdict.signals import HIGHER, NO_DATA, WITHIN
 
@@ -20,8 +21,8 @@ def test_the_five_priorities_are_data_with_their_2027_goals_quoted(ds):
     mon = ds.monitor
     assert [p.name for p in mon.priorities] == ["Ondermijning", "Zorg en veiligheid", "Jeugd en veiligheid",
                                                 "Digitale veiligheid", "Verbinding met de samenleving"]
-    text = SHARED / "docs" / "ivb-westerkwartier-2024-2027.txt"
-    doc = " ".join(text.read_text(encoding="utf-8").split()) if text.is_file() else None
+    policy_text = SHARED / "docs" / "ivb-westerkwartier-2024-2027.txt"
+    doc = " ".join(policy_text.read_text(encoding="utf-8").split()) if policy_text.is_file() else None
     for p in mon.priorities:
         assert p.goal_2027.startswith("In 2027 ")
         if doc is not None:   # quoted verbatim from chapter 1
@@ -96,8 +97,8 @@ def test_every_statement_is_quoted_from_the_document_and_has_an_outcome(ds):
     figure an analyst must supply."""
     from ivbtools.verdict.statements import evaluate_check
 
-    text = SHARED / "docs" / "ivb-westerkwartier-2024-2027.txt"
-    doc = " ".join(text.read_text(encoding="utf-8").split()) if text.is_file() else None
+    policy_text = SHARED / "docs" / "ivb-westerkwartier-2024-2027.txt"
+    doc = " ".join(policy_text.read_text(encoding="utf-8").split()) if policy_text.is_file() else None
     assert len(ds.policy.checks) >= 15
     for c in ds.policy.checks:
         if doc is not None:
@@ -105,7 +106,7 @@ def test_every_statement_is_quoted_from_the_document_and_has_an_outcome(ds):
         r = evaluate_check(ds, c)
         assert r.status in ("bevestigd", "niet bevestigd", "nog niet te controleren"), c.id
         if c.kind == "needs_figure":
-            assert r.status == "nog niet te controleren" and "Nodig om te controleren:" in r.text and c.needs
+            assert r.status == "nog niet te controleren" and "Nodig om te controleren:" in text(ds, r) and c.needs
 
 
 def test_lowest_in_ten_years_by_hand(data_copy):
@@ -113,9 +114,10 @@ def test_lowest_in_ten_years_by_hand(data_copy):
 
     values = dict(zip(range(2013, 2023), (220, 210, 230, 200, 190, 205, 180, 260, 240, 170)))
     add_local(data_copy, "".join(f"youth_nuisance_e35,GM1969,Westerkwartier,{y},{v},test-fixture\n" for y, v in values.items()))
-    check = next(c for c in ivbtools.load(data_copy).policy.checks if c.kind == "lowest_in")
-    r = evaluate_check(ivbtools.load(data_copy), check)
-    assert r.status == "bevestigd" and "2022: 170; het laagste van de andere jaren met een cijfer: 180 (2019)" in r.text
+    ds = ivbtools.load(data_copy)
+    check = next(c for c in ds.policy.checks if c.kind == "lowest_in")
+    r = evaluate_check(ds, check)
+    assert r.status == "bevestigd" and "2022: 170; het laagste van de andere jaren met een cijfer: 180 (2019)" in text(ds, r)
     # a tie is not 'the lowest'
     (data_copy / "local" / "test.csv").write_text((data_copy / "local" / "test.csv").read_text().replace(",2019,180,", ",2019,170,"))
     assert evaluate_check(ivbtools.load(data_copy), check).status == "niet bevestigd"
@@ -128,7 +130,7 @@ def test_lowest_in_with_a_year_missing_cannot_be_checked_yet(data_copy):
     add_local(data_copy, "".join(f"youth_nuisance_e35,GM1969,Westerkwartier,{y},{v},test-fixture\n" for y, v in values.items()))
     ds = ivbtools.load(data_copy)
     r = evaluate_check(ds, next(c for c in ds.policy.checks if c.kind == "lowest_in"))
-    assert r.status == "nog niet te controleren" and "in 2015" in r.text
+    assert r.status == "nog niet te controleren" and "in 2015" in text(ds, r)
 
 
 @pytest.mark.parametrize("count, population, status, interval", [
@@ -149,8 +151,8 @@ def test_rate_below_national_by_hand(data_copy, count, population, status, inter
     check = next(c for c in ds.policy.checks if c.kind == "rate_below_national")
     r = evaluate_check(ds, check)
     assert check.factor == 1.5 and r.status == status
-    assert "Westerkwartier 1,00, Nederland 1,70 (1,7 keer zo hoog)" in r.text and interval in r.text
-    assert ("die grens ligt binnen de marge" in r.text) == (status != "bevestigd")
+    assert "Westerkwartier 1,00, Nederland 1,70 (1,7 keer zo hoog)" in text(ds, r) and interval in text(ds, r)
+    assert ("die grens ligt binnen de marge" in text(ds, r)) == (status != "bevestigd")
 
 
 def test_the_analysts_monitor_notebook_shows_one_priority_in_depth(planted, tmp_path):

@@ -15,6 +15,7 @@ from ..verdict import signals
 from ..verdict.monitor import is_year_to_date, period_of, range_text
 from ..verdict.statements import evaluate_check
 from .pages import GRID_CSS, html_page
+from .statements import statement_text
 from .text import STRENGTH_LEGEND, STRENGTH_NL, Md
 
 SIGNAL_CLASS = {signals.HIGHER: "not-met", signals.LOWER: "met", signals.WITHIN: "neutral",
@@ -32,7 +33,7 @@ def statements_table(ds, area: str | None = None) -> pd.DataFrame:
             continue
         r = evaluate_check(ds, c)
         rows.append({"uitspraak_id": c.id, "uitspraak": c.quote, "gemeente": c.area, "indicator": c.indicator,
-                     "periode": f"{c.from_year}–{c.to_year}", "uitkomst": r.status, "toelichting": r.text})
+                     "periode": f"{c.from_year}–{c.to_year}", "uitkomst": r.status, "toelichting": statement_text(ds, r)})
     return pd.DataFrame(rows, columns=["uitspraak_id", "uitspraak", "gemeente", "indicator", "periode", "uitkomst",
                                        "toelichting"])
 

@@ -17,6 +17,7 @@ from ..verdict import comparison as peers
 from ..verdict.evaluate import Evaluation
 from ..verdict.rules import CLEAR, MET, NOT_MET
 from ..verdict.statements import evaluate_check
+from .statements import statement_text
 from .summary import CONCEPT, concept_detail
 from .summary import kort_md as kort_md  # re-exported: part of the report API
 from .text import Md as Md  # re-exported: part of the report API
@@ -267,7 +268,7 @@ def checks_text(ds: Dataset, area: str | None = None) -> str:
     out = []
     for c in checks:
         r = evaluate_check(ds, c)
-        out.append(f"- “{c.quote}” — **{r.status}**. {r.text}")
+        out.append(f"- “{c.quote}” — **{r.status}**. {statement_text(ds, r)}")
     return "\n".join(out)
 
 
