@@ -56,20 +56,14 @@ def months_table(ds, area: str) -> pd.DataFrame:
 
 
 def _chart(ds, indicator: str, area: str, rows: pd.DataFrame) -> str:
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    from .plots import alt_text, plot_monitor
-    from .svg import svg_of
+    from .plots import Chart, plot_monitor
 
     ax = plot_monitor(ds, indicator, area, rows)
     if isinstance(ax, Md):   # no figures yet: the sentence instead of a chart
         return f"<p><i>{html.escape(str(ax).strip('*'))}</i></p>"
-    svg, alt = svg_of(ax.figure), alt_text(ax.figure)
-    plt.close(ax.figure)
-    return (f'<div class="chartbox"><img src="data:image/svg+xml;base64,{base64.b64encode(svg.encode()).decode()}" '
-            f'alt="{html.escape(alt)}"></div>')
+    chart = Chart(ax.figure)   # the SVG, its alternative text, the figure closed
+    return (f'<div class="chartbox"><img src="data:image/svg+xml;base64,{base64.b64encode(chart.svg.encode()).decode()}" '
+            f'alt="{html.escape(chart.alt)}"></div>')
 
 
 def _wide(r) -> str:

@@ -77,7 +77,7 @@ def _direction(ds: Dataset, r: StatementResult) -> tuple[str, list[str]]:
         text = f"Landelijk: van {nl_int(na)} naar {nl_int(nb)} ({_pct(na, nb)}), dus {DIRECTION_NL[f.national_got]}."
         if c.kind == "direction_national":
             parts.append(text)
-            if iv is not None and f.a is not None and na and nb:
+            if iv is not None and na and nb:   # an interval means both local figures are known
                 ratio = nb / na
                 parts.append(f"De verandering in {name} wijkt "
                              + ("niet meer van de landelijke af dan het toeval kan verklaren" if iv.contains(ratio)
