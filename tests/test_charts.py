@@ -170,3 +170,34 @@ def test_a_chart_saves_as_svg_and_as_a_300_dpi_png(ds, tmp_path):
     width_pt = float(re.search(r'width="([\d.]+)pt"', chart.svg).group(1))
     assert round(big.info["dpi"][0]) == 300
     assert abs(big.width / (width_pt / 72 * 300) - 1) < 0.01, (big.width, width_pt)   # text is hinted per dpi
+
+
+def test_peer_lines_break_at_gaps_as_ax_plot_does():
+    """The peers' thin lines are one LineCollection: a missing year (NaN) breaks a line, a lone point
+    draws nothing, as in ax.plot — the same pixels as one Line2D per peer (made-up rows)."""
+    import numpy as np
+
+    nan = float("nan")
+    xs = [2018, 2019, 2020, 2021, 2022]
+    rows = np.array([[1.0, 2.0, nan, 4.0, 5.0],      # two pieces
+                     [nan, 3.0, nan, nan, 1.0],      # two lone points: nothing
+                     [2.0, 2.5, 3.0, 3.5, 4.0]])     # one piece
+    fig, ax = plt.subplots()
+    plots._thin_lines(ax, xs, rows)
+    (lc,) = ax.collections
+    got = [seg.tolist() for seg in lc.get_segments()]
+    assert got == [[[2018, 1], [2019, 2]], [[2021, 4], [2022, 5]], [[2018, 2], [2019, 2.5], [2020, 3], [2021, 3.5], [2022, 4]]]
+    assert ax.get_xlim()[0] <= 2018 and ax.get_ylim()[1] >= 5     # the view takes them in
+    fig.set_size_inches(4, 3)
+    ax.set_xlim(2017.5, 2022.5), ax.set_ylim(0, 6)
+    fig.canvas.draw()
+    mine = np.asarray(fig.canvas.buffer_rgba()).copy()
+    plt.close(fig)
+    fig, ax = plt.subplots(figsize=(4, 3))
+    for r in rows:
+        ax.plot(xs, r, color="grey", lw=0.5, alpha=0.35)
+    ax.set_xlim(2017.5, 2022.5), ax.set_ylim(0, 6)
+    fig.canvas.draw()
+    theirs = np.asarray(fig.canvas.buffer_rgba()).copy()
+    plt.close(fig)
+    assert (mine != theirs).sum() == 0

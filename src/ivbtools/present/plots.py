@@ -302,6 +302,29 @@ def national_rate(ds: Dataset, indicator: str, years: list[int]) -> pd.Series | 
     return r if not r.empty else None
 
 
+def _thin_lines(ax, xs, rows) -> None:
+    """Every row as a thin grey line, as one artist (a LineCollection; a Line2D per peer cost about
+    0,15 s per chart). A gap (NaN) breaks a line, as it does in ax.plot; z-order, cap and join style
+    as ax.plot draws them."""
+    import numpy as np
+    from matplotlib.collections import LineCollection
+
+    xs = np.asarray(xs, dtype=float)
+    segments = []
+    for ys in rows:
+        ok = np.isfinite(ys)
+        # runs of consecutive finite values; a run of one point draws nothing (as in ax.plot)
+        edges = np.flatnonzero(np.diff(np.concatenate(([0], ok.view(np.int8), [0]))))
+        for a, b in zip(edges[::2], edges[1::2]):
+            if b - a > 1:
+                segments.append(np.column_stack((xs[a:b], ys[a:b])))
+    if segments:
+        ax.add_collection(LineCollection(segments, colors="grey", linewidths=0.5, alpha=0.35, zorder=2,
+                                         capstyle=matplotlib.rcParams["lines.solid_capstyle"],
+                                         joinstyle=matplotlib.rcParams["lines.solid_joinstyle"]))
+        ax.autoscale_view()
+
+
 def plot_peer_band(ds: Dataset, ev: Evaluation):
     """The council's peer chart: the municipality, the middle half of its peer group and the
     Netherlands per 1,000 inhabitants over the years (as waarstaatjegemeente.nl shows it), or a
@@ -323,8 +346,7 @@ def plot_peer_series(ds: Dataset, indicator: str, municipality: str, year: int, 
         _, ax = plt.subplots(figsize=FIGSIZE)
     mem = membership(ds, year)
     rate = rates(ds, indicator)
-    for c in mem.peers_of(municipality):
-        ax.plot(rate.columns, rate.loc[c].to_numpy(), color="grey", lw=0.5, alpha=0.35)
+    _thin_lines(ax, rate.columns, rate.loc[mem.peers_of(municipality)].to_numpy(dtype=float))
     ax.fill_between(s.jaar, s.groep_p25, s.groep_p75, color="C0", alpha=0.2, label="middelste helft van de groep")
     ax.plot(s.jaar, s.groep_mediaan, color="C0", lw=2, label="mediaan van de groep")
     nl = national_rate(ds, indicator, list(s.jaar))
