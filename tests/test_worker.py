@@ -99,3 +99,27 @@ def test_each_kernel_runs_its_numeric_libraries_on_one_thread_unless_told(tmp_pa
     finally:
         w.drop_kernel()
     assert r.ok and "threads 1 4 1" in (tmp_path / "t.ipynb").read_text()
+
+
+def test_a_batch_process_validates_notebooks_without_the_slow_iri_checker():
+    """Batch processes skip jsonschema's `rfc3987_syntax` import (2-3 s CPU per process, issue #30),
+    and nbformat still validates: a notebook with a wrong cell type is refused, a good one passes."""
+    import subprocess
+    import sys
+
+    code = """
+import sys
+import ivbtools.batch.worker, papermill, nbformat
+from nbconvert import HTMLExporter
+assert 'rfc3987_syntax' not in sys.modules or sys.modules['rfc3987_syntax'] is None
+nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell('1')])
+nbformat.validate(nb)
+nb.cells[0]['cell_type'] = 'not-a-type'
+try:
+    nbformat.validate(nb)
+except nbformat.ValidationError:
+    print('refused')
+"""
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "refused"

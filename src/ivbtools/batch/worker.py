@@ -25,7 +25,8 @@ from pathlib import Path
 
 from .tasks import Task, TaskResult
 
-WARM_IMPORTS = ("import pandas, matplotlib, matplotlib.pyplot, seaborn, statsmodels.api, scipy.stats, "
+WARM_IMPORTS = ("import pandas, matplotlib, matplotlib.pyplot, seaborn, scipy.stats, statsmodels.genmod.families, "
+                "statsmodels.genmod.generalized_linear_model, "
                 "ivbtools, ivbtools.present.plots, ivbtools.present.report, ivbtools.verdict.evaluate, "
                 "ivbtools.verdict.scorecard, ivbtools.verdict.coverage, ivbtools.present.params")
 # A clean namespace for every notebook. `%reset -f` collects garbage twice, over the whole heap
