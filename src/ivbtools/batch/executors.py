@@ -39,13 +39,14 @@ class Executor(Protocol):
 
 
 class _WorkerProcess:
-    def __init__(self, tag: str, log: Path):
+    def __init__(self, tag: str, log: Path, env: dict[str, str] | None = None):
         log.parent.mkdir(parents=True, exist_ok=True)
         self.log_path = log
         self.log = open(log, "ab")
         self.ended = False   # its output reached its end: the process died (or is dying)
         self.proc = subprocess.Popen([sys.executable, "-m", "ivbtools.batch.worker", tag], stdin=subprocess.PIPE,
-                                     stdout=subprocess.PIPE, stderr=self.log, start_new_session=True)
+                                     stdout=subprocess.PIPE, stderr=self.log, start_new_session=True,
+                                     env={**os.environ, **env} if env else None)
         self.ready = False
 
     def read_line(self, timeout: float) -> dict | None:
@@ -166,9 +167,10 @@ def _alive(pid: int) -> bool:
 class LocalExecutor:
     """N worker processes on this machine, each with a warm kernel."""
 
-    def __init__(self, workers: int, tag: str, log_dir: Path):
+    def __init__(self, workers: int, tag: str, log_dir: Path, env: dict[str, str] | None = None):
         self.workers = max(1, workers)
         self.tag = tag
+        self.env = env or {}   # set for the workers (and so their kernels) besides this process's environment
         self.log_dir = Path(log_dir)
         self._live: set[_WorkerProcess] = set()
         self._lock = threading.Lock()
@@ -178,7 +180,7 @@ class LocalExecutor:
         with self._lock:
             if self._stopping.is_set():
                 raise RuntimeError("stopping")
-            w = _WorkerProcess(self.tag, self.log_dir / f"worker-{slot}.log")
+            w = _WorkerProcess(self.tag, self.log_dir / f"worker-{slot}.log", self.env)
             self._live.add(w)
             return w
 

@@ -20,7 +20,7 @@ from tqdm import tqdm
 
 from .. import atomic
 from ..data import datastate
-from ..data.dataset import Dataset, load, state_of
+from ..data.dataset import HANDOVER, Dataset, load, state_of
 from ..errors import IvbError
 from ..ids import check_id
 from ..publish.inputs import digest, scorecard_inputs, target_inputs
@@ -171,7 +171,10 @@ def _run(ds: Dataset, years: list[int], municipalities: list[str], data_dir: Pat
     for j in to_run:
         remaining[j.slot] = remaining.get(j.slot, 0) + 1
     if executor is None:
-        executor = LocalExecutor(jobs, tag=str(stage_root), log_dir=stage_root / "logs")
+        # the kernels load the frozen data once between them (data/dataset.py, HANDOVER)
+        handover = stage_root / "handover"
+        handover.mkdir()
+        executor = LocalExecutor(jobs, tag=str(stage_root), log_dir=stage_root / "logs", env={HANDOVER: str(handover)})
 
     def stage_of(j: Job) -> Path:
         return stage_root / j.municipality / str(j.year)

@@ -119,12 +119,43 @@ def load(data_dir: str | Path | None = None) -> Dataset:
         key = None
     if key is not None and key in _LOADED:
         return _LOADED[key].copy()
-    ds = _load(root, data_dir)
+    ds = _load_shared(root, data_dir, key) if key is not None and os.environ.get(HANDOVER) else _load(root, data_dir)
     if key is not None:
         ds.state = _state(key)
         _LOADED.clear()
         _LOADED[key] = ds.copy()
     return ds
+
+
+# A batch's kernels all load the same frozen folder. The batch names a folder of its own here
+# (batch/run.py; it exists only while the batch runs); the first kernel to load a data state leaves
+# the result there as a pickle named by that state, and the others read it instead of reading and
+# validating every file again (panel data: 2,6 s CPU per kernel against 0,06 s). Only a pickle in
+# that folder and named by the state this process computed itself is ever read.
+HANDOVER = "IVB_DATASET_HANDOVER"
+
+
+def _load_shared(root: Path, data_dir, key: tuple) -> Dataset:
+    import pickle
+
+    from .. import atomic
+
+    try:
+        import fcntl
+    except ImportError:   # no POSIX file locks (Windows): every kernel loads for itself
+        return _load(root, data_dir)
+    folder = Path(os.environ[HANDOVER])
+    if not folder.is_dir():
+        return _load(root, data_dir)
+    name = _state(key)
+    with open(folder / f"{name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)     # the others wait for the first load, then read it
+        path = folder / f"{name}.pickle"
+        if path.is_file():
+            return pickle.loads(path.read_bytes())
+        ds = _load(root, data_dir)
+        atomic.write_bytes(path, pickle.dumps(ds, protocol=pickle.HIGHEST_PROTOCOL))
+        return ds
 
 
 def _load(root: Path, data_dir) -> Dataset:
