@@ -396,6 +396,8 @@ def test_unreachable_scheduler_is_one_line(panel, tmp_path):
     proc = ivb(["--data", str(panel[0]), "run", "--year", "2022", "--executor", "dask", "--scheduler",
                 "tcp://127.0.0.1:9", "--output", str(tmp_path / "o")], timeout=120)
     assert proc.returncode == 2 and proc.stderr.count("\n") == 1 and "Dask scheduler" in proc.stderr
+    # said at once, with the reason (dask's own client tries a refused address until its 15 s time-out)
+    assert "Connection refused" in proc.stderr
 
 
 def test_a_dying_dask_worker_fails_only_its_own_report(tmp_path, monkeypatch):

@@ -306,6 +306,25 @@ class _KernelPlugin:
 ALLOWED_FAILURES = 1   # LocalCluster: retries of a job whose worker died (a remote scheduler keeps its own setting)
 
 
+def _refused(address: str) -> None:
+    """Raise ConnectionRefusedError at once when nothing listens at a TCP or TLS scheduler address:
+    dask's Client keeps trying a refused address until its time-out (15 s) before it says so."""
+    import socket
+
+    from distributed.comm.addressing import parse_address, parse_host_port
+
+    scheme, loc = parse_address(address)
+    if scheme not in ("tcp", "tls"):
+        return
+    host, port = parse_host_port(loc)
+    try:
+        socket.create_connection((host, port), timeout=5).close()
+    except ConnectionRefusedError:
+        raise
+    except OSError:   # no answer in time, no route, a name that does not resolve: dask says what it finds
+        pass
+
+
 class DaskExecutor:
     """Jobs on a dask.distributed cluster: the scheduler at `address`, or a LocalCluster of
     `workers` single-threaded worker processes when no address is given. Each dask worker keeps
@@ -324,6 +343,7 @@ class DaskExecutor:
         self._futures: list = []
         try:
             if address:
+                _refused(address)
                 self.client = Client(address, timeout="15s")
             else:
                 import dask
