@@ -130,7 +130,7 @@ def load(data_dir: str | Path | None = None) -> Dataset:
 # A batch's kernels all load the same frozen folder. The batch names a folder of its own here
 # (batch/run.py; it exists only while the batch runs); the first kernel to load a data state leaves
 # the result there as a pickle named by that state, and the others read it instead of reading and
-# validating every file again (panel data: 2,6 s CPU per kernel against 0,06 s). Only a pickle in
+# validating every file again (panel data: 1,9 s CPU per kernel against 0,2 s). Only a pickle in
 # that folder and named by the state this process computed itself is ever read.
 HANDOVER = "IVB_DATASET_HANDOVER"
 

@@ -304,7 +304,7 @@ def national_rate(ds: Dataset, indicator: str, years: list[int]) -> pd.Series | 
 
 def _thin_lines(ax, xs, rows) -> None:
     """Every row as a thin grey line, as one artist (a LineCollection; a Line2D per peer cost about
-    0,15 s per chart). A gap (NaN) breaks a line, as it does in ax.plot; z-order, cap and join style
+    0,1 s per chart). A gap (NaN) breaks a line, as it does in ax.plot; z-order, cap and join style
     as ax.plot draws them."""
     import numpy as np
     from matplotlib.collections import LineCollection
