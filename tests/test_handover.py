@@ -15,7 +15,7 @@ from conftest import DATA, ROOT
 
 
 @pytest.fixture
-def fresh(monkeypatch):
+def fresh():
     """Loads in this process start from nothing (the in-process cache emptied before and after)."""
     dataset._LOADED.clear()
     yield
