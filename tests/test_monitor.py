@@ -12,7 +12,7 @@ import ivbtools
 from ivbtools import IvbError
 from ivbtools.present.statements import statement_text as text
 from ivbtools.verdict.monitor import monitor_table
-from ivbtools.verdict.signals import HIGHER, NO_DATA, WITHIN
+from ivbtools.verdict.signals import HIGHER, NO_DATA, STRONG, WEAK, WITHIN
 
 from conftest import SHARED, add_local, ivb
 
@@ -62,7 +62,7 @@ def test_a_planted_jump_is_signalled_and_a_stable_year_is_not(planted):
     assert t.loc[("weapons_trade", "2024"), "verwacht"] == pytest.approx(24.2)
     # by hand: phi = 1, sd = sqrt(24,2 + 24,2^2 / (5 * 24,2)) = 5,39; the 99% bound with t(4) = 4,604 is
     # 24,2 * (1 + 2/3 * 4,604 * 5,39 / 24,2)^1,5 = 52,9 < 61: a strong signal
-    assert t.loc[("weapons_trade", "2024"), "sterkte"] == "sterk"
+    assert t.loc[("weapons_trade", "2024"), "sterkte"] == STRONG
     assert (t.loc["cybercrime"].sterkte == "").all()
     # the jump year widens the next range, and the table says so beside it; the stable series has no such year
     assert t.loc[("weapons_trade", "2025"), "basis_buiten_verwachting"] == "2024"
@@ -80,7 +80,11 @@ def test_ivb_monitor_writes_a_dutch_page_and_dutch_csvs(planted, tmp_path):
     assert page.count("<h2>") >= 6 and "Verbinding met de samenleving" in page
     sig = pd.read_csv(folder / "signals.csv", sep=";", decimal=",", encoding="utf-8-sig")
     n = sum(len(p.indicators) for p in ivbtools.load(planted).monitor.priorities)
-    assert n >= 7 and len(sig) == n * 2 and set(sig.signaal) >= {HIGHER, WITHIN}   # every indicator, 2024 and 2025
+    # every indicator, 2024 and 2025; the table's signal codes in the reader's words
+    assert n >= 7 and len(sig) == n * 2 and set(sig.signaal) >= {"hoger dan verwacht", "binnen de verwachting"}
+    assert set(sig.signaal) <= {"hoger dan verwacht", "lager dan verwacht", "binnen de verwachting", "geen gegevens", "geen verwachting"}
+    weapons = sig.set_index(["indicator", "periode"]).loc[("weapons_trade", 2024)]
+    assert (weapons.signaal, weapons.sterkte) == ("hoger dan verwacht", "sterk")
     st = pd.read_csv(folder / "statements.csv", sep=";", encoding="utf-8-sig")
     assert set(st.uitkomst) <= {"bevestigd", "niet bevestigd", "nog niet te controleren", "binnen de toevalsmarge",
                                 "gestegen, maar binnen de toevalsmarge", "gedaald, maar binnen de toevalsmarge"}
@@ -185,7 +189,7 @@ def test_another_municipality_gets_the_signals_but_not_westerkwartiers_statement
     assert proc.returncode == 0, proc.stderr
     folder = tmp_path / "GM0014" / "monitor" / "2024"
     sig = pd.read_csv(folder / "signals.csv", sep=";", decimal=",", encoding="utf-8-sig")
-    assert set(sig.gemeente) == {"GM0014"} and (sig[sig.indicator == "cybercrime"].signaal == HIGHER).all()
+    assert set(sig.gemeente) == {"GM0014"} and (sig[sig.indicator == "cybercrime"].signaal == "hoger dan verwacht").all()
     assert pd.read_csv(folder / "statements.csv", sep=";", encoding="utf-8-sig").empty
 
 
@@ -220,14 +224,14 @@ def test_monitor_2026_signals_the_planted_jump_to_date_and_not_the_stable_series
     e33, e35 = t.loc[("confused_person_e33", "2026 t/m oktober")], t.loc[("youth_nuisance_e35", "2026 t/m oktober")]
     # the figures to date are the fixture's January-October sums, computed here from its draws
     assert e33.waarde == _fixture_ytd("GM1969", "E33   ", 2026) and e35.waarde == _fixture_ytd("GM1969", "E35   ", 2026)
-    assert e33.signaal == HIGHER and e35.signaal == WITHIN
+    assert e33.signaal == "hoger dan verwacht" and e35.signaal == "binnen de verwachting"
     # E33: the same months of the five years after the 2020 break; E35: five years without the corona years
     assert e33.basisjaren == "2021, 2022, 2023, 2024, 2025" and e35.basisjaren == "2019, 2022, 2023, 2024, 2025"
     assert e33.vergelijkbare_gemeenten == "geen vergelijking: van andere gemeenten alleen hele jaren"
     # the whole years 2024 and 2025 from the yearly table, with the peer position as context
     for ind in ("confused_person_e33", "youth_nuisance_e35", "weapons_trade", "cybercrime"):
         for y in ("2024", "2025"):
-            assert t.loc[(ind, y), "signaal"] in (WITHIN, HIGHER, "lager dan verwacht")
+            assert t.loc[(ind, y), "signaal"] in ("binnen de verwachting", "hoger dan verwacht", "lager dan verwacht")
             assert "vergelijkbare gemeenten" in t.loc[(ind, y), "vergelijkbare_gemeenten"]
     # crimes to date from the monthly crime table (47013NED): the yearly table has no 2026 yet
     assert t.loc[("weapons_trade", "2026 t/m oktober"), "waarde"] == _fixture_ytd("GM1969", "3.1.3 ", 2026, table="47025NED")
@@ -426,7 +430,7 @@ def test_the_page_says_how_many_chance_signals_to_expect_and_never_reads_no_data
     # a strong signal: at most 2% per judgement (M2.2), 21 x 0,02 = 0,42
     assert "hooguit 2% kans per oordeel, bij 21 oordelen samen hooguit ongeveer 0,4" in line
     assert "geen indicator buiten de verwachte marge" in line
-    empty = _attention_line(table([None] * 21, "geen gegevens"))
+    empty = _attention_line(table([None] * 21, NO_DATA))
     assert "niets te zeggen" in empty and "geen indicator buiten" not in empty and "ind 0" in empty
 
 
@@ -440,7 +444,7 @@ def test_the_summary_tells_a_strong_signal_from_one_chance_explains_easily():
 
     rows = [{c: None for c in COLUMNS} | {"indicator_naam": name, "periode": "2025", "waarde": v, "signaal": sig,
                                          "sterkte": k, "voorlopig": False, "verwacht_laag": 10.0, "verwacht_hoog": 20.0}
-            for name, v, sig, k in [("Wapenhandel", 23.0, HIGHER, "zwak"), ("Drugs", 60.0, HIGHER, "sterk"),
+            for name, v, sig, k in [("Wapenhandel", 23.0, HIGHER, WEAK), ("Drugs", 60.0, HIGHER, STRONG),
                                     ("Fietsdiefstal", 15.0, WITHIN, "")]]
     line = _attention_line(pd.DataFrame(rows, columns=COLUMNS))
     assert "Drugs 2025: 60, verwacht 10–20 (hoger dan verwacht; sterk signaal)" in line

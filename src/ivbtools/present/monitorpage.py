@@ -85,6 +85,12 @@ def _months_used(r) -> str:
             f"bij</small>")
 
 
+def signals_csv(table: pd.DataFrame) -> pd.DataFrame:
+    """The monitor table as signals.csv shows it: the signals and strengths in Dutch words."""
+    return table.assign(signaal=table.signaal.map(signals.signal_label), sterkte=table.sterkte.map(signals.strength_label),
+                        landelijk_signaal=table.landelijk_signaal.map(signals.signal_label))
+
+
 def _strength(r) -> str:
     """Under a signal: strong (chance rarely gives it) or weak (chance gives it easily)."""
     words = STRENGTH_NL.get(r.sterkte)
@@ -96,9 +102,9 @@ def _national(r) -> str:
     if not r.landelijk_signaal:
         return "–"
     if pd.isna(r.landelijk_waarde):
-        return html.escape(r.landelijk_signaal)
+        return html.escape(signals.signal_label(r.landelijk_signaal))
     return (f"{nl_int(r.landelijk_waarde)} (verwacht {range_text(r.landelijk_verwacht_laag, r.landelijk_verwacht_hoog)}): "
-            f"{html.escape(r.landelijk_signaal)}")
+            f"{html.escape(signals.signal_label(r.landelijk_signaal))}")
 
 
 def _attention(table: pd.DataFrame) -> str:
@@ -106,7 +112,7 @@ def _attention(table: pd.DataFrame) -> str:
     hits = table[table.signaal.isin([signals.HIGHER, signals.LOWER])]
     hits = hits.assign(_order=(hits.sterkte != signals.STRONG).astype(int)).sort_values("_order", kind="stable")
     return "; ".join(f"{r.indicator_naam} {r.periode}: {nl_int(r.waarde)}{' (voorlopig)' if r.voorlopig else ''}, verwacht "
-                     f"{range_text(r.verwacht_laag, r.verwacht_hoog)} ({r.signaal}; {STRENGTH_NL.get(r.sterkte, '')})"
+                     f"{range_text(r.verwacht_laag, r.verwacht_hoog)} ({signals.signal_label(r.signaal)}; {STRENGTH_NL.get(r.sterkte, '')})"
                      for r in hits.itertuples())
 
 
@@ -190,7 +196,7 @@ def monitor_html(ds, year: int, area: str, table: pd.DataFrame, statements: pd.D
                 f'<tr><td>{esc(r.periode)}{_months_used(r)}</td><td>{"–" if pd.isna(r.waarde) else nl_int(r.waarde)}'
                 f'{" (voorlopig)" if r.voorlopig else ""}</td>'
                 f'<td>{range_text(r.verwacht_laag, r.verwacht_hoog)}</td>'
-                f'<td class="{SIGNAL_CLASS.get(r.signaal, "neutral")}">{esc(r.signaal)}{_strength(r)}{_wide(r)}</td>'
+                f'<td class="{SIGNAL_CLASS.get(r.signaal, "neutral")}">{esc(signals.signal_label(r.signaal))}{_strength(r)}{_wide(r)}</td>'
                 f'<td>{_national(r)}</td><td>{esc(r.vergelijkbare_gemeenten or "–")}</td></tr>'
                 for r in rows.itertuples())
             block += [f"<h3>{esc(ds.indicators[mi.indicator].label_nl)}</h3>", f"<p><small>{esc(mi.reading)}</small></p>",
@@ -205,7 +211,7 @@ def monitor_html(ds, year: int, area: str, table: pd.DataFrame, statements: pd.D
     counts = table.signaal.value_counts()
     seen = sorted(set(table[table.waarde.notna()].periode))
     last = (ds.observations.years() or (None, None))[1]
-    kort = ("; ".join(f"{int(counts.get(s, 0))} × {s}" for s in (signals.HIGHER, signals.LOWER, signals.WITHIN)
+    kort = ("; ".join(f"{int(counts.get(s, 0))} × {signals.signal_label(s)}" for s in (signals.HIGHER, signals.LOWER, signals.WITHIN)
                       if counts.get(s, 0)) + f" (jaren met cijfers: {', '.join(seen)})") if seen else \
         f"nog geen: de gegevens lopen tot en met {last}, de monitor begint in {mon.period[0]}"
     st_rows = "".join(f"<tr><td>“{esc(r.uitspraak)}”</td><td>{esc(r.uitkomst)}</td><td><small>{esc(r.toelichting)}</small></td></tr>"

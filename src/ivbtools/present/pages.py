@@ -19,6 +19,7 @@ from ..data.dataset import Dataset
 from ..data.datastatus import policy_indicators, provenance_nl
 from ..fmt import nl_datetime
 from ..verdict.rules import CLASS_NL, CLASS_ORDER, CLASS_SHORT_NL, verdict_class
+from ..verdict.signals import HIGHER, LOWER, SIGNAL_NL, STRENGTH_NL, signal_label
 from .csvout import nl_csv
 from .palette import COLOURS
 from .sourcelines import source_entries
@@ -243,10 +244,15 @@ def _monitor_block(index: Path) -> str:
     except (OSError, ValueError, pd.errors.ParserError):
         return (f'<div class="monitor-block"><h2>2024–2027: de prioriteiten</h2><p><a href="{href}">Monitor t/m '
                 f'{html.escape(index.parent.name)}</a></p></div>')
-    hits = sig[sig.signaal.isin(["hoger dan verwacht", "lager dan verwacht"])]
+    # the published CSV carries the Dutch words (signals_csv): back to the codes
+    code = {words: c for c, words in SIGNAL_NL.items()}
+    strength = {words: c for c, words in STRENGTH_NL.items()}
+    sig["signaal"] = sig.signaal.map(code)
+    sig["sterkte"] = sig.sterkte.map(strength) if "sterkte" in sig else None
+    hits = sig[sig.signaal.isin([HIGHER, LOWER])]
     if not hits.empty:
         items = "".join(f"<li>{html.escape(str(r.indicator_naam))}, {html.escape(str(r.periode))}: "
-                        f"{html.escape(str(r.signaal) + strength_nl(getattr(r, 'sterkte', '')))}</li>"
+                        f"{html.escape(signal_label(r.signaal) + strength_nl(r.sterkte))}</li>"
                         for r in hits.itertuples())
         what = (f"<p>Vraagt aandacht ({len(hits)} van {int(sig.waarde.notna().sum())} oordelen buiten de verwachting; "
                 f"een enkel signaal kan toeval zijn):</p><ul>{items}</ul>")

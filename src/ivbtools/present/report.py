@@ -16,6 +16,7 @@ from ..panel.view import membership
 from ..verdict import comparison as peers
 from ..verdict.evaluate import Evaluation
 from ..verdict.rules import CLEAR, MET, NOT_MET
+from ..verdict.signals import signal_label
 from ..verdict.statements import evaluate_check
 from .statements import statement_text
 from .summary import CONCEPT, concept_detail
@@ -597,7 +598,8 @@ def monitor_view(table: pd.DataFrame) -> Table:
     return Table(pd.DataFrame({
         "indicator": table.indicator_naam, "periode": table.periode, "aantal": [num(v) for v in table.waarde],
         "verwachte marge (95%)": [range_text(lo, hi) for lo, hi in zip(table.verwacht_laag, table.verwacht_hoog)],
-        "signaal": [s + strength_nl(k) for s, k in zip(table.signaal, table.sterkte)], "landelijk": [s or "–" for s in table.landelijk_signaal],
+        "signaal": [signal_label(s) + strength_nl(k) for s, k in zip(table.signaal, table.sterkte)],
+        "landelijk": [signal_label(s) or "–" for s in table.landelijk_signaal],
         "vergelijkbare gemeenten": [s or "–" for s in table.vergelijkbare_gemeenten],
         "marge ruimer door": [f"{s} (zelf buiten de verwachting)" if s else "–" for s in table.basis_buiten_verwachting]}))
 
@@ -629,4 +631,4 @@ def backtest_view(bt: pd.DataFrame) -> Table | Md:
 
     return Table(pd.DataFrame({"jaar": bt.jaar, "aantal": [num(v) for v in bt.waarde], "verwacht": [num(v, 1) for v in bt.verwacht],
                                "marge (95%)": bt.marge, "basisjaren": bt.basisjaren, "trend": bt.trend,
-                               "phi": [num(v, 2) for v in bt.overdispersie_phi], "signaal": bt.signaal}))
+                               "phi": [num(v, 2) for v in bt.overdispersie_phi], "signaal": [signal_label(s) for s in bt.signaal]}))

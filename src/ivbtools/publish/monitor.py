@@ -10,7 +10,7 @@ from pathlib import Path
 from ..data.datastatus import with_national
 from ..errors import IvbError
 from ..present.csvout import nl_csv
-from ..present.monitorpage import monitor_html, months_table, statements_table
+from ..present.monitorpage import monitor_html, months_table, signals_csv, statements_table
 from ..verdict.monitor import monitor_table
 from .inputs import monitor_digest
 from .staged import StagedSet, made_at, up_to_date
@@ -67,7 +67,7 @@ def publish_monitor(ds, year: int, out_dir, area: str | None = None, force: bool
     table = monitor_table(ds, year, area)
     statements = statements_table(ds, area)
     with StagedSet(Path(out_dir), folder, "monitor") as s:
-        s.text("signals.csv", nl_csv(table))
+        s.text("signals.csv", nl_csv(signals_csv(table)))
         s.text("statements.csv", nl_csv(statements))
         s.text("months.csv", nl_csv(months_table(ds, area)))
         s.text("index.html", monitor_html(ds, year, area, table, statements, made_at()))

@@ -14,9 +14,9 @@ Stat. Soc. A 159:547) as used in public-health surveillance, simplified to yearl
   Var(eta), eta the linear predictor (the estimate's own uncertainty); the bounds use the
   2/3-power transformation of Farrington (counts are skewed) and always a t quantile on n - p
   degrees of freedom (phi is estimated; no switch at phi = 1).
-- Signal: above the upper bound 'hoger dan verwacht', below the lower bound 'lager dan
-  verwacht', else 'binnen de verwachting'; no figure 'geen gegevens'; no baseline 'geen
-  verwachting'. A signal is *strong* when the figure also lies outside the range at STRONG_LEVEL
+- Signal: above the upper bound HIGHER ('hoger dan verwacht'), below the lower bound LOWER
+  ('lager dan verwacht'), else WITHIN ('binnen de verwachting'); no figure NO_DATA ('geen
+  gegevens'); no baseline NO_EXPECTATION ('geen verwachting'). A signal is *strong* when the figure also lies outside the range at STRONG_LEVEL
   (two-sided 99%, the same model): chance alone gives that in well under 1 of 100 judgements on a
   stable series (benchmarks/signal_rules.py); a signal inside it is one chance explains easily.
 
@@ -45,10 +45,24 @@ LEVEL = 0.95
 STRONG_LEVEL = 0.99   # a signal outside this range too is a strong one (docs/monitor-methods.md, M2.2)
 TREND_P = 0.05
 
-HIGHER, LOWER, WITHIN, NO_DATA, NO_EXPECTATION = (
-    "hoger dan verwacht", "lager dan verwacht", "binnen de verwachting", "geen gegevens", "geen verwachting")
+# A signal is a code; SIGNAL_NL holds its Dutch words (one vocabulary, as verdict/rules.py STATUS_NL
+# for the verdicts): tables, CSV files and pages show the words, the code decides.
+HIGHER, LOWER, WITHIN, NO_DATA, NO_EXPECTATION = "higher", "lower", "within", "no_data", "no_expectation"
+SIGNAL_NL = {HIGHER: "hoger dan verwacht", LOWER: "lager dan verwacht", WITHIN: "binnen de verwachting",
+             NO_DATA: "geen gegevens", NO_EXPECTATION: "geen verwachting"}
 # the strength of a signal (M2.2): outside the STRONG_LEVEL range too, or only outside the LEVEL range
-STRONG, WEAK = "sterk", "zwak"
+STRONG, WEAK = "strong", "weak"
+STRENGTH_NL = {STRONG: "sterk", WEAK: "zwak"}
+
+
+def signal_label(code: str) -> str:
+    """The Dutch words of a signal code ('' stays '': no national indicator, no strength)."""
+    return SIGNAL_NL[code] if code else ""
+
+
+def strength_label(code: str) -> str:
+    """'sterk' / 'zwak' for a strength code, '' without a signal."""
+    return STRENGTH_NL[code] if code else ""
 
 
 @dataclass(frozen=True)
