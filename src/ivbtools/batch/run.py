@@ -20,13 +20,14 @@ from tqdm import tqdm
 
 from .. import atomic
 from ..data import datastate
-from ..data.dataset import HANDOVER, Dataset, load, state_of
+from ..data.dataset import HANDOVER, Dataset, handed_over, load, state_of
 from ..errors import IvbError
 from ..ids import check_id
 from ..publish.inputs import digest, scorecard_inputs, target_inputs
 from ..publish.overview import publish_overview
 from ..publish.staged import made_at
 from ..publish.year import publish_year, read_run
+from ..verdict.scorecard import scorecard_name
 from .tasks import Task
 
 
@@ -170,10 +171,12 @@ def _run(ds: Dataset, years: list[int], municipalities: list[str], data_dir: Pat
     remaining: dict[tuple[str, int], int] = {}
     for j in to_run:
         remaining[j.slot] = remaining.get(j.slot, 0) + 1
+    # the kernels load the frozen data once between them (data/dataset.py, HANDOVER), and the scorecard
+    # notebook leaves the year's scorecard there for publish_year (named by the frozen copy's state)
+    handover = stage_root / "handover"
+    handover.mkdir()
+    frozen_state = state_of(frozen)
     if executor is None:
-        # the kernels load the frozen data once between them (data/dataset.py, HANDOVER)
-        handover = stage_root / "handover"
-        handover.mkdir()
         executor = LocalExecutor(jobs, tag=str(stage_root), log_dir=stage_root / "logs", env={HANDOVER: str(handover)})
 
     def stage_of(j: Job) -> Path:
@@ -199,8 +202,9 @@ def _run(ds: Dataset, years: list[int], municipalities: list[str], data_dir: Pat
                 if remaining[job.slot] == 0:
                     m, y = job.slot
                     with _deferred_interrupt():
+                        card = handed_over(handover, scorecard_name(frozen_state, y, m)) if frozen_state else None
                         publish_year(ds, y, m, [j for j in all_jobs if j.slot == job.slot],
-                                      stage_of(job), output_folder(out_dir, ds, m, y), started)
+                                      stage_of(job), output_folder(out_dir, ds, m, y), started, card)
                     published.add(job.slot)
                     if y not in result.published_years:
                         result.published_years.append(y)

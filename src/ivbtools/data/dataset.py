@@ -5,8 +5,11 @@ import copy
 import datetime as dt
 import hashlib
 import os
+import re
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import TypeVar
 
 import pandas as pd
 
@@ -19,6 +22,8 @@ from .peers import load_config as load_peer_config
 from .providers import default_providers, embedded_only, snapshot_folder
 from .registry import Indicator, Source, load_indicators, load_sources, source_entry
 from .targets import Policy, load_policies
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -131,31 +136,53 @@ def load(data_dir: str | Path | None = None) -> Dataset:
 # (batch/run.py; it exists only while the batch runs); the first kernel to load a data state leaves
 # the result there as a pickle named by that state, and the others read it instead of reading and
 # validating every file again (panel data: 1,9 s CPU per kernel against 0,2 s). Only a pickle in
-# that folder and named by the state this process computed itself is ever read.
+# that folder and named by the state this process computed itself is ever read. The same folder
+# carries what is derived once from a data state for every process of the batch (the year's
+# scorecard: worked out in its notebook, read back by the batch that publishes it).
 HANDOVER = "IVB_DATASET_HANDOVER"
+_HANDOVER_NAME = re.compile(r"[A-Za-z0-9_-]{1,120}")
 
 
-def _load_shared(root: Path, data_dir, key: tuple) -> Dataset:
+def shared(name: str, make: Callable[[], T]) -> T:
+    """`make()`, worked out once for all the processes of a batch: the first leaves its result in
+    the batch's handover folder (HANDOVER) as `<name>.pickle`, the others wait on a file lock and
+    read it. Without the variable or its folder, or without POSIX file locks (Windows), `make()`;
+    so too for a name of other characters than letters, digits, '-' and '_' (it becomes a file
+    name). `name` must say everything the value depends on (a data state, a year, an area)."""
     import pickle
 
     from .. import atomic
 
+    where = os.environ.get(HANDOVER)
     try:
         import fcntl
-    except ImportError:   # no POSIX file locks (Windows): every kernel loads for itself
-        return _load(root, data_dir)
-    folder = Path(os.environ[HANDOVER])
-    if not folder.is_dir():
-        return _load(root, data_dir)
-    name = _state(key)
+    except ImportError:
+        return make()
+    if not where or not Path(where).is_dir() or not _HANDOVER_NAME.fullmatch(name):
+        return make()
+    folder = Path(where)
     with open(folder / f"{name}.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)     # the others wait for the first load, then read it
+        fcntl.flock(lock, fcntl.LOCK_EX)     # the others wait for the first, then read what it left
         path = folder / f"{name}.pickle"
         if path.is_file():
             return pickle.loads(path.read_bytes())
-        ds = _load(root, data_dir)
-        atomic.write_bytes(path, pickle.dumps(ds, protocol=pickle.HIGHEST_PROTOCOL))
-        return ds
+        value = make()
+        atomic.write_bytes(path, pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
+        return value
+
+
+def handed_over(folder: Path, name: str):
+    """What a process of the batch left in its handover `folder` under `name` (see `shared`), or None."""
+    import pickle
+
+    if not _HANDOVER_NAME.fullmatch(name):
+        return None
+    path = Path(folder) / f"{name}.pickle"
+    return pickle.loads(path.read_bytes()) if path.is_file() else None
+
+
+def _load_shared(root: Path, data_dir, key: tuple) -> Dataset:
+    return shared(_state(key), lambda: _load(root, data_dir))
 
 
 def _load(root: Path, data_dir) -> Dataset:

@@ -7,6 +7,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pandas as pd
+
 from ..data.dataset import Dataset
 from .staged import StagedSet
 
@@ -21,10 +23,11 @@ def read_run(folder: Path) -> dict:
 
 
 def publish_year(ds: Dataset, year: int, municipality: str, jobs: list, stage: Path, dest: Path,
-                 started: str) -> None:
+                 started: str, card: pd.DataFrame | None = None) -> None:
     """Write everything new into the staging folder first (where a full disk shows up), then
     rename the finished files into place. Failed jobs keep their previous good file (stale);
-    up-to-date jobs keep their files and their entry."""
+    up-to-date jobs keep their files and their entry. `card`: the year's scorecard as the batch's
+    scorecard notebook worked it out from the same data (worked out here when None)."""
     from ..data.datastatus import policy_indicators, provenance_nl
     from ..present.csvout import nl_csv
     from ..present.pages import year_index_html
@@ -47,7 +50,8 @@ def publish_year(ds: Dataset, year: int, municipality: str, jobs: list, stage: P
             have_previous = (dest / f"{job.name}.html").exists()
             parts[job.name] = {"title": job.title, "status": "failed", "error": job.error, "stale": have_previous,
                                "produced_at": prev.get("produced_at") if have_previous else None, "inputs": None}
-    card = scorecard(ds, year, municipality)
+    if card is None:
+        card = scorecard(ds, year, municipality)
     own = ds.observations.table
     layers = own[own.area_code.isin([municipality, "NL01"])].layer.value_counts()
     meta = {"year": year, "municipality": municipality, "municipality_name": ds.area_name(municipality),

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from ..data.dataset import Dataset
+from ..data.dataset import Dataset, shared
 from ..fmt import nl_p
 from .comparison import scorecard_cell
 from .evaluate import evaluate
@@ -37,9 +37,24 @@ def _attention(part, ev) -> str:
     return "; ".join(notes)
 
 
+def scorecard_name(state: str, year: int, area: str) -> str:
+    """The name under which a batch hands a year's scorecard from its notebook to the publisher."""
+    return f"scorecard-{state}-{year}-{area}"
+
+
 def scorecard(ds: Dataset, year: int, area: str) -> pd.DataFrame:
     """Every target part (measurable and qualitative) for one year: verdict, qualifier and key
-    figures at full precision, plus a Holm-adjusted p-value across the target-year tests."""
+    figures at full precision, plus a Holm-adjusted p-value across the target-year tests.
+
+    In a batch the scorecard notebook works it out and leaves it in the batch's handover folder
+    (data/dataset.py `shared`), named by the data state, year and area; the batch publishes that
+    one instead of working it out again (batch/run.py)."""
+    if not ds.state:
+        return _scorecard(ds, year, area)
+    return shared(scorecard_name(ds.state, year, area), lambda: _scorecard(ds, year, area))
+
+
+def _scorecard(ds: Dataset, year: int, area: str) -> pd.DataFrame:
     from statsmodels.stats.multitest import multipletests
 
 
