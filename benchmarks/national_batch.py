@@ -182,10 +182,12 @@ def main() -> None:
     ap.add_argument("--dask-municipalities", type=int, default=4)
     ap.add_argument("--no-dask", action="store_true")
     args = ap.parse_args()
+    from _machine import reference_seconds, speed_line
     from report_cost import panel_data
 
     from ivbtools.data import dataset
 
+    ref_before = reference_seconds()
     with tempfile.TemporaryDirectory(prefix="ivb-bench-national-") as tmp:
         tmp = Path(tmp)
         data = panel_data(tmp)
@@ -214,6 +216,7 @@ def main() -> None:
     projected = (cpu_fixed + cpu_rep * NATIONAL_REPORTS) / 2 / 60
     print(f"projection: ({cpu_fixed:.1f} + {cpu_rep:.2f} × {NATIONAL_REPORTS}) s CPU / 2 cores = {projected:.0f} min "
           f"(goal ≤ 20 min; ≤ 1,0 s CPU per report)")
+    print(speed_line(ref_before, reference_seconds()))
     print(f"national batch: {cpu_rep:.2f} s CPU per report with the panel, {wall_rep:.2f} s wall per report on "
           f"{args.jobs} workers, projected {projected:.0f} min for 2,394 reports on 2 cores")
 

@@ -90,6 +90,10 @@ def main() -> None:
     ap.add_argument("--jobs", type=int, default=1)
     args = ap.parse_args()
     ivb = str(BIN / "ivb")
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    from _machine import reference_seconds, speed_line
+
+    ref_before = reference_seconds()
     with tempfile.TemporaryDirectory(prefix="ivb-bench-cost-") as tmp:
         tmp = Path(tmp)
         env = dict(os.environ, IVB_EMBEDDED_ONLY=str(ROOT / "data"))
@@ -114,6 +118,7 @@ def main() -> None:
           f"{b:.2f} s CPU per report")
     print(f"with / without: {b / a:.2f}   (goal: at most 1.25)")
     print(f"floor: a report's own evaluation and peer comparison, warm ({n_own} target parts): {own * 1000:.0f} ms CPU each")
+    print(speed_line(ref_before, reference_seconds()))
 
 
 if __name__ == "__main__":
