@@ -123,3 +123,33 @@ def test_a_whole_mark_that_differs_by_decimals_is_a_disagreement(data_copy):
         "indicator,area_code,area_name,year,value,source_id\ntraffic_safety_mark,GM1969,Westerkwartier,2023,7.4,test-press\n")
     d = ivbtools.load(data_copy).observations.disagreements
     assert len(d) == 1 and d.iloc[0].chosen_value == 7.0 and d.iloc[0].other_value == 7.4
+
+
+def test_lookups_through_the_index_equal_a_scan_of_the_table(ds):
+    """get, series and rows_of find rows through the (indicator, area) index; each equals what a
+    plain scan of the table gives, for every indicator and area of the data (and for none)."""
+    obs = ds.observations
+    t = obs.table
+    for (ind, area), grp in t.groupby(["indicator", "area_code"]):
+        scan = grp.sort_values("year").reset_index(drop=True)
+        assert obs.series(ind, area).equals(scan)
+        for r in scan.itertuples():
+            assert obs.get(ind, area, r.year).equals(scan.iloc[r.Index].rename(None))
+        assert obs.get(ind, area, 1900) is None
+    assert obs.series("burglary_home", "GM9999").empty and obs.get("burglary_home", "GM9999", 2022) is None
+    inds, areas = sorted(set(t.indicator)), sorted(set(t.area_code))
+    for chosen_i, chosen_a in [(inds[:2], areas), (inds, ["GM1969", "NL01", "GM1969"]), ([inds[0], None], ["GM1969"]), ([], areas)]:
+        assert obs.rows_of(chosen_i, chosen_a).equals(t[t.indicator.isin(chosen_i) & t.area_code.isin(chosen_a)])
+
+
+def test_a_figure_changed_in_place_is_read_as_changed(data_copy):
+    """The index holds row positions, never values: an analyst's what-if that changes a figure in
+    the loaded table (same rows) is what get and series read next."""
+    ds = ivbtools.load(data_copy)
+    obs = ds.observations
+    before = obs.get("confused_person_e33", "GM1969", 2022).value
+    row = obs.table.index[(obs.table.indicator == "confused_person_e33") & (obs.table.area_code == "GM1969")
+                          & (obs.table.year == 2022)][0]
+    obs.table.loc[row, "value"] = before + 1
+    assert obs.get("confused_person_e33", "GM1969", 2022).value == before + 1
+    assert obs.series("confused_person_e33", "GM1969").set_index("year").value[2022] == before + 1

@@ -44,6 +44,8 @@ def reason_nl(message: str) -> str:
 
 def _shown_rows(ds: Dataset, areas: list[str] | None, indicators: list[str] | None):
     """The figures used (one per indicator, area and year) that a page shows: the one count on every page."""
+    if areas is not None and indicators is not None:
+        return ds.observations.rows_of(indicators, areas)
     rows = ds.observations.table
     if areas is not None:
         rows = rows[rows.area_code.isin(areas)]

@@ -233,11 +233,9 @@ def sources_table(ds: Dataset, source_ids) -> Table:
 
 
 def sources_for(ds: Dataset, ev: Evaluation) -> Table:
-    t = ds.observations.table
     ind = ev.indicator
     areas = [ev.area_code] + ([ind.national_area] if ind and ind.national_area else [])
-    ids = t[t.indicator.isin([ind.id, ind.national_indicator]) & t.area_code.isin(areas)].source_id
-    return sources_table(ds, ids)
+    return sources_table(ds, ds.observations.rows_of([ind.id, ind.national_indicator], areas).source_id)
 
 
 def disagreements(ds: Dataset, indicators: list[str] | None = None) -> pd.DataFrame:
