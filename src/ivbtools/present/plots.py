@@ -265,10 +265,8 @@ def plot_peers(ds: Dataset, ev: Evaluation):
                frameon=False)
     fig.suptitle(f"{ev.area_name} tussen {cmp.n} vergelijkbare gemeenten (trechterdiagram)", y=1.0, va="bottom",
                  fontsize=11)
-    t = ds.observations.table
-    ids = set(t[t.area_code.isin(list(cmp.table.gemeente)) & t.indicator.isin([ev.indicator.id, "population"])
-                & t.year.isin([ev.part.rule.baseline_year, ev.year])].source_id)
-    _caption(axes[0][0], ds, ids)
+    t = ds.observations.rows_of([ev.indicator.id, "population"], cmp.table.gemeente)
+    _caption(axes[0][0], ds, set(t[t.year.isin([ev.part.rule.baseline_year, ev.year])].source_id))
     return axes[0]
 
 
@@ -360,9 +358,7 @@ def plot_peer_series(ds: Dataset, indicator: str, municipality: str, year: int, 
                  f"{len(mem.peers_of(municipality))} vergelijkbare gemeenten (groep van {year})", fontsize=10)
     _xlim(ax, list(s.jaar))
     _legend_outside(ax)
-    t = ds.observations.table
-    _caption(ax, ds, set(t[t.area_code.isin(mem.peers_of(municipality) + [municipality])
-                           & t.indicator.isin([indicator, "population"])].source_id))
+    _caption(ax, ds, set(ds.observations.rows_of([indicator, "population"], mem.peers_of(municipality) + [municipality]).source_id))
     return ax
 
 
