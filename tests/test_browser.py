@@ -3,8 +3,9 @@
 800 px wide and printed to A4 PDF.
 
 The outputs come from a full-data run against the replay server's all-municipality stand-in
-(tests/panel_fixture.py: MADE-UP VALUES), so every chart, the peer band and the national page
-are on the pages, as after an online `make report`.
+(tests/panel_fixture.py: MADE-UP VALUES; the session's one fetch of it, as served in December 2026,
+shared with the monitor tests), so every chart, the peer band and the national page are on the
+pages, as after an online `make report`.
 """
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ import sys
 import pytest
 from test_outputs import council_part, forbidden_in, visible_text
 
-from conftest import ROOT, fetch_stand_ins
+from conftest import ROOT, digest
 
 CHROMIUM = os.environ.get("IVB_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
 if CHROMIUM is None:
@@ -36,18 +37,20 @@ ENGLISH = ["host name could not be resolved", "cannot connect", "Article on", "C
 
 
 @pytest.fixture(scope="module")
-def site(tmp_path_factory):
-    """outputs/ of `ivb run --year 2023` and `ivb national --year 2023` on a data folder whose cache
-    holds the stand-in all-municipality fetch."""
-    base = tmp_path_factory.mktemp("browser")
-    data, out = base / "data", base / "outputs"
-    fetch_stand_ins(data)
+def site(tmp_path_factory, through_october):
+    """outputs/ of `ivb run --year 2023`, `ivb national --year 2023` and `ivb monitor --year 2024` on
+    the session's data folder whose cache holds the stand-in all-municipality fetch (as served in
+    December 2026; shared with the other tests, fetched once per session: the commands only read it)."""
+    data, _, _ = through_october
+    out = tmp_path_factory.mktemp("browser") / "outputs"
+    before = digest(data)
     env = {**os.environ, "IVB_EMBEDDED_ONLY": str(ROOT / "data")}
     for args in (["run", "--year", str(YEAR), "--jobs", "2", "--quiet"], ["national", "--year", str(YEAR)],
                  ["monitor", "--year", "2024"]):
         proc = subprocess.run([sys.executable, "-m", "ivbtools.cli", "--data", str(data), *args, "--output", str(out)],
                               cwd=ROOT, capture_output=True, text=True, env=env)
         assert proc.returncode == 0, proc.stderr
+    assert digest(data) == before
     return out
 
 
