@@ -1,10 +1,12 @@
 """How fast this machine is today, as one figure printed beside a benchmark's seconds.
 
-The 2-core machines here have given the same code 3,21 and 1,85 s CPU per report two hours apart,
-and 1,74 and 0,39 s in two sessions of one day: seconds of CPU are not comparable across sessions. A fixed workload
-(pure Python, the kind of work a report's kernel does most) timed before and after the benchmark
-says how fast the machine was meanwhile; divide a figure by it to compare runs of different days.
-On the evening of 5 December 2026 it took 0,42-0,47 s CPU (a report cost 0,39-0,53 s CPU at the margin).
+The 2-core machines here have given the same code 3,21 and 1,85 s CPU per report two hours
+apart, and 1,74 and 0,39 s in two sessions of one day: seconds of CPU are not comparable across
+sessions. A fixed workload timed before and after the benchmark says how fast the machine was
+meanwhile; divide a figure by it to compare runs of different sessions. It is pure Python, as
+most of a report's time is (py-spy: matplotlib, pandas and the Jupyter packages' own Python
+code). On the evening of 5 December 2026 it took 0,42-0,47 s CPU (a report cost 0,39-0,53 s CPU
+at the margin).
 """
 from __future__ import annotations
 
