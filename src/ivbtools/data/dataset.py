@@ -124,7 +124,7 @@ def load(data_dir: str | Path | None = None) -> Dataset:
         key = None
     if key is not None and key in _LOADED:
         return _LOADED[key].copy()
-    ds = _load_shared(root, data_dir, key) if key is not None and os.environ.get(HANDOVER) else _load(root, data_dir)
+    ds = shared(_state(key), lambda: _load(root, data_dir)) if key is not None else _load(root, data_dir)
     if key is not None:
         ds.state = _state(key)
         _LOADED.clear()
@@ -179,10 +179,6 @@ def handed_over(folder: Path, name: str):
         return None
     path = Path(folder) / f"{name}.pickle"
     return pickle.loads(path.read_bytes()) if path.is_file() else None
-
-
-def _load_shared(root: Path, data_dir, key: tuple) -> Dataset:
-    return shared(_state(key), lambda: _load(root, data_dir))
 
 
 def _load(root: Path, data_dir) -> Dataset:
