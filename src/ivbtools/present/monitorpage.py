@@ -16,7 +16,7 @@ from ..verdict.monitor import is_year_to_date, period_of, range_text
 from ..verdict.statements import evaluate_check
 from .pages import GRID_CSS, html_page
 from .statements import statement_text
-from .text import STRENGTH_LEGEND, STRENGTH_NL, Md
+from .text import STRENGTH_LEGEND, STRENGTH_PHRASE_NL, Md
 
 SIGNAL_CLASS = {signals.HIGHER: "not-met", signals.LOWER: "met", signals.WITHIN: "neutral",
                 signals.NO_DATA: "missing", signals.NO_EXPECTATION: "missing"}
@@ -93,7 +93,7 @@ def signals_csv(table: pd.DataFrame) -> pd.DataFrame:
 
 def _strength(r) -> str:
     """Under a signal: strong (chance rarely gives it) or weak (chance gives it easily)."""
-    words = STRENGTH_NL.get(r.sterkte)
+    words = STRENGTH_PHRASE_NL.get(r.sterkte)
     return f"<br><small>{html.escape(words)}</small>" if words else ""
 
 
@@ -112,7 +112,7 @@ def _attention(table: pd.DataFrame) -> str:
     hits = table[table.signaal.isin([signals.HIGHER, signals.LOWER])]
     hits = hits.assign(_order=(hits.sterkte != signals.STRONG).astype(int)).sort_values("_order", kind="stable")
     return "; ".join(f"{r.indicator_naam} {r.periode}: {nl_int(r.waarde)}{' (voorlopig)' if r.voorlopig else ''}, verwacht "
-                     f"{range_text(r.verwacht_laag, r.verwacht_hoog)} ({signals.signal_label(r.signaal)}; {STRENGTH_NL.get(r.sterkte, '')})"
+                     f"{range_text(r.verwacht_laag, r.verwacht_hoog)} ({signals.signal_label(r.signaal)}; {STRENGTH_PHRASE_NL.get(r.sterkte, '')})"
                      for r in hits.itertuples())
 
 

@@ -17,15 +17,16 @@ from ..verdict.signals import STRONG, WEAK
 
 _TICKS = re.compile(r"`+")
 
-# the strength of a monitor signal (verdict/signals.py STRONG / WEAK, docs/monitor-methods.md M2.2), for a reader
-STRENGTH_NL = {STRONG: "sterk signaal", WEAK: "zwak signaal, toeval kan dit makkelijk geven"}
+# the strength of a monitor signal (verdict/signals.py STRONG / WEAK, docs/monitor-methods.md M2.2) as a reader's
+# phrase after the signal (signals.STRENGTH_NL holds the one-word labels of the CSV)
+STRENGTH_PHRASE_NL = {STRONG: "sterk signaal", WEAK: "zwak signaal, toeval kan dit makkelijk geven"}
 STRENGTH_LEGEND = ("Een sterk signaal ligt ook buiten de ruimere marge waar toeval minder dan 1 op de 100 keer komt; "
                    "een zwak signaal ligt alleen buiten de gewone marge en kan toeval zijn.")
 
 
 def strength_nl(sterkte) -> str:
     """' (sterk signaal)' / ' (zwak signaal, …)' after a signal of strength code `sterkte`; '' without one."""
-    words = STRENGTH_NL.get(str(sterkte)) if isinstance(sterkte, str) else None
+    words = STRENGTH_PHRASE_NL.get(str(sterkte)) if isinstance(sterkte, str) else None
     return f" ({words})" if words else ""
 
 

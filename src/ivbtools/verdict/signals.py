@@ -16,9 +16,10 @@ Stat. Soc. A 159:547) as used in public-health surveillance, simplified to yearl
   degrees of freedom (phi is estimated; no switch at phi = 1).
 - Signal: above the upper bound HIGHER ('hoger dan verwacht'), below the lower bound LOWER
   ('lager dan verwacht'), else WITHIN ('binnen de verwachting'); no figure NO_DATA ('geen
-  gegevens'); no baseline NO_EXPECTATION ('geen verwachting'). A signal is *strong* when the figure also lies outside the range at STRONG_LEVEL
-  (two-sided 99%, the same model): chance alone gives that in well under 1 of 100 judgements on a
-  stable series (benchmarks/signal_rules.py); a signal inside it is one chance explains easily.
+  gegevens'); no baseline NO_EXPECTATION ('geen verwachting'). A signal is *strong* when the
+  figure also lies outside the range at STRONG_LEVEL (two-sided 99%, the same model): chance
+  alone gives that in well under 1 of 100 judgements on a stable series
+  (benchmarks/signal_rules.py); a signal inside it is one chance explains easily.
 
 tests/test_signals.py checks the false-signal rate, the trend gate's level, the range's continuity
 and the outbreak case by seeded simulation; benchmarks/signal_rules.py measures all scenarios at
@@ -56,7 +57,7 @@ STRENGTH_NL = {STRONG: "sterk", WEAK: "zwak"}
 
 
 def signal_label(code: str) -> str:
-    """The Dutch words of a signal code ('' stays '': no national indicator, no strength)."""
+    """The Dutch words of a signal code ('' stays '': an indicator without a national signal)."""
     return SIGNAL_NL[code] if code else ""
 
 
